@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kube_sim.errors import ParameterError
+from kube_sim.policy import VISIT_PATTERNS as _PATTERN_CLASSES
 
 BUSINESS_TYPES: tuple[str, ...] = ("cattle", "nursery", "kiosk")
 """Business types a group can run: cattle fattening, vegetable/seedling nursery, village kiosk."""
 
-VISIT_PATTERNS: tuple[str, ...] = ("round_robin", "needs_based")
+VISIT_PATTERNS: tuple[str, ...] = tuple(_PATTERN_CLASSES)
 """Mentoring patterns a facilitator can follow (see :mod:`kube_sim.policy`)."""
 
 

@@ -1,0 +1,230 @@
+"""The agency (Dinas Sosial): funding rounds, decree, grants, training, staffing, escalations, support.
+
+One agency per district copy. Each year it runs a funding round: villages send proposals known to
+the village head; the agency verifies members' NIK/KK in the field (catching a share of ineligible
+households), selects up to the quota of villages per kecamatan within its budget, issues the decree,
+trains the groups (strengthening), pays the UEP grant into the group account, and assigns the groups
+to facilitators. Each month it settles escalated conflicts with limited capacity (protection) and
+receives facilitators' reports, which let it top up groups short of capital (support).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from kube_sim.agents import facilitator as facilitator_rules
+from kube_sim.agents.group import GroupStatus, apply_equipment_grant, close_conflicts, restock
+from kube_sim.agents.member import Member
+from kube_sim.events import EventKind
+from kube_sim.tables import cumulative_within, rank_within
+
+if TYPE_CHECKING:
+    from kube_sim.model import KubeModel
+
+
+class Agency(mesa.Agent):
+    """The district social office of one district copy.
+
+    Args:
+        model: The model.
+        replica: The district copy this agency serves.
+    """
+
+    def __init__(self, model: KubeModel, replica: int) -> None:
+        super().__init__(model)
+        self.replica = replica
+        district = model.district
+        self.villages = np.flatnonzero(district.kecamatan_replica[district.village_kecamatan] == replica)
+        self.proposals_received = 0
+        self.proposals_verified = 0
+        self.ineligible_caught = 0
+        self.groups_funded = 0
+
+    def funding_round(self, month: int, cohort: int) -> np.ndarray:
+        """Run one yearly funding round; returns the new groups' indices.
+
+        Args:
+            month: The month of the round.
+            cohort: The round's number (0 for the first).
+
+        Returns:
+            Indices of the groups funded.
+        """
+        model = self.model
+        p = model.params
+        rng = model.streams["formation"]
+        d = model.district
+        villages = self.villages
+        n_v = len(villages)
+        u_send, u_head, u_pick = rng.random(n_v), rng.random(n_v), rng.random(n_v)
+
+        fresh = ~model.village_funded[villages]
+        if not fresh.any():  # every village has had a group: start again
+            fresh[:] = True
+        proposing = fresh & (u_send < p.funding.proposal_probability) & (u_head < p.funding.village_head_approval)
+        prop_village = np.repeat(villages[proposing], p.funding.groups_per_village)
+        n_prop = len(prop_village)
+        self.proposals_received += n_prop
+        model.costs["administration"] += n_prop * p.agency.admin_cost_per_proposal_rp
+        if n_prop == 0:
+            return np.empty(0, dtype=np.int64)
+
+        m = p.members
+        sizes = rng.integers(m.min_group_size, m.max_group_size + 1, n_prop)
+        owner = np.repeat(np.arange(n_prop), sizes)
+        total = int(sizes.sum())
+        eligible = rng.random(total) < m.eligible_share
+        caught = ~eligible & (rng.random(total) < p.agency.verification_catch_rate)
+        concentration = 6.0
+        skill = rng.beta(max(m.skill_mean, 1e-3) * concentration, max(1 - m.skill_mean, 1e-3) * concentration, total)
+        ratio = np.where(eligible, m.poor_income_ratio, m.nonpoor_income_ratio)
+        baseline = (p.poverty.line_rp_per_person * ratio
+                    * rng.lognormal(-0.5 * m.income_spread**2, m.income_spread, total))
+        active = rng.random(total) >= m.initial_inactive_share
+        u_match = rng.random(n_prop)
+        random_type = rng.choice(len(p.business.type_weights), size=n_prop,
+                                 p=np.asarray(p.business.type_weights) / sum(p.business.type_weights))
+        tiebreak = rng.random(n_prop)
+        order = rng.permutation(n_prop)
+
+        kept = ~caught
+        self.ineligible_caught += int(caught.sum())
+        kept_count = np.bincount(owner, weights=kept, minlength=n_prop).astype(int)
+        passes = kept_count >= m.min_group_size
+        self.proposals_verified += int(passes.sum())
+
+        # Quota: up to N villages per kecamatan among those with a verified proposal, at random.
+        local = np.searchsorted(villages, prop_village)
+        village_ok = np.zeros(n_v, dtype=bool)
+        village_ok[local[passes]] = True
+        ok_idx = np.flatnonzero(village_ok)
+        rank = rank_within(d.village_kecamatan[villages[ok_idx]], u_pick[ok_idx], ok_idx)
+        village_selected = np.zeros(n_v, dtype=bool)
+        village_selected[ok_idx[rank < p.funding.villages_per_kecamatan]] = True
+        chosen = passes & village_selected[local]
+
+        # Budget: grants and training, in a random order of proposals.
+        per_member = p.grants.uep_per_member_rp + (p.training.cost_per_member_rp if p.training.enabled else 0.0)
+        cost = kept_count * per_member + p.grants.equipment_rp
+        priority = np.zeros(n_prop)
+        priority[order] = -np.arange(n_prop)
+        spent = cumulative_within(np.zeros(n_prop, dtype=int), priority, np.arange(n_prop), cost * chosen)
+        chosen &= spent <= p.funding.annual_budget_rp + 1e-6
+        chosen_idx = np.flatnonzero(chosen)
+        if len(chosen_idx) == 0:
+            return np.empty(0, dtype=np.int64)
+
+        fit_all = d.village_fit[prop_village[chosen_idx]]
+        best = np.argmax(fit_all, axis=1)
+        business = np.where(u_match[chosen_idx] < p.agency.business_match_share, best, random_type[chosen_idx])
+        n_members = kept_count[chosen_idx]
+        start = month + (p.training.months if p.training.enabled else 0)
+        groups = model.groups.append(
+            len(chosen_idx),
+            replica=self.replica,
+            kecamatan=d.village_kecamatan[prop_village[chosen_idx]],
+            village=prop_village[chosen_idx],
+            business=business,
+            fit=fit_all[np.arange(len(chosen_idx)), business],
+            cohort=cohort,
+            funded_month=month,
+            start_month=start,
+            equipment=p.business.initial_equipment,
+            cohesion=p.groups.initial_cohesion,
+            last_visit=month,
+            last_payout=month,
+            members=n_members,
+            members_at_start=n_members,
+            tiebreak=tiebreak[chosen_idx],
+        )
+        model.group_agents.extend(model.make_group_agent(int(i)) for i in groups)
+        model.village_funded[prop_village[chosen_idx]] = True
+        self.groups_funded += len(groups)
+
+        # Members of the funded proposals.
+        row_of_proposal = np.full(n_prop, -1)
+        row_of_proposal[chosen_idx] = groups
+        joins = kept & chosen[owner]
+        member_skill = skill[joins]
+        if p.training.enabled:
+            member_skill = np.minimum(member_skill + p.training.skill_gain, 1.0)
+        rows = model.members.append(
+            int(joins.sum()),
+            group=row_of_proposal[owner[joins]],
+            eligible=eligible[joins],
+            skill=member_skill,
+            active=active[joins],
+            baseline_income=baseline[joins],
+            joined_month=month,
+        )
+        model.member_agents.extend(Member(model, int(i)) for i in rows)
+
+        # Decree, UEP grant into the group account, training, equipment grant.
+        g = model.groups
+        grant = n_members * p.grants.uep_per_member_rp
+        g.cash[groups] += grant
+        g.grants_in[groups] += grant
+        model.costs["uep_grants"] += float(grant.sum())
+        if p.training.enabled:
+            model.costs["training"] += float(n_members.sum() * p.training.cost_per_member_rp)
+        model.event_log.add(month, groups, EventKind.FUNDED, grant)
+        if p.grants.equipment_rp > 0:
+            if p.grants.equipment_month == 0:
+                apply_equipment_grant(model, groups, month)
+            else:
+                g.equipment_grant_due[groups] = True
+        facilitator_rules.assign(model, groups, self.replica, month)
+        return groups
+
+
+def settle_escalations(model: KubeModel, month: int) -> None:
+    """Each agency takes up to its monthly capacity of escalated conflicts, oldest first.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g, p = model.groups, model.params.agency
+    u = model.streams["conflict"].random(g.size)
+    idx = np.flatnonzero(g.escalated & g.conflict_open & (g.status == GroupStatus.ACTIVE))
+    if len(idx) == 0:
+        return
+    rank = rank_within(g.replica[idx], g.conflict_age[idx].astype(float), idx)
+    taken = idx[rank < p.conflict_capacity_per_month]
+    settled = taken[u[taken] < p.conflict_resolution_probability]
+    close_conflicts(model, settled)
+    model.event_log.add(month, settled, EventKind.AGENCY_SETTLED)
+
+
+def follow_up_support(model: KubeModel, idx: np.ndarray, month: int) -> None:
+    """Top up groups left without stock after restocking, if a facilitator reported them lately.
+
+    Only groups visited in the last three months are known to the agency; the yearly follow-up
+    budget of each agency limits how many it helps.
+
+    Args:
+        model: The model.
+        idx: Groups that just ended a cycle.
+        month: The current month.
+    """
+    p = model.params.agency
+    if p.follow_up_support_rp <= 0 or len(idx) == 0:
+        return
+    g = model.groups
+    need = idx[(g.units[idx] == 0) & (month - g.last_visit[idx] < 3) & (g.status[idx] == GroupStatus.ACTIVE)]
+    if len(need) == 0:
+        return
+    amount = np.full(len(need), p.follow_up_support_rp)
+    spent = cumulative_within(g.replica[need], np.zeros(len(need)), need.astype(float), amount)
+    helped = need[spent <= model.follow_up_budget_left[g.replica[need]] + 1e-6]
+    if len(helped) == 0:
+        return
+    g.cash[helped] += p.follow_up_support_rp
+    g.grants_in[helped] += p.follow_up_support_rp
+    np.subtract.at(model.follow_up_budget_left, g.replica[helped], p.follow_up_support_rp)
+    model.costs["follow_up_support"] += p.follow_up_support_rp * len(helped)
+    model.event_log.add(month, helped, EventKind.FOLLOW_UP_SUPPORT, p.follow_up_support_rp)
+    restock(model, helped)

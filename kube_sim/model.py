@@ -1,0 +1,244 @@
+"""KubeModel: the world, the monthly step order, scheduled events and data collection.
+
+Time is in months. Model time ``t`` is the end of month ``t``'s step; the agency's yearly funding
+rounds run at ``t - 0.5`` (the start of month ``t``) and business cycles end at ``t + 0.5`` (after
+month ``t``'s work), both through Mesa's event scheduling. This module knows nothing of files,
+sweeps or plots.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from mesa.datacollection import DataCollector
+from mesa.time import Priority, Schedule
+
+from kube_sim.agents import agency as agency_rules
+from kube_sim.agents import group as group_rules
+from kube_sim.agents import member as member_rules
+from kube_sim.agents.agency import Agency
+from kube_sim.agents.facilitator import FACILITATOR_COLUMNS, make_visits, on_caseload
+from kube_sim.agents.group import GROUP_COLUMNS, Group, GroupStatus
+from kube_sim.agents.member import MEMBER_COLUMNS
+from kube_sim.district import build_district
+from kube_sim.economics import BusinessTable, per_capita_income
+from kube_sim.events import EventLog
+from kube_sim.parameters import Parameters
+from kube_sim.policy import make_pattern
+from kube_sim.streams import make_streams
+from kube_sim.tables import ColumnTable
+
+COST_ITEMS: tuple[str, ...] = (
+    "uep_grants", "equipment_grants", "training", "facilitators", "administration", "follow_up_support",
+)
+"""Programme cost items (Rp), as the agency and ministry pay them."""
+
+
+class CycleEnd:
+    """A scheduled business-cycle end for the groups of one cohort and business type."""
+
+    def __init__(self, model: KubeModel, groups: np.ndarray) -> None:
+        self.model = model
+        self.groups = groups
+
+    def __call__(self) -> None:
+        """Sell, share and restock for these groups."""
+        group_rules.end_cycle(self.model, self.groups, int(self.model.time))
+
+
+def _share_above_poverty_line(model: KubeModel) -> float:
+    m = model.members
+    if m.size == 0:
+        return float("nan")
+    p = model.params
+    income = per_capita_income(m.baseline_income, m.income_recent, p.members.household_size)
+    return float(np.mean(income >= p.poverty.line_rp_per_person))
+
+
+MONTHLY_REPORTERS = {
+    "groups_funded": lambda m: m.groups.size,
+    "groups_active": lambda m: int(np.sum(m.groups.status == GroupStatus.ACTIVE)),
+    "groups_training": lambda m: int(np.sum(m.groups.status == GroupStatus.TRAINING)),
+    "groups_failed": lambda m: int(np.sum(m.groups.status == GroupStatus.FAILED)),
+    "members_funded": lambda m: m.members.size,
+    "members_in_groups": lambda m: int(m.members.in_group.sum()),
+    "inactive_member_share": lambda m: m.inactive_member_share(),
+    "facilitators_working": lambda m: m.facilitators_working,
+    "visits": lambda m: m.visits_this_month,
+    "open_conflicts": lambda m: int(np.sum(m.groups.conflict_open)),
+    "mean_cohesion": lambda m: m.mean_running("cohesion"),
+    "payouts_rp": lambda m: m.month_payouts,
+    "income_per_member_rp": lambda m: m.month_payouts / max(int(m.members.in_group.sum()), 1),
+    "group_cash_rp": lambda m: float(m.groups.cash.sum()),
+    "cost_to_date_rp": lambda m: float(sum(m.costs.values())),
+    "share_above_poverty_line": _share_above_poverty_line,
+}
+"""Per-month outcomes, declared once for Mesa's DataCollector (one row per month)."""
+
+
+class KubeModel(mesa.Model):
+    """Agent-based model of KUBE groups in a district, month by month.
+
+    Args:
+        params: Model parameters (defaults: Polewali Mandar baseline).
+        seed: Run seed; every random draw comes from generators seeded by it.
+
+    Attributes:
+        params: The parameters.
+        month: Months completed.
+        groups, members, facilitators: The agents' state tables.
+        group_agents, member_agents, facilitator_agents, agencies: The Mesa agents.
+        costs: Programme cost to date by item (Rp).
+        event_log: Every group's events.
+        datacollector: Monthly outcomes.
+    """
+
+    def __init__(self, params: Parameters | None = None, *, seed: int = 0) -> None:
+        super().__init__(rng=seed)
+        self.params = params if params is not None else Parameters()
+        self.seed = seed
+        self.streams = make_streams(seed)
+        self.district = build_district(self.params, self.streams["district"])
+        self.business = BusinessTable.from_params(self.params.business)
+        self.pattern = make_pattern(self.params.facilitators.pattern)
+
+        self.groups = ColumnTable(GROUP_COLUMNS)
+        self.members = ColumnTable(MEMBER_COLUMNS)
+        self.facilitators = ColumnTable(FACILITATOR_COLUMNS)
+        self.group_agents: list[Group] = []
+        self.member_agents: list[mesa.Agent] = []
+        self.facilitator_agents: list[mesa.Agent] = []
+        self.agencies = [Agency(self, r) for r in range(self.district.replicas)]
+        self.village_funded = np.zeros(self.district.n_villages, dtype=bool)
+        self.costs: dict[str, float] = dict.fromkeys(COST_ITEMS, 0.0)
+        self.follow_up_budget_left = np.zeros(self.district.replicas)
+        self.event_log = EventLog()
+
+        self.month = 0
+        self.rounds_held = 0
+        self.month_payouts = 0.0
+        self.visits_this_month = 0
+        self.facilitators_working = 0
+        self.reports_received = 0
+        self._cycle_ends: list[CycleEnd] = []
+
+        if self.params.funding.rounds > 0:
+            self.schedule_recurring(self.funding_round, Schedule(interval=12, start=0.5,
+                                                                 count=self.params.funding.rounds),
+                                    priority=Priority.HIGH)
+        self.datacollector = DataCollector(model_reporters=MONTHLY_REPORTERS)
+
+    # --- scheduled events -------------------------------------------------------------------
+    def funding_round(self) -> None:
+        """Every agency runs its yearly funding round; business-cycle ends are scheduled."""
+        month = self.month + 1
+        cohort = self.rounds_held
+        self.rounds_held += 1
+        new = [agency.funding_round(month, cohort) for agency in self.agencies]
+        groups = np.concatenate(new) if new else np.empty(0, dtype=np.int64)
+        if len(groups) == 0:
+            return
+        start = int(self.groups.start_month[groups[0]])
+        kinds = self.groups.business[groups]
+        for kind in np.unique(kinds):
+            handler = CycleEnd(self, groups[kinds == kind])
+            self._cycle_ends.append(handler)
+            cycle = int(self.business.cycle_months[kind])
+            self.schedule_recurring(handler, Schedule(interval=cycle, start=start + cycle - 1 + 0.5))
+
+    def follow_up_support(self, groups: np.ndarray, month: int) -> None:
+        """The agency's follow-up support for groups that just ended a cycle (see agency rules).
+
+        Args:
+            groups: Group indices.
+            month: The current month.
+        """
+        agency_rules.follow_up_support(self, groups, month)
+
+    def make_group_agent(self, index: int) -> Group:
+        """Create the Mesa agent of group row ``index``.
+
+        Args:
+            index: Group row.
+
+        Returns:
+            The agent.
+        """
+        return Group(self, index)
+
+    # --- the month --------------------------------------------------------------------------
+    def step(self) -> None:
+        """One month: start businesses, visits, escalations, engagement, work, conflict, failure, pay."""
+        self.month += 1
+        t = self.month
+        self.month_payouts = 0.0
+        if (t - 1) % 12 == 0:
+            self.follow_up_budget_left[:] = self.params.agency.follow_up_budget_rp
+
+        group_rules.start_business(self, t)
+        due = np.flatnonzero(self.groups.equipment_grant_due
+                             & (t - self.groups.funded_month >= self.params.grants.equipment_month)
+                             & (self.groups.status != GroupStatus.FAILED))
+        group_rules.apply_equipment_grant(self, due, t)
+        self.visits_this_month = make_visits(self, t)
+        agency_rules.settle_escalations(self, t)
+        member_rules.update_engagement(self, t)
+        group_rules.produce(self, t)
+        group_rules.update_conflicts(self, t)
+        group_rules.check_failures(self, t)
+        self._pay_facilitators(t)
+        member_rules.pay_pending(self)
+        member_rules.close_month(self)
+        self.datacollector.collect(self)
+
+    def _pay_facilitators(self, month: int) -> None:
+        g = self.groups
+        caseload = on_caseload(self, month)
+        working = np.unique(g.facilitator[caseload])
+        self.facilitators_working = len(working)
+        self.costs["facilitators"] += len(working) * self.params.facilitators.pay_per_month_rp
+
+    def run_months(self, months: int) -> None:
+        """Run the model for ``months`` months.
+
+        Args:
+            months: Months to run.
+        """
+        self.run_for(months)
+
+    # --- views used by the rules ------------------------------------------------------------
+    def group_active_count(self) -> np.ndarray:
+        """Active members in each group."""
+        m = self.members
+        selected = m.active & m.in_group
+        return np.bincount(m.group[selected], minlength=self.groups.size)
+
+    def group_active_share(self) -> np.ndarray:
+        """Share of each group's current members who are active (0 for an empty group)."""
+        return self.group_active_count() / np.maximum(self.groups.members, 1)
+
+    def group_active_skill(self) -> np.ndarray:
+        """Mean skill of each group's active members (0 when none is active)."""
+        m = self.members
+        selected = m.active & m.in_group
+        total = np.bincount(m.group[selected], weights=m.skill[selected], minlength=self.groups.size)
+        return total / np.maximum(self.group_active_count(), 1)
+
+    def inactive_member_share(self) -> float:
+        """Share of members of running groups who are inactive (nan when there are none)."""
+        m = self.members
+        n = int(m.in_group.sum())
+        return float(np.sum(m.in_group & ~m.active) / n) if n else float("nan")
+
+    def mean_running(self, column: str) -> float:
+        """Mean of a group column over running groups (nan when there are none).
+
+        Args:
+            column: Group table column.
+
+        Returns:
+            The mean.
+        """
+        running = self.groups.status != GroupStatus.FAILED
+        values = getattr(self.groups, column)[running]
+        return float(values.mean()) if len(values) else float("nan")

@@ -1,0 +1,125 @@
+"""Column tables: the agents' state as numpy arrays (one row per agent), and segment helpers.
+
+Members and groups are Mesa agents, but their state lives here, one array per attribute, so that a
+monthly process (production, engagement, conflict) costs a few array operations for all agents
+instead of a Python call per agent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class ColumnTable:
+    """A growable table of named numpy columns, accessed as attributes.
+
+    Args:
+        schema: ``{column: (dtype, default)}``.
+    """
+
+    def __init__(self, schema: dict[str, tuple[Any, Any]]) -> None:
+        self._schema = schema
+        self.size = 0
+        for name, (dtype, _default) in schema.items():
+            setattr(self, name, np.empty(0, dtype=dtype))
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The column names."""
+        return tuple(self._schema)
+
+    def append(self, n: int, **values: Any) -> np.ndarray:
+        """Add ``n`` rows; unnamed columns take their defaults.
+
+        Args:
+            n: Number of rows to add.
+            **values: Column values (scalars or arrays of length ``n``).
+
+        Returns:
+            The indices of the new rows.
+
+        Raises:
+            KeyError: If a value names an unknown column.
+        """
+        unknown = set(values) - set(self._schema)
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
+        for name, (dtype, default) in self._schema.items():
+            new = np.full(n, values.get(name, default), dtype=dtype)
+            setattr(self, name, np.concatenate([getattr(self, name), new]))
+        start = self.size
+        self.size += n
+        return np.arange(start, self.size)
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """Return the columns as a dict of arrays (no copy)."""
+        return {name: getattr(self, name) for name in self._schema}
+
+
+def segment_starts(sorted_segments: np.ndarray) -> np.ndarray:
+    """Return, for each position of a sorted segment-id array, the position where its segment starts."""
+    n = len(sorted_segments)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    boundaries = np.flatnonzero(np.diff(sorted_segments)) + 1
+    starts = np.concatenate([[0], boundaries])
+    lengths = np.diff(np.concatenate([starts, [n]]))
+    return np.repeat(starts, lengths)
+
+
+def order_within(segments: np.ndarray, priority: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """Order items by segment, then by priority (highest first), then by tiebreak (lowest first).
+
+    Args:
+        segments: Segment id of each item (e.g. its facilitator).
+        priority: Priority of each item.
+        tiebreak: Tiebreak key of each item.
+
+    Returns:
+        The permutation that sorts the items.
+    """
+    return np.lexsort((tiebreak, -priority, segments))
+
+
+def rank_within(segments: np.ndarray, priority: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """Return each item's rank (0 = first) within its segment, by priority then tiebreak.
+
+    Args:
+        segments: Segment id of each item.
+        priority: Priority of each item (highest ranks first).
+        tiebreak: Tiebreak key (lowest ranks first).
+
+    Returns:
+        Integer ranks, aligned with the inputs.
+    """
+    order = order_within(segments, priority, tiebreak)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - segment_starts(segments[order])
+    return rank
+
+
+def cumulative_within(segments: np.ndarray, priority: np.ndarray, tiebreak: np.ndarray,
+                      amounts: np.ndarray) -> np.ndarray:
+    """Running total of ``amounts`` within each segment, in priority order, including the item itself.
+
+    Used to fill a budget (a facilitator's hours, an agency's money) in priority order.
+
+    Args:
+        segments: Segment id of each item.
+        priority: Priority of each item (highest first).
+        tiebreak: Tiebreak key (lowest first).
+        amounts: What each item costs.
+
+    Returns:
+        The running totals, aligned with the inputs.
+    """
+    order = order_within(segments, priority, tiebreak)
+    sorted_amounts = amounts[order]
+    total = np.cumsum(sorted_amounts)
+    starts = segment_starts(segments[order])
+    before_segment = total[starts] - sorted_amounts[starts]
+    running = np.empty(len(order), dtype=float)
+    running[order] = total - before_segment
+    return running
