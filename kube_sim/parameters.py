@@ -121,7 +121,7 @@ class MemberParams:
     nonpoor_income_ratio: float = param(1.4, "x poverty line", A, low=0, high=10,
                                         doc="mean per-capita income of ineligible households")
     income_spread: float = param(0.25, "log-sd", A, low=0, high=2, doc="spread of baseline household income")
-    dropout_probability: float = param(0.02, "1/month", A, low=0, high=1,
+    dropout_probability: float = param(0.03, "1/month", A, low=0, high=1,
                                        doc="base monthly chance an active member becomes inactive")
     return_probability: float = param(0.04, "1/month", A, low=0, high=1,
                                       doc="base monthly chance an inactive member becomes active again")
@@ -129,7 +129,7 @@ class MemberParams:
                                             doc="multiplier on dropout when no profit was shared for a cycle")
     low_cohesion_dropout_factor: float = param(2.0, "x", A, low=0, high=20,
                                                doc="extra dropout multiplier at zero cohesion (1 + f(1-c))")
-    unvisited_dropout_factor: float = param(1.5, "x", A + " ('KUBE not accompanied fail', seed)", low=0, high=20,
+    unvisited_dropout_factor: float = param(1.2, "x", A + " ('KUBE not accompanied fail', seed)", low=0, high=20,
                                             doc="multiplier on dropout when the group had no visit for 3 months")
     peer_return_weight: float = param(1.0, "x", A, low=0, high=20,
                                       doc="return chance scales with 1 + w x active share of the group")
@@ -145,9 +145,9 @@ class AgencyParams:
                                            doc="share of ineligible households caught by NIK/KK field checks")
     business_match_share: float = param(0.6, "share", A + " (seed supporting factor 2)", low=0, high=1,
                                         doc="share of proposals whose business is matched to the village's resources")
-    conflict_capacity_per_month: int = param(4, "conflicts/month/district", A, low=0, high=10_000,
+    conflict_capacity_per_month: int = param(2, "conflicts/month/district", A, low=0, high=10_000,
                                              doc="escalated conflicts the agency can settle each month")
-    conflict_resolution_probability: float = param(0.8, "share", A, low=0, high=1,
+    conflict_resolution_probability: float = param(0.6, "share", A, low=0, high=1,
                                                    doc="chance an escalated conflict the agency takes up is settled")
     follow_up_support_rp: float = param(0.0, "Rp/group", A, low=0,
                                         doc="top-up grant to a group reported short of capital (0 = none)")
@@ -172,7 +172,7 @@ class FacilitatorParams:
 
     groups_per_facilitator: int = param(10, "groups/facilitator", "seed; Ternate 50:5", low=0, high=1000,
                                         doc="caseload; 0 means no facilitators")
-    hours_per_month: float = param(30.0, "hours/month", A + " (part-time, own jobs: seed)", low=0, high=300,
+    hours_per_month: float = param(20.0, "hours/month", A + " (part-time, own jobs: seed)", low=0, high=300,
                                    doc="hours a facilitator gives KUBE work each month")
     hours_per_visit: float = param(4.0, "hours", A, low=0.1, high=100, doc="time with a group per visit")
     skill_mean: float = param(0.6, "0-1", A, low=0, high=1, doc="mean facilitator skill (mediation, teaching)")
@@ -198,21 +198,21 @@ class FacilitatorParams:
 class GroupParams:
     """Group rules: profit sharing, savings, cohesion, conflict and failure."""
 
-    profit_share: float = param(0.6, "share", A, low=0, high=1, doc="share of a cycle's profit paid to members")
+    profit_share: float = param(0.7, "share", A, low=0, high=1, doc="share of a cycle's profit paid to members")
     equipment_saving_share: float = param(0.5, "share", "seed: group saves from the business for tools", low=0,
                                           high=1, doc="share of retained profit earmarked for equipment")
     initial_cohesion: float = param(0.7, "0-1", A, low=0, high=1, doc="cohesion at formation")
-    cohesion_decay_unvisited: float = param(0.02, "1/month", A + " (unvisited groups lose cohesion)", low=0, high=1,
+    cohesion_decay_unvisited: float = param(0.015, "1/month", A + " (unvisited groups lose cohesion)", low=0, high=1,
                                             doc="monthly cohesion loss with no visit in the last 3 months")
     cohesion_loss_conflict: float = param(0.05, "1/month", A, low=0, high=1,
                                           doc="monthly cohesion loss while a conflict is open")
     cohesion_gain_payout: float = param(0.03, "per payout", A, low=0, high=1,
                                         doc="cohesion gain when profit is shared")
-    conflict_probability: float = param(0.25, "1/month", A + " (free-riding: netralnews Sumedang)", low=0, high=1,
+    conflict_probability: float = param(0.35, "1/month", A + " (free-riding: netralnews Sumedang)", low=0, high=1,
                                         doc="monthly conflict chance at full inactivity, x (1 - cohesion/2)")
-    self_resolution_probability: float = param(0.05, "1/month", A, low=0, high=1,
+    self_resolution_probability: float = param(0.2, "1/month", A, low=0, high=1,
                                                doc="monthly chance a group settles a conflict on its own")
-    conflict_failure_months: int = param(6, "months", A, low=1, high=120,
+    conflict_failure_months: int = param(5, "months", A, low=1, high=120,
                                          doc="an unresolved conflict this old breaks the group")
     min_active_members: int = param(3, "members", A, low=0, high=20,
                                     doc="fewer active members than this for the grace period breaks the group")
@@ -271,6 +271,9 @@ class BusinessParams:
                                                  doc="cost of the full equipment set")
     equipment_labour_saving: tuple[float, ...] = param((0.5, 0.3, 0.2), "share", A, low=0, high=0.95,
                                                        doc="share of labour hours saved with full equipment")
+    price_volatility: float = param(0.15, "log-sd", A + " (cattle Rp 15-21 juta by season: polewaliterkini, "
+                                    "tribunnews)", low=0, high=2,
+                                    doc="spread of the sale price around its mean, each sale")
     initial_equipment: float = param(0.2, "0-1", "seed: no tools to cut grass or clean the barn", low=0, high=1,
                                      doc="equipment level a group starts with (1 = full set)")
     skill_output_weight: float = param(0.5, "0-1", A, low=0, high=1,

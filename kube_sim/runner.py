@@ -82,7 +82,9 @@ def group_table(model: KubeModel) -> pd.DataFrame:
         "inputs_out_rp": g.inputs_out,
         "equipment_out_rp": g.equipment_out,
         "payouts_out_rp": g.payouts_out,
+        "assets_out_rp": g.assets_out,
         "pending_payout_rp": g.pending_payout,
+        "pending_assets_rp": g.pending_assets,
     })
     frame.index.name = "group"
     return frame
@@ -108,6 +110,7 @@ def member_table(model: KubeModel) -> pd.DataFrame:
         "baseline_income_rp": m.baseline_income,
         "income_from_group": m.income_from_group,
         "income_recent_rp": m.income_recent,
+        "assets_received_rp": m.assets_received,
         "income_per_person_rp": per_capita_income(m.baseline_income, m.income_recent, p.members.household_size),
         "member_months": m.member_months,
         "left_month": m.left_month,

@@ -5,7 +5,11 @@ processes below act on all running groups at once.
 
 Money identity, per group, at every month's end::
 
-    cash + pending_payout = grants_in + sales_in - stock_out - inputs_out - equipment_out - payouts_out
+    cash + pending_payout + pending_assets
+        = grants_in + sales_in - stock_out - inputs_out - equipment_out - payouts_out - assets_out
+
+Profit shares (``payouts``) are the members' income from the group; ``assets`` are what members
+divide among themselves when a group dissolves.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
     "cash": (np.float64, 0.0),
     "savings": (np.float64, 0.0),  # part of cash earmarked for equipment
     "pending_payout": (np.float64, 0.0),  # profit shares declared, paid to members at month end
+    "pending_assets": (np.float64, 0.0),  # assets of a dissolved group, divided among its members
     "units": (np.int64, 0),
     "unit_size": (np.float64, 0.0),
     "cost_basis": (np.float64, 0.0),  # purchase price of the stock held plus inputs since
@@ -82,6 +87,7 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
     "inputs_out": (np.float64, 0.0),
     "equipment_out": (np.float64, 0.0),
     "payouts_out": (np.float64, 0.0),
+    "assets_out": (np.float64, 0.0),
 }
 
 
@@ -220,7 +226,9 @@ def end_cycle(model: KubeModel, idx: np.ndarray, month: int) -> None:
     if len(idx) == 0:
         return
     kind = g.business[idx]
-    revenue = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind]
+    sigma = model.params.business.price_volatility
+    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, len(idx)))
+    revenue = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind] * price_factor
     g.cash[idx] += revenue
     g.sales_in[idx] += revenue
     model.event_log.add(month, idx, EventKind.SALE, revenue)
@@ -382,7 +390,7 @@ def dissolve(model: KubeModel, idx: np.ndarray, cause: np.ndarray, month: int) -
     g.cash[idx] += liquidation
     g.sales_in[idx] += liquidation
     g.units[idx] = 0
-    g.pending_payout[idx] += g.cash[idx]
+    g.pending_assets[idx] += g.cash[idx]
     g.cash[idx] = 0.0
     g.savings[idx] = 0.0
     g.status[idx] = GroupStatus.FAILED

@@ -26,6 +26,7 @@ MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
     "income_from_group": (np.float64, 0.0),  # all profit shares received, Rp
     "income_recent": (np.float64, 0.0),  # average monthly group income over about a year, Rp/month
     "paid_this_month": (np.float64, 0.0),  # profit shares received this month, Rp
+    "assets_received": (np.float64, 0.0),  # share of a dissolved group's assets, Rp (not income)
     "joined_month": (np.int32, 0),
     "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
     "member_months": (np.int32, 0),  # months spent in a running group
@@ -193,18 +194,21 @@ def pay_pending(model: KubeModel) -> None:
         model: The model.
     """
     m, g = model.members, model.groups
-    has_members = (g.members > 0) & (g.pending_payout > 0)
+    has_members = (g.members > 0) & ((g.pending_payout > 0) | (g.pending_assets > 0))
     if not has_members.any():
         return
-    per_member = np.zeros(g.size)
-    per_member[has_members] = g.pending_payout[has_members] / g.members[has_members]
     rows = np.flatnonzero(m.in_group)
-    paid = per_member[m.group[rows]]
-    m.income_from_group[rows] += paid
-    m.paid_this_month[rows] += paid
-    g.payouts_out[has_members] += g.pending_payout[has_members]
-    model.month_payouts += float(g.pending_payout[has_members].sum())
-    g.pending_payout[has_members] = 0.0
+    members = np.maximum(g.members, 1)
+    for pending, paid_out, received in (("pending_payout", "payouts_out", "income_from_group"),
+                                        ("pending_assets", "assets_out", "assets_received")):
+        amount = np.where(has_members, getattr(g, pending), 0.0)
+        share = (amount / members)[m.group[rows]]
+        getattr(m, received)[rows] += share
+        if pending == "pending_payout":
+            m.paid_this_month[rows] += share
+            model.month_payouts += float(amount.sum())
+        getattr(g, paid_out)[:] += amount
+        getattr(g, pending)[has_members] = 0.0
 
 
 def close_month(model: KubeModel) -> None:
