@@ -61,10 +61,9 @@ class Agency(mesa.Agent):
         n_v = len(villages)
         u_send, u_head, u_pick = rng.random(n_v), rng.random(n_v), rng.random(n_v)
 
+        # Villages not funded before come first in the selection.
         fresh = ~model.village_funded[villages]
-        if not fresh.any():  # every village has had a group: start again
-            fresh[:] = True
-        proposing = fresh & (u_send < p.funding.proposal_probability) & (u_head < p.funding.village_head_approval)
+        proposing = (u_send < p.funding.proposal_probability) & (u_head < p.funding.village_head_approval)
         prop_village = np.repeat(villages[proposing], p.funding.groups_per_village)
         n_prop = len(prop_village)
         self.proposals_received += n_prop
@@ -96,12 +95,13 @@ class Agency(mesa.Agent):
         passes = kept_count >= m.min_group_size
         self.proposals_verified += int(passes.sum())
 
-        # Quota: up to N villages per kecamatan among those with a verified proposal, at random.
+        # Quota: up to N villages per kecamatan among those with a verified proposal, at random,
+        # villages never funded before first.
         local = np.searchsorted(villages, prop_village)
         village_ok = np.zeros(n_v, dtype=bool)
         village_ok[local[passes]] = True
         ok_idx = np.flatnonzero(village_ok)
-        rank = rank_within(d.village_kecamatan[villages[ok_idx]], u_pick[ok_idx], ok_idx)
+        rank = rank_within(d.village_kecamatan[villages[ok_idx]], fresh[ok_idx] + u_pick[ok_idx], ok_idx)
         village_selected = np.zeros(n_v, dtype=bool)
         village_selected[ok_idx[rank < p.funding.villages_per_kecamatan]] = True
         chosen = passes & village_selected[local]

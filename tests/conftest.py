@@ -1,0 +1,41 @@
+"""Shared fixtures and helpers for the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from kube_sim.parameters import make_parameters
+from kube_sim.runner import run_model
+
+
+def paired_outcomes(arm_a: dict, arm_b: dict, outcome: str, *, replications: int, months: int,
+                    base: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Run two arms with the same seeds (common random numbers) and return an outcome per replication."""
+    base = base or {}
+    a, b = [], []
+    for seed in range(1000, 1000 + replications):
+        for arm, out in ((arm_a, a), (arm_b, b)):
+            summary = run_model(make_parameters({**base, **arm}), seed=seed, months=months).summary
+            value = summary
+            for part in outcome.split("."):
+                value = value[part]
+            out.append(np.nan if value is None else value)
+    return np.array(a, dtype=float), np.array(b, dtype=float)
+
+
+def assert_greater(high: np.ndarray, low: np.ndarray, alpha: float = 0.01) -> float:
+    """One-sided paired test that ``high`` exceeds ``low``; returns the p-value."""
+    diff = high - low
+    assert np.isfinite(diff).all(), "outcome missing in some replication"
+    assert diff.mean() > 0, f"effect has the wrong sign: mean difference {diff.mean():.4g}"
+    result = stats.wilcoxon(high, low, alternative="greater", zero_method="zsplit")
+    assert result.pvalue < alpha, f"not significant: p = {result.pvalue:.3g}, mean difference {diff.mean():.4g}"
+    return float(result.pvalue)
+
+
+@pytest.fixture(scope="session")
+def baseline_run():
+    """One baseline run, shared by tests that only read it."""
+    return run_model(seed=7, months=60)

@@ -1,0 +1,208 @@
+"""Model invariants: money and people conserved, states in range, quotas kept, reproducibility."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kube_sim.agents import Agency, Facilitator, Group, GroupStatus, Member
+from kube_sim.model import KubeModel
+from kube_sim.parameters import make_parameters
+from kube_sim.runner import run_model
+
+STRESS_SCENARIOS = {
+    "baseline": {},
+    "equipment_later_and_follow_up": {"grants.equipment_rp": 5_000_000, "grants.equipment_month": 6,
+                                      "agency.follow_up_support_rp": 3_000_000,
+                                      "agency.follow_up_budget_rp": 20_000_000},
+    "no_facilitators_high_inactive": {"facilitators.groups_per_facilitator": 0,
+                                      "members.initial_inactive_share": 0.6},
+    "needs_based_big_groups": {"facilitators.pattern": "needs_based", "facilitators.targets": True,
+                               "members.max_group_size": 20, "grants.equipment_rp": 20_000_000},
+    "tight_budget_no_training": {"funding.annual_budget_rp": 150_000_000, "training.enabled": False,
+                                 "business.price_volatility": 0.6},
+}
+
+
+def check_invariants(model: KubeModel) -> None:
+    g, m = model.groups, model.members
+    money_in = g.grants_in + g.sales_in
+    money_out = g.stock_out + g.inputs_out + g.equipment_out + g.payouts_out + g.assets_out
+    held = g.cash + g.pending_payout + g.pending_assets
+    np.testing.assert_allclose(held, money_in - money_out, rtol=1e-9, atol=1e-3)
+    assert (g.cash >= -1e-6).all(), "negative cash"
+    assert (g.savings <= g.cash + 1e-6).all() or (g.status == GroupStatus.FAILED).any()
+    assert (g.units >= 0).all() and (g.unit_size >= 0).all(), "negative stock"
+    assert ((g.cohesion >= 0) & (g.cohesion <= 1)).all()
+    assert ((g.equipment >= 0) & (g.equipment <= 1 + 1e-12)).all()
+    assert ((m.skill >= 0) & (m.skill <= 1)).all()
+    # People: every member belongs to exactly one funded group; counts agree.
+    assert m.size == int(g.members_at_start.sum())
+    assert np.array_equal(np.bincount(m.group[m.in_group], minlength=g.size), g.members)
+    failed = g.status == GroupStatus.FAILED
+    assert not m.in_group[failed[m.group]].any(), "member still in a failed group"
+    assert (g.members[failed] == 0).all()
+    assert (m.active <= m.in_group).sum() >= 0
+    assert not (m.active & ~m.in_group & ~failed[m.group]).any(), "a member who left is still active"
+    # Groups: a cause and a month exactly for failed groups.
+    assert ((g.cause != 0) == failed).all()
+    assert ((g.failed_month >= 0) == failed).all()
+    assert (g.failed_month[failed] >= g.funded_month[failed]).all()
+    # Money paid equals money received.
+    np.testing.assert_allclose(m.income_from_group.sum(), g.payouts_out.sum(), rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(m.assets_received.sum(), g.assets_out.sum(), rtol=1e-9, atol=1e-3)
+    # Programme cost items match what groups received.
+    np.testing.assert_allclose(
+        model.costs["uep_grants"] + model.costs["equipment_grants"] + model.costs["follow_up_support"],
+        g.grants_in.sum(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", list(STRESS_SCENARIOS))
+def test_invariants_hold_every_month(name):
+    model = KubeModel(make_parameters(STRESS_SCENARIOS[name]), seed=3)
+    for _ in range(40):
+        model.step()
+        check_invariants(model)
+    assert model.groups.size > 0
+
+
+def test_agents_are_mesa_agents_and_match_tables():
+    model = KubeModel(seed=11)
+    model.run_for(14)
+    by_type = model.agents_by_type
+    assert len(by_type[Member]) == model.members.size
+    assert len(by_type[Group]) == model.groups.size
+    assert len(by_type[Facilitator]) == model.facilitators.size
+    assert len(by_type[Agency]) == model.params.district.replicas
+    group = model.group_agents[0]
+    assert group.status in set(GroupStatus)
+    assert all(member.group == group.index for member in group.members)
+    story = group.history()
+    assert story[0][1] == "funded"
+    assert [month for month, *_ in story] == sorted(month for month, *_ in story)
+
+
+def test_groups_enter_in_yearly_cohorts():
+    model = KubeModel(make_parameters({"funding.rounds": 4}), seed=5)
+    model.run_for(48)
+    assert sorted(set(model.groups.funded_month.tolist())) == [1, 13, 25, 37]
+    assert model.rounds_held == 4
+
+
+def test_quota_fills_exactly_when_budget_and_proposals_allow():
+    params = make_parameters({"funding.proposal_probability": 1.0, "funding.village_head_approval": 1.0,
+                              "agency.verification_catch_rate": 0.0, "funding.rounds": 2,
+                              "funding.annual_budget_rp": 1e12, "funding.villages_per_kecamatan": 2,
+                              "funding.groups_per_village": 1})
+    model = KubeModel(params, seed=2)
+    model.run_for(13)
+    per_round = np.bincount(model.groups.cohort)
+    assert per_round.tolist() == [2 * 16, 2 * 16]
+    per_kec = pd.Series(model.groups.kecamatan).groupby(model.groups.cohort).value_counts()
+    assert (per_kec == 2).all()
+
+
+def test_budget_limits_funding():
+    rich = KubeModel(make_parameters({"funding.annual_budget_rp": 1e12}), seed=4)
+    poor = KubeModel(make_parameters({"funding.annual_budget_rp": 100_000_000}), seed=4)
+    rich.run_for(1)
+    poor.run_for(1)
+    assert 0 < poor.groups.size < rich.groups.size
+    assert poor.costs["uep_grants"] + poor.costs["training"] <= 100_000_000
+
+
+def test_verification_catches_ineligible_households():
+    strict = KubeModel(make_parameters({"agency.verification_catch_rate": 1.0}), seed=8)
+    lax = KubeModel(make_parameters({"agency.verification_catch_rate": 0.0, "members.eligible_share": 0.5}),
+                    seed=8)
+    strict.run_for(1)
+    lax.run_for(1)
+    assert strict.members.eligible.all()
+    assert 0.3 < 1 - lax.members.eligible.mean() < 0.7
+
+
+def test_group_size_within_cap():
+    model = KubeModel(make_parameters({"members.max_group_size": 7, "members.min_group_size": 5}), seed=9)
+    model.run_for(1)
+    assert model.groups.members_at_start.min() >= 5
+    assert model.groups.members_at_start.max() <= 7
+
+
+def test_no_facilitators_means_no_visits_and_no_cost():
+    result = run_model(make_parameters({"facilitators.groups_per_facilitator": 0}), seed=1, months=24)
+    assert result.summary["facilitators"] == 0
+    assert result.summary["visits_per_group_month"] == 0
+    assert result.summary["cost_by_item_rp"]["facilitators"] == 0
+
+
+def test_facilitator_caseload_respects_ratio():
+    model = KubeModel(make_parameters({"facilitators.groups_per_facilitator": 7}), seed=6)
+    model.run_for(30)
+    load = np.bincount(model.groups.facilitator[model.groups.facilitator >= 0])
+    assert load.max() <= 7 * model.rounds_held  # spare places are refilled, never beyond the ratio at a time
+    assert model.facilitators.size >= model.groups.size / 7 / model.rounds_held
+
+
+def test_same_seed_same_output_and_different_seed_differs():
+    a = run_model(seed=21, months=36)
+    b = run_model(seed=21, months=36)
+    c = run_model(seed=22, months=36)
+    assert a.summary == b.summary
+    pd.testing.assert_frame_equal(a.monthly, b.monthly)
+    pd.testing.assert_frame_equal(a.groups, b.groups)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    assert a.summary != c.summary
+
+
+def test_same_seed_same_output_in_another_process():
+    code = ("import json; from kube_sim.runner import run_model; "
+            "print(json.dumps(run_model(seed=31, months=30).summary, sort_keys=True))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": "123", "PATH": ""})
+    here = json.dumps(run_model(seed=31, months=30).summary, sort_keys=True)
+    assert json.loads(other.stdout) == json.loads(here)
+
+
+def test_policy_changes_leave_formation_draws_alone():
+    """Common random numbers: a staffing change does not reshuffle who is funded or what they run."""
+    base = run_model(seed=13, months=30).groups
+    more_staff = run_model(make_parameters({"facilitators.groups_per_facilitator": 5}), seed=13, months=30).groups
+    for column in ("funded_month", "village", "business", "members_at_start", "resource_fit"):
+        pd.testing.assert_series_equal(base[column], more_staff[column])
+
+
+def test_monthly_table_is_tidy(baseline_run):
+    monthly = baseline_run.monthly
+    assert monthly["month"].tolist() == list(range(1, 61))
+    assert monthly["groups_funded"].is_monotonic_increasing
+    counts = monthly["groups_active"] + monthly["groups_training"] + monthly["groups_failed"]
+    assert (counts == monthly["groups_funded"]).all()
+    assert monthly["cost_to_date_rp"].is_monotonic_increasing
+
+
+def test_summary_outcomes_in_range(baseline_run):
+    s = baseline_run.summary
+    survival = [s["survival"][h] for h in ("12", "24", "36")]
+    assert all(0 <= v <= 1 for v in survival)
+    assert survival == sorted(survival, reverse=True)
+    assert s["survival"]["60"] is None or 0 <= s["survival"]["60"] <= survival[-1]
+    assert 0 <= s["share_above_poverty_line"] <= 1
+    assert s["mean_member_income_rp"] > 0
+    assert s["cost_total_rp"] == pytest.approx(sum(s["cost_by_item_rp"].values()))
+    assert s["groups_active_end"] + sum(s["failure_causes"].values()) == s["groups_funded"]
+
+
+def test_survival_is_null_when_run_is_too_short():
+    s = run_model(seed=1, months=20).summary
+    assert s["survival"]["24"] is None and s["survival"]["60"] is None
+    assert s["survival"]["12"] is not None
+
+
+def test_zero_rounds_funds_nothing():
+    s = run_model(make_parameters({"funding.rounds": 0}), seed=1, months=12).summary
+    assert s["groups_funded"] == 0 and s["members"] == 0
