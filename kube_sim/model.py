@@ -121,6 +121,7 @@ class KubeModel(mesa.Model):
         self.facilitators_working = 0
         self.reports_received = 0
         self._cycle_ends: list[CycleEnd] = []
+        self._member_cache: dict[str, np.ndarray] = {}
 
         if self.params.funding.rounds > 0:
             self.schedule_recurring(self.funding_round, Schedule(interval=12, start=0.5,
@@ -207,11 +208,19 @@ class KubeModel(mesa.Model):
         self.run_for(months)
 
     # --- views used by the rules ------------------------------------------------------------
+    def member_state_changed(self) -> None:
+        """Forget cached per-group member counts; call after changing who is active or in a group."""
+        self._member_cache.clear()
+
     def group_active_count(self) -> np.ndarray:
-        """Active members in each group."""
-        m = self.members
-        selected = m.active & m.in_group
-        return np.bincount(m.group[selected], minlength=self.groups.size)
+        """Active members in each group (cached until the members' state changes)."""
+        cached = self._member_cache.get("count")
+        if cached is None or len(cached) != self.groups.size:
+            m = self.members
+            selected = m.active & m.in_group
+            cached = np.bincount(m.group[selected], minlength=self.groups.size)
+            self._member_cache["count"] = cached
+        return cached
 
     def group_active_share(self) -> np.ndarray:
         """Share of each group's current members who are active (0 for an empty group)."""
@@ -219,10 +228,14 @@ class KubeModel(mesa.Model):
 
     def group_active_skill(self) -> np.ndarray:
         """Mean skill of each group's active members (0 when none is active)."""
-        m = self.members
-        selected = m.active & m.in_group
-        total = np.bincount(m.group[selected], weights=m.skill[selected], minlength=self.groups.size)
-        return total / np.maximum(self.group_active_count(), 1)
+        cached = self._member_cache.get("skill")
+        if cached is None or len(cached) != self.groups.size:
+            m = self.members
+            selected = m.active & m.in_group
+            total = np.bincount(m.group[selected], weights=m.skill[selected], minlength=self.groups.size)
+            cached = total / np.maximum(self.group_active_count(), 1)
+            self._member_cache["skill"] = cached
+        return cached
 
     def inactive_member_share(self) -> float:
         """Share of members of running groups who are inactive (nan when there are none)."""

@@ -15,15 +15,23 @@ import numpy as np
 class ColumnTable:
     """A growable table of named numpy columns, accessed as attributes.
 
+    Each column is a view of the first ``size`` rows of a buffer with spare capacity, so appending
+    rows costs amortised O(rows added). Views are replaced on every append: do not keep a column
+    across an append.
+
     Args:
         schema: ``{column: (dtype, default)}``.
     """
 
     def __init__(self, schema: dict[str, tuple[Any, Any]]) -> None:
         self._schema = schema
+        self._buffers = {name: np.empty(0, dtype=dtype) for name, (dtype, _default) in schema.items()}
         self.size = 0
-        for name, (dtype, _default) in schema.items():
-            setattr(self, name, np.empty(0, dtype=dtype))
+        self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        for name, buffer in self._buffers.items():
+            setattr(self, name, buffer[: self.size])
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -46,15 +54,20 @@ class ColumnTable:
         unknown = set(values) - set(self._schema)
         if unknown:
             raise KeyError(f"unknown columns {sorted(unknown)}")
+        start, end = self.size, self.size + n
         for name, (dtype, default) in self._schema.items():
-            new = np.full(n, values.get(name, default), dtype=dtype)
-            setattr(self, name, np.concatenate([getattr(self, name), new]))
-        start = self.size
-        self.size += n
-        return np.arange(start, self.size)
+            buffer = self._buffers[name]
+            if end > len(buffer):
+                grown = np.empty(max(end, 2 * len(buffer), 64), dtype=dtype)
+                grown[:start] = buffer[:start]
+                self._buffers[name] = buffer = grown
+            buffer[start:end] = values.get(name, default)
+        self.size = end
+        self._refresh_views()
+        return np.arange(start, end)
 
     def as_dict(self) -> dict[str, np.ndarray]:
-        """Return the columns as a dict of arrays (no copy)."""
+        """Return the columns as a dict of arrays (views, no copy)."""
         return {name: getattr(self, name) for name in self._schema}
 
 

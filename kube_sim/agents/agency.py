@@ -161,6 +161,7 @@ class Agency(mesa.Agent):
             joined_month=month,
         )
         model.member_agents.extend(Member(model, int(i)) for i in rows)
+        model.member_state_changed()
 
         # Decree, UEP grant into the group account, training, equipment grant.
         g = model.groups

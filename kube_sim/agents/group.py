@@ -407,3 +407,4 @@ def dissolve(model: KubeModel, idx: np.ndarray, cause: np.ndarray, month: int) -
     m.in_group[rows] = False
     m.left_month[rows] = month
     g.members[idx] = 0
+    model.member_state_changed()

@@ -98,6 +98,7 @@ def leave(model: KubeModel, rows: np.ndarray, month: int) -> None:
     m.active[rows] = False
     m.left_month[rows] = month
     np.subtract.at(model.groups.members, m.group[rows], 1)
+    model.member_state_changed()
 
 
 def update_engagement(model: KubeModel, month: int) -> None:
@@ -142,6 +143,7 @@ def update_engagement(model: KubeModel, month: int) -> None:
     exits = ~active & ~returns & (u_exit[rows] < p.exit_probability_inactive)
     m.active[rows[drops]] = False
     m.active[rows[returns]] = True
+    model.member_state_changed()
     leave(model, rows[exits], month)
 
 
@@ -165,6 +167,7 @@ def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.n
     chance = model.params.facilitators.remotivation_probability * np.minimum(effectiveness[grp], 1.0)
     back = candidates[visited_groups[grp] & (u[candidates] < chance)]
     m.active[back] = True
+    model.member_state_changed()
     return len(back)
 
 
@@ -182,6 +185,7 @@ def train(model: KubeModel, groups_mask: np.ndarray, gain: float | np.ndarray) -
         return
     add = gain if np.isscalar(gain) else np.asarray(gain)[m.group[rows]]
     m.skill[rows] = np.minimum(m.skill[rows] + add, 1.0)
+    model.member_state_changed()
 
 
 def pay_pending(model: KubeModel) -> None:
