@@ -82,11 +82,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Keeps the epilog's examples as written."""
+class _Formatter(argparse.HelpFormatter):
+    """Wraps the description but keeps the epilog's examples as written."""
 
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=32, width=100)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(_RAW):
+            return "".join(indent + line for line in text[len(_RAW):].splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+_RAW = "\x00raw\x00"
+"""Marks help text (the epilogs) that the formatter prints as written."""
 
 
 def _whole_number(text: str, low: int, high: int) -> int:
@@ -147,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Agent-based simulation of KUBE joint business groups (Kelompok Usaha Bersama) "
                     "in a district such as Polewali Mandar: formation, grants, facilitators, survival.",
-        epilog=EPILOG,
+        epilog=_RAW + EPILOG,
         formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=_version(),
@@ -157,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run one scenario and write its results",
         description="Run the model once for a scenario and write tables, summary, manifest and figures.",
-        epilog=RUN_EPILOG, formatter_class=_Formatter,
+        epilog=_RAW + RUN_EPILOG, formatter_class=_Formatter,
     )
     run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, metavar="SCENARIO",
                      help=f"scenario name (a file in the scenarios folder) or path to a .toml file "
@@ -447,6 +456,13 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``kube-sim`` command line.
 
@@ -463,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
         return _exit_code(exc)
     func = getattr(args, "func", None)
     if func is None:
-        parser.print_help(sys.stderr)
+        print(f"{PROG}: error: choose a command: {', '.join(_commands(parser))} (see '{PROG} --help')",
+              file=sys.stderr)
         return EXIT_INPUT
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -1,0 +1,228 @@
+"""The kube-sim command line, in process and as the installed console script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kube_sim import cli
+from kube_sim.cli import build_parser, main
+from kube_sim.parameters import PARAMETER_SPECS
+from kube_sim.scenario import scenario_dir
+
+SHIPPED = sorted(p.stem for p in scenario_dir().glob("*.toml"))
+SUMMARY_KEYS = {
+    "scenario", "seed", "months", "groups_funded", "members", "facilitators", "survival", "mean_member_income_rp",
+    "share_above_poverty_line", "cost_total_rp", "cost_per_surviving_group_rp", "visits_per_group_month",
+    "share_groups_unvisited_last_quarter", "inactive_member_share", "results_dir",
+}
+HORIZONS = {"12", "24", "36", "60"}
+CONSOLE_SCRIPT = Path(sys.executable).with_name("kube-sim")
+
+
+def run_json(capsys, tmp_path, *args):
+    code = main(["run", "--json", "--no-plots", "--out", str(tmp_path / "out"), *args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out), captured.err
+
+
+def check_summary(data, months, seed):
+    assert SUMMARY_KEYS <= set(data)
+    assert set(data["survival"]) == HORIZONS
+    for share in data["survival"].values():
+        assert share is None or 0.0 <= share <= 1.0
+    assert data["months"] == months
+    assert data["seed"] == seed
+    assert data["groups_funded"] >= 0
+    assert data["cost_total_rp"] >= 0
+
+
+def test_json_is_one_object_with_required_keys(capsys, tmp_path):
+    data, err = run_json(capsys, tmp_path, "--months", "24", "--seed", "5")
+    check_summary(data, 24, 5)
+    assert data["scenario"] == "baseline"
+    assert Path(data["results_dir"]) == tmp_path / "out"
+    assert (tmp_path / "out" / "summary.json").is_file()
+    assert not (tmp_path / "out" / "survival.png").exists()
+    assert err == ""
+
+
+def test_same_seed_gives_same_json(capsys, tmp_path):
+    first, _ = run_json(capsys, tmp_path / "a", "--months", "24", "--seed", "11")
+    second, _ = run_json(capsys, tmp_path / "b", "--months", "24", "--seed", "11")
+    assert first.pop("results_dir") != second.pop("results_dir")
+    assert first == second
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_scenario_runs(capsys, tmp_path, name):
+    data, _ = run_json(capsys, tmp_path, name, "--months", "13", "--seed", "1")
+    check_summary(data, 13, 1)
+    assert data["scenario"] == name
+
+
+def test_no_facilitators_has_none(capsys, tmp_path):
+    data, _ = run_json(capsys, tmp_path, "no_facilitators", "--months", "13")
+    assert data["facilitators"] == 0
+
+
+def test_set_is_applied_and_recorded(capsys, tmp_path):
+    data, _ = run_json(capsys, tmp_path, "--months", "13", "--set", "facilitators.groups_per_facilitator=0",
+                       "--set", "grants.equipment_rp=5000000")
+    assert data["facilitators"] == 0
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["parameters"]["grants.equipment_rp"] == 5_000_000
+    assert manifest["override_sources"]["grants.equipment_rp"] == "--set"
+    assert "--set" in manifest["command"]
+
+
+def test_scenario_file_path(capsys, tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('name = "mine"\ndescription = "a test"\n[members]\ninitial_inactive_share = 0.3\n')
+    data, _ = run_json(capsys, tmp_path, str(path), "--months", "13")
+    assert data["scenario"] == "mine"
+
+
+def test_readable_summary_and_plots(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "ratio_1_5", "--months", "24"]) == 0
+    out = capsys.readouterr().out
+    for text in ("ratio_1_5", "survival at 12 months", "survival at 60 months", "n/a", "Rp ", "failure causes",
+                 "cost per surviving group", "results in"):
+        assert text in out, text
+    results = tmp_path / "results" / "ratio_1_5"
+    for name in ("survival.png", "monthly.png", "summary.json", "manifest.json", "monthly.parquet", "groups.csv"):
+        assert (results / name).is_file(), name
+    assert str(Path("results") / "ratio_1_5") in out
+
+
+# --- bad input -------------------------------------------------------------------------------------
+
+BAD_SCENARIO = 'name = "bad"\ndescription = "x"\n[facilitators]\ngroups_per_facilitater = 20\n'
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["run", "nosuch_scenario"], ["nosuch_scenario.toml"]),
+    (["run", "basline"], ["basline.toml", "baseline"]),
+    (["run", "{tmp}/missing.toml"], ["missing.toml"]),
+    (["run", "{tmp}/bad.toml"], ["bad.toml", "facilitators.groups_per_facilitater", "groups_per_facilitator"]),
+    (["run", "{tmp}/broken.toml"], ["broken.toml", "line"]),
+    (["run", "--set", "facilitators.groups_per_facilitater=3"], ["--set", "facilitators.groups_per_facilitater"]),
+    (["run", "--set", "facilitators.groups_per_facilitator=many"], ["--set", "facilitators.groups_per_facilitator"]),
+    (["run", "--set", "members.initial_inactive_share=2"], ["--set", "members.initial_inactive_share"]),
+    (["run", "--set", "novalue"], ["--set"]),
+    (["run", "--months", "-3"], ["--months"]),
+    (["run", "--months", "0"], ["--months"]),
+    (["run", "--months", "ten"], ["--months"]),
+    (["run", "--seed", "-1"], ["--seed"]),
+    (["run", "--seed", "1.5"], ["--seed"]),
+    (["run", "--out", "{tmp}/bad.toml"], ["--out", "bad.toml"]),
+    (["run", "--bogus"], ["--bogus"]),
+    (["nosuchcommand"], ["nosuchcommand"]),
+    ([], ["command"]),
+])
+def test_bad_input_gives_one_line_and_exit_2(capsys, tmp_path, args, expected):
+    (tmp_path / "bad.toml").write_text(BAD_SCENARIO)
+    (tmp_path / "broken.toml").write_text('name = "x"\ndescription = "y"\n[facilitators\n')
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if args[:1] == ["run"] and "--out" not in args:
+        args += ["--out", str(tmp_path / "out"), "--months", "3"] if "--months" not in args else [
+            "--out", str(tmp_path / "out")]
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    for text in expected:
+        assert text in lines[0], (text, lines[0])
+
+
+def test_interrupt_gives_one_line_and_exit_130(capsys, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_model", interrupted)
+    code = main(["run", "--out", str(tmp_path / "out"), "--months", "3"])
+    captured = capsys.readouterr()
+    assert code == 130
+    assert len(captured.err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+# --- listings and help -----------------------------------------------------------------------------
+
+def test_scenarios_lists_every_shipped_scenario(capsys):
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out
+    for name in SHIPPED:
+        assert name in out
+    assert "facilitators.groups_per_facilitator = 20" in out
+
+
+def test_params_lists_every_key(capsys):
+    assert main(["params"]) == 0
+    out = capsys.readouterr().out
+    for key in PARAMETER_SPECS:
+        assert key in out
+
+
+def test_params_markdown(capsys):
+    assert main(["params", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| key | default | unit | range | source | meaning |" in out
+    rows = [line for line in out.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(PARAMETER_SPECS)
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert "kube-sim" in capsys.readouterr().out
+
+
+def _subcommands():
+    return cli._commands(build_parser())
+
+
+@pytest.mark.parametrize("command", [None, *_subcommands()])
+def test_help_works(capsys, command):
+    args = ["--help"] if command is None else [command, "--help"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: kube-sim")
+
+
+# --- the installed console script ------------------------------------------------------------------
+
+@pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="kube-sim console script not installed")
+def test_console_script_json_matches_in_process(capsys, tmp_path):
+    args = ["run", "needs_based_visits", "--json", "--no-plots", "--months", "24", "--seed", "9"]
+    proc = subprocess.run([str(CONSOLE_SCRIPT), *args, "--out", "out"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)  # exactly one JSON object: anything else fails to parse
+    check_summary(data, 24, 9)
+    in_process, _ = run_json(capsys, tmp_path, *args[1:])
+    data.pop("results_dir")
+    in_process.pop("results_dir")
+    assert data == in_process
+
+
+@pytest.mark.skipif(not CONSOLE_SCRIPT.exists(), reason="kube-sim console script not installed")
+def test_console_script_bad_input(tmp_path):
+    proc = subprocess.run([str(CONSOLE_SCRIPT), "run", "--set", "grants.equipment_rp=lots", "--out", "out"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "--set" in lines[0]
+    assert "grants.equipment_rp" in lines[0]
+    assert not (tmp_path / "out").exists()

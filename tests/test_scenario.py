@@ -1,0 +1,255 @@
+"""Scenario files, --set parsing and their error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kube_sim.errors import InputError
+from kube_sim.parameters import PARAMETER_SPECS, Parameters, coerce_value, make_parameters
+from kube_sim.scenario import (
+    apply_overrides,
+    list_scenarios,
+    load_scenario,
+    parse_assignments,
+    parse_value,
+    scenario_dir,
+    toml_value,
+)
+
+SHIPPED = sorted(p.stem for p in scenario_dir().glob("*.toml"))
+REQUIRED_SCENARIOS = {
+    "baseline", "ratio_1_5", "ratio_1_20", "no_facilitators", "full_time_facilitators", "equipment_grant",
+    "high_inactive", "needs_based_visits", "weak_targeting",
+}
+SCRIPTED_KEYS = ("facilitators.groups_per_facilitator", "grants.equipment_rp", "members.initial_inactive_share")
+HEADER = 'name = "t"\ndescription = "a test scenario"\n'
+
+
+def write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_required_scenarios_are_shipped():
+    assert REQUIRED_SCENARIOS <= set(SHIPPED)
+
+
+def test_keys_planners_script_against_exist():
+    for key in SCRIPTED_KEYS:
+        assert key in PARAMETER_SPECS
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_scenario_loads_and_validates(name):
+    scenario = load_scenario(name)
+    assert scenario.name == name == scenario.path.stem
+    assert scenario.description and "\n" not in scenario.description
+    assert scenario.params == make_parameters(scenario.overrides)
+    # only changes from the defaults
+    defaults = Parameters()
+    for key, value in scenario.overrides.items():
+        assert defaults.get(key) != value, key
+        assert scenario.params.get(key) == value
+    assert scenario.params.changes_from_default().keys() == scenario.overrides.keys()
+
+
+def test_baseline_is_the_defaults():
+    scenario = load_scenario("baseline")
+    assert scenario.overrides == {}
+    assert scenario.params == Parameters()
+
+
+def test_no_facilitators_uses_zero_caseload():
+    assert load_scenario("no_facilitators").params.facilitators.groups_per_facilitator == 0
+
+
+def test_list_scenarios_matches_files():
+    assert [s.name for s in list_scenarios()] == SHIPPED
+
+
+def test_load_by_name_and_by_path_agree():
+    by_name = load_scenario("ratio_1_20")
+    by_path = load_scenario(str(scenario_dir() / "ratio_1_20.toml"))
+    assert by_name.params == by_path.params
+    assert by_name.overrides == by_path.overrides
+
+
+def test_env_var_points_elsewhere(tmp_path, monkeypatch):
+    write(tmp_path, HEADER + "[grants]\nequipment_rp = 1_000_000\n", "mine.toml")
+    monkeypatch.setenv("KUBE_SIM_SCENARIOS", str(tmp_path))
+    assert scenario_dir() == tmp_path
+    assert [s.path.name for s in list_scenarios()] == ["mine.toml"]
+    assert load_scenario("mine").params.grants.equipment_rp == 1_000_000
+
+
+def test_file_values_become_overrides_with_sources(tmp_path):
+    path = write(tmp_path, HEADER + "[facilitators]\ngroups_per_facilitator = 20\npattern = \"needs_based\"\n")
+    scenario = load_scenario(path)
+    assert scenario.overrides == {"facilitators.groups_per_facilitator": 20, "facilitators.pattern": "needs_based"}
+    assert set(scenario.sources) == set(scenario.overrides)
+    assert all("s.toml" in source for source in scenario.sources.values())
+
+
+# --- --set -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "key", "expected"), [
+    ("grants.equipment_rp=5000000", "grants.equipment_rp", 5_000_000.0),
+    ("grants.equipment_rp=5_000_000", "grants.equipment_rp", 5_000_000.0),
+    ("facilitators.pattern=needs_based", "facilitators.pattern", "needs_based"),
+    ('facilitators.pattern="needs_based"', "facilitators.pattern", "needs_based"),
+    ("facilitators.targets=true", "facilitators.targets", True),
+    ("business.cycle_months=[4,3,1]", "business.cycle_months", (4, 3, 1)),
+    (" members.initial_inactive_share = 0.35 ", "members.initial_inactive_share", 0.35),
+    ("district.name=Polewali Mandar", "district.name", "Polewali Mandar"),
+])
+def test_parse_assignments(text, key, expected):
+    assert parse_assignments([text]) == {key: expected}
+
+
+def test_later_assignment_wins():
+    out = parse_assignments(["facilitators.groups_per_facilitator=5", "facilitators.groups_per_facilitator=7"])
+    assert out == {"facilitators.groups_per_facilitator": 7}
+
+
+def test_no_assignments():
+    assert parse_assignments([]) == {}
+    assert parse_assignments(None) == {}
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("facilitators.groups_per_facilitater=3", "facilitators.groups_per_facilitater"),
+    ("facilitators.targets=ture", "facilitators.targets"),
+    ("facilitators.groups_per_facilitator=-1", "facilitators.groups_per_facilitator"),
+    ("facilitators.groups_per_facilitator=2.5", "facilitators.groups_per_facilitator"),
+    ("facilitators.pattern=sometimes", "facilitators.pattern"),
+    ("business.cycle_months=[4,3]", "business.cycle_months"),
+    ("members.eligible_share=", "members.eligible_share"),
+    ("nosuchsection.x=1", "nosuchsection.x"),
+])
+def test_bad_assignment_names_set_and_key(text, key):
+    with pytest.raises(InputError) as info:
+        parse_assignments([text])
+    line = info.value.one_line()
+    assert line.startswith("--set: ")
+    assert key in line
+    assert "\n" not in line
+
+
+@pytest.mark.parametrize("text", ["noequals", "=5", ""])
+def test_assignment_without_key_names_set(text):
+    with pytest.raises(InputError) as info:
+        parse_assignments([text])
+    assert info.value.one_line().startswith("--set: ")
+
+
+def test_apply_overrides_merges_and_keeps_original():
+    base = load_scenario("ratio_1_20")
+    changed = apply_overrides(base, parse_assignments(["grants.equipment_rp=5000000"]))
+    assert changed.params.grants.equipment_rp == 5_000_000
+    assert changed.params.facilitators.groups_per_facilitator == base.params.facilitators.groups_per_facilitator
+    assert changed.overrides == {**base.overrides, "grants.equipment_rp": 5_000_000}
+    assert changed.sources["grants.equipment_rp"] == "--set"
+    assert "grants.equipment_rp" not in base.overrides
+    assert base.params.grants.equipment_rp == Parameters().grants.equipment_rp
+
+
+def test_apply_overrides_inconsistency_names_set():
+    with pytest.raises(InputError) as info:
+        apply_overrides(load_scenario("baseline"), {"members.min_group_size": 15})
+    assert info.value.one_line().startswith("--set: members.min_group_size")
+
+
+def test_toml_value_round_trips_every_default():
+    for key, spec in PARAMETER_SPECS.items():
+        assert coerce_value(key, parse_value(toml_value(spec.default))) == spec.default, key
+
+
+# --- bad files -------------------------------------------------------------------------------------
+
+BAD_FILES = {
+    "unknown_key": (HEADER + "[facilitators]\ngroups_per_facilitater = 20\n", "facilitators.groups_per_facilitater"),
+    "unknown_section": (HEADER + "[facilitator]\ngroups_per_facilitator = 20\n", "facilitator"),
+    "wrong_type": (HEADER + "[facilitators]\ngroups_per_facilitator = \"many\"\n",
+                   "facilitators.groups_per_facilitator"),
+    "wrong_bool": (HEADER + "[facilitators]\ntargets = 1\n", "facilitators.targets"),
+    "out_of_range": (HEADER + "[members]\ninitial_inactive_share = 1.5\n", "members.initial_inactive_share"),
+    "negative": (HEADER + "[grants]\nequipment_rp = -5\n", "grants.equipment_rp"),
+    "bad_choice": (HEADER + "[facilitators]\npattern = \"random\"\n", "facilitators.pattern"),
+    "short_list": (HEADER + "[business]\ncycle_months = [4, 3]\n", "business.cycle_months"),
+    "missing_name": ('description = "x"\n', "name"),
+    "missing_description": ('name = "x"\n', "description"),
+    "empty_name": ('name = ""\ndescription = "x"\n', "name"),
+    "name_not_string": ('name = 3\ndescription = "x"\n', "name"),
+    "non_table_section": (HEADER + "facilitators = 3\n", "facilitators"),
+    "misplaced_key": (HEADER + "groups_per_facilitator = 3\n", "groups_per_facilitator"),
+    "inconsistent": (HEADER + "[members]\nmin_group_size = 15\n", "members.min_group_size"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_bad_file_names_file_and_key(tmp_path, monkeypatch, kind):
+    text, key = BAD_FILES[kind]
+    path = write(tmp_path, text, f"{kind}.toml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    line = info.value.one_line()
+    assert line.startswith(f"{kind}.toml: {key}: "), line
+    assert "\n" not in line
+
+
+def test_malformed_toml_gives_line_number(tmp_path):
+    path = write(tmp_path, HEADER + "[facilitators\ngroups_per_facilitator = 20\n")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    line = info.value.one_line()
+    assert "s.toml" in line
+    assert "line 3" in line
+    assert "\n" not in line
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(b'name = "\xff"\n')
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert "s.toml" in info.value.one_line()
+
+
+def test_unknown_key_suggests_closest(tmp_path):
+    path = write(tmp_path, HEADER + "[grants]\nequipmnt_rp = 5\n")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert "did you mean 'grants.equipment_rp'" in info.value.one_line()
+
+
+def test_misplaced_key_suggests_its_section(tmp_path):
+    path = write(tmp_path, HEADER + "initial_inactive_share = 0.3\n")
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert "members.initial_inactive_share" in info.value.one_line()
+
+
+def test_missing_file_names_file(tmp_path):
+    with pytest.raises(InputError) as info:
+        load_scenario(tmp_path / "nothere.toml")
+    assert "nothere.toml" in info.value.one_line()
+
+
+def test_missing_name_suggests_close_scenario():
+    with pytest.raises(InputError) as info:
+        load_scenario("ratio_1_2O")
+    line = info.value.one_line()
+    assert "ratio_1_2O.toml" in line
+    assert "ratio_1_20" in line
+
+
+def test_folder_is_not_a_scenario(tmp_path):
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    with pytest.raises(InputError) as info:
+        load_scenario(folder)
+    assert "dir.toml" in info.value.one_line()
