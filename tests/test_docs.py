@@ -1,0 +1,162 @@
+"""The documents stay true to the code: parameter table, code paths, mechanisms and parameter keys."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from kube_sim.parameters import PARAMETER_SPECS, SECTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+ODD = DOCS / "ODD.md"
+DOMAIN = ROOT.parent / "shared" / "DOMAIN.md"
+
+FILE_SUFFIXES = {"py", "md", "toml", "txt", "csv", "json", "parquet", "png", "svg", "pdf", "yaml", "yml"}
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+DOTTED = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+LOWER_PAIR = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
+
+
+def _load_table_script():
+    spec = importlib.util.spec_from_file_location("make_parameter_table", DOCS / "make_parameter_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _table_rows(text: str) -> list[list[str]]:
+    """Cells of every Markdown table row in ``text`` (header and separator rows included)."""
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("|") and line.endswith("|"):
+            rows.append([cell.strip() for cell in line[1:-1].split("|")])
+    return rows
+
+
+def _section(text: str, heading_prefix: str) -> str:
+    """The text under the level-2 heading that starts with ``heading_prefix``, up to the next one."""
+    match = re.search(rf"^## {re.escape(heading_prefix)}.*?$(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    assert match, f"no section '## {heading_prefix}'"
+    return match.group(1)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _mechanism_tables(odd: str) -> str:
+    return _section(odd, "8. Mechanisms from the study") + _section(odd, "9. The study's roles and factors")
+
+
+def _resolve(path: str) -> object:
+    """Import the longest importable module prefix of a dotted path and getattr the rest."""
+    parts = path.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(path)
+
+
+def test_parameter_table_is_up_to_date():
+    script = _load_table_script()
+    written = (DOCS / "PARAMETERS.md").read_text(encoding="utf-8")
+    assert written == script.render(), "docs/PARAMETERS.md is stale: run python docs/make_parameter_table.py"
+    for key in PARAMETER_SPECS:
+        assert f"`{key}`" in written
+
+
+def test_parameter_table_check_flag(tmp_path):
+    script = _load_table_script()
+    target = tmp_path / "PARAMETERS.md"
+    assert script.main(["--check", "--output", str(target)]) == 1
+    assert script.main(["--output", str(target)]) == 0
+    assert script.main(["--check", "--output", str(target)]) == 0
+    target.write_text(target.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
+    assert script.main(["--check", "--output", str(target)]) == 1
+
+
+def test_markdown_escaping_keeps_table_cells():
+    script = _load_table_script()
+    assert script.escape("a | b") == "a \\| b"
+    assert script.escape("x_y *z*") == "x\\_y \\*z\\*"
+
+
+def test_code_paths_in_mechanism_tables_resolve():
+    odd = ODD.read_text(encoding="utf-8")
+    tables = _mechanism_tables(odd)
+    paths = {span for span in CODE_SPAN.findall(tables) if span.startswith("kube_sim.")}
+    assert len(paths) >= 15, "the mechanism tables name too few code paths"
+    everywhere = {span for span in CODE_SPAN.findall(odd) if span.startswith("kube_sim.")}
+    failures = []
+    for path in sorted(paths | everywhere):
+        try:
+            _resolve(path)
+        except (ImportError, AttributeError) as error:
+            failures.append(f"{path}: {error}")
+    assert not failures, "unresolvable code paths in docs/ODD.md:\n" + "\n".join(failures)
+
+
+def test_every_domain_mechanism_has_a_row():
+    if not DOMAIN.exists():
+        pytest.skip(f"{DOMAIN} not found")
+    findings = [row[0] for row in _table_rows(_section(DOMAIN.read_text(encoding="utf-8"), "3."))[2:]]
+    assert findings, "no rows found in DOMAIN.md section 3"
+    rows = _table_rows(_section(ODD.read_text(encoding="utf-8"), "8. Mechanisms from the study"))
+    assert rows and _normalise(rows[0][0]) == "seed finding"
+    first_column = {_normalise(row[0]) for row in rows[2:]}
+    missing = [finding for finding in findings if _normalise(finding) not in first_column]
+    assert not missing, f"DOMAIN.md section 3 rows missing from ODD.md's mechanism table: {missing}"
+    for row in rows[2:]:
+        assert len(row) == 5 and all(row), f"incomplete mechanism row: {row}"
+        assert "`kube_sim." in row[2], f"no code path for {row[0]}"
+
+
+def test_roles_and_factors_are_all_mapped():
+    rows = _table_rows(_section(ODD.read_text(encoding="utf-8"), "9. The study's roles and factors"))
+    labels = {_normalise(row[0]) for row in rows[2:]}
+    expected = ({f"role {i}" for i in range(1, 4)} | {f"supporting factor {i}" for i in range(1, 5)}
+                | {f"inhibiting factor {i}" for i in range(1, 4)})
+    assert expected <= labels, f"missing: {sorted(expected - labels)}"
+    for row in rows[2:]:
+        assert "`kube_sim." in row[3], f"no code path for {row[0]}"
+
+
+def _parameter_keys_mentioned(text: str) -> set[str]:
+    """Dotted parameter keys a document mentions in code spans or fenced blocks."""
+    found = set()
+    blocks = re.findall(r"^```.*?$(.*?)^```", text, flags=re.M | re.S)
+    inline = CODE_SPAN.findall(re.sub(r"^```.*?^```", "", text, flags=re.M | re.S))
+    for span in inline:
+        if LOWER_PAIR.fullmatch(span) and span.rsplit(".", 1)[1] not in FILE_SUFFIXES:
+            found.add(span)  # a whole span of the form word.word is meant as a parameter key
+    for chunk in inline + blocks:
+        for token in DOTTED.findall(chunk):
+            head, _, rest = token.partition(".")
+            if head in SECTIONS and rest.split(".")[-1] not in FILE_SUFFIXES:
+                found.add(token)
+    return found
+
+
+@pytest.mark.parametrize("name", ["ODD.md", "GLOSSARY.md"])
+def test_parameter_keys_in_docs_exist(name):
+    keys = _parameter_keys_mentioned((DOCS / name).read_text(encoding="utf-8"))
+    unknown = sorted(key for key in keys if key not in PARAMETER_SPECS)
+    assert not unknown, f"docs/{name} names unknown parameters: {unknown}"
+    if name == "ODD.md":
+        assert len(keys) > 40
+
+
+def test_key_detection_catches_a_typo():
+    text = "See `facilitators.groups_per_facilitatr` and\n```\np = groups.conflict_probabilty x 2\n```\n"
+    assert _parameter_keys_mentioned(text) == {"facilitators.groups_per_facilitatr", "groups.conflict_probabilty"}
