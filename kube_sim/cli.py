@@ -88,6 +88,13 @@ class _Formatter(argparse.HelpFormatter):
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=32, width=100)
 
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            # argparse measures command names one indent short; leave room so none wraps.
+            longest = max((len(name) for name in action.choices), default=0)
+            self._action_max_length = max(self._action_max_length, longest + self._current_indent + 6)
+
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         if text.startswith(_RAW):
             return "".join(indent + line for line in text[len(_RAW):].splitlines(keepends=True))
