@@ -85,6 +85,26 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def code_version() -> dict[str, Any]:
+    """Return the git commit of the code and whether ``kube_sim/`` had uncommitted changes.
+
+    Returns:
+        ``{"commit": ..., "kube_sim_uncommitted_changes": ...}`` (None values when git is unavailable).
+    """
+    root = SCRIPT.parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return proc.stdout.strip()
+
+    status = git("status", "--porcelain", "--", "kube_sim")
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "kube_sim_uncommitted_changes": None if status is None else bool(status)}
+
+
 def current_rss_mb() -> float | None:
     """Return this process's current resident set size in MB (Linux ``/proc``; None elsewhere)."""
     try:
@@ -412,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
 
     scales = list(SCALES) if args.scale == "all" else [args.scale]
     load_start = os.getloadavg()[0]
+    version = code_version()
+    if version["kube_sim_uncommitted_changes"]:
+        log(f"note: kube_sim/ has uncommitted changes on top of {version['commit']}; they are what gets measured")
     if load_start > 0.5 * (os.cpu_count() or 1):
         log(f"note: 1-minute load average is {load_start:.1f} on {os.cpu_count()} CPUs; timings will be noisy")
     log(f"Boltzmann: {BOLTZMANN_AGENTS} agents x {BOLTZMANN_STEPS} steps, best of {args.boltzmann_repeat}")
@@ -440,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         "boltzmann": boltzmann,
         "scales": {r["scale"]: r for r in results},
         "load_average_1min": {"start": load_start, "end": os.getloadavg()[0]},
+        "code": version,
         "python": platform.python_version(),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",
     }

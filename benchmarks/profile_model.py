@@ -35,11 +35,16 @@ def timed_phases() -> tuple[dict[str, float], dict[str, int], Callable[[], None]
 
     The wrappers replace module attributes that ``kube_sim.model`` calls through (``group_rules.x``,
     ``member_rules.x``, ``agency_rules.x``), plus ``KubeModel.funding_round``, so nothing in the
-    package is edited; call the returned ``undo`` to put the originals back.
+    package is edited; call the returned ``undo`` to put the originals back. Timers whose label
+    starts with ``(in)`` run inside the others (for example ``mesa.Agent.__init__``, every Mesa
+    agent created, inside the funding round); phases can nest too (``pay_pending`` also runs inside
+    ``check_failures``), so shares do not add up to 100%.
 
     Returns:
         ``(seconds, calls, undo)``: total seconds and calls per phase, and the restore function.
     """
+    import mesa
+
     from kube_sim import model as model_module
     from kube_sim.agents import agency, group, member
 
@@ -71,6 +76,14 @@ def timed_phases() -> tuple[dict[str, float], dict[str, int], Callable[[], None]
     wrap(model_module.KubeModel, "funding_round", "model.funding_round")
     wrap(model_module.KubeModel, "_pay_facilitators", "model._pay_facilitators")
     wrap(model_module.DataCollector, "collect", "datacollector.collect")
+    # Nested timers: these run inside the phases above.
+    from kube_sim import events, tables
+    from kube_sim.agents import facilitator
+
+    wrap(facilitator, "assign", "(in) facilitator.assign")
+    wrap(mesa.Agent, "__init__", "(in) mesa.Agent.__init__")
+    wrap(tables.ColumnTable, "append", "(in) ColumnTable.append")
+    wrap(events.EventLog, "add", "(in) EventLog.add")
 
     def undo() -> None:
         for owner, name, original in reversed(originals):
