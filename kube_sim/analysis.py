@@ -236,10 +236,12 @@ def paired_differences(runs: pd.DataFrame, baseline_arm: int, outcomes: Sequence
                 a = b = np.empty(0)
             d = a - b
             n, mean, sd, low, high = t_interval(d, confidence)
+            scale = max(float(np.abs(a).max()), float(np.abs(b).max())) if n else 0.0
             if n < 2:
                 p = np.nan
-            elif sd == 0 or not np.isfinite(sd):
-                p = 1.0 if mean == 0 else 0.0
+            elif not np.isfinite(sd) or sd <= 1e-12 * scale:
+                # Every difference is the same (up to rounding): the t-test is degenerate.
+                p = 1.0 if abs(mean) <= 1e-12 * scale else 0.0
             else:
                 p = float(stats.ttest_1samp(d, 0.0).pvalue)
             rows.append([arm, labels[arm], baseline_arm, outcome, n,
