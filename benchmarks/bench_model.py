@@ -325,7 +325,9 @@ def bench_scale(scale: str, args: argparse.Namespace) -> dict[str, Any]:
         out["target_groups"] = NATIONAL_TARGET_GROUPS
         out["target_groups_reached"] = best["groups"] >= NATIONAL_TARGET_GROUPS
         if not out["target_groups_reached"]:
-            log(f"WARNING: national run funded {best['groups']:,} groups, below {NATIONAL_TARGET_GROUPS:,}")
+            held = min(args.rounds, (args.months - 1) // 12 + 1)
+            log(f"WARNING: national run funded {best['groups']:,} groups, below {NATIONAL_TARGET_GROUPS:,} "
+                f"({held} of {args.rounds} rounds fall within {args.months} months; copies: {replicas})")
     return out
 
 
