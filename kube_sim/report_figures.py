@@ -24,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from kube_sim.outcomes import SURVIVAL_HORIZONS
 
@@ -165,26 +165,55 @@ def rupiah_scale(values: Sequence[float] | np.ndarray) -> tuple[float, str]:
     return 1e3, "Rp ribu"
 
 
+class _ScaledFormatter(Formatter):
+    """Tick labels of ``value / divisor`` with thousands separators and just enough decimals.
+
+    The decimals are the fewest that show every tick exactly (37.5, not 38), so neighbouring
+    ticks never share a label.
+    """
+
+    def __init__(self, divisor: float = 1.0, suffix: str = "") -> None:
+        self.divisor = divisor
+        self.suffix = suffix
+        self.decimals = 0
+
+    def _decimals(self, values: Sequence[float]) -> int:
+        scaled = np.asarray(values, dtype=float) / self.divisor
+        scaled = scaled[np.isfinite(scaled)]
+        for decimals in range(5):
+            shifted = scaled * 10**decimals
+            if np.allclose(shifted, np.round(shifted), rtol=0, atol=1e-6 * max(1.0, float(np.abs(shifted).max(
+                    initial=0)))):
+                return decimals
+        return 4
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        self.decimals = self._decimals(values)
+        return [self(v) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x / self.divisor:,.{self.decimals}f}{self.suffix}"
+
+
 def _money_axis(ax: Axes, which: str, values: Sequence[float] | np.ndarray, label: str) -> None:
     """Format an axis holding Rp amounts in juta or ribu with thousands separators."""
     divisor, unit = rupiah_scale(values)
-
-    def fmt(value: float, _pos: object = None) -> str:
-        scaled = value / divisor
-        return f"{scaled:,.0f}" if abs(scaled) >= 10 or scaled == 0 else f"{scaled:,.1f}"
-
     axis = ax.xaxis if which == "x" else ax.yaxis
-    axis.set_major_formatter(FuncFormatter(fmt))
-    axis.set_major_locator(MaxNLocator(nbins=6))
+    axis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(_ScaledFormatter(divisor))
     (ax.set_xlabel if which == "x" else ax.set_ylabel)(f"{label} ({unit})")
+
+
+def _percent_axis(ax: Axes, which: str) -> None:
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_formatter(_ScaledFormatter(0.01, "%"))
 
 
 def _value_axis(ax: Axes, which: str, outcome: str, values: Sequence[float] | np.ndarray) -> None:
     """Label and format an axis for an outcome: percent, money or plain number."""
-    axis = ax.xaxis if which == "x" else ax.yaxis
     label = outcome_label(outcome)
     if outcome in SHARE_OUTCOMES:
-        axis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        _percent_axis(ax, which)
         (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
     elif outcome.endswith("_rp"):
         _money_axis(ax, which, values, label)
@@ -224,7 +253,7 @@ def _survival_axes(ax: Axes, x_max: float, horizons: Sequence[int]) -> None:
             ax.axvline(h, color="0.55", linestyle=":", linewidth=0.9, zorder=0)
     ax.set_xlim(0, max(x_max, 1))
     ax.set_ylim(0, 1.02)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    _percent_axis(ax, "y")
     ticks = [0, *[h for h in horizons if h <= x_max]]
     ax.set_xticks(ticks)
 
