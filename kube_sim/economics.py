@@ -104,9 +104,9 @@ def units_to_buy(free_cash: np.ndarray, unit_cost: np.ndarray, input_cost: np.nd
                  hours_available: np.ndarray, hours_per_unit_with_equipment: np.ndarray) -> np.ndarray:
     """Units a group buys when it restocks: what it can pay for and what its members can tend.
 
-    Each unit bought needs its price plus ``reserve_months`` of inputs in cash. A group buys at
-    most as many units as its active members' hours can tend, and never fewer than one if it can
-    pay for it.
+    Each unit bought needs its price plus ``reserve_months`` of inputs in cash; a group that cannot
+    keep that reserve but can pay for one unit buys one. A group buys at most as many units as its
+    active members' hours can tend, and never fewer than one if it can pay for it.
 
     Args:
         free_cash: Cash not earmarked for equipment (Rp).
@@ -119,7 +119,9 @@ def units_to_buy(free_cash: np.ndarray, unit_cost: np.ndarray, input_cost: np.nd
     Returns:
         Whole units to buy (>= 0).
     """
-    affordable = np.floor(np.maximum(free_cash, 0.0) / (unit_cost + reserve_months * input_cost))
+    free_cash = np.maximum(free_cash, 0.0)
+    affordable = np.floor(free_cash / (unit_cost + reserve_months * input_cost))
+    affordable = np.where((affordable == 0) & (free_cash >= unit_cost), 1.0, affordable)
     with np.errstate(divide="ignore", invalid="ignore"):
         tendable = np.where(hours_per_unit_with_equipment > 0,
                             np.floor(hours_available / hours_per_unit_with_equipment), affordable)

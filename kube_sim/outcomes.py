@@ -5,6 +5,7 @@ Pure functions on arrays and data frames; nothing here runs or imports the model
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -94,7 +95,9 @@ def survival_curve(duration: np.ndarray, failed: np.ndarray, confidence: float =
     if fit is None:
         ones = np.ones(len(months))
         return pd.DataFrame({"month": months, "survival": ones, "lower": ones, "upper": ones})
-    band = fit.sf.confidence_interval(confidence_level=confidence)
+    with warnings.catch_warnings():  # undefined where every group has failed: the band is filled in below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = fit.sf.confidence_interval(confidence_level=confidence)
     with np.errstate(all="ignore"):
         lower = np.nan_to_num(band.low.evaluate(months), nan=0.0)
         upper = np.nan_to_num(band.high.evaluate(months), nan=1.0)

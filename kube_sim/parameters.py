@@ -5,7 +5,7 @@ its dotted key, ``section.name`` (for example ``facilitators.groups_per_facilita
 files and ``--set`` use these keys. Run settings (seed, months) are not parameters; they live with
 the run.
 
-Sources are abbreviated; ``../shared/DOMAIN.md`` section 4 and ``docs/ODD.md`` give them in full.
+Sources are abbreviated; ``docs/ODD.md`` and ``docs/PARAMETERS.md`` list them with the rest of each parameter.
 "A" marks an assumption: a number that sensitivity analysis and calibration should vary.
 
 This module does no I/O.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,7 @@ class FundingParams:
     village_head_approval: float = param(0.9, "share", A, low=0, high=1,
                                          doc="chance the village head approves (knows) a proposal")
     annual_budget_rp: float = param(1.0e9, "Rp/year", A + " (quota x Rp 20 juta = Rp 640 juta)", low=0,
-                                    doc="budget for grants and training in one round")
+                                    doc="budget for UEP and equipment grants and training in one round")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ class MemberParams:
     min_group_size: int = param(5, "members", "Permensos 2/2019", low=1, high=20, doc="smallest group")
     max_group_size: int = param(10, "members", "seed (Polewali Mandar rule); Permensos allows 20", low=1, high=20,
                                 doc="group size cap")
+    full_group_share: float = param(0.6, "share", A + " (groups of 10 are the norm in Polewali Mandar)", low=0,
+                                    high=1,
+                                    doc="share of proposals at the size cap; the rest are uniform from min to cap")
     eligible_share: float = param(0.8, "share", A + " (Pandeglang: 47% of proposals pass)", low=0, high=1,
                                   doc="share of proposed households that are really poor and eligible")
     initial_inactive_share: float = param(0.2, "share", "seed: 1-3 of 10 members not fully active", low=0, high=1,
@@ -121,7 +125,7 @@ class MemberParams:
     nonpoor_income_ratio: float = param(1.4, "x poverty line", A, low=0, high=10,
                                         doc="mean per-capita income of ineligible households")
     income_spread: float = param(0.25, "log-sd", A, low=0, high=2, doc="spread of baseline household income")
-    dropout_probability: float = param(0.03, "1/month", A, low=0, high=1,
+    dropout_probability: float = param(0.04, "1/month", A, low=0, high=1,
                                        doc="base monthly chance an active member becomes inactive")
     return_probability: float = param(0.04, "1/month", A, low=0, high=1,
                                       doc="base monthly chance an inactive member becomes active again")
@@ -162,7 +166,8 @@ class TrainingParams:
 
     enabled: bool = param(True, "-", "seed (penguatan)", doc="groups are trained before the business starts")
     months: int = param(1, "months", A, low=0, high=12, doc="months between decree and business start")
-    skill_gain: float = param(0.3, "0-1", A, low=0, high=1, doc="skill added to each member by training")
+    skill_gain: tuple[float, ...] = param((0.3, 0.25, 0.2), "0-1", A + " (seed: cattle, seedlings, vegetables)",
+                                          low=0, high=1, doc="skill added to each member by training, by business type")
     cost_per_member_rp: float = param(500_000.0, "Rp/member", A, low=0, doc="training cost")
 
 
@@ -182,6 +187,8 @@ class FacilitatorParams:
     target_effect: float = param(0.3, "x", A, low=0, high=5, doc="extra visit effectiveness with set targets")
     coordination: float = param(0.7, "0-1", A + " (seed supporting factor 1)", low=0, high=1,
                                 doc="quality of facilitator-group coordination; scales every visit effect")
+    unvisited_after_months: int = param(3, "months", A + " (a quarter)", low=1, high=60,
+                                        doc="a group with no visit for this long counts as unaccompanied")
     remotivation_probability: float = param(0.5, "share", A, low=0, high=1,
                                             doc="chance a visit brings one inactive member back (x skill)")
     mediation_probability: float = param(0.8, "share", A, low=0, high=1,
@@ -208,11 +215,12 @@ class GroupParams:
                                           doc="monthly cohesion loss while a conflict is open")
     cohesion_gain_payout: float = param(0.03, "per payout", A, low=0, high=1,
                                         doc="cohesion gain when profit is shared")
-    conflict_probability: float = param(0.35, "1/month", A + " (free-riding: netralnews Sumedang)", low=0, high=1,
-                                        doc="monthly conflict chance at full inactivity, x (1 - cohesion/2)")
+    conflict_probability: float = param(0.5, "1/month", A + " (free-riding: netralnews Sumedang)", low=0, high=1,
+                                        doc="monthly conflict chance at full inactivity, "
+                                            "x (1 - cohesion/2) x (2 - adequacy)")
     self_resolution_probability: float = param(0.2, "1/month", A, low=0, high=1,
                                                doc="monthly chance a group settles a conflict on its own")
-    conflict_failure_months: int = param(5, "months", A, low=1, high=120,
+    conflict_failure_months: int = param(4, "months", A, low=1, high=120,
                                          doc="an unresolved conflict this old breaks the group")
     min_active_members: int = param(3, "members", A, low=0, high=20,
                                     doc="fewer active members than this for the grace period breaks the group")
@@ -271,6 +279,8 @@ class BusinessParams:
                                                  doc="cost of the full equipment set")
     equipment_labour_saving: tuple[float, ...] = param((0.5, 0.3, 0.2), "share", A, low=0, high=0.95,
                                                        doc="share of labour hours saved with full equipment")
+    neglect_loss_factor: float = param(2.0, "x", A, low=0, high=20,
+                                       doc="loss rate rises to (1 + f x share of work not done) under neglect")
     price_volatility: float = param(0.15, "log-sd", A + " (cattle Rp 15-21 juta by season: polewaliterkini, "
                                     "tribunnews)", low=0, high=2,
                                     doc="spread of the sale price around its mean, each sale")
@@ -470,8 +480,8 @@ def coerce_value(key: str, value: Any) -> Any:
         value = int(value)
     else:
         value = float(value)
-    if value != value:  # NaN
-        raise ParameterError(key, "expected a number, got nan")
+    if not math.isfinite(value):
+        raise ParameterError(key, f"expected a finite number, got {value!r}")
     _check_number(spec, value)
     return value
 

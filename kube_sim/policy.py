@@ -54,7 +54,8 @@ class RoundRobin(VisitPattern):
 class NeedsBased(VisitPattern):
     """Visit where the need is greatest: open conflicts, inactive members, low cohesion, no capital.
 
-    Waiting time still counts a little, so no group is forgotten for long.
+    Waiting time counts too (a month of waiting weighs a third of an open conflict), so a group
+    without urgent needs still gets its turn before it is forgotten.
     """
 
     name = "needs_based"
@@ -66,7 +67,7 @@ class NeedsBased(VisitPattern):
             + 2.0 * view.inactive_share
             + 2.0 * (1.0 - view.cohesion)
             + 1.0 * view.short_of_capital
-            + 0.25 * np.minimum(view.months_since_visit, 12)
+            + 1.0 * view.months_since_visit
         )
 
 

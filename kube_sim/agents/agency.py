@@ -72,7 +72,8 @@ class Agency(mesa.Agent):
             return np.empty(0, dtype=np.int64)
 
         m = p.members
-        sizes = rng.integers(m.min_group_size, m.max_group_size + 1, n_prop)
+        sizes = np.where(rng.random(n_prop) < m.full_group_share, m.max_group_size,
+                         rng.integers(m.min_group_size, m.max_group_size + 1, n_prop))
         owner = np.repeat(np.arange(n_prop), sizes)
         total = int(sizes.sum())
         eligible = rng.random(total) < m.eligible_share
@@ -150,7 +151,8 @@ class Agency(mesa.Agent):
         joins = kept & chosen[owner]
         member_skill = skill[joins]
         if p.training.enabled:
-            member_skill = np.minimum(member_skill + p.training.skill_gain, 1.0)
+            gain = np.asarray(p.training.skill_gain)[business[np.searchsorted(chosen_idx, owner[joins])]]
+            member_skill = np.minimum(member_skill + gain, 1.0)
         rows = model.members.append(
             int(joins.sum()),
             group=row_of_proposal[owner[joins]],
@@ -203,7 +205,7 @@ def settle_escalations(model: KubeModel, month: int) -> None:
 def follow_up_support(model: KubeModel, idx: np.ndarray, month: int) -> None:
     """Top up groups left without stock after restocking, if a facilitator reported them lately.
 
-    Only groups visited in the last three months are known to the agency; the yearly follow-up
+    Only groups visited lately (``facilitators.unvisited_after_months``) are known to the agency; the yearly follow-up
     budget of each agency limits how many it helps.
 
     Args:
@@ -215,7 +217,8 @@ def follow_up_support(model: KubeModel, idx: np.ndarray, month: int) -> None:
     if p.follow_up_support_rp <= 0 or len(idx) == 0:
         return
     g = model.groups
-    need = idx[(g.units[idx] == 0) & (month - g.last_visit[idx] < 3) & (g.status[idx] == GroupStatus.ACTIVE)]
+    reported = month - g.last_visit[idx] < model.params.facilitators.unvisited_after_months
+    need = idx[(g.units[idx] == 0) & reported & (g.status[idx] == GroupStatus.ACTIVE)]
     if len(need) == 0:
         return
     amount = np.full(len(need), p.follow_up_support_rp)

@@ -153,7 +153,7 @@ def make_visits(model: KubeModel, month: int) -> int:
     view = CaseloadView(
         months_since_visit=month - g.last_visit[idx],
         inactive_share=1.0 - model.group_active_share()[idx],
-        conflict_open=g.conflict_open[idx].astype(float),
+        conflict_open=(g.conflict_open[idx] & ~g.escalated[idx]).astype(float),
         cohesion=g.cohesion[idx],
         short_of_capital=(g.units[idx] == 0).astype(float),
     )

@@ -138,6 +138,9 @@ def _hours_available(model: KubeModel) -> np.ndarray:
 def restock(model: KubeModel, idx: np.ndarray) -> np.ndarray:
     """Groups at ``idx`` buy new stock with their free cash; returns the units bought.
 
+    Cash saved for equipment is kept unless the group could otherwise buy nothing: then the savings
+    go to stock, since a group without stock has no business.
+
     Args:
         model: The model.
         idx: Group indices.
@@ -149,8 +152,13 @@ def restock(model: KubeModel, idx: np.ndarray) -> np.ndarray:
     kind = g.business[idx]
     unit_cost = b.unit_cost_rp[kind]
     per_unit_hours = b.labour_hours_per_unit[kind] * (1.0 - b.equipment_labour_saving[kind] * g.equipment[idx])
-    n = economics.units_to_buy(g.cash[idx] - g.savings[idx], unit_cost, b.input_cost_per_unit_rp[kind],
-                               model.params.groups.reserve_months, _hours_available(model)[idx], per_unit_hours)
+    hours = _hours_available(model)[idx]
+    reserve, input_cost = model.params.groups.reserve_months, b.input_cost_per_unit_rp[kind]
+    n = economics.units_to_buy(g.cash[idx] - g.savings[idx], unit_cost, input_cost, reserve, hours, per_unit_hours)
+    with_savings = economics.units_to_buy(g.cash[idx], unit_cost, input_cost, reserve, hours, per_unit_hours)
+    use_savings = (n == 0) & (with_savings > 0)
+    n = np.where(use_savings, with_savings, n)
+    g.savings[idx[use_savings]] = 0.0
     cost = n * unit_cost
     g.units[idx] = n
     g.unit_size[idx] = b.unit_start_size[kind]
@@ -199,6 +207,7 @@ def produce(model: KubeModel, month: int) -> None:
     g.cash[idx] -= paid
     g.inputs_out[idx] += paid
     g.cost_basis[idx] += paid
+    g.savings[idx] = np.minimum(g.savings[idx], g.cash[idx])
 
     needed = economics.labour_required(units, b.labour_hours_per_unit[kind], b.equipment_labour_saving[kind],
                                        g.equipment[idx])
@@ -207,7 +216,8 @@ def produce(model: KubeModel, month: int) -> None:
     g.unit_size[idx] += economics.growth(b.growth_per_month[kind], adequacy, g.fit[idx], b.fit_sensitivity[kind],
                                          model.group_active_skill()[idx], model.params.business.skill_output_weight)
     # Neglected stock is lost more often (up to 3x when no work is done). One draw per group.
-    p_loss = np.minimum(b.loss_per_month[kind] * (1.0 + 2.0 * (1.0 - adequacy)), 1.0)
+    p_loss = np.minimum(b.loss_per_month[kind] * (1.0 + model.params.business.neglect_loss_factor * (1.0 - adequacy)),
+                        1.0)
     p_any = 1.0 - (1.0 - p_loss) ** units
     lost = np.where(u_loss[idx] < p_any, np.maximum(1, np.round(units * p_loss)), 0).astype(np.int64)
     g.units[idx] = np.maximum(units - lost, 0)
@@ -222,12 +232,14 @@ def end_cycle(model: KubeModel, idx: np.ndarray, month: int) -> None:
         month: The current month.
     """
     g, b, p = model.groups, model.business, model.params.groups
-    idx = idx[g.status[idx] == GroupStatus.ACTIVE]
+    sigma = model.params.business.price_volatility
+    # One price draw for every group of the handler, running or not, keeps streams paired across arms.
+    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, len(idx)))
+    running = g.status[idx] == GroupStatus.ACTIVE
+    idx, price_factor = idx[running], price_factor[running]
     if len(idx) == 0:
         return
     kind = g.business[idx]
-    sigma = model.params.business.price_volatility
-    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, len(idx)))
     revenue = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind] * price_factor
     g.cash[idx] += revenue
     g.sales_in[idx] += revenue
@@ -289,7 +301,7 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     """Free-riding breeds conflict; conflicts age, wear cohesion, and sometimes settle on their own.
 
     A conflict opens with probability ``p x inactive share x (1 - cohesion / 2) x (2 - adequacy)``.
-    Groups unvisited for three months lose cohesion.
+    Groups unaccompanied (no visit for ``facilitators.unvisited_after_months``) lose cohesion.
 
     Args:
         model: The model.
@@ -307,7 +319,7 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     p_open = p.conflict_probability * inactive_share * (1.0 - 0.5 * g.cohesion[idx]) * (2.0 - g.adequacy[idx])
     is_open = g.conflict_open[idx]
     opens = ~is_open & (u_open[idx] < p_open)
-    settles = is_open & ~g.escalated[idx] & (u_settle[idx] < p.self_resolution_probability * g.cohesion[idx])
+    settles = is_open & (u_settle[idx] < p.self_resolution_probability * g.cohesion[idx])
 
     opened = idx[opens]
     g.conflict_open[opened] = True
@@ -321,7 +333,7 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     still_open = idx[g.conflict_open[idx]]
     g.conflict_age[still_open] += 1
     g.cohesion[still_open] -= p.cohesion_loss_conflict
-    unvisited = idx[(month - g.last_visit[idx]) >= 3]
+    unvisited = idx[(month - g.last_visit[idx]) >= model.params.facilitators.unvisited_after_months]
     g.cohesion[unvisited] -= p.cohesion_decay_unvisited
     np.clip(g.cohesion, 0.0, 1.0, out=g.cohesion)
 
@@ -359,8 +371,7 @@ def check_failures(model: KubeModel, month: int) -> None:
 
     kind = g.business[idx]
     cause = np.full(len(idx), int(FailureCause.NONE), dtype=np.int8)
-    no_capital = (g.units[idx] == 0) & (g.cash[idx] - g.savings[idx] < b.unit_cost_rp[kind]) & (
-        g.cash[idx] < b.unit_cost_rp[kind])
+    no_capital = (g.units[idx] == 0) & (g.cash[idx] < b.unit_cost_rp[kind])
     rules = (
         (FailureCause.NO_CAPITAL, no_capital),
         (FailureCause.LOW_COHESION, g.cohesion[idx] < p.collapse_cohesion),

@@ -106,7 +106,7 @@ def update_engagement(model: KubeModel, month: int) -> None:
 
     An active member becomes inactive with probability
     ``p_drop = base x (F_pay if no profit was shared last cycle) x (1 + F_coh (1 - cohesion))
-    x (F_visit if the group had no visit for 3 months)``; an inactive member returns with
+    x (F_visit if the group had no recent visit)``; an inactive member returns with
     ``p_return = base x (1 + w x active share of the group)`` or leaves for good with
     ``p_exit``. One uniform draw per member per month keeps the stream aligned across scenarios.
 
@@ -126,7 +126,7 @@ def update_engagement(model: KubeModel, month: int) -> None:
     grp = m.group[rows]
     cycle = model.business.cycle_months[g.business[grp]]
     no_payout = (month - g.last_payout[grp]) > cycle + 1
-    unvisited = (month - g.last_visit[grp]) >= 3
+    unvisited = (month - g.last_visit[grp]) >= model.params.facilitators.unvisited_after_months
     p_drop = (
         p.dropout_probability
         * np.where(no_payout, p.no_payout_dropout_factor, 1.0)
