@@ -23,11 +23,11 @@ from typing import Any, NoReturn
 from tqdm import tqdm
 
 from kube_sim import __version__, experiment_cli
+from kube_sim.defaults import DEFAULT_MONTHS, DEFAULT_SEED
 from kube_sim.errors import InputError
 from kube_sim.parameters import BUSINESS_TYPES, PARAMETER_SPECS, SECTIONS, ParameterSpec
 from kube_sim.provenance import now_iso, package_version
 from kube_sim.results import jsonable
-from kube_sim.runner import DEFAULT_MONTHS, run_model
 from kube_sim.scenario import (
     apply_overrides,
     display_path,
@@ -39,7 +39,6 @@ from kube_sim.scenario import (
 )
 
 PROG = "kube-sim"
-DEFAULT_SEED = 42
 DEFAULT_SCENARIO = "baseline"
 MAX_MONTHS = 1200
 """Longest run accepted (100 years), a guard against typos."""
@@ -303,6 +302,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = args.out if args.out is not None else Path("results") / _out_name(scenario.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("exists and is not a folder", source="--out", key=str(out_dir))
+
+    from kube_sim.runner import run_model  # imported here so that --help and bad input answer fast
 
     started = now_iso()
     show_bar = not args.json and sys.stderr.isatty()

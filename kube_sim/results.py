@@ -16,15 +16,17 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from kube_sim.errors import InputError
 from kube_sim.provenance import environment, now_iso
-from kube_sim.runner import RunResult
 from kube_sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from kube_sim.runner import RunResult
 
 SUMMARY_FILE = "summary.json"
 MANIFEST_FILE = "manifest.json"

@@ -16,13 +16,11 @@ import numpy as np
 import pandas as pd
 
 from kube_sim.agents.group import GroupStatus
+from kube_sim.defaults import DEFAULT_MONTHS
 from kube_sim.economics import per_capita_income
 from kube_sim.model import KubeModel
 from kube_sim.outcomes import FAILURE_CAUSES, summarize
 from kube_sim.parameters import BUSINESS_TYPES, Parameters, make_parameters
-
-DEFAULT_MONTHS = 96
-"""Default run length: three yearly cohorts, the first followed for eight years (assumption)."""
 
 
 @dataclass
