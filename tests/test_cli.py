@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kube_sim import cli
+from kube_sim import cli, runner
 from kube_sim.cli import build_parser, main
 from kube_sim.parameters import PARAMETER_SPECS
 from kube_sim.scenario import scenario_dir
@@ -148,7 +148,7 @@ def test_interrupt_gives_one_line_and_exit_130(capsys, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "run_model", interrupted)
+    monkeypatch.setattr(runner, "run_model", interrupted)
     code = main(["run", "--out", str(tmp_path / "out"), "--months", "3"])
     captured = capsys.readouterr()
     assert code == 130
