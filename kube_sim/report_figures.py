@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, MaxNLocator
 
+from kube_sim.analysis import arm_summary, factor_columns, factor_effects
 from kube_sim.outcomes import SURVIVAL_HORIZONS
 
 OUTCOME_LABELS: dict[str, str] = {
@@ -54,6 +55,10 @@ SHARE_OUTCOMES = frozenset({
 
 MAX_OVERLAID_ARMS = 6
 """Most arms drawn on one survival panel; more are drawn as small multiples."""
+
+MANY_ARMS = 24
+"""Beyond this many arms (sampling designs) arms are named by number and drawn as means with intervals
+instead of boxes; survival curves share one panel as thin lines."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -236,11 +241,16 @@ def _display_labels(arms: Sequence[int], labels: Mapping[int, str], baseline_arm
                     width: int = 28) -> dict[int, str]:
     out = {}
     for arm in arms:
-        text = short_label(labels.get(arm, str(arm)), width)
+        text = f"arm {arm}" if len(arms) > MANY_ARMS else short_label(labels.get(arm, str(arm)), width)
         if arm == baseline_arm:
             text += " (baseline)"
         out[arm] = text
     return out
+
+
+def _rows_height(n_arms: int, per_row: float = 0.42) -> float:
+    """Figure height for one row per arm (tighter rows when there are many arms)."""
+    return 1.3 + (0.17 if n_arms > MANY_ARMS else per_row) * max(n_arms, 3)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,6 +307,29 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
             if arms:
                 ax.legend(title="arm (shaded: 95% band)", loc="lower left", fontsize=8, title_fontsize=8,
                           frameon=True)
+            return fig
+
+        if len(arms) > MANY_ARMS:
+            fig = _figure(figsize=(8.5, 4.8))
+            ax = fig.subplots()
+            for arm in arms:
+                if arm == baseline_arm:
+                    continue
+                c = km[km["arm"] == arm]
+                ax.plot(c["month"], c["survival"], drawstyle="steps-post", color="0.6", linewidth=0.8, alpha=0.7)
+            if baseline_arm in arms:
+                c = km[km["arm"] == baseline_arm]
+                ax.fill_between(c["month"], c["lower"], c["upper"], step="post", color=palette[baseline_arm],
+                                alpha=0.2, linewidth=0)
+                ax.plot(c["month"], c["survival"], drawstyle="steps-post", color=palette[baseline_arm],
+                        linewidth=2.4)
+            handles = [Line2D([], [], color="0.6", linewidth=0.8, label=f"each of the other {len(arms) - 1} arms"),
+                       Line2D([], [], color=palette.get(baseline_arm, "C0"), linewidth=2.4,
+                              label=f"baseline arm {baseline_arm} (shaded: 95% band)")]
+            _survival_axes(ax, x_max, horizons)
+            ax.set_xlabel("months since the group's own funding")
+            ax.set_ylabel("groups still active")
+            ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
             return fig
 
         ncols = 4 if len(arms) > 9 else 3
@@ -375,12 +408,17 @@ def income_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
     names = _display_labels(arms, labels, baseline_arm)
     panels = [o for o in ("mean_member_income_rp", "share_above_poverty_line") if o in runs.columns]
     with _style():
-        fig = _figure(figsize=(11, 1.2 + 0.42 * max(len(arms), 3)))
+        fig = _figure(figsize=(11, _rows_height(len(arms))))
         axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), sharey=True))
         if not panels:
             _no_data(axes[0], "no income outcomes in the runs table")
         for ax, outcome in zip(axes, panels, strict=False):
-            _box_strip(ax, runs, outcome, arms, names, palette)
+            if len(arms) > MANY_ARMS:
+                summary = arm_summary(runs, outcome)
+                _ci_points(ax, summary, arms, names, palette)
+                _value_axis(ax, "x", outcome, summary[["ci_low", "ci_high"]].to_numpy().ravel())
+            else:
+                _box_strip(ax, runs, outcome, arms, names, palette)
             ax.set_title(outcome_label(outcome), fontsize=10)
     return fig
 
@@ -393,17 +431,21 @@ def _ci_points(ax: Axes, summary: pd.DataFrame, arms: Sequence[int], names: Mapp
                palette: Mapping[int, tuple[float, float, float]]) -> None:
     """Means with t-interval whiskers, one row per arm (from ``analysis.arm_summary`` of one outcome)."""
     s = summary.set_index("arm")
+    many = len(arms) > MANY_ARMS
+    size, cap, width = (3.5, 0, 1.0) if many else (6, 4, 1.8)
     for i, arm in enumerate(arms):
         if arm not in s.index or not np.isfinite(s.loc[arm, "mean"]):
             continue
         mean, low, high = s.loc[arm, "mean"], s.loc[arm, "ci_low"], s.loc[arm, "ci_high"]
         if np.isfinite(low) and np.isfinite(high):
-            ax.errorbar(mean, i, xerr=[[mean - low], [high - mean]], fmt="o", color=palette[arm], capsize=4,
-                        markersize=6, linewidth=1.8)
+            ax.errorbar(mean, i, xerr=[[mean - low], [high - mean]], fmt="o", color=palette[arm], capsize=cap,
+                        markersize=size, linewidth=width)
         else:
-            ax.plot(mean, i, "o", color=palette[arm], markersize=6)
+            ax.plot(mean, i, "o", color=palette[arm], markersize=size)
     ax.set_yticks(range(len(arms)), [names[a] for a in arms])
     ax.set_ylim(len(arms) - 0.5, -0.5)
+    if many:
+        ax.tick_params(axis="y", labelsize=7)
 
 
 def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, str],
@@ -426,7 +468,7 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
     palette = arm_palette(arms)
     names = _display_labels(arms, labels, baseline_arm, width=24)
     with _style():
-        fig = _figure(figsize=(12, max(4.6, 1.4 + 0.4 * len(arms))))
+        fig = _figure(figsize=(12, max(4.6, _rows_height(len(arms), 0.4))))
         left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
         if {"cost_total_rp", "groups_active_end"} <= set(runs.columns) and len(runs):
             for arm in arms:
@@ -490,8 +532,6 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
     Returns:
         The figure.
     """
-    from kube_sim.analysis import arm_summary, factor_columns, factor_effects
-
     panels = [o for o in WORKLOAD_OUTCOMES if o in runs.columns]
     arms = _arm_order(runs, labels)
     by_ratio = RATIO_KEY in runs.columns and runs[RATIO_KEY].nunique() > 1
@@ -499,7 +539,7 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
         if by_ratio:
             fig = _figure(figsize=(11, 4.4))
         else:
-            fig = _figure(figsize=(11, 1.4 + 0.42 * max(len(arms), 3)))
+            fig = _figure(figsize=(11, _rows_height(len(arms))))
         axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), sharey=not by_ratio))
         if not panels:
             _no_data(axes[0], "no workload outcomes in the runs table")
@@ -589,7 +629,12 @@ def factor_effects_figure(effects: Mapping[str, pd.DataFrame]) -> Figure:
                 else:
                     ax.set_ylabel(textwrap.fill(ax.get_ylabel(), 26), fontsize=8)
                 if r == nrows - 1:
-                    ax.set_xlabel(factor_label(factor))
+                    if numeric and factor.endswith("_rp"):
+                        _money_axis(ax, "x", x, factor_label(factor).removesuffix(" (Rp)"))
+                    else:
+                        ax.set_xlabel(factor_label(factor))
+                        if numeric:
+                            ax.ticklabel_format(axis="x", style="plain", useOffset=False)
                 if r == 0:
                     ax.set_title(factor_label(factor), fontsize=10)
     return fig

@@ -203,3 +203,18 @@ def test_figures_return_figures(three_arms):
     km = analysis.km_by_arm(res.groups)
     fig = report_figures.survival_figure(km, labels, baseline_arm=1)
     assert fig.axes and fig.canvas.get_width_height()[0] > 0
+
+
+def test_many_arms_figures_stay_readable(tmp_path):
+    n = report_figures.MANY_ARMS + 2
+    results = make_results(tmp_path / "lhs", {RATIO: list(range(5, 5 + n))}, replications=2, months=30,
+                           fail=None, groups_per_run=8)
+    res = report.load_results(results)
+    labels = {a: f"arm {a}" for a in range(n)}
+    km = analysis.km_by_arm(res.groups)
+    survival = report_figures.survival_figure(km, labels, baseline_arm=5)
+    assert len(survival.axes) == 1  # one panel of thin lines, not n small panels
+    income = report_figures.income_figure(res.runs, labels, baseline_arm=5)
+    ticks = [t.get_text() for t in income.axes[0].get_yticklabels()]
+    assert ticks[5] == "arm 5 (baseline)" and len(ticks) == n
+    assert income.get_size_inches()[1] < 0.3 * n
