@@ -465,26 +465,20 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def default_baseline_arm(manifest: Mapping[str, Any] | None, runs: pd.DataFrame | None = None) -> int:
-    """Choose the arm every other arm is compared with.
+def base_scenario_arm(manifest: Mapping[str, Any] | None) -> int | None:
+    """Return the first arm whose parameters equal the base scenario's, if any.
 
-    The baseline is the first arm whose parameters equal the base scenario's (the base scenario's
-    own values where it sets a parameter, the model defaults elsewhere); failing that, arm 0 (or
-    the smallest arm present in the runs table).
+    An arm's parameters are compared with the base scenario's own values where it sets them and the
+    model defaults elsewhere (numbers to a relative tolerance of 1e-9).
 
     Args:
         manifest: The results manifest (``base_scenario``, ``arms``), or None.
-        runs: The runs table, used to fall back to the smallest arm present.
 
     Returns:
-        The baseline arm.
+        The arm, or None when no arm matches (or the manifest lists no arms).
     """
-    fallback = 0
-    if runs is not None and len(runs) and "arm" in runs.columns:
-        present = sorted(int(a) for a in runs["arm"].unique())
-        fallback = 0 if 0 in present else present[0]
     if not manifest or not manifest.get("arms"):
-        return fallback
+        return None
     base = _base_values(manifest.get("base_scenario"))
     try:
         from kube_sim.parameters import PARAMETER_SPECS  # plain dataclasses; no model, no Mesa
@@ -494,8 +488,32 @@ def default_baseline_arm(manifest: Mapping[str, Any] | None, runs: pd.DataFrame 
     for arm in manifest["arms"]:
         params = _flatten(arm.get("parameters") or {})
         if not params:
+            if not base:  # an arm with no changes, over a base scenario with none either
+                return int(arm["arm"])
             continue
         reference = {key: base.get(key, defaults.get(key)) for key in params}
         if all(ref is not None and _same(params[key], ref) for key, ref in reference.items()):
             return int(arm["arm"])
-    return fallback
+    return None
+
+
+def default_baseline_arm(manifest: Mapping[str, Any] | None, runs: pd.DataFrame | None = None) -> int:
+    """Choose the arm every other arm is compared with.
+
+    The baseline is the first arm whose parameters equal the base scenario's (see
+    :func:`base_scenario_arm`); failing that, arm 0 (or the smallest arm present in the runs table).
+
+    Args:
+        manifest: The results manifest (``base_scenario``, ``arms``), or None.
+        runs: The runs table, used to fall back to the smallest arm present.
+
+    Returns:
+        The baseline arm.
+    """
+    match = base_scenario_arm(manifest)
+    if match is not None:
+        return match
+    if runs is not None and len(runs) and "arm" in runs.columns:
+        present = sorted(int(a) for a in runs["arm"].unique())
+        return 0 if 0 in present else present[0]
+    return 0

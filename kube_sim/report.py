@@ -397,6 +397,9 @@ def _arm_factors(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> tuple[list[
     values: dict[int, dict[str, Any]] = {}
     for arm in manifest.get("arms") or []:
         params = analysis._flatten(arm.get("parameters") or {})
+        for key in factors:  # a factor that is not a parameter (e.g. "scenario" in a comparison)
+            if key not in params and key in arm:
+                params[key] = arm[key]
         values[int(arm["arm"])] = params
         for key in params:
             if key not in factors:
@@ -460,15 +463,28 @@ def _versions_text(manifest: Mapping[str, Any]) -> str:
     versions = manifest.get("versions")
     if isinstance(versions, Mapping):
         parts += [f"{k} {v}" for k, v in versions.items()]
-    for key in ("package", "kube_sim", "mesa", "python"):
-        value = manifest.get(key)
-        if isinstance(value, str | int | float):
-            parts.append(f"{key} {value}")
+    parts += [f"{key.removesuffix('_version')} {value}" for key, value in manifest.items()
+              if key.endswith("_version") and isinstance(value, str | int | float)]
     commit = manifest.get("git_commit") or manifest.get("commit") or (
         manifest.get("git", {}).get("commit") if isinstance(manifest.get("git"), Mapping) else None)
     if commit:
         parts.append(f"git commit {str(commit)[:12]}")
     return ", ".join(parts) if parts else "not recorded"
+
+
+def _design_text(design: Any, n_arms: int) -> str:
+    """``factorial (8 points)``, ``lhs: 64 samples, sampling seed 7`` or whatever the manifest holds."""
+    if isinstance(design, Mapping):
+        kind = str(design.get("kind", "design"))
+        parts = []
+        if design.get("samples"):
+            parts.append(f"{design['samples']} samples")
+        if design.get("seed") is not None:
+            parts.append(f"sampling seed {design['seed']}")
+        if not parts:
+            parts.append(f"{design.get('points', n_arms)} points")
+        return f"{kind} ({', '.join(parts)})"
+    return str(design) if design else "not recorded"
 
 
 def _param_spec(key: str) -> Any:
@@ -495,7 +511,7 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
     facts = [
         f"Experiment: {m.get('experiment_name') or res.path.name}",
         f"Base scenario: {_base_scenario_text(m.get('base_scenario'))}",
-        f"Design: {m.get('design', 'not recorded')}; {len(labels)} arms x {replications} replications "
+        f"Design: {_design_text(m.get('design'), len(labels))}; {len(labels)} arms x {replications} replications "
         f"= {m.get('runs_total', len(runs))} runs ({n_ok} finished, {n_failed} failed)",
         f"Months simulated per run: {m.get('months', 'not recorded')}",
         f"Master seed: {m.get('master_seed', 'not recorded')}; replication seeds: "
@@ -525,8 +541,15 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
     for arm, label in labels.items():
         rows.append([str(arm) + (" (baseline)" if arm == baseline else ""), label,
                      *[_fmt_level(arm_values.get(arm, {}).get(k, "")) for k in factors]])
+    match = analysis.base_scenario_arm(m)
+    if match == baseline:
+        why = "it has the base scenario's parameters"
+    elif match is None:
+        why = "no arm has exactly the base scenario's parameters, so the first arm is used"
+    else:
+        why = f"chosen for this report (arm {match} has the base scenario's parameters)"
     doc.table(["arm", "label", *[figs.factor_label(k) for k in factors]], rows,
-              note=f"The baseline arm (arm {baseline}) is the one every other arm is compared with.")
+              note=f"The baseline arm (arm {baseline}) is the one every other arm is compared with: {why}.")
     text = m.get("experiment_text")
     if text:
         doc.code(str(text), "The experiment file")

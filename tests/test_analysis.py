@@ -257,3 +257,17 @@ def test_default_baseline_arm():
     manifest["base_scenario"] = {"name": "x", "overrides": {"facilitators.groups_per_facilitator": 7}}
     assert analysis.default_baseline_arm(manifest, runs) == 0
     assert analysis.default_baseline_arm(None, runs.iloc[1:]) == 1
+
+
+def test_base_scenario_arm_none_when_no_arm_matches():
+    manifest = {"base_scenario": {"name": "baseline", "path": None, "overrides": {}}, "arms": [
+        {"arm": 0, "arm_label": "a", "parameters": {"facilitators.groups_per_facilitator": 5}},
+        {"arm": 1, "arm_label": "b", "parameters": {"facilitators.groups_per_facilitator": 30}},
+    ]}
+    assert analysis.base_scenario_arm(manifest) is None
+    assert analysis.default_baseline_arm(manifest) == 0
+    comparison = {"base_scenario": {"name": "a", "overrides": {"facilitators.groups_per_facilitator": 20}}, "arms": [
+        {"arm": 0, "arm_label": "scenario=a", "parameters": {"facilitators.groups_per_facilitator": 20}},
+        {"arm": 1, "arm_label": "scenario=b", "parameters": {"members.initial_inactive_share": 0.3}},
+    ]}
+    assert analysis.base_scenario_arm(comparison) == 0
