@@ -84,23 +84,21 @@ def _store_loader(name: str) -> Callable[[Path], Any] | None:
 
 
 def _read_table(path: Path, name: str, loader: str) -> pd.DataFrame:
-    load = _store_loader(loader)
-    if load is not None:
-        return pd.DataFrame(load(path))
-    file = path / f"{name}.parquet"
-    if not file.exists():
+    """One table of a results folder (empty when the file is missing)."""
+    if not (path / f"{name}.parquet").is_file():
         return pd.DataFrame()
-    return pd.read_parquet(file)
+    load = _store_loader(loader)
+    return pd.DataFrame(load(path)) if load is not None else pd.read_parquet(path / f"{name}.parquet")
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a results folder (empty when missing)."""
+    if not (path / "manifest.json").is_file():
+        return {}
     load = _store_loader("load_manifest")
     if load is not None:
         return dict(load(path) or {})
-    file = path / "manifest.json"
-    if not file.exists():
-        return {}
-    return json.loads(file.read_text(encoding="utf-8"))
+    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
 
 
 def _with_durations(groups: pd.DataFrame, months: int | None) -> pd.DataFrame:
@@ -130,9 +128,11 @@ def load_results(results_dir: str | Path) -> Results:
     path = Path(results_dir)
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such results folder")
+    if not (path / "runs.parquet").is_file():
+        hint = " (the sweep has not consolidated its tables yet; resume it to finish)" if (path / "parts").is_dir() \
+            else " (is this a sweep's results folder?)"
+        raise FileNotFoundError(f"{path}: no runs.parquet{hint}")
     runs = _read_table(path, "runs", "load_runs")
-    if runs.empty and not (path / "runs.parquet").exists():
-        raise FileNotFoundError(f"{path}: no runs.parquet (is this a sweep's results folder?)")
     manifest = _read_manifest(path)
     groups = _read_table(path, "groups", "load_groups")
     monthly = _read_table(path, "monthly", "load_monthly")
@@ -234,6 +234,13 @@ def fmt_p(p: Any) -> str:
     if not _finite(p):
         return "n/a"
     return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def _level_key(value: Any) -> tuple[int, float, str]:
+    """Sort numbers numerically, then anything else as text."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        return 0, float(value), ""
+    return 1, 0.0, str(value)
 
 
 def _fmt_level(value: Any) -> str:
@@ -407,6 +414,11 @@ def _arm_factors(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> tuple[list[
     for key in analysis.factor_columns(runs):
         if key not in factors:
             factors.append(key)
+    for key in factors:  # a parameter some arms leave unchanged (scenario comparisons): the model default
+        spec = _param_spec(key)
+        if spec is not None:
+            for entry in values.values():
+                entry.setdefault(key, spec.default)
     if factors and "arm" in runs.columns:
         first = runs.drop_duplicates("arm").set_index("arm")
         for arm, row in first.iterrows():
@@ -531,7 +543,7 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
             spec = _param_spec(key)
             values = (m.get("factors") or {}).get(key)
             if values is None:
-                values = sorted({v[key] for v in arm_values.values() if key in v}, key=str)
+                values = sorted({v[key] for v in arm_values.values() if key in v}, key=_level_key)
             shown = ", ".join(_fmt_level(v) for v in values) if isinstance(values, list | tuple) else str(values)
             rows.append([figs.factor_label(key), key, spec.unit if spec else "", shown,
                          _fmt_level(spec.default) if spec else "", spec.doc if spec else ""])
