@@ -1,0 +1,311 @@
+"""A sweep's results folder: per-run part files written as runs finish, consolidated tables, manifest.
+
+Layout of ``results/<experiment>/``::
+
+    manifest.json          versions, experiment, design, seeds, arms, times, counts
+    runs.parquet           one row per run
+    groups.parquet         one row per group per run
+    monthly.parquet        one row per run and month
+    parts/runs/run-000012.parquet      one file per finished run (while the sweep is unfinished)
+    parts/groups/run-000012.parquet
+    parts/monthly/run-000012.parquet
+
+Every file is written under a temporary name and renamed into place, so a sweep killed at any moment
+leaves only whole files. A run counts as finished when its ``parts/runs`` file exists; that file is
+written last. Consolidation reads the parts in run order a batch at a time and streams them into the
+three tables, so memory does not grow with the number of runs. When every run is done the parts are
+removed.
+
+Readers use :func:`load_runs`, :func:`load_groups`, :func:`load_monthly` and :func:`load_manifest`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kube_sim.results import dumps
+from kube_sim.rows import PARQUET_OPTIONS
+
+TABLES: tuple[str, ...] = ("runs", "groups", "monthly")
+MANIFEST_FILE = "manifest.json"
+PARTS_DIR = "parts"
+PART_PATTERN = re.compile(r"^run-(\d+)\.parquet$")
+CONSOLIDATE_BATCH = 256
+"""Parts read and written together while consolidating (bounds the memory used)."""
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a file atomically (temporary name in the same folder, then rename).
+
+    Args:
+        path: Final path.
+        data: Contents.
+    """
+    _write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def part_path(folder: Path, table: str, run_id: int) -> Path:
+    """Path of one run's part file of a table.
+
+    Args:
+        folder: The results folder.
+        table: ``"runs"``, ``"groups"`` or ``"monthly"``.
+        run_id: The run.
+
+    Returns:
+        ``folder/parts/<table>/run-<run_id>.parquet``.
+    """
+    return folder / PARTS_DIR / table / f"run-{run_id:06d}.parquet"
+
+
+def write_part(folder: Path, run_id: int, runs: bytes, groups: bytes | None, monthly: bytes | None) -> None:
+    """Save one finished run: its groups and monthly rows first, its runs row last (the commit).
+
+    Args:
+        folder: The results folder.
+        run_id: The run.
+        runs: Parquet bytes of the run's row.
+        groups: Parquet bytes of its groups rows (None if it failed).
+        monthly: Parquet bytes of its monthly rows (None if it failed).
+    """
+    for table, data in (("groups", groups), ("monthly", monthly)):
+        path = part_path(folder, table, run_id)
+        if data is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_bytes(path, data)
+    write_bytes(part_path(folder, "runs", run_id), runs)
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest.json`` atomically.
+
+    Args:
+        folder: The results folder.
+        manifest: JSON-able data.
+
+    Returns:
+        The manifest's path.
+    """
+    path = folder / MANIFEST_FILE
+    text = dumps(manifest)
+    _write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+# --- parts -----------------------------------------------------------------------------------------
+
+def _part_ids(directory: Path) -> list[int]:
+    if not directory.is_dir():
+        return []
+    ids = []
+    for entry in os.scandir(directory):
+        match = PART_PATTERN.match(entry.name)
+        if match:
+            ids.append(int(match.group(1)))
+    return sorted(ids)
+
+
+def finished_run_ids(folder: Path) -> set[int]:
+    """Runs whose rows are saved as parts.
+
+    Args:
+        folder: The results folder.
+
+    Returns:
+        Their run ids.
+    """
+    return set(_part_ids(folder / PARTS_DIR / "runs"))
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete temporary files left by a killed writer.
+
+    Args:
+        folder: The results folder.
+
+    Returns:
+        How many were removed.
+    """
+    removed = 0
+    for directory in [folder, *(folder / PARTS_DIR / t for t in TABLES)]:
+        if directory.is_dir():
+            for path in directory.glob(".*.tmp"):
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def remove_parts(folder: Path) -> None:
+    """Delete the part files (after consolidation of a finished sweep).
+
+    Args:
+        folder: The results folder.
+    """
+    shutil.rmtree(folder / PARTS_DIR, ignore_errors=True)
+
+
+def _batches(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def consolidate_table(folder: Path, table: str, batch: int = CONSOLIDATE_BATCH) -> int:
+    """Stream one table's parts, in run order, into ``<table>.parquet``.
+
+    The table's schema is the first non-empty part's (in run order), so the result does not depend on
+    the order in which runs finished. Empty parts add nothing.
+
+    Args:
+        folder: The results folder.
+        table: ``"runs"``, ``"groups"`` or ``"monthly"``.
+        batch: Parts read at once.
+
+    Returns:
+        Rows written.
+    """
+    directory = folder / PARTS_DIR / table
+    ids = _part_ids(directory)
+    target = folder / f"{table}.parquet"
+    rows = 0
+
+    def write(tmp: Path) -> None:
+        nonlocal rows
+        writer: pq.ParquetWriter | None = None
+        schema: pa.Schema | None = None
+        try:
+            for chunk in _batches(ids, batch):
+                tables = []
+                for run_id in chunk:
+                    part = pq.read_table(directory / f"run-{run_id:06d}.parquet")
+                    if part.num_rows == 0:
+                        continue
+                    if schema is None:
+                        schema = part.schema
+                    tables.append(part.cast(schema) if not part.schema.equals(schema) else part)
+                if not tables:
+                    continue
+                combined = pa.concat_tables(tables)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
+                writer.write_table(combined)
+                rows += combined.num_rows
+            if writer is None:
+                pq.write_table(pa.table({}), tmp)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    _write_atomic(target, write)
+    return rows
+
+
+def consolidate(folder: Path) -> dict[str, int]:
+    """Consolidate every table of a results folder from its parts.
+
+    Args:
+        folder: The results folder.
+
+    Returns:
+        Rows written per table.
+    """
+    return {table: consolidate_table(folder, table) for table in TABLES}
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def _load(folder: str | Path, table: str) -> pd.DataFrame:
+    path = Path(folder) / f"{table}.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (is {folder} a sweep's results folder?)")
+    return pd.read_parquet(path)
+
+
+def load_runs(folder: str | Path) -> pd.DataFrame:
+    """Read the runs table: one row per run, sorted by ``run_id``.
+
+    Args:
+        folder: A sweep's results folder.
+
+    Returns:
+        The table.
+
+    Raises:
+        FileNotFoundError: If ``runs.parquet`` is missing.
+    """
+    return _load(folder, "runs")
+
+
+def load_groups(folder: str | Path) -> pd.DataFrame:
+    """Read the groups table: one row per group per run (``duration_months`` and ``failed`` included).
+
+    Args:
+        folder: A sweep's results folder.
+
+    Returns:
+        The table.
+
+    Raises:
+        FileNotFoundError: If ``groups.parquet`` is missing.
+    """
+    return _load(folder, "groups")
+
+
+def load_monthly(folder: str | Path) -> pd.DataFrame:
+    """Read the monthly table: one row per run and month.
+
+    Args:
+        folder: A sweep's results folder.
+
+    Returns:
+        The table.
+
+    Raises:
+        FileNotFoundError: If ``monthly.parquet`` is missing.
+    """
+    return _load(folder, "monthly")
+
+
+def load_manifest(folder: str | Path) -> dict[str, Any]:
+    """Read ``manifest.json``.
+
+    Args:
+        folder: A sweep's results folder.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        FileNotFoundError: If it is missing.
+    """
+    path = Path(folder) / MANIFEST_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (is {folder} a sweep's results folder?)")
+    return json.loads(path.read_text(encoding="utf-8"))
