@@ -37,6 +37,8 @@ from kube_sim.outcomes import SURVIVAL_HORIZONS
 
 REPORT_DIR = "report"
 FIGURE_DPI = 130
+MAX_APPENDIX_ARMS = 12
+"""Most arms shown side by side in the table of every outcome (more: see summary.csv)."""
 
 SUMMARY_OUTCOMES: tuple[str, ...] = analysis.KEY_OUTCOMES
 """Columns of the plain summary table, in order."""
@@ -756,6 +758,24 @@ def _figure_specs(res: Results, summary: pd.DataFrame, km: pd.DataFrame, effects
     return specs
 
 
+def _all_outcomes(doc: _Doc, summary: pd.DataFrame, outcomes: Sequence[str], labels: Mapping[int, str]) -> None:
+    """Appendix: every outcome (rows) by arm (columns), or a pointer to summary.csv for many arms."""
+    doc.heading(2, "All outcomes by arm")
+    if len(labels) > MAX_APPENDIX_ARMS:
+        doc.para(f"With {len(labels)} arms the table of every outcome is too wide to print here; it is in "
+                 "summary.csv next to this report (one row per arm and outcome: n, mean, sd, 95% CI).")
+        return
+    rows = []
+    for outcome in outcomes:
+        s = summary[summary["outcome"] == outcome].set_index("arm")
+        rows.append([figs.outcome_label(outcome), outcome,
+                     *[fmt_ci(outcome, s.loc[a, "mean"], s.loc[a, "ci_low"], s.loc[a, "ci_high"])
+                       if a in s.index else "n/a" for a in labels]])
+    doc.table(["outcome", "column", *[f"arm {a}" for a in labels]], rows,
+              note="Mean (95% CI) over finished runs. The tables behind this report are in the CSV files next "
+                   "to it.")
+
+
 def write_report(results_dir: str | Path, out: str | Path | None = None, *, baseline_arm: int | None = None,
                  confidence: float = 0.95) -> Path:
     """Write a planner's report of a sweep: figures, ``report.md``, ``report.html`` and CSV tables.
@@ -855,16 +875,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
 
     doc.heading(2, "How to read this report")
     doc.bullets(HOW_TO_READ)
-    doc.heading(2, "All outcomes by arm")
-    rows = []
-    for outcome in outcomes:
-        s = summary[summary["outcome"] == outcome].set_index("arm")
-        rows.append([figs.outcome_label(outcome), outcome,
-                     *[fmt_ci(outcome, s.loc[a, "mean"], s.loc[a, "ci_low"], s.loc[a, "ci_high"])
-                       if a in s.index else "n/a" for a in labels]])
-    doc.table(["outcome", "column", *[f"arm {a}" for a in labels]], rows,
-              note="Mean (95% CI) over finished runs. The tables behind this report are in the CSV files next "
-                   "to it.")
+    _all_outcomes(doc, summary, outcomes, labels)
 
     _atomic_write(folder / "report.md", _to_markdown(doc).encode("utf-8"))
     _atomic_write(folder / "report.html", _to_html(doc, title, images).encode("utf-8"))
