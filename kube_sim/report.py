@@ -625,11 +625,18 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
             d = paired[(paired["arm"] == arm) & (paired["outcome"] == outcome)]
             if len(d):
                 r = d.iloc[0]
-                verdict = "a clear difference" if _finite(r["pvalue"]) and r["pvalue"] < 0.05 else \
-                    "not clearly different"
+                compared = int((paired["outcome"] == outcome).sum())
+                several = compared > 1
+                p = r["pvalue_holm"] if several else r["pvalue"]
+                clear = _finite(p) and p < 0.05
+                verdict = "a clear difference" if clear else "not clearly different"
+                if several:
+                    verdict += (f", even allowing for the {compared} comparisons" if clear else
+                                f" once the {compared} comparisons are allowed for")
+                shown = f"p {fmt_p(r['pvalue'])}" + (f", Holm-adjusted {fmt_p(p)}" if several else "")
                 text += (f"; {fmt_diff(outcome, r['mean_diff'])} against the baseline "
                          f"(95% CI {fmt_diff(outcome, r['ci_low'])} to {fmt_diff(outcome, r['ci_high'])}, "
-                         f"p {fmt_p(r['pvalue'])}: {verdict}).")
+                         f"{shown}: {verdict}).")
         items.append(text)
     return items
 

@@ -448,6 +448,51 @@ def _ci_points(ax: Axes, summary: pd.DataFrame, arms: Sequence[int], names: Mapp
         ax.tick_params(axis="y", labelsize=7)
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def _factor_encoding(runs: pd.DataFrame) -> tuple[str, str | None] | None:
+    """Factors to colour and shape scatter points by: (first, second or None), if they have few levels."""
+    varying = [f for f in factor_columns(runs) if runs[f].nunique() > 1]
+    if not 1 <= len(varying) <= 2 or runs[varying[0]].nunique() > 10:
+        return None
+    if len(varying) == 2 and runs[varying[1]].nunique() > len(MARKERS):
+        return None
+    return varying[0], (varying[1] if len(varying) == 2 else None)
+
+
+def _scatter_by_factors(ax: Axes, runs: pd.DataFrame, x: str, y: str, hue: str, style: str | None) -> None:
+    """Scatter coloured by one factor's level and shaped by another's, with a legend for each."""
+    levels = sorted(runs[hue].dropna().unique())
+    colours = dict(zip(levels, sns.color_palette("viridis", len(levels)), strict=True))
+    shapes = sorted(runs[style].dropna().unique()) if style else [None]
+    marker = dict(zip(shapes, MARKERS, strict=False))
+    for level in levels:
+        for shape in shapes:
+            sub = runs[(runs[hue] == level) & ((runs[style] == shape) if style else True)]
+            if len(sub):
+                ax.scatter(sub[x], sub[y], color=colours[level], marker=marker[shape], s=34, alpha=0.85,
+                           edgecolor="0.2", linewidth=0.4)
+    handles = [Line2D([], [], linestyle="", marker="o", color=colours[v], markeredgecolor="0.2",
+                      label=_fmt_number(v)) for v in levels]
+    first = ax.legend(handles=handles, title=factor_label(hue), fontsize=7.5, title_fontsize=8, loc="upper left",
+                      frameon=True)
+    if style:
+        ax.add_artist(first)
+        handles = [Line2D([], [], linestyle="", marker=marker[v], color="0.4", label=_fmt_number(v))
+                   for v in shapes]
+        ax.legend(handles=handles, title=factor_label(style), fontsize=7.5, title_fontsize=8, loc="lower right",
+                  frameon=True)
+
+
+def _fmt_number(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        return f"{value:,.4g}"
+    return str(value)
+
+
 def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, str],
                 baseline_arm: int | None = None) -> Figure:
     """Programme cost against groups still active at the end, and cost per surviving group.
@@ -471,13 +516,18 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
         fig = _figure(figsize=(12, max(4.6, _rows_height(len(arms), 0.4))))
         left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
         if {"cost_total_rp", "groups_active_end"} <= set(runs.columns) and len(runs):
-            for arm in arms:
-                sub = runs[runs["arm"] == arm]
-                left.scatter(sub["groups_active_end"], sub["cost_total_rp"], color=palette[arm], s=30, alpha=0.85,
-                             edgecolor="0.2", linewidth=0.4, label=names[arm])
+            by_factor = _factor_encoding(runs) if len(arms) > MAX_OVERLAID_ARMS else None
+            if by_factor is None:
+                for arm in arms:
+                    sub = runs[runs["arm"] == arm]
+                    left.scatter(sub["groups_active_end"], sub["cost_total_rp"], color=palette[arm], s=30,
+                                 alpha=0.85, edgecolor="0.2", linewidth=0.4, label=names[arm])
+                left.set_title("each dot is one run (colours as on the right)", fontsize=10)
+            else:
+                _scatter_by_factors(left, runs, "groups_active_end", "cost_total_rp", *by_factor)
+                left.set_title("each dot is one run", fontsize=10)
             left.set_xlabel("groups still active at the end of the run")
             _money_axis(left, "y", runs["cost_total_rp"].to_numpy(), "total programme cost")
-            left.set_title("each dot is one run (colours as on the right)", fontsize=10)
         else:
             _no_data(left, "no cost outcomes in the runs table")
         outcome = "cost_per_surviving_group_rp"
@@ -648,6 +698,10 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
                             column: str = "groups_active") -> Figure:
     """Groups running month by month in each arm: mean over replications with the min-max range.
 
+    Up to :data:`MAX_OVERLAID_ARMS` arms share one panel; up to :data:`MANY_ARMS` each arm gets a
+    small panel with the baseline arm dashed behind it; beyond that every arm is a thin grey line
+    and the baseline arm is highlighted.
+
     Args:
         monthly: The monthly table (``arm, replication, month`` and ``column``).
         labels: Arm labels.
@@ -657,33 +711,78 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
     Returns:
         The figure.
     """
+    ylabel = "groups running" if column == "groups_active" else outcome_label(column)
     with _style():
-        fig = _figure(figsize=(8.5, 4.6))
-        ax = fig.subplots()
         if monthly is None or monthly.empty or column not in monthly.columns:
-            _no_data(ax, "no monthly series")
+            fig = _figure(figsize=(8.5, 4.6))
+            _no_data(fig.subplots(), "no monthly series")
             return fig
         arms = sorted(int(a) for a in monthly["arm"].unique())
         palette = arm_palette(arms)
         names = _display_labels(arms, labels, baseline_arm)
         stats = monthly.groupby(["arm", "month"])[column].agg(["mean", "min", "max"]).reset_index()
-        shade = len(arms) <= MAX_OVERLAID_ARMS
-        for arm in arms:
-            s = stats[stats["arm"] == arm]
-            if shade:
-                ax.fill_between(s["month"], s["min"], s["max"], color=palette[arm], alpha=0.12, linewidth=0)
-            ax.plot(s["month"], s["mean"], color=palette[arm], linewidth=2.4 if arm == baseline_arm else 1.6,
-                    label=names[arm])
-        ax.set_xlabel("month of the programme")
-        ax.set_ylabel(outcome_label(column).replace("_", " ") if column != "groups_active" else "groups running")
-        ax.set_xlim(float(stats["month"].min()), float(stats["month"].max()))
-        ax.set_ylim(bottom=0)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-        title = "arm (mean; shaded: min-max)" if shade else "arm (mean over replications)"
-        if len(arms) <= 4:
-            ax.legend(title=title, fontsize=8, title_fontsize=8, loc="best", frameon=True)
-        else:
-            fig.set_size_inches(11, 4.8)
-            ax.legend(title=title, fontsize=7.5, title_fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5),
-                      frameon=False, ncols=1 if len(arms) <= 12 else 2)
+        base = stats[stats["arm"] == baseline_arm] if baseline_arm is not None else stats.iloc[0:0]
+        x_lim = (float(stats["month"].min()), float(stats["month"].max()))
+        y_top = float(stats["max"].max()) * 1.05 if len(stats) else 1.0
+
+        def finish(ax: Axes) -> None:
+            ax.set_xlim(*x_lim)
+            ax.set_ylim(0, y_top if y_top > 0 else 1.0)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+
+        if len(arms) <= MAX_OVERLAID_ARMS:
+            fig = _figure(figsize=(8.5, 4.6))
+            ax = fig.subplots()
+            for arm in arms:
+                a = stats[stats["arm"] == arm]
+                ax.fill_between(a["month"], a["min"], a["max"], color=palette[arm], alpha=0.12, linewidth=0)
+                ax.plot(a["month"], a["mean"], color=palette[arm], linewidth=2.4 if arm == baseline_arm else 1.6,
+                        label=names[arm])
+            finish(ax)
+            ax.set_xlabel("month of the programme")
+            ax.set_ylabel(ylabel)
+            ax.legend(title="arm (mean; shaded: lowest to highest replication)", fontsize=8, title_fontsize=8,
+                      loc="best", frameon=True)
+            return fig
+
+        if len(arms) > MANY_ARMS:
+            fig = _figure(figsize=(8.5, 4.6))
+            ax = fig.subplots()
+            for arm in arms:
+                if arm != baseline_arm:
+                    a = stats[stats["arm"] == arm]
+                    ax.plot(a["month"], a["mean"], color="0.6", linewidth=0.8, alpha=0.7)
+            handles = [Line2D([], [], color="0.6", linewidth=0.8, label="each other arm (mean)")]
+            if len(base):
+                ax.fill_between(base["month"], base["min"], base["max"], color=palette[baseline_arm], alpha=0.2,
+                                linewidth=0)
+                ax.plot(base["month"], base["mean"], color=palette[baseline_arm], linewidth=2.4)
+                handles.append(Line2D([], [], color=palette[baseline_arm], linewidth=2.4,
+                                      label=f"baseline arm {baseline_arm} (shaded: lowest to highest replication)"))
+            finish(ax)
+            ax.set_xlabel("month of the programme")
+            ax.set_ylabel(ylabel)
+            ax.legend(handles=handles, fontsize=8, loc="best", frameon=True)
+            return fig
+
+        ncols = 4 if len(arms) > 9 else 3
+        nrows = math.ceil(len(arms) / ncols)
+        fig = _figure(figsize=(3.2 * ncols, 2.3 * nrows + 0.6))
+        axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
+        for ax, arm in zip(axes, arms, strict=False):
+            if len(base) and arm != baseline_arm:
+                ax.plot(base["month"], base["mean"], color="0.55", linewidth=1.2, linestyle="--")
+            a = stats[stats["arm"] == arm]
+            ax.fill_between(a["month"], a["min"], a["max"], color=palette[arm], alpha=0.25, linewidth=0)
+            ax.plot(a["month"], a["mean"], color=palette[arm], linewidth=1.8)
+            finish(ax)
+            ax.set_title(names[arm], fontsize=8)
+        for ax in axes[len(arms):]:
+            ax.set_visible(False)
+        fig.supxlabel("month of the programme", fontsize=9)
+        fig.supylabel(ylabel, fontsize=9)
+        handles = [Line2D([], [], color="0.3", linewidth=1.8, label="this arm: mean (shaded: lowest to highest)")]
+        if len(base):
+            handles.append(Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label="baseline arm (mean)"))
+        fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=8, frameon=False)
     return fig
