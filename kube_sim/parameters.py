@@ -134,7 +134,7 @@ class MemberParams:
     low_cohesion_dropout_factor: float = param(2.0, "x", A, low=0, high=20,
                                                doc="extra dropout multiplier at zero cohesion (1 + f(1-c))")
     unvisited_dropout_factor: float = param(1.2, "x", A + " ('KUBE not accompanied fail', seed)", low=0, high=20,
-                                            doc="multiplier on dropout when the group had no visit for 3 months")
+                                            doc="multiplier on dropout while the group is unaccompanied")
     peer_return_weight: float = param(1.0, "x", A, low=0, high=20,
                                       doc="return chance scales with 1 + w x active share of the group")
     exit_probability_inactive: float = param(0.03, "1/month", A, low=0, high=1,
@@ -210,7 +210,7 @@ class GroupParams:
                                           high=1, doc="share of retained profit earmarked for equipment")
     initial_cohesion: float = param(0.7, "0-1", A, low=0, high=1, doc="cohesion at formation")
     cohesion_decay_unvisited: float = param(0.015, "1/month", A + " (unvisited groups lose cohesion)", low=0, high=1,
-                                            doc="monthly cohesion loss with no visit in the last 3 months")
+                                            doc="monthly cohesion loss while the group is unaccompanied")
     cohesion_loss_conflict: float = param(0.05, "1/month", A, low=0, high=1,
                                           doc="monthly cohesion loss while a conflict is open")
     cohesion_gain_payout: float = param(0.03, "per payout", A, low=0, high=1,
