@@ -1,0 +1,282 @@
+"""Sweeps: paired seeds, failed runs recorded, resume after a kill, and equal tables on every backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kube_sim import store, tasks
+from kube_sim.cli import main
+from kube_sim.errors import InputError
+from kube_sim.experiment import load_experiment, replication_seeds
+from kube_sim.sweep import plan_experiment, run_sweep
+
+MONTHS = 24
+REPLICATIONS = 3
+TINY = f"""
+name = "tiny"
+description = "Two caseloads crossed with two inactive shares, for tests."
+months = {MONTHS}
+replications = {REPLICATIONS}
+master_seed = 11
+
+[factors]
+"facilitators.groups_per_facilitator" = [5, 20]
+"members.initial_inactive_share" = [0.0, 0.3]
+"""
+N_RUNS = 4 * REPLICATIONS
+
+
+def tiny_file(folder: Path, text: str = TINY) -> Path:
+    path = folder / "tiny.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def tables(folder: Path) -> dict[str, pd.DataFrame]:
+    return {"runs": store.load_runs(folder).drop(columns=["duration_s"]),
+            "groups": store.load_groups(folder), "monthly": store.load_monthly(folder)}
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
+    ta, tb = tables(a), tables(b)
+    for name in ta:
+        pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Path:
+    """An uninterrupted in-process sweep of the tiny experiment."""
+    root = tmp_path_factory.mktemp("clean")
+    plan = plan_experiment(load_experiment(tiny_file(root)))
+    summary = run_sweep(plan, root / "out", workers=1, progress=False, echo=None)
+    assert summary.complete and summary.runs_ok == N_RUNS
+    return root / "out"
+
+
+def test_results_follow_the_contract(clean):
+    runs = store.load_runs(clean)
+    assert runs["run_id"].tolist() == list(range(N_RUNS))
+    assert runs["arm"].tolist() == [i // REPLICATIONS for i in range(N_RUNS)]
+    assert runs["replication"].tolist() == [i % REPLICATIONS for i in range(N_RUNS)]
+    assert list(runs.columns[:8]) == ["run_id", "arm", "arm_label", "replication", "seed", "status", "error",
+                                      "duration_s"]
+    assert list(runs.columns[8:10]) == ["facilitators.groups_per_facilitator", "members.initial_inactive_share"]
+    assert runs["arm_label"].iloc[0] == "groups_per_facilitator=5, initial_inactive_share=0"
+    assert runs["arm_label"].iloc[-1] == "groups_per_facilitator=20, initial_inactive_share=0.3"
+    assert (runs["status"] == "ok").all() and (runs["error"] == "").all()
+    assert runs["survival_12"].between(0, 1).all()
+    assert runs["survival_36"].isna().all()  # longer than the runs
+    for column in ("mean_member_income_rp", "cost_total_rp", "cost_by_item_uep_grants_rp", "failure_causes_conflict"):
+        assert runs[column].dtype == np.float64
+
+    groups = store.load_groups(clean)
+    assert list(groups.columns[:4]) == ["run_id", "arm", "replication", "group"]
+    assert {"funded_month", "failed_month", "cause", "business", "visits", "duration_months", "failed"} <= set(groups)
+    assert groups["failed"].dtype == bool
+    assert (groups["failed"] == (groups["failed_month"] >= 0)).all()
+    assert sorted(groups["run_id"].unique()) == list(range(N_RUNS))
+
+    monthly = store.load_monthly(clean)
+    assert len(monthly) == N_RUNS * MONTHS
+    assert list(monthly.columns[:4]) == ["run_id", "arm", "replication", "month"]
+
+    manifest = store.load_manifest(clean)
+    for key in ("kube_sim_version", "mesa_version", "python_version", "git_commit", "experiment_name",
+                "experiment_file", "experiment_text", "base_scenario", "factors", "design", "replications",
+                "master_seed", "months", "seeds", "arms", "outcomes_kept", "started", "finished"):
+        assert key in manifest, key
+    assert manifest["runs_total"] == manifest["runs_ok"] == N_RUNS and manifest["runs_failed"] == 0
+    assert manifest["factors"]["facilitators.groups_per_facilitator"] == [5, 20]
+    assert manifest["arms"][3]["parameters"] == {"facilitators.groups_per_facilitator": 20,
+                                                 "members.initial_inactive_share": 0.3}
+    assert "[factors]" in manifest["experiment_text"]
+    assert not (clean / "parts").exists()  # removed once every run is consolidated
+
+
+def test_seeds_are_paired_across_arms(clean):
+    runs = store.load_runs(clean)
+    expected = replication_seeds(11, REPLICATIONS)
+    by_replication = runs.groupby("replication")["seed"].agg(lambda s: sorted(set(s)))
+    assert [seeds[0] for seeds in by_replication] == expected
+    assert all(len(seeds) == 1 for seeds in by_replication)  # one seed per replication, in every arm
+    assert runs.groupby("arm")["seed"].apply(list).map(lambda s: s == expected).all()
+    assert store.load_manifest(clean)["seeds"] == expected
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path, monkeypatch):
+    real = tasks.runner.run_model
+
+    def flaky(params, *, seed, months, scenario):
+        if params.facilitators.groups_per_facilitator == 20 and seed == replication_seeds(11, 3)[1]:
+            raise RuntimeError("boom in the model")
+        return real(params, seed=seed, months=months, scenario=scenario)
+
+    monkeypatch.setattr(tasks.runner, "run_model", flaky)
+    plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
+    summary = run_sweep(plan, tmp_path / "out", workers=1, progress=False, echo=None)
+    assert summary.complete
+    assert (summary.runs_ok, summary.runs_failed) == (N_RUNS - 2, 2)
+    runs = store.load_runs(tmp_path / "out")
+    failed = runs[runs["status"] == "failed"]
+    assert failed["run_id"].tolist() == [7, 10]  # arms 2 and 3, replication 1
+    assert failed["error"].str.contains("RuntimeError: boom in the model").all()
+    assert failed["survival_12"].isna().all() and failed["mean_member_income_rp"].isna().all()
+    assert (failed["facilitators.groups_per_facilitator"] == 20).all()
+    groups = store.load_groups(tmp_path / "out")
+    assert not groups["run_id"].isin([7, 10]).any()
+    assert store.load_manifest(tmp_path / "out")["runs_failed"] == 2
+
+
+SLOW_SWEEP = """
+import sys, time
+import kube_sim.runner as runner
+real = runner.run_model
+def slow(*args, **kwargs):
+    time.sleep(0.25)
+    return real(*args, **kwargs)
+runner.run_model = slow
+from kube_sim.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_resume_after_kill_gives_the_tables_of_a_clean_sweep(tmp_path, clean):
+    path = tiny_file(tmp_path)
+    out = tmp_path / "out"
+    args = ["sweep", str(path), "--workers", "1", "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_SWEEP, *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    parts = out / "parts" / "runs"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(store.finished_run_ids(out)) >= 4:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
+    saved = store.finished_run_ids(out)
+    assert 4 <= len(saved) < N_RUNS, "the sweep should have been killed part way"
+    assert parts.is_dir()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["finished"] is None
+
+    (parts / ".run-000999.parquet.abc.tmp").write_bytes(b"half a file")  # a write cut by the kill
+    with pytest.raises(InputError, match="--resume"):  # the folder is not silently overwritten
+        run_sweep(plan_experiment(load_experiment(path)), out, workers=1, progress=False, echo=None)
+
+    status = main(["sweep", str(path), "--workers", "2", "--out", str(out), "--resume", "--no-progress"])
+    assert status == 0
+    assert_same_tables(out, clean)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["finished"] and len(manifest["resumed"]) == 1
+    assert manifest["runs_ok"] == N_RUNS
+    assert not (out / "parts").exists()
+
+
+def test_interrupt_saves_finished_runs_and_resume_completes(tmp_path, clean, monkeypatch):
+    real = tasks.runner.run_model
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tasks.runner, "run_model", interrupted)
+    plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(plan, tmp_path / "out", workers=1, progress=False, echo=None)
+    assert store.load_runs(tmp_path / "out")["run_id"].tolist() == [0, 1, 2]  # consolidated so far
+    assert store.load_manifest(tmp_path / "out")["finished"] is None
+
+    monkeypatch.setattr(tasks.runner, "run_model", real)
+    summary = run_sweep(plan, tmp_path / "out", workers=1, resume=True, progress=False, echo=None)
+    assert summary.complete and summary.runs_this_time == N_RUNS - 3
+    assert_same_tables(tmp_path / "out", clean)
+
+
+def test_resume_refuses_a_different_sweep(tmp_path, clean):
+    plan = plan_experiment(load_experiment(tiny_file(tmp_path)).with_run_settings(months=MONTHS + 1))
+    with pytest.raises(InputError, match="different sweep"):
+        run_sweep(plan, clean, resume=True, progress=False, echo=None)
+
+
+def test_resume_of_a_finished_sweep_does_nothing(clean):
+    plan = plan_experiment(load_experiment(tiny_file(clean.parent)))
+    before = tables(clean)
+    summary = run_sweep(plan, clean, resume=True, progress=False, echo=None)
+    assert summary.complete and summary.runs_this_time == 0 and summary.runs_ok == N_RUNS
+    for name, frame in tables(clean).items():
+        pd.testing.assert_frame_equal(frame, before[name])
+
+
+def test_two_local_workers_give_the_same_tables(tmp_path, clean):
+    plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
+    run_sweep(plan, tmp_path / "out", workers=2, progress=False, echo=None)
+    assert_same_tables(tmp_path / "out", clean)
+
+
+def test_dask_local_cluster_gives_the_same_tables(tmp_path, clean):
+    pytest.importorskip("dask.distributed")
+    plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
+    run_sweep(plan, tmp_path / "out", backend="dask", workers=2, dask_processes=False, progress=False, echo=None)
+    assert_same_tables(tmp_path / "out", clean)
+
+
+def test_overwrite_starts_again(tmp_path):
+    path = tiny_file(tmp_path, TINY.replace(f"replications = {REPLICATIONS}", "replications = 1"))
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--no-progress"]) == 0
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--no-progress"]) == 2
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(out), "--no-progress", "--overwrite",
+                 "--replications", "2"]) == 0
+    assert len(store.load_runs(out)) == 8
+
+
+def test_sweep_command_prints_plan_estimate_and_summary(tmp_path, capsys):
+    path = tiny_file(tmp_path, TINY.replace(f"replications = {REPLICATIONS}", "replications = 2"))
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "4 arms x 2 replications = 8 runs of 24 months" in out
+    assert "should take about" in out
+    assert "done: 8 runs ok, 0 failed, of 8" in out
+    assert "groups_per_facilitator=20, initial_inactive_share=0.3" in out
+
+
+def test_compare_prints_paired_differences(capsys):
+    status = main(["compare", "baseline", "ratio_1_20", "--replications", "3", "--months", str(MONTHS),
+                   "--workers", "1", "--no-progress"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "B - A" in out and "95% CI" in out
+    assert "survival_12" in out and "mean_member_income_rp" in out
+    assert "3 paired replications" in out
+
+
+def test_compare_bad_scenario_exits_2(capsys):
+    assert main(["compare", "baseline", "ratio_1_2O", "--replications", "2", "--months", "12"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_report_command_writes_a_report(clean, tmp_path, capsys):
+    assert main(["report", str(clean), "--out", str(tmp_path / "report")]) == 0
+    assert "report in" in capsys.readouterr().out
+    assert any((tmp_path / "report").glob("report.*"))
+
+
+def test_report_of_a_folder_without_results_exits_2(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "runs.parquet" in capsys.readouterr().err
