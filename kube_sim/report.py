@@ -36,6 +36,8 @@ from kube_sim import report_figures as figs
 from kube_sim.outcomes import SURVIVAL_HORIZONS
 
 REPORT_DIR = "report"
+PARTS_DIR = "parts"
+"""Where an unfinished sweep keeps one file per finished run (see ``kube_sim.store``)."""
 FIGURE_DPI = 130
 MAX_APPENDIX_ARMS = 12
 """Most arms shown side by side in the table of every outcome (more: see summary.csv)."""
@@ -85,10 +87,19 @@ def _store_loader(name: str) -> Callable[[Path], Any] | None:
     return getattr(store, name, None)
 
 
+def _read_parts(path: Path, name: str) -> pd.DataFrame:
+    """The per-run part files of an unfinished sweep's table, read without touching the folder."""
+    folder = path / PARTS_DIR / name
+    files = sorted(folder.glob("run-*.parquet")) if folder.is_dir() else []
+    frames = [pd.read_parquet(f) for f in files]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def _read_table(path: Path, name: str, loader: str) -> pd.DataFrame:
-    """One table of a results folder (empty when the file is missing)."""
+    """One table of a results folder (its finished runs' parts while the sweep is unfinished; else empty)."""
     if not (path / f"{name}.parquet").is_file():
-        return pd.DataFrame()
+        return _read_parts(path, name)
     load = _store_loader(loader)
     return pd.DataFrame(load(path)) if load is not None else pd.read_parquet(path / f"{name}.parquet")
 
@@ -130,11 +141,10 @@ def load_results(results_dir: str | Path) -> Results:
     path = Path(results_dir)
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such results folder")
-    if not (path / "runs.parquet").is_file():
-        hint = " (the sweep has not consolidated its tables yet; resume it to finish)" if (path / "parts").is_dir() \
-            else " (is this a sweep's results folder?)"
-        raise FileNotFoundError(f"{path}: no runs.parquet{hint}")
     runs = _read_table(path, "runs", "load_runs")
+    if runs.empty:
+        hint = " and no finished run yet" if (path / PARTS_DIR).is_dir() else " (is this a sweep's results folder?)"
+        raise FileNotFoundError(f"{path}: no runs.parquet{hint}")
     manifest = _read_manifest(path)
     groups = _read_table(path, "groups", "load_groups")
     monthly = _read_table(path, "monthly", "load_monthly")

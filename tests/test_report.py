@@ -218,3 +218,34 @@ def test_many_arms_figures_stay_readable(tmp_path):
     ticks = [t.get_text() for t in income.axes[0].get_yticklabels()]
     assert ticks[5] == "arm 5 (baseline)" and len(ticks) == n
     assert income.get_size_inches()[1] < 0.3 * n
+
+
+def test_unfinished_sweep_reports_its_finished_runs(tmp_path):
+    results = make_results(tmp_path / "partial", {RATIO: [5, 10]}, replications=4, fail=None)
+    runs = pd.read_parquet(results / "runs.parquet")
+    groups = pd.read_parquet(results / "groups.parquet")
+    monthly = pd.read_parquet(results / "monthly.parquet")
+    runs["run_id"] = range(len(runs))
+    ids = dict(zip([f"a{a:03d}-r{r:03d}" for a, r in zip(runs["arm"], runs["replication"], strict=True)],
+                   runs["run_id"], strict=True))
+    for table, frame in (("groups", groups), ("monthly", monthly)):
+        frame["run_id"] = frame["run_id"].map(ids)
+        (results / "parts" / table).mkdir(parents=True)
+        for run_id, part in frame.groupby("run_id"):
+            if run_id in (0, 1, 2, 4, 5):
+                part.to_parquet(results / "parts" / table / f"run-{run_id:06d}.parquet")
+    (results / "parts" / "runs").mkdir(parents=True)
+    for run_id in (0, 1, 2, 4, 5):  # 5 of 8 runs finished; nothing consolidated yet
+        runs[runs["run_id"] == run_id].to_parquet(results / "parts" / "runs" / f"run-{run_id:06d}.parquet")
+    for table in ("runs", "groups", "monthly"):
+        (results / f"{table}.parquet").unlink()
+    manifest = json.loads((results / "manifest.json").read_text())
+    manifest["finished"] = None
+    (results / "manifest.json").write_text(json.dumps(manifest))
+    out = report.write_report(results)
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "the sweep is incomplete — 5 of 8 runs" in md
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary[summary["outcome"] == "mean_member_income_rp"]["n"].tolist() == [3, 2]
+    paired = pd.read_csv(out / "paired_differences.csv")
+    assert set(paired["n_pairs"]) == {2}  # replications 0 and 1 finished in both arms
