@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
+import io
 import json
 import math
 import os
@@ -391,11 +392,24 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _png(fig: Figure) -> bytes:
-    import io
+    """Return the figure as PNG bytes, reduced to a 256-colour palette.
 
+    That is about a third of the size, so the HTML report stays small enough to email; the plots
+    look the same.
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
-    return buffer.getvalue()
+    try:
+        from PIL import Image  # installed with matplotlib
+    except ImportError:  # pragma: no cover
+        return buffer.getvalue()
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                dither=Image.Dither.NONE)
+    small = io.BytesIO()
+    palette.save(small, format="PNG", optimize=True)
+    return small.getvalue() if small.tell() < buffer.getbuffer().nbytes else buffer.getvalue()
 
 
 # ----------------------------------------------------------------------------------------------
