@@ -789,6 +789,13 @@ def _figure_specs(res: Results, summary: pd.DataFrame, km: pd.DataFrame, effects
     return specs
 
 
+def _last_line(error: Any) -> str:
+    """The last line of an error text (the exception itself), shortened; "" when there is none."""
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    return error.strip().splitlines()[-1][:200]
+
+
 def _all_outcomes(doc: _Doc, summary: pd.DataFrame, outcomes: Sequence[str], labels: Mapping[int, str]) -> None:
     """Appendix: every outcome (rows) by arm (columns), or a pointer to summary.csv for many arms."""
     doc.heading(2, "All outcomes by arm")
@@ -899,7 +906,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
         doc.heading(2, "Failed runs")
         doc.para(f"{len(failed)} run(s) raised an error and are left out of every number above.")
         rows = [[str(r.get("run_id", "")), str(r.get("arm", "")), str(r.get("replication", "")),
-                 str(r.get("error") or "").strip().splitlines()[-1][:200] if r.get("error") else ""]
+                 _last_line(r.get("error"))]
                 for _, r in failed.head(20).iterrows()]
         doc.table(["run", "arm", "replication", "error"], rows,
                   note="First 20 shown." if len(failed) > 20 else None)
