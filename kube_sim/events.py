@@ -27,10 +27,10 @@ class EventKind(IntEnum):
 
 
 class EventLog:
-    """Append-only log of (month, group, kind, value), stored in numpy chunks."""
+    """Append-only log of (month, group, kind, value), stored as one chunk per call."""
 
     def __init__(self) -> None:
-        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._chunks: list[tuple[int, int, np.ndarray, np.ndarray | float]] = []
         self.count = 0
 
     def add(self, month: int, groups: np.ndarray, kind: EventKind, values: np.ndarray | float = 0.0) -> None:
@@ -38,20 +38,16 @@ class EventLog:
 
         Args:
             month: The month of the events.
-            groups: Group indices.
+            groups: Group indices (the array is kept: do not change it afterwards).
             kind: The event kind.
             values: One value per group, or one for all.
         """
-        groups = np.asarray(groups, dtype=np.int32)
         n = len(groups)
         if n == 0:
             return
-        self._chunks.append((
-            np.full(n, month, dtype=np.int16),
-            groups,
-            np.full(n, int(kind), dtype=np.int8),
-            np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).copy(),
-        ))
+        if not np.isscalar(values):
+            values = np.asarray(values, dtype=np.float64)
+        self._chunks.append((month, int(kind), groups, values))
         self.count += n
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -59,9 +55,14 @@ class EventLog:
         if not self._chunks:
             return {"month": np.empty(0, np.int16), "group": np.empty(0, np.int32),
                     "kind": np.empty(0, np.int8), "value": np.empty(0, np.float64)}
-        cols = list(zip(*self._chunks, strict=True))
-        return {name: np.concatenate(col) for name, col in zip(("month", "group", "kind", "value"), cols,
-                                                               strict=True)}
+        sizes = np.array([len(groups) for _, _, groups, _ in self._chunks])
+        return {
+            "month": np.repeat(np.array([c[0] for c in self._chunks], dtype=np.int16), sizes),
+            "group": np.concatenate([c[2] for c in self._chunks]).astype(np.int32),
+            "kind": np.repeat(np.array([c[1] for c in self._chunks], dtype=np.int8), sizes),
+            "value": np.concatenate([np.broadcast_to(np.asarray(c[3], dtype=np.float64), (len(c[2]),))
+                                     for c in self._chunks]),
+        }
 
     def for_group(self, group: int) -> list[tuple[int, str, float]]:
         """Return one group's events as ``(month, kind name, value)``, in time order.

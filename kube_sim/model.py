@@ -2,8 +2,8 @@
 
 Time is in months. Model time ``t`` is the end of month ``t``'s step; the agency's yearly funding
 rounds run at ``t - 0.5`` (the start of month ``t``) and business cycles end at ``t + 0.5`` (after
-month ``t``'s work), both through Mesa's event scheduling. This module knows nothing of files,
-sweeps or plots.
+month ``t``'s work, for the groups whose cycle is due), both as Mesa scheduled events. This module
+knows nothing of files, sweeps or plots.
 """
 
 from __future__ import annotations
@@ -34,18 +34,6 @@ COST_ITEMS: tuple[str, ...] = (
 """Programme cost items (Rp), as the agency and ministry pay them."""
 
 
-class CycleEnd:
-    """A scheduled business-cycle end for the groups of one cohort and business type."""
-
-    def __init__(self, model: KubeModel, groups: np.ndarray) -> None:
-        self.model = model
-        self.groups = groups
-
-    def __call__(self) -> None:
-        """Sell, share and restock for these groups."""
-        group_rules.end_cycle(self.model, self.groups, int(self.model.time))
-
-
 def _share_above_poverty_line(model: KubeModel) -> float:
     m = model.members
     if m.size == 0:
@@ -65,6 +53,7 @@ MONTHLY_REPORTERS = {
     "inactive_member_share": lambda m: m.inactive_member_share(),
     "facilitators_working": lambda m: m.facilitators_working,
     "visits": lambda m: m.visits_this_month,
+    "share_unvisited_quarter": lambda m: m.share_unvisited_quarter(),
     "open_conflicts": lambda m: int(np.sum(m.groups.conflict_open)),
     "mean_cohesion": lambda m: m.mean_running("cohesion"),
     "payouts_rp": lambda m: m.month_payouts,
@@ -120,32 +109,25 @@ class KubeModel(mesa.Model):
         self.visits_this_month = 0
         self.facilitators_working = 0
         self.reports_received = 0
-        self._cycle_ends: list[CycleEnd] = []
         self._member_cache: dict[str, np.ndarray] = {}
 
         if self.params.funding.rounds > 0:
             self.schedule_recurring(self.funding_round, Schedule(interval=12, start=0.5,
                                                                  count=self.params.funding.rounds),
                                     priority=Priority.HIGH)
+        self.schedule_recurring(self.business_cycle_ends, Schedule(interval=1, start=1.5))
         self.datacollector = DataCollector(model_reporters=MONTHLY_REPORTERS)
 
     # --- scheduled events -------------------------------------------------------------------
     def funding_round(self) -> None:
-        """Every agency runs its yearly funding round; business-cycle ends are scheduled."""
-        month = self.month + 1
+        """Every agency runs its yearly funding round (scheduled yearly, at the start of the month)."""
         cohort = self.rounds_held
         self.rounds_held += 1
-        new = [agency.funding_round(month, cohort) for agency in self.agencies]
-        groups = np.concatenate(new) if new else np.empty(0, dtype=np.int64)
-        if len(groups) == 0:
-            return
-        start = int(self.groups.start_month[groups[0]])
-        kinds = self.groups.business[groups]
-        for kind in np.unique(kinds):
-            handler = CycleEnd(self, groups[kinds == kind])
-            self._cycle_ends.append(handler)
-            cycle = int(self.business.cycle_months[kind])
-            self.schedule_recurring(handler, Schedule(interval=cycle, start=start + cycle - 1 + 0.5))
+        agency_rules.funding_round(self, self.month + 1, cohort)
+
+    def business_cycle_ends(self) -> None:
+        """Groups whose business cycle ends this month sell, share and restock (scheduled monthly, at its end)."""
+        group_rules.end_cycles(self, int(self.time))
 
     def follow_up_support(self, groups: np.ndarray, month: int) -> None:
         """The agency's follow-up support for groups that just ended a cycle (see agency rules).
@@ -189,6 +171,7 @@ class KubeModel(mesa.Model):
         group_rules.check_failures(self, t)
         self._pay_facilitators(t)
         member_rules.pay_pending(self)
+        group_rules.release_members_of_failed(self, t)
         member_rules.close_month(self)
         self.datacollector.collect(self)
 
@@ -212,13 +195,21 @@ class KubeModel(mesa.Model):
         """Forget cached per-group member counts; call after changing who is active or in a group."""
         self._member_cache.clear()
 
+    def member_rows_in_groups(self) -> np.ndarray:
+        """Rows of the members still in a running group (cached until the members' state changes)."""
+        cached = self._member_cache.get("rows")
+        if cached is None:
+            cached = np.flatnonzero(self.members.in_group)
+            self._member_cache["rows"] = cached
+        return cached
+
     def group_active_count(self) -> np.ndarray:
         """Active members in each group (cached until the members' state changes)."""
         cached = self._member_cache.get("count")
         if cached is None or len(cached) != self.groups.size:
             m = self.members
-            selected = m.active & m.in_group
-            cached = np.bincount(m.group[selected], minlength=self.groups.size)
+            rows = self.member_rows_in_groups()
+            cached = np.bincount(m.group[rows[m.active[rows]]], minlength=self.groups.size)
             self._member_cache["count"] = cached
         return cached
 
@@ -231,8 +222,9 @@ class KubeModel(mesa.Model):
         cached = self._member_cache.get("skill")
         if cached is None or len(cached) != self.groups.size:
             m = self.members
-            selected = m.active & m.in_group
-            total = np.bincount(m.group[selected], weights=m.skill[selected], minlength=self.groups.size)
+            rows = self.member_rows_in_groups()
+            rows = rows[m.active[rows]]
+            total = np.bincount(m.group[rows], weights=m.skill[rows], minlength=self.groups.size)
             cached = total / np.maximum(self.group_active_count(), 1)
             self._member_cache["skill"] = cached
         return cached
@@ -242,6 +234,14 @@ class KubeModel(mesa.Model):
         m = self.members
         n = int(m.in_group.sum())
         return float(np.sum(m.in_group & ~m.active) / n) if n else float("nan")
+
+    def share_unvisited_quarter(self) -> float:
+        """Share of running groups with no facilitator contact in the last three months (nan if none run)."""
+        g = self.groups
+        running = g.status != GroupStatus.FAILED
+        if not running.any():
+            return float("nan")
+        return float(np.mean(self.month - g.last_visit[running] >= 3))
 
     def mean_running(self, column: str) -> float:
         """Mean of a group column over running groups (nan when there are none).

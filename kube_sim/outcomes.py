@@ -104,8 +104,14 @@ def survival_curve(duration: np.ndarray, failed: np.ndarray, confidence: float =
     return pd.DataFrame({"month": months, "survival": fit.sf.evaluate(months), "lower": lower, "upper": upper})
 
 
+def _mean_or_none(monthly: pd.DataFrame | None, column: str) -> float | None:
+    if monthly is None or column not in monthly or monthly[column].isna().all():
+        return None
+    return float(monthly[column].mean(skipna=True))
+
+
 def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame, costs: dict[str, float],
-              months: int, facilitators: int) -> dict[str, Any]:
+              months: int, facilitators: int, monthly: pd.DataFrame | None = None) -> dict[str, Any]:
     """The run's headline outcomes.
 
     Args:
@@ -115,6 +121,7 @@ def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
         costs: Programme cost by item (Rp).
         months: Length of the run.
         facilitators: Facilitators recruited.
+        monthly: The monthly table, for run averages (optional).
 
     Returns:
         A flat dict of outcomes (survival keyed by horizon as strings).
@@ -156,6 +163,7 @@ def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
         "cost_per_surviving_group_rp": total_cost / n_running if n_running else None,
         "visits_per_group_month": visits_total / group_months if group_months else 0.0,
         "share_groups_unvisited_last_quarter": unvisited_share,
+        "mean_share_unvisited_quarter": _mean_or_none(monthly, "share_unvisited_quarter"),
         "inactive_member_share": inactive,
         "failure_causes": causes,
     }

@@ -150,7 +150,7 @@ def run_model(params: Parameters | None = None, *, seed: int = 0, months: int = 
     summary = {
         "scenario": scenario,
         "seed": seed,
-        **summarize(groups, members, events, dict(model.costs), months, model.facilitators.size),
+        **summarize(groups, members, events, dict(model.costs), months, model.facilitators.size, monthly),
     }
     return RunResult(summary=summary, monthly=monthly, groups=groups, members=members, events=events)
 

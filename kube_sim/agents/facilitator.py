@@ -81,39 +81,51 @@ def on_caseload(model: KubeModel, month: int) -> np.ndarray:
             & (month - g.funded_month <= model.params.facilitators.support_months))
 
 
-def assign(model: KubeModel, new_groups: np.ndarray, replica: int, month: int) -> None:
-    """Give new groups to facilitators: fill spare places first, then recruit.
+def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
+    """Give new groups to facilitators of their district copy: fill spare places first, then recruit.
 
     New groups are taken in kecamatan order, so that a facilitator's groups lie close together.
 
     Args:
         model: The model.
-        new_groups: Indices of the new groups (all in one replica).
-        replica: The district copy.
+        new_groups: Indices of the new groups.
         month: The current month.
     """
     per = model.params.facilitators.groups_per_facilitator
     if per == 0 or len(new_groups) == 0:
         return
     g, f = model.groups, model.facilitators
-    queue = list(new_groups[np.argsort(g.kecamatan[new_groups], kind="stable")])
-    load = np.bincount(g.facilitator[on_caseload(model, month) & (g.facilitator >= 0)], minlength=f.size)
-    for fac in np.flatnonzero(f.replica == replica):
-        spare = per - int(load[fac])
-        while spare > 0 and queue:
-            g.facilitator[queue.pop(0)] = fac
-            spare -= 1
-    n_new = -(-len(queue) // per)
-    if n_new == 0:
+    n_rep = model.district.replicas
+    new_groups = new_groups[np.lexsort((g.kecamatan[new_groups], g.replica[new_groups]))]
+    replica = g.replica[new_groups]
+    rank = np.arange(len(new_groups)) - np.searchsorted(replica, replica)  # position within its copy
+
+    # Spare places of current facilitators, in facilitator order within each copy.
+    working = on_caseload(model, month) & (g.facilitator >= 0)
+    spare = np.maximum(per - np.bincount(g.facilitator[working], minlength=f.size), 0)
+    by_copy = np.argsort(f.replica, kind="stable")
+    slots = np.repeat(by_copy, spare[by_copy])
+    slots_per_copy = np.bincount(f.replica[slots], minlength=n_rep)
+    slot_start = np.concatenate([[0], np.cumsum(slots_per_copy)[:-1]])
+    placed = rank < slots_per_copy[replica]
+    g.facilitator[new_groups[placed]] = slots[slot_start[replica[placed]] + rank[placed]]
+
+    # Recruit for the rest: ceil(rest / per) new facilitators per copy.
+    rest_rank = (rank - slots_per_copy[replica])[~placed]
+    rest_replica = replica[~placed]
+    if len(rest_rank) == 0:
         return
+    hires = -(-np.bincount(rest_replica, minlength=n_rep) // per)
+    n_new = int(hires.sum())
     p = model.params.facilitators
     rng = model.streams["staffing"]
     concentration = 8.0
     skill = rng.beta(max(p.skill_mean, 1e-3) * concentration, max(1 - p.skill_mean, 1e-3) * concentration, n_new)
-    rows = f.append(n_new, replica=replica, hours=p.hours_per_month, skill=skill, hired_month=month)
+    rows = f.append(n_new, replica=np.repeat(np.arange(n_rep), hires), hours=p.hours_per_month, skill=skill,
+                    hired_month=month)
     model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
-    for k, group in enumerate(queue):
-        g.facilitator[group] = rows[k // per]
+    hire_start = rows[0] + np.concatenate([[0], np.cumsum(hires)[:-1]])
+    g.facilitator[new_groups[~placed]] = hire_start[rest_replica] + rest_rank // per
 
 
 def visit_effectiveness(model: KubeModel, facilitator_of_group: np.ndarray) -> np.ndarray:

@@ -21,7 +21,6 @@ import mesa
 import numpy as np
 
 from kube_sim import economics
-from kube_sim.agents import member as member_rules
 from kube_sim.events import EventKind
 
 if TYPE_CHECKING:
@@ -223,22 +222,27 @@ def produce(model: KubeModel, month: int) -> None:
     g.units[idx] = np.maximum(units - lost, 0)
 
 
-def end_cycle(model: KubeModel, idx: np.ndarray, month: int) -> None:
-    """End of a business cycle for groups ``idx``: sell, share profit, save, buy equipment, restock.
+def end_cycles(model: KubeModel, month: int) -> None:
+    """End of the business cycle for every group whose cycle is due this month.
+
+    Sell, share profit, save for equipment, buy it when the savings cover it, restock. A cycle of
+    ``c`` months started in month ``s`` ends after months ``s + c - 1``, ``s + 2c - 1``, ...
 
     Args:
         model: The model.
-        idx: Group indices (running groups of one cohort and business type).
         month: The current month.
     """
     g, b, p = model.groups, model.business, model.params.groups
     sigma = model.params.business.price_volatility
-    # One price draw for every group of the handler, running or not, keeps streams paired across arms.
-    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, len(idx)))
-    running = g.status[idx] == GroupStatus.ACTIVE
-    idx, price_factor = idx[running], price_factor[running]
+    # One price draw for every group every month keeps the stream paired across arms.
+    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, g.size))
+    cycle = b.cycle_months[g.business]
+    age = month - g.start_month + 1
+    due = (g.status == GroupStatus.ACTIVE) & (age > 0) & (age % cycle == 0)
+    idx = np.flatnonzero(due)
     if len(idx) == 0:
         return
+    price_factor = price_factor[idx]
     kind = g.business[idx]
     revenue = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind] * price_factor
     g.cash[idx] += revenue
@@ -385,7 +389,9 @@ def check_failures(model: KubeModel, month: int) -> None:
 
 
 def dissolve(model: KubeModel, idx: np.ndarray, cause: np.ndarray, month: int) -> None:
-    """Dissolve groups: sell the stock, share out all cash, and release the members.
+    """Dissolve groups: sell the stock and set all cash aside for the members to divide.
+
+    The members divide it at the month's end (see ``member.pay_pending``) and then leave.
 
     Args:
         model: The model.
@@ -410,12 +416,22 @@ def dissolve(model: KubeModel, idx: np.ndarray, cause: np.ndarray, month: int) -
     g.conflict_open[idx] = False
     g.escalated[idx] = False
     model.event_log.add(month, idx, EventKind.FAILURE, cause.astype(float))
-    member_rules.pay_pending(model)
-    m = model.members
-    failed = np.zeros(g.size, dtype=bool)
-    failed[idx] = True
-    rows = np.flatnonzero(m.in_group & failed[m.group])
+
+
+def release_members_of_failed(model: KubeModel, month: int) -> None:
+    """Members of groups that failed this month leave them (after the assets are divided).
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g, m = model.groups, model.members
+    failed_now = (g.status == GroupStatus.FAILED) & (g.failed_month == month) & (g.members > 0)
+    if not failed_now.any():
+        return
+    rows = model.member_rows_in_groups()
+    rows = rows[failed_now[m.group[rows]]]
     m.in_group[rows] = False
     m.left_month[rows] = month
-    g.members[idx] = 0
+    g.members[failed_now] = 0
     model.member_state_changed()

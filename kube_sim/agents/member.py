@@ -120,7 +120,7 @@ def update_engagement(model: KubeModel, month: int) -> None:
     u_change = rng.random(m.size)
     u_exit = rng.random(m.size)
 
-    rows = np.flatnonzero(m.in_group)
+    rows = model.member_rows_in_groups()
     if len(rows) == 0:
         return
     grp = m.group[rows]
@@ -160,7 +160,8 @@ def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.n
     """
     m = model.members
     u = model.streams["facilitation"].random(m.size)
-    candidates = np.flatnonzero(m.in_group & ~m.active)
+    rows = model.member_rows_in_groups()
+    candidates = rows[~m.active[rows]]
     if len(candidates) == 0:
         return 0
     grp = m.group[candidates]
@@ -180,7 +181,8 @@ def train(model: KubeModel, groups_mask: np.ndarray, gain: float | np.ndarray) -
         gain: Skill added, a scalar or one value per group.
     """
     m = model.members
-    rows = np.flatnonzero(m.in_group & groups_mask[m.group])
+    rows = model.member_rows_in_groups()
+    rows = rows[groups_mask[m.group[rows]]]
     if len(rows) == 0:
         return
     add = gain if np.isscalar(gain) else np.asarray(gain)[m.group[rows]]
@@ -201,7 +203,7 @@ def pay_pending(model: KubeModel) -> None:
     has_members = (g.members > 0) & ((g.pending_payout > 0) | (g.pending_assets > 0))
     if not has_members.any():
         return
-    rows = np.flatnonzero(m.in_group)
+    rows = model.member_rows_in_groups()
     members = np.maximum(g.members, 1)
     for pending, paid_out, received in (("pending_payout", "payouts_out", "income_from_group"),
                                         ("pending_assets", "assets_out", "assets_received")):
@@ -223,5 +225,5 @@ def close_month(model: KubeModel) -> None:
     """
     m = model.members
     m.income_recent += (m.paid_this_month - m.income_recent) / 12.0
-    m.member_months[m.in_group] += 1
+    m.member_months[model.member_rows_in_groups()] += 1
     m.paid_this_month[:] = 0.0
