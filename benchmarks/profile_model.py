@@ -67,7 +67,7 @@ def timed_phases() -> tuple[dict[str, float], dict[str, int], Callable[[], None]
         setattr(owner, name, timed)
 
     for name in ("start_business", "apply_equipment_grant", "produce", "update_conflicts", "check_failures",
-                 "end_cycle"):
+                 "end_cycles", "release_members_of_failed"):
         wrap(group, name, f"group.{name}")
     for name in ("update_engagement", "pay_pending", "close_month"):
         wrap(member, name, f"member.{name}")
