@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,10 @@ TABLES: tuple[str, ...] = ("runs", "groups", "monthly")
 MANIFEST_FILE = "manifest.json"
 PARTS_DIR = "parts"
 PART_PATTERN = re.compile(r"^run-(\d+)\.parquet$")
-CONSOLIDATE_BATCH = 256
-"""Parts read and written together while consolidating (bounds the memory used)."""
+CONSOLIDATE_BATCH_BYTES = 4 * 2**20
+"""Arrow bytes of parts gathered before a write while consolidating (bounds the memory used)."""
+CONSOLIDATE_BATCH_PARTS = 64
+"""Parts gathered at most before a write (many one-row tables cost more than their bytes)."""
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -172,21 +174,18 @@ def remove_parts(folder: Path) -> None:
     shutil.rmtree(folder / PARTS_DIR, ignore_errors=True)
 
 
-def _batches(items: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def consolidate_table(folder: Path, table: str, batch: int = CONSOLIDATE_BATCH) -> int:
+def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_BATCH_BYTES) -> int:
     """Stream one table's parts, in run order, into ``<table>.parquet``.
 
-    The table's schema is the first non-empty part's (in run order), so the result does not depend on
-    the order in which runs finished. Empty parts add nothing.
+    Parts are gathered until they hold about ``batch_bytes`` of Arrow data (or
+    :data:`CONSOLIDATE_BATCH_PARTS` parts), then written as one row group, so memory stays bounded however many runs there are. The table's schema is the first
+    non-empty part's (in run order), so the result does not depend on the order in which runs
+    finished. Empty parts add nothing.
 
     Args:
         folder: The results folder.
         table: ``"runs"``, ``"groups"`` or ``"monthly"``.
-        batch: Parts read at once.
+        batch_bytes: Arrow bytes gathered before a write.
 
     Returns:
         Rows written.
@@ -200,23 +199,33 @@ def consolidate_table(folder: Path, table: str, batch: int = CONSOLIDATE_BATCH) 
         nonlocal rows
         writer: pq.ParquetWriter | None = None
         schema: pa.Schema | None = None
+        pending: list[pa.Table] = []
+        pending_bytes = 0
+
+        def flush() -> None:
+            nonlocal writer, rows, pending_bytes
+            if not pending:
+                return
+            combined = pa.concat_tables(pending)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, combined.schema, **PARQUET_OPTIONS)
+            writer.write_table(combined, row_group_size=max(combined.num_rows, 1))
+            rows += combined.num_rows
+            pending.clear()
+            pending_bytes = 0
+
         try:
-            for chunk in _batches(ids, batch):
-                tables = []
-                for run_id in chunk:
-                    part = pq.read_table(directory / f"run-{run_id:06d}.parquet")
-                    if part.num_rows == 0:
-                        continue
-                    if schema is None:
-                        schema = part.schema
-                    tables.append(part.cast(schema) if not part.schema.equals(schema) else part)
-                if not tables:
+            for run_id in ids:
+                part = pq.read_table(directory / f"run-{run_id:06d}.parquet")
+                if part.num_rows == 0:
                     continue
-                combined = pa.concat_tables(tables)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS)
-                writer.write_table(combined)
-                rows += combined.num_rows
+                if schema is None:
+                    schema = part.schema
+                pending.append(part if part.schema.equals(schema) else part.cast(schema))
+                pending_bytes += part.nbytes
+                if pending_bytes >= batch_bytes or len(pending) >= CONSOLIDATE_BATCH_PARTS:
+                    flush()
+            flush()
             if writer is None:
                 pq.write_table(pa.table({}), tmp)
         finally:

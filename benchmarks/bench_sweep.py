@@ -1,0 +1,146 @@
+"""Benchmark a district sweep: total time, runs per second, 2-worker speed-up, driver memory.
+
+Run by hand (not by the tests)::
+
+    python benchmarks/bench_sweep.py                  # 1,000 runs of 60 months (several minutes)
+    python benchmarks/bench_sweep.py --runs 200       # a quicker look
+
+The sweep is the baseline district with ``facilitators.groups_per_facilitator`` at 10 levels
+(5, 10, ..., 50), ``--runs / 10`` paired replications each, 60 months, on the local backend.
+
+Every sweep runs in a fresh Python subprocess (this script re-invoked with the hidden ``--child``
+option) so that the driver's peak resident memory (``ru_maxrss`` of the driver process alone; the
+worker processes are not counted) belongs to that sweep only. Measured:
+
+1. the same ``--runs`` runs with 1 worker (in the driver's process) and with 2 worker processes:
+   wall time, runs per second, and the speed-up of 2 workers over 1;
+2. the driver's peak memory with 2 workers at ``--small-runs`` (default 100) runs and at ``--runs``
+   runs: it should stay flat, since each run's rows go to disk as it finishes.
+
+Wall time covers :func:`kube_sim.sweep.run_sweep` from start to end: the pilot run, starting the
+workers, every run, writing the part files, and consolidating the tables. The last line printed on
+stdout is one JSON object with the figures. Progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+LEVELS = tuple(range(5, 55, 5))
+"""Caseloads swept (10 arms)."""
+
+EXPERIMENT = """\
+name = "bench_sweep"
+description = "Benchmark: the baseline district with ten caseloads."
+base_scenario = "baseline"
+months = {months}
+replications = {replications}
+master_seed = 7
+
+[factors]
+"facilitators.groups_per_facilitator" = {levels}
+"""
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (MiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def child(runs: int, workers: int, months: int) -> dict[str, Any]:
+    """Run one sweep in this process (the driver) and report its figures."""
+    from kube_sim.experiment import parse_experiment
+    from kube_sim.sweep import plan_experiment, run_sweep
+
+    replications = max(1, runs // len(LEVELS))
+    text = EXPERIMENT.format(months=months, replications=replications, levels=list(LEVELS))
+    plan = plan_experiment(parse_experiment(text, "bench_sweep.toml"))
+    rss_before = peak_rss_mb()
+    with tempfile.TemporaryDirectory(prefix="kube-bench-sweep-") as tmp:
+        start = time.perf_counter()
+        summary = run_sweep(plan, Path(tmp) / "out", workers=workers, progress=False, echo=None)
+        wall = time.perf_counter() - start
+        sizes = {p.name: p.stat().st_size for p in (Path(tmp) / "out").glob("*.parquet")}
+    return {
+        "runs": plan.n_runs, "workers": workers, "months": months, "runs_ok": summary.runs_ok,
+        "runs_failed": summary.runs_failed, "wall_s": wall, "runs_per_s": plan.n_runs / wall,
+        "driver_peak_rss_mb": peak_rss_mb(), "driver_rss_before_sweep_mb": rss_before,
+        "table_bytes": sizes,
+    }
+
+
+def spawn(runs: int, workers: int, months: int) -> dict[str, Any]:
+    """Run :func:`child` in a fresh interpreter and return its JSON."""
+    print(f"  sweep of {runs} runs x {months} months, {workers} worker(s) ...", file=sys.stderr, flush=True)
+    out = subprocess.run([sys.executable, __file__, "--child", "--runs", str(runs), "--workers", str(workers),
+                          "--months", str(months)], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"    {result['wall_s']:.1f} s, {result['runs_per_s']:.2f} runs/s, driver peak "
+          f"{result['driver_peak_rss_mb']:.0f} MiB", file=sys.stderr, flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures, then one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=1000, help="runs in the large sweep (default 1000)")
+    parser.add_argument("--small-runs", type=int, default=100, help="runs in the small sweep (default 100)")
+    parser.add_argument("--months", type=int, default=60, help="months per run (default 60)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(child(args.runs, args.workers, args.months)))
+        return 0
+
+    cpus = os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()
+    print(f"bench_sweep: district sweeps of {args.months} months on {cpus} CPUs", file=sys.stderr)
+    small = spawn(args.small_runs, 2, args.months)
+    one = spawn(args.runs, 1, args.months)
+    two = spawn(args.runs, 2, args.months)
+    speedup = one["wall_s"] / two["wall_s"]
+
+    lines = [
+        f"runs                         {two['runs']} ({len(LEVELS)} arms x {two['runs'] // len(LEVELS)} "
+        f"replications), {args.months} months each",
+        f"total time, 2 workers        {two['wall_s']:.1f} s  ({two['runs_per_s']:.2f} runs/s)",
+        f"total time, 1 worker         {one['wall_s']:.1f} s  ({one['runs_per_s']:.2f} runs/s)",
+        f"speed-up of 2 workers over 1 {speedup:.2f}x",
+        f"driver peak memory           {small['driver_peak_rss_mb']:.0f} MiB at {small['runs']} runs, "
+        f"{two['driver_peak_rss_mb']:.0f} MiB at {two['runs']} runs (2 workers)",
+        "tables written               "
+        + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(two["table_bytes"].items())),
+    ]
+    print("\n".join(lines))
+    summary = {
+        "runs": two["runs"],
+        "months": args.months,
+        "cpus": cpus,
+        "total_s_2_workers": round(two["wall_s"], 2),
+        "runs_per_s_2_workers": round(two["runs_per_s"], 3),
+        "total_s_1_worker": round(one["wall_s"], 2),
+        "runs_per_s_1_worker": round(one["runs_per_s"], 3),
+        "speedup_2_over_1": round(speedup, 3),
+        f"driver_peak_rss_mb_{small['runs']}_runs": round(small["driver_peak_rss_mb"], 1),
+        f"driver_peak_rss_mb_{two['runs']}_runs": round(two["driver_peak_rss_mb"], 1),
+        "runs_failed": one["runs_failed"] + two["runs_failed"] + small["runs_failed"],
+        "python": platform.python_version(),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
