@@ -20,6 +20,10 @@ worker processes are not counted) belongs to that sweep only. Measured:
 Wall time covers :func:`kube_sim.sweep.run_sweep` from start to end: the pilot run, starting the
 workers, every run, writing the part files, and consolidating the tables. The last line printed on
 stdout is one JSON object with the figures. Progress goes to stderr.
+
+The machine may be shared: each sweep also reports the mean time of one run inside the workers and
+the share of the wall time the workers were busy running models, and the 1-minute load average
+before and after, so that a speed-up cut by other load can be told from one cut by the driver.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ def peak_rss_mb() -> float:
 
 def child(runs: int, workers: int, months: int) -> dict[str, Any]:
     """Run one sweep in this process (the driver) and report its figures."""
+    import pandas as pd
+
     from kube_sim.experiment import parse_experiment
     from kube_sim.sweep import plan_experiment, run_sweep
 
@@ -67,12 +73,16 @@ def child(runs: int, workers: int, months: int) -> dict[str, Any]:
     text = EXPERIMENT.format(months=months, replications=replications, levels=list(LEVELS))
     plan = plan_experiment(parse_experiment(text, "bench_sweep.toml"))
     rss_before = peak_rss_mb()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="kube-bench-sweep-") as tmp:
         start = time.perf_counter()
         summary = run_sweep(plan, Path(tmp) / "out", workers=workers, progress=False, echo=None)
         wall = time.perf_counter() - start
         sizes = {p.name: p.stat().st_size for p in (Path(tmp) / "out").glob("*.parquet")}
+        run_seconds = float(pd.read_parquet(Path(tmp) / "out" / "runs.parquet", columns=["duration_s"]).sum().iloc[0])
     return {
+        "mean_run_s": run_seconds / plan.n_runs, "busy_share": run_seconds / (wall * workers),
+        "load_1min_before": load_before, "load_1min_after": os.getloadavg()[0],
         "runs": plan.n_runs, "workers": workers, "months": months, "runs_ok": summary.runs_ok,
         "runs_failed": summary.runs_failed, "wall_s": wall, "runs_per_s": plan.n_runs / wall,
         "driver_peak_rss_mb": peak_rss_mb(), "driver_rss_before_sweep_mb": rss_before,
@@ -86,8 +96,9 @@ def spawn(runs: int, workers: int, months: int) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--child", "--runs", str(runs), "--workers", str(workers),
                           "--months", str(months)], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"    {result['wall_s']:.1f} s, {result['runs_per_s']:.2f} runs/s, driver peak "
-          f"{result['driver_peak_rss_mb']:.0f} MiB", file=sys.stderr, flush=True)
+    print(f"    {result['wall_s']:.1f} s, {result['runs_per_s']:.2f} runs/s, {result['mean_run_s']:.3f} s per run, "
+          f"workers busy {result['busy_share']:.0%}, driver peak {result['driver_peak_rss_mb']:.0f} MiB, "
+          f"load {result['load_1min_before']:.1f} -> {result['load_1min_after']:.1f}", file=sys.stderr, flush=True)
     return result
 
 
@@ -117,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         f"replications), {args.months} months each",
         f"total time, 2 workers        {two['wall_s']:.1f} s  ({two['runs_per_s']:.2f} runs/s)",
         f"total time, 1 worker         {one['wall_s']:.1f} s  ({one['runs_per_s']:.2f} runs/s)",
-        f"speed-up of 2 workers over 1 {speedup:.2f}x",
+        f"speed-up of 2 workers over 1 {speedup:.2f}x  (mean run {one['mean_run_s']:.3f} s alone, "
+        f"{two['mean_run_s']:.3f} s with 2 workers; workers busy {two['busy_share']:.0%} of the wall time)",
         f"driver peak memory           {small['driver_peak_rss_mb']:.0f} MiB at {small['runs']} runs, "
         f"{two['driver_peak_rss_mb']:.0f} MiB at {two['runs']} runs (2 workers)",
         "tables written               "
@@ -135,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         "speedup_2_over_1": round(speedup, 3),
         f"driver_peak_rss_mb_{small['runs']}_runs": round(small["driver_peak_rss_mb"], 1),
         f"driver_peak_rss_mb_{two['runs']}_runs": round(two["driver_peak_rss_mb"], 1),
+        "mean_run_s_1_worker": round(one["mean_run_s"], 4),
+        "mean_run_s_2_workers": round(two["mean_run_s"], 4),
+        "workers_busy_share_2_workers": round(two["busy_share"], 3),
         "runs_failed": one["runs_failed"] + two["runs_failed"] + small["runs_failed"],
         "python": platform.python_version(),
     }

@@ -348,6 +348,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     a = load_scenario(args.scenario_a)
     b = load_scenario(args.scenario_b)
+    if args.out is not None and args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
+        from kube_sim.scenario import display_path
+
+        raise InputError("exists and is not an empty folder; choose a new folder for the comparison's runs",
+                         source="--out", key=display_path(args.out))
     plan = plan_comparison(a, b, replications=args.replications, months=args.months, master_seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="kube-sim-compare-") as tmp:
         folder = args.out if args.out is not None else Path(tmp)

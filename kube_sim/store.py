@@ -6,9 +6,9 @@ Layout of ``results/<experiment>/``::
     runs.parquet           one row per run
     groups.parquet         one row per group per run
     monthly.parquet        one row per run and month
-    parts/runs/run-000012.parquet      one file per finished run (while the sweep is unfinished)
-    parts/groups/run-000012.parquet
-    parts/monthly/run-000012.parquet
+    parts/runs/run-000012.arrow        one file per finished run (while the sweep is unfinished),
+    parts/groups/run-000012.arrow      as Arrow IPC: quick to write and to read back
+    parts/monthly/run-000012.arrow
 
 Every file is written under a temporary name and renamed into place, so a sweep killed at any moment
 leaves only whole files. A run counts as finished when its ``parts/runs`` file exists; that file is
@@ -35,14 +35,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kube_sim.results import dumps
-from kube_sim.rows import PARQUET_OPTIONS
+from kube_sim.rows import PARQUET_OPTIONS, read_part
 
 TABLES: tuple[str, ...] = ("runs", "groups", "monthly")
 MANIFEST_FILE = "manifest.json"
 PARTS_DIR = "parts"
-PART_PATTERN = re.compile(r"^run-(\d+)\.parquet$")
-CONSOLIDATE_BATCH_BYTES = 4 * 2**20
-"""Arrow bytes of parts gathered before a write while consolidating (bounds the memory used)."""
+PART_PATTERN = re.compile(r"^run-(\d+)\.arrow$")
+CONSOLIDATE_BATCH_BYTES = 2**21
+"""Part-file bytes gathered before a write while consolidating (bounds the memory used)."""
 CONSOLIDATE_BATCH_PARTS = 64
 """Parts gathered at most before a write (many one-row tables cost more than their bytes)."""
 
@@ -64,13 +64,25 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write a file atomically (temporary name in the same folder, then rename).
+    """Write a part file atomically: a temporary name in the same folder, then a rename.
+
+    Only the sweep's driver writes parts, so a name made from its process id is its own.
 
     Args:
         path: Final path.
         data: Contents.
     """
-    _write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def part_path(folder: Path, table: str, run_id: int) -> Path:
@@ -82,9 +94,9 @@ def part_path(folder: Path, table: str, run_id: int) -> Path:
         run_id: The run.
 
     Returns:
-        ``folder/parts/<table>/run-<run_id>.parquet``.
+        ``folder/parts/<table>/run-<run_id>.arrow``.
     """
-    return folder / PARTS_DIR / table / f"run-{run_id:06d}.parquet"
+    return folder / PARTS_DIR / table / f"run-{run_id:06d}.arrow"
 
 
 def write_part(folder: Path, run_id: int, runs: bytes, groups: bytes | None, monthly: bytes | None) -> None:
@@ -93,9 +105,9 @@ def write_part(folder: Path, run_id: int, runs: bytes, groups: bytes | None, mon
     Args:
         folder: The results folder.
         run_id: The run.
-        runs: Parquet bytes of the run's row.
-        groups: Parquet bytes of its groups rows (None if it failed).
-        monthly: Parquet bytes of its monthly rows (None if it failed).
+        runs: The run's row (Arrow IPC bytes).
+        groups: Its groups rows (None if it failed).
+        monthly: Its monthly rows (None if it failed).
     """
     for table, data in (("groups", groups), ("monthly", monthly)):
         path = part_path(folder, table, run_id)
@@ -177,15 +189,15 @@ def remove_parts(folder: Path) -> None:
 def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_BATCH_BYTES) -> int:
     """Stream one table's parts, in run order, into ``<table>.parquet``.
 
-    Parts are gathered until they hold about ``batch_bytes`` of Arrow data (or
-    :data:`CONSOLIDATE_BATCH_PARTS` parts), then written as one row group, so memory stays bounded however many runs there are. The table's schema is the first
-    non-empty part's (in run order), so the result does not depend on the order in which runs
-    finished. Empty parts add nothing.
+    Parts are gathered until their files hold ``batch_bytes`` (or
+    :data:`CONSOLIDATE_BATCH_PARTS` parts), then written as one row group, so memory stays bounded
+    however many runs there are. The table's schema is the first non-empty part's (in run order),
+    so the result does not depend on the order in which runs finished. Empty parts add nothing.
 
     Args:
         folder: The results folder.
         table: ``"runs"``, ``"groups"`` or ``"monthly"``.
-        batch_bytes: Arrow bytes gathered before a write.
+        batch_bytes: Part-file bytes gathered before a write.
 
     Returns:
         Rows written.
@@ -206,7 +218,10 @@ def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_B
             nonlocal writer, rows, pending_bytes
             if not pending:
                 return
-            combined = pa.concat_tables(pending)
+            try:
+                combined = pa.concat_tables(pending)
+            except pa.ArrowInvalid:  # a part whose types differ (e.g. an all-null column): cast it
+                combined = pa.concat_tables([t.cast(schema) for t in pending])
             if writer is None:
                 writer = pq.ParquetWriter(tmp, combined.schema, **PARQUET_OPTIONS)
             writer.write_table(combined, row_group_size=max(combined.num_rows, 1))
@@ -216,13 +231,14 @@ def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_B
 
         try:
             for run_id in ids:
-                part = pq.read_table(directory / f"run-{run_id:06d}.parquet")
+                path = part_path(folder, table, run_id)
+                part = read_part(path)
                 if part.num_rows == 0:
                     continue
                 if schema is None:
                     schema = part.schema
-                pending.append(part if part.schema.equals(schema) else part.cast(schema))
-                pending_bytes += part.nbytes
+                pending.append(part)
+                pending_bytes += path.stat().st_size
                 if pending_bytes >= batch_bytes or len(pending) >= CONSOLIDATE_BATCH_PARTS:
                     flush()
             flush()

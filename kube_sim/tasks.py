@@ -1,8 +1,8 @@
-"""One run of a sweep, as executed by a worker: parameters and seed in, small Parquet payloads out.
+"""One run of a sweep, as executed by a worker: parameters and seed in, small Arrow payloads out.
 
 :func:`execute` never raises for a failing model run: the error is recorded in the run's row with
 status ``"failed"`` and the sweep goes on. It returns only the run's own rows (a few kilobytes of
-Parquet), so the driver just writes bytes to disk.
+Arrow data), so the driver just writes bytes to disk.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from kube_sim.rows import (
     groups_table,
     monthly_table,
     run_row,
-    to_parquet_bytes,
+    to_part_bytes,
 )
 
 MAX_ERROR_CHARS = 2000
@@ -58,7 +58,7 @@ class RunTask:
 
 @dataclass(frozen=True)
 class RunOutput:
-    """What a worker returns for one run: Parquet bytes of its rows.
+    """What a worker returns for one run: its rows as Arrow IPC bytes.
 
     Attributes:
         run_id: The run.
@@ -98,8 +98,8 @@ def execute(task: RunTask) -> RunOutput:
     try:
         result = runner.run_model(task.params, seed=task.seed, months=task.months, scenario=task.scenario)
         outcomes = runner.flat_outcomes(result.summary)
-        groups = to_parquet_bytes(groups_table(result.groups, task.months, task.run_id, task.arm, task.replication))
-        monthly = to_parquet_bytes(monthly_table(result.monthly, task.run_id, task.arm, task.replication))
+        groups = to_part_bytes(groups_table(result.groups, task.months, task.run_id, task.arm, task.replication))
+        monthly = to_part_bytes(monthly_table(result.monthly, task.run_id, task.arm, task.replication))
         status, error = STATUS_OK, ""
     except Exception as exc:  # any model error is recorded; the sweep goes on
         outcomes = {"scenario": task.scenario, "months": task.months}
@@ -108,5 +108,5 @@ def execute(task: RunTask) -> RunOutput:
     duration = time.perf_counter() - start
     row = run_row(task.schema, {**meta, "status": status, "error": error, "duration_s": duration}, task.factors,
                   outcomes)
-    return RunOutput(run_id=task.run_id, status=status, duration_s=duration, runs=to_parquet_bytes(row),
+    return RunOutput(run_id=task.run_id, status=status, duration_s=duration, runs=to_part_bytes(row, compress=False),
                      groups=groups, monthly=monthly)
