@@ -11,6 +11,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -66,9 +69,38 @@ class InProcessExecutor:
         return "local backend, 1 worker (this process)"
 
 
-def _warm_up() -> None:
-    """Import the model in a fresh worker before its first task."""
+def _alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _exit_when_orphaned(driver: int, interval: float = 1.0) -> None:
+    """End this worker once the driver is gone (killed drivers otherwise leave workers waiting forever)."""
+    while True:
+        time.sleep(interval)
+        if not _alive(driver):
+            os._exit(1)
+
+
+def _warm_up(driver: int) -> None:
+    """Prepare a fresh worker: import the model, and watch the driver so as not to outlive it.
+
+    Args:
+        driver: Process id of the sweep's driver.
+    """
     import kube_sim.tasks  # noqa: F401
+
+    threading.Thread(target=_exit_when_orphaned, args=(driver,), name="kube-sim-driver-watch", daemon=True).start()
 
 
 def _bounded(submit: Callable[[Any], Any], wait_one: Callable[[], Iterable[Any]], tasks: Iterable[Any],
@@ -117,7 +149,7 @@ class ProcessPoolExecutor:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
-                                            initializer=_warm_up)
+                                            initializer=_warm_up, initargs=(os.getpid(),))
         self._pending: set[cf.Future] = set()
 
     def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:

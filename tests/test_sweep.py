@@ -280,3 +280,12 @@ def test_report_command_writes_a_report(clean, tmp_path, capsys):
 def test_report_of_a_folder_without_results_exits_2(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "runs.parquet" in capsys.readouterr().err
+
+
+def test_workers_notice_a_dead_driver():
+    from kube_sim.executors import _alive
+
+    assert _alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert not _alive(child.pid)
