@@ -19,6 +19,7 @@ from kube_sim import store, tasks
 from kube_sim.cli import main
 from kube_sim.errors import InputError
 from kube_sim.experiment import load_experiment, replication_seeds
+from kube_sim.rows import all_outcome_columns
 from kube_sim.sweep import plan_experiment, run_sweep
 
 MONTHS = 24
@@ -115,6 +116,7 @@ def test_seeds_are_paired_across_arms(clean):
 
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path, monkeypatch):
+    all_outcome_columns()  # computed (by a model run) before the model is made to fail
     real = tasks.runner.run_model
 
     def flaky(params, *, seed, months, scenario):
@@ -186,6 +188,7 @@ def test_resume_after_kill_gives_the_tables_of_a_clean_sweep(tmp_path, clean):
 
 
 def test_interrupt_saves_finished_runs_and_resume_completes(tmp_path, clean, monkeypatch):
+    all_outcome_columns()
     real = tasks.runner.run_model
     calls = {"n": 0}
 
