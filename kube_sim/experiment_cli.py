@@ -314,7 +314,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     source = display_path(args.results_dir)
     if not args.results_dir.is_dir():
         raise InputError("no such results folder", source=source)
-    if not (args.results_dir / "runs.parquet").is_file():
+    finished_parts = args.results_dir / "parts" / "runs"
+    has_parts = finished_parts.is_dir() and any(finished_parts.iterdir())
+    if not (args.results_dir / "runs.parquet").is_file() and not has_parts:
         raise InputError("no runs.parquet: not a sweep's results folder (or the sweep has no finished run yet)",
                          source=source)
     try:
