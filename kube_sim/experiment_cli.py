@@ -23,7 +23,7 @@ DEFAULT_COMPARE_SEED = 1
 DEFAULT_COMPARE_MONTHS = 60
 COMPARE_OUTCOMES: tuple[str, ...] = (
     "survival_12", "survival_24", "survival_36", "survival_60", "mean_member_income_rp", "share_above_poverty_line",
-    "inactive_member_share", "visits_per_group_month", "share_groups_unvisited_last_quarter", "cost_total_rp",
+    "inactive_member_share", "visits_per_group_month", "mean_share_unvisited_quarter", "cost_total_rp",
     "cost_per_surviving_group_rp",
 )
 """Outcomes the ``compare`` table shows by default (those the run length allows)."""

@@ -51,6 +51,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "mean_member_income_rp": True, "share_above_poverty_line": True,
     "cost_per_surviving_group_rp": False, "cost_total_rp": False,
     "visits_per_group_month": True, "share_groups_unvisited_last_quarter": False,
+    "mean_share_unvisited_quarter": False,
     "inactive_member_share": False, "groups_active_end": True,
 }
 """Direction in which each outcome improves (for the key findings)."""

@@ -40,6 +40,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "cost_per_surviving_group_rp": "cost per surviving group",
     "visits_per_group_month": "facilitator visits per group per month",
     "share_groups_unvisited_last_quarter": "running groups not visited in the last quarter",
+    "mean_share_unvisited_quarter": "groups with no visit for a quarter (average month)",
     "inactive_member_share": "inactive members",
     "groups_funded": "groups funded",
     "groups_active_end": "groups still active at the end",
@@ -50,6 +51,7 @@ OUTCOME_LABELS: dict[str, str] = {
 SHARE_OUTCOMES = frozenset({
     "survival_12", "survival_24", "survival_36", "survival_60", "share_above_poverty_line",
     "share_groups_unvisited_last_quarter", "inactive_member_share", "share_income_to_eligible",
+    "mean_share_unvisited_quarter",
 })
 """Outcomes that are shares (shown as percentages)."""
 
@@ -547,7 +549,7 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
 # Facilitator workload
 # ----------------------------------------------------------------------------------------------
 
-WORKLOAD_OUTCOMES: tuple[str, ...] = ("visits_per_group_month", "share_groups_unvisited_last_quarter")
+WORKLOAD_OUTCOMES: tuple[str, ...] = ("visits_per_group_month", "mean_share_unvisited_quarter")
 RATIO_KEY = "facilitators.groups_per_facilitator"
 
 

@@ -66,6 +66,7 @@ def make_results(path: Path, factors: dict[str, list], replications: int = 4, mo
                          "cost_per_surviving_group_rp": cost / active_end if active_end else np.nan,
                          "visits_per_group_month": visits,
                          "share_groups_unvisited_last_quarter": float(np.clip((ratio - 8) / 40, 0, 1)),
+                         "mean_share_unvisited_quarter": float(np.clip((ratio - 5) / 30, 0, 1)),
                          "inactive_member_share": 0.17, "failure_causes_conflict": int(f.sum() // 3)})
             groups.append(pd.DataFrame({
                 "run_id": run_id, "arm": arm["arm"], "replication": rep, "group": np.arange(groups_per_run),
