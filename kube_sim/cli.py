@@ -267,6 +267,7 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
         ("cost per surviving group", _rp(summary.get("cost_per_surviving_group_rp"))),
         ("visits per group per month", _num(summary.get("visits_per_group_month"))),
         ("groups unvisited, last quarter", _pct(summary.get("share_groups_unvisited_last_quarter"))),
+        ("unvisited for a quarter, mean", _pct(summary.get("mean_share_unvisited_quarter"))),
         ("inactive member share", _pct(summary.get("inactive_member_share"))),
     ]
     causes = summary.get("failure_causes") or {}
