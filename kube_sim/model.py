@@ -49,7 +49,7 @@ MONTHLY_REPORTERS = {
     "groups_training": lambda m: int(np.sum(m.groups.status == GroupStatus.TRAINING)),
     "groups_failed": lambda m: int(np.sum(m.groups.status == GroupStatus.FAILED)),
     "members_funded": lambda m: m.members.size,
-    "members_in_groups": lambda m: int(m.members.in_group.sum()),
+    "members_in_groups": lambda m: len(m.member_rows_in_groups()),
     "inactive_member_share": lambda m: m.inactive_member_share(),
     "facilitators_working": lambda m: m.facilitators_working,
     "visits": lambda m: m.visits_this_month,
@@ -57,7 +57,7 @@ MONTHLY_REPORTERS = {
     "open_conflicts": lambda m: int(np.sum(m.groups.conflict_open)),
     "mean_cohesion": lambda m: m.mean_running("cohesion"),
     "payouts_rp": lambda m: m.month_payouts,
-    "income_per_member_rp": lambda m: m.month_payouts / max(int(m.members.in_group.sum()), 1),
+    "income_per_member_rp": lambda m: m.month_payouts / max(len(m.member_rows_in_groups()), 1),
     "group_cash_rp": lambda m: float(m.groups.cash.sum()),
     "cost_to_date_rp": lambda m: float(sum(m.costs.values())),
     "share_above_poverty_line": _share_above_poverty_line,
@@ -127,27 +127,9 @@ class KubeModel(mesa.Model):
 
     def business_cycle_ends(self) -> None:
         """Groups whose business cycle ends this month sell, share and restock (scheduled monthly, at its end)."""
-        group_rules.end_cycles(self, int(self.time))
-
-    def follow_up_support(self, groups: np.ndarray, month: int) -> None:
-        """The agency's follow-up support for groups that just ended a cycle (see agency rules).
-
-        Args:
-            groups: Group indices.
-            month: The current month.
-        """
-        agency_rules.follow_up_support(self, groups, month)
-
-    def make_group_agent(self, index: int) -> Group:
-        """Create the Mesa agent of group row ``index``.
-
-        Args:
-            index: Group row.
-
-        Returns:
-            The agent.
-        """
-        return Group(self, index)
+        month = int(self.time)
+        ended = group_rules.end_cycles(self, month)
+        agency_rules.follow_up_support(self, ended, month)
 
     # --- the month --------------------------------------------------------------------------
     def step(self) -> None:
@@ -159,10 +141,7 @@ class KubeModel(mesa.Model):
             self.follow_up_budget_left[:] = self.params.agency.follow_up_budget_rp
 
         group_rules.start_business(self, t)
-        due = np.flatnonzero(self.groups.equipment_grant_due
-                             & (t - self.groups.funded_month >= self.params.grants.equipment_month)
-                             & (self.groups.status != GroupStatus.FAILED))
-        group_rules.apply_equipment_grant(self, due, t)
+        group_rules.apply_late_equipment_grants(self, t)
         self.visits_this_month = make_visits(self, t)
         agency_rules.settle_escalations(self, t)
         member_rules.update_engagement(self, t)
@@ -231,9 +210,8 @@ class KubeModel(mesa.Model):
 
     def inactive_member_share(self) -> float:
         """Share of members of running groups who are inactive (nan when there are none)."""
-        m = self.members
-        n = int(m.in_group.sum())
-        return float(np.sum(m.in_group & ~m.active) / n) if n else float("nan")
+        rows = self.member_rows_in_groups()
+        return float(np.mean(~self.members.active[rows])) if len(rows) else float("nan")
 
     def share_unvisited_quarter(self) -> float:
         """Share of running groups with no facilitator contact in the last three months (nan if none run)."""

@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 from kube_sim.agents import facilitator as facilitator_rules
-from kube_sim.agents.group import GroupStatus, apply_equipment_grant, close_conflicts, restock
+from kube_sim.agents.group import Group, GroupStatus, apply_equipment_grant, close_conflicts, restock
 from kube_sim.agents.member import Member
 from kube_sim.events import EventKind
 from kube_sim.tables import cumulative_within, rank_within
@@ -147,7 +147,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         members_at_start=n_members,
         tiebreak=tiebreak[chosen_idx],
     )
-    model.group_agents.extend(model.make_group_agent(int(i)) for i in groups)
+    model.group_agents.extend(Group(model, int(i)) for i in groups)
     model.village_funded[prop_village[chosen_idx]] = True
 
     # Members of the funded proposals (a group's members are contiguous rows).
@@ -179,11 +179,8 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
     if p.training.enabled:
         model.costs["training"] += float(n_members.sum() * p.training.cost_per_member_rp)
     model.event_log.add(month, groups, EventKind.FUNDED, grant)
-    if p.grants.equipment_rp > 0:
-        if p.grants.equipment_month == 0:
-            apply_equipment_grant(model, groups, month)
-        else:
-            g.equipment_grant_due[groups] = True
+    if p.grants.equipment_rp > 0 and p.grants.equipment_month == 0:
+        apply_equipment_grant(model, groups, month)  # later grants: group.apply_late_equipment_grants
     facilitator_rules.assign(model, groups, month)
     return groups
 

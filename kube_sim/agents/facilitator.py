@@ -158,7 +158,7 @@ def make_visits(model: KubeModel, month: int) -> int:
     rng = model.streams["facilitation"]
     u_mediate = rng.random(g.size)
     if f.size == 0:
-        member_rules.remotivate(model, np.zeros(g.size, dtype=bool), np.zeros(g.size))
+        rng.random(model.members.size)  # the draw remotivate would make: keeps the stream paired across arms
         return 0
     idx = np.flatnonzero(on_caseload(model, month))
     fac = g.facilitator[idx]

@@ -66,7 +66,6 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
     "unit_size": (np.float64, 0.0),
     "cost_basis": (np.float64, 0.0),  # purchase price of the stock held plus inputs since
     "equipment": (np.float64, 0.0),  # 0 (none) to 1 (full set)
-    "equipment_grant_due": (np.bool_, False),
     "cohesion": (np.float64, 0.0),
     "conflict_open": (np.bool_, False),
     "conflict_age": (np.int32, 0),
@@ -222,7 +221,7 @@ def produce(model: KubeModel, month: int) -> None:
     g.units[idx] = np.maximum(units - lost, 0)
 
 
-def end_cycles(model: KubeModel, month: int) -> None:
+def end_cycles(model: KubeModel, month: int) -> np.ndarray:
     """End of the business cycle for every group whose cycle is due this month.
 
     Sell, share profit, save for equipment, buy it when the savings cover it, restock. A cycle of
@@ -231,6 +230,9 @@ def end_cycles(model: KubeModel, month: int) -> None:
     Args:
         model: The model.
         month: The current month.
+
+    Returns:
+        The groups whose cycle ended.
     """
     g, b, p = model.groups, model.business, model.params.groups
     sigma = model.params.business.price_volatility
@@ -241,7 +243,7 @@ def end_cycles(model: KubeModel, month: int) -> None:
     due = (g.status == GroupStatus.ACTIVE) & (age > 0) & (age % cycle == 0)
     idx = np.flatnonzero(due)
     if len(idx) == 0:
-        return
+        return idx
     price_factor = price_factor[idx]
     kind = g.business[idx]
     revenue = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind] * price_factor
@@ -270,7 +272,22 @@ def end_cycles(model: KubeModel, month: int) -> None:
     model.event_log.add(month, buyers, EventKind.EQUIPMENT_PURCHASE, gap_cost[buy])
 
     restock(model, idx)
-    model.follow_up_support(idx, month)
+    return idx
+
+
+def apply_late_equipment_grants(model: KubeModel, month: int) -> None:
+    """Pay the equipment grant to running groups funded ``grants.equipment_month`` months ago.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    p = model.params.grants
+    if p.equipment_rp <= 0 or p.equipment_month == 0:
+        return  # no grant, or it came with the UEP grant
+    g = model.groups
+    due = np.flatnonzero((month - g.funded_month == p.equipment_month) & (g.status != GroupStatus.FAILED))
+    apply_equipment_grant(model, due, month)
 
 
 def apply_equipment_grant(model: KubeModel, idx: np.ndarray, month: int) -> None:
@@ -296,7 +313,6 @@ def apply_equipment_grant(model: KubeModel, idx: np.ndarray, month: int) -> None
         added = np.where(b.equipment_cost_rp[kind] > 0, spend / b.equipment_cost_rp[kind], 0.0)
     g.equipment[idx] = np.minimum(g.equipment[idx] + added, 1.0)
     g.savings[idx] = np.minimum(g.savings[idx], b.equipment_cost_rp[kind] * (1.0 - g.equipment[idx]))
-    g.equipment_grant_due[idx] = False
     model.costs["equipment_grants"] += amount * len(idx)
     model.event_log.add(month, idx, EventKind.EQUIPMENT_GRANT, amount)
 
