@@ -12,7 +12,6 @@ subcommands the same way.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -27,7 +26,7 @@ from kube_sim.defaults import DEFAULT_MONTHS, DEFAULT_SEED
 from kube_sim.errors import InputError
 from kube_sim.parameters import BUSINESS_TYPES, PARAMETER_SPECS, SECTIONS, ParameterSpec
 from kube_sim.provenance import now_iso, package_version
-from kube_sim.results import jsonable
+from kube_sim.results import dumps
 from kube_sim.scenario import (
     apply_overrides,
     display_path,
@@ -104,7 +103,20 @@ _RAW = "\x00raw\x00"
 """Marks help text (the epilogs) that the formatter prints as written."""
 
 
-def _whole_number(text: str, low: int, high: int) -> int:
+def whole_number(text: str, low: int, high: int) -> int:
+    """Parse an option's value as a whole number from ``low`` to ``high`` (``_`` separators allowed).
+
+    Args:
+        text: The option's value.
+        low: Smallest value allowed.
+        high: Largest value allowed.
+
+    Returns:
+        The number.
+
+    Raises:
+        argparse.ArgumentTypeError: If it is not a whole number in range.
+    """
     try:
         value = int(text.strip().replace("_", ""))
     except ValueError:
@@ -128,7 +140,7 @@ def seed_arg(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: If it is not a non-negative whole number.
     """
-    return _whole_number(text, 0, MAX_SEED)
+    return whole_number(text, 0, MAX_SEED)
 
 
 def months_arg(text: str) -> int:
@@ -143,7 +155,7 @@ def months_arg(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: If it is not a whole number in range.
     """
-    return _whole_number(text, 1, MAX_MONTHS)
+    return whole_number(text, 1, MAX_MONTHS)
 
 
 def _version() -> str:
@@ -333,7 +345,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.json:
         payload = {**result.summary, "results_dir": str(path)}
-        sys.stdout.write(json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(dumps(payload))
     else:
         files = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         print(format_summary(result.summary, scenario.description, path, files))

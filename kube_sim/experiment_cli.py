@@ -8,7 +8,6 @@ that stops early (a worker died) prints one line and exits 1; its finished runs 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -87,16 +86,6 @@ def _raw(text: str) -> str:
     return getattr(cli, "_RAW", "") + text
 
 
-def _count(text: str, low: int, high: int) -> int:
-    try:
-        value = int(text.strip().replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"must be from {low} to {high:_}, got {value:_}")
-    return value
-
-
 def workers_arg(text: str) -> int:
     """Parse ``--workers``: a whole number from 1 to 1024.
 
@@ -109,7 +98,9 @@ def workers_arg(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: If it is not a whole number in range.
     """
-    return _count(text, 1, 1024)
+    from kube_sim.cli import whole_number
+
+    return whole_number(text, 1, 1024)
 
 
 def replications_arg(text: str) -> int:
@@ -124,7 +115,9 @@ def replications_arg(text: str) -> int:
     Raises:
         argparse.ArgumentTypeError: If it is not a whole number in range.
     """
-    return _count(text, 1, 100_000)
+    from kube_sim.cli import whole_number
+
+    return whole_number(text, 1, 100_000)
 
 
 def default_workers() -> int:
@@ -139,7 +132,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     Args:
         subparsers: The main parser's subparsers.
     """
-    from kube_sim.cli import months_arg, seed_arg
+    from kube_sim.cli import months_arg, seed_arg, whole_number
 
     formatter = _formatter()
     cpus = default_workers()
@@ -178,7 +171,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     report.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="the folder a sweep wrote")
     report.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: RESULTS_DIR/report)")
-    report.add_argument("--baseline-arm", type=lambda t: _count(t, 0, 10_000_000), metavar="ARM",
+    report.add_argument("--baseline-arm", type=lambda t: whole_number(t, 0, 10_000_000), metavar="ARM",
                         help="arm the others are compared with (default: the arm equal to the base scenario, "
                              "else arm 0)")
     report.set_defaults(func=cmd_report)
@@ -274,6 +267,7 @@ def sweep_table(folder: Path, outcomes: Sequence[str] = SWEEP_SUMMARY_OUTCOMES) 
         The table, or "" when there is nothing to show.
     """
     from kube_sim import analysis, store
+    from kube_sim.report import fmt_value
 
     runs = store.load_runs(folder)
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
@@ -287,8 +281,8 @@ def sweep_table(folder: Path, outcomes: Sequence[str] = SWEEP_SUMMARY_OUTCOMES) 
         cells = [str(arm), str(part["arm_label"].iloc[0]), str(int(ok.get(arm, 0)))]
         for outcome in shown:
             row = part[part["outcome"] == outcome].iloc[0]
-            cells.append(f"{format_value(outcome, row['mean'])} "
-                         f"[{format_value(outcome, row['ci_low'])}, {format_value(outcome, row['ci_high'])}]")
+            cells.append(f"{fmt_value(outcome, row['mean'])} "
+                         f"[{fmt_value(outcome, row['ci_low'])}, {fmt_value(outcome, row['ci_high'])}]")
         rows.append(cells)
     note = "means with 95% confidence intervals over replications"
     return render_table(header, rows, left=2) + f"\n({note})"
@@ -389,6 +383,7 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
         The table with a note on the number of pairs.
     """
     from kube_sim.analysis import paired_differences
+    from kube_sim.report import fmt_diff, fmt_p, fmt_value
 
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     diffs = paired_differences(runs, 0, shown)
@@ -396,10 +391,9 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
     rows = []
     for _, row in diffs.iterrows():
         o = row["outcome"]
-        rows.append([o, format_value(o, row["baseline_mean"]), format_value(o, row["arm_mean"]),
-                     format_value(o, row["mean_diff"], signed=True),
-                     f"[{format_value(o, row['ci_low'], signed=True)}, {format_value(o, row['ci_high'], signed=True)}]",
-                     format_p(row["pvalue"])])
+        rows.append([o, fmt_value(o, row["baseline_mean"]), fmt_value(o, row["arm_mean"]),
+                     fmt_diff(o, row["mean_diff"]), f"[{fmt_diff(o, row['ci_low'])}, {fmt_diff(o, row['ci_high'])}]",
+                     fmt_p(row["pvalue"])])
     failed = int((runs["status"] != "ok").sum())
     pairs = int(diffs["n_pairs"].max()) if len(diffs) else 0
     note = f"{pairs} paired replications; p from a paired t-test"
@@ -409,49 +403,6 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
 
 
 # --- text formatting -------------------------------------------------------------------------------
-
-def format_value(outcome: str, value: Any, signed: bool = False) -> str:
-    """Format an outcome value: shares as percent (points for differences), Rp with separators.
-
-    Args:
-        outcome: Outcome column (decides the unit).
-        value: The number.
-        signed: Show a sign (for differences).
-
-    Returns:
-        Text; "n/a" for a missing value.
-    """
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return "n/a"
-    if not math.isfinite(x):
-        return "n/a"
-    sign = "+" if signed else ""
-    if outcome.startswith(("survival_", "share_")) or outcome.endswith("_share"):
-        return f"{x * 100:{sign}.1f}" + (" pp" if signed else "%")
-    if outcome.endswith("_rp"):
-        return f"Rp {x:{sign},.0f}"
-    return f"{x:{sign}.3g}"
-
-
-def format_p(p: Any) -> str:
-    """Format a p-value (``<0.001`` for small ones, "n/a" when missing).
-
-    Args:
-        p: The p-value.
-
-    Returns:
-        Text.
-    """
-    try:
-        x = float(p)
-    except (TypeError, ValueError):
-        return "n/a"
-    if not math.isfinite(x):
-        return "n/a"
-    return "<0.001" if x < 0.001 else f"{x:.3f}"
-
 
 def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
     """Align a table of text cells in columns (the first ``left`` columns left, the others right).

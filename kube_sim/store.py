@@ -25,8 +25,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kube_sim.results import dumps
+from kube_sim.results import atomic_write, dumps
 from kube_sim.rows import PARQUET_OPTIONS, read_part
 
 TABLES: tuple[str, ...] = ("runs", "groups", "monthly")
@@ -48,20 +46,6 @@ CONSOLIDATE_BATCH_PARTS = 64
 
 
 # --- writing ---------------------------------------------------------------------------------------
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Write a part file atomically: a temporary name in the same folder, then a rename.
@@ -130,7 +114,7 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
     """
     path = folder / MANIFEST_FILE
     text = dumps(manifest)
-    _write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
 
 
@@ -248,7 +232,7 @@ def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_B
             if writer is not None:
                 writer.close()
 
-    _write_atomic(target, write)
+    atomic_write(target, write)
     return rows
 
 
