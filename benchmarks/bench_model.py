@@ -137,8 +137,8 @@ def worker_kube(replicas: int, rounds: int, months: int, seed: int, label: str) 
     """
     import numpy as np
 
-    from kube_sim.parameters import make_parameters
-    from kube_sim.runner import run_model
+    from kube_sim.model.parameters import make_parameters
+    from kube_sim.model.run import run_model
 
     rss_imports = peak_rss_mb()
     params = make_parameters({"district.replicas": replicas, "funding.rounds": rounds})

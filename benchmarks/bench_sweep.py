@@ -17,7 +17,7 @@ worker processes are not counted) belongs to that sweep only. Measured:
 2. the driver's peak memory with 2 workers at ``--small-runs`` (default 100) runs and at ``--runs``
    runs: it should stay flat, since each run's rows go to disk as it finishes.
 
-Wall time covers :func:`kube_sim.sweep.run_sweep` from start to end: the pilot run, starting the
+Wall time covers :func:`kube_sim.experiments.sweep.run_sweep` from start to end: the pilot run, starting the
 workers, every run, writing the part files, and consolidating the tables. The last line printed on
 stdout is one JSON object with the figures. Progress goes to stderr.
 
@@ -66,8 +66,8 @@ def child(runs: int, workers: int, months: int) -> dict[str, Any]:
     """Run one sweep in this process (the driver) and report its figures."""
     import pandas as pd
 
-    from kube_sim.experiment import parse_experiment
-    from kube_sim.sweep import plan_experiment, run_sweep
+    from kube_sim.experiments.experiment import parse_experiment
+    from kube_sim.experiments.sweep import plan_experiment, run_sweep
 
     replications = max(1, runs // len(LEVELS))
     text = EXPERIMENT.format(months=months, replications=replications, levels=list(LEVELS))

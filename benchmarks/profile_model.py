@@ -33,7 +33,7 @@ SCALE_REPLICAS: dict[str, int] = {"district": 1, "province": 6, "national": 323}
 def timed_phases() -> tuple[dict[str, float], dict[str, int], Callable[[], None]]:
     """Wrap the model's monthly rule functions with timers.
 
-    The wrappers replace module attributes that ``kube_sim.model`` calls through (``group_rules.x``,
+    The wrappers replace module attributes that ``kube_sim.model.model`` calls through (``group_rules.x``,
     ``member_rules.x``, ``agency_rules.x``), plus ``KubeModel.funding_round``, so nothing in the
     package is edited; call the returned ``undo`` to put the originals back. Timers whose label
     starts with ``(in)`` run inside the others (for example ``mesa.Agent.__init__``, every Mesa
@@ -45,8 +45,8 @@ def timed_phases() -> tuple[dict[str, float], dict[str, int], Callable[[], None]
     """
     import mesa
 
-    from kube_sim import model as model_module
-    from kube_sim.agents import agency, group, member
+    from kube_sim.model import model as model_module
+    from kube_sim.model.agents import agency, group, member
 
     seconds: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
@@ -77,8 +77,8 @@ def timed_phases() -> tuple[dict[str, float], dict[str, int], Callable[[], None]
     wrap(model_module.KubeModel, "_pay_facilitators", "model._pay_facilitators")
     wrap(model_module.DataCollector, "collect", "datacollector.collect")
     # Nested timers: these run inside the phases above.
-    from kube_sim import events, tables
-    from kube_sim.agents import facilitator
+    from kube_sim.model import events, tables
+    from kube_sim.model.agents import facilitator
 
     wrap(facilitator, "assign", "(in) facilitator.assign")
     wrap(mesa.Agent, "__init__", "(in) mesa.Agent.__init__")
@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=30, help="rows of the cProfile tables (default: 30)")
     args = parser.parse_args(argv)
 
-    from kube_sim.parameters import make_parameters
-    from kube_sim.runner import run_model
+    from kube_sim.model.parameters import make_parameters
+    from kube_sim.model.run import run_model
 
     replicas = args.replicas if args.replicas is not None else SCALE_REPLICAS[args.scale]
     params = make_parameters({"district.replicas": replicas, "funding.rounds": args.rounds})

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kube_sim.parameters import make_parameters
-from kube_sim.runner import run_model
+from kube_sim.model.parameters import make_parameters
+from kube_sim.model.run import run_model
 
 
 def paired_outcomes(arm_a: dict, arm_b: dict, outcome: str, *, replications: int, months: int,

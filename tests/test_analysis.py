@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from kube_sim import analysis
+from kube_sim.analysis import statistics as analysis
 
 
 def _runs(values: dict[int, list[float]], outcome: str = "y") -> pd.DataFrame:

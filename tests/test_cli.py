@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from kube_sim import cli, runner
-from kube_sim.cli import build_parser, main
-from kube_sim.parameters import PARAMETER_SPECS
-from kube_sim.scenario import scenario_dir
+from kube_sim.cli import main as cli
+from kube_sim.cli.main import build_parser, main
+from kube_sim.experiments.scenario import scenario_dir
+from kube_sim.model import run as runner
+from kube_sim.model.parameters import PARAMETER_SPECS
 
 SHIPPED = sorted(p.stem for p in scenario_dir().glob("*.toml"))
 SUMMARY_KEYS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kube_sim.parameters import PARAMETER_SPECS, SECTIONS
+from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

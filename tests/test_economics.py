@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from kube_sim import economics
-from kube_sim.economics import BusinessTable
-from kube_sim.parameters import Parameters
+from kube_sim.model import economics
+from kube_sim.model.economics import BusinessTable
+from kube_sim.model.parameters import Parameters
 
 
 def test_equipment_saves_labour():

@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from kube_sim.cli import main
-from kube_sim.errors import InputError
-from kube_sim.experiment import list_experiment_names, load_experiment, replication_seeds
+from kube_sim.cli.main import main
+from kube_sim.common.errors import InputError
+from kube_sim.experiments.experiment import list_experiment_names, load_experiment, replication_seeds
 
 HEADER = 'name = "t"\ndescription = "a test"\nmonths = 24\nreplications = 2\n'
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from mesa.batchrunner import batch_run
 
-from kube_sim.interop import BatchRunModel, ema_simulate
-from kube_sim.runner import simulate
+from kube_sim.experiments.interop import BatchRunModel, ema_simulate
+from kube_sim.model.run import simulate
 
 MONTHS = 24
 

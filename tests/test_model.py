@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kube_sim.agents import Agency, Facilitator, Group, GroupStatus, Member
-from kube_sim.model import KubeModel
-from kube_sim.parameters import make_parameters
-from kube_sim.runner import run_model
+from kube_sim.model.agents import Agency, Facilitator, Group, GroupStatus, Member
+from kube_sim.model.model import KubeModel
+from kube_sim.model.parameters import make_parameters
+from kube_sim.model.run import run_model
 
 STRESS_SCENARIOS = {
     "baseline": {},
@@ -160,7 +160,7 @@ def test_same_seed_same_output_and_different_seed_differs():
 
 
 def test_same_seed_same_output_in_another_process():
-    code = ("import json; from kube_sim.runner import run_model; "
+    code = ("import json; from kube_sim.model.run import run_model; "
             "print(json.dumps(run_model(seed=31, months=30).summary, sort_keys=True))")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "123", "PATH": ""})

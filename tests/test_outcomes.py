@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kube_sim.outcomes import durations, survival_at, survival_curve
+from kube_sim.model.outcomes import durations, survival_at, survival_curve
 
 
 def test_kaplan_meier_hand_computed():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kube_sim.errors import ParameterError
-from kube_sim.parameters import PARAMETER_SPECS, Parameters, make_parameters
+from kube_sim.common.errors import ParameterError
+from kube_sim.model.parameters import PARAMETER_SPECS, Parameters, make_parameters
 
 
 def test_every_parameter_has_unit_source_and_meaning():

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kube_sim import analysis, report, report_figures
-from kube_sim.outcomes import durations, survival_at
+from kube_sim.analysis import statistics as analysis
+from kube_sim.model.outcomes import durations, survival_at
+from kube_sim.reporting import report, report_figures
 
 RATIO = "facilitators.groups_per_facilitator"
 HOURS = "facilitators.hours_per_month"

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kube_sim.errors import InputError
-from kube_sim.parameters import PARAMETER_SPECS, Parameters, coerce_value, make_parameters
-from kube_sim.scenario import (
+from kube_sim.common.errors import InputError
+from kube_sim.experiments.scenario import (
     apply_overrides,
     list_scenarios,
     load_scenario,
@@ -17,6 +16,7 @@ from kube_sim.scenario import (
     scenario_dir,
     toml_value,
 )
+from kube_sim.model.parameters import PARAMETER_SPECS, Parameters, coerce_value, make_parameters
 
 SHIPPED = sorted(p.stem for p in scenario_dir().glob("*.toml"))
 REQUIRED_SCENARIOS = {

@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kube_sim import store, tasks
-from kube_sim.cli import main
-from kube_sim.errors import InputError
-from kube_sim.experiment import load_experiment, replication_seeds
-from kube_sim.rows import all_outcome_columns
-from kube_sim.sweep import plan_experiment, run_sweep
+from kube_sim.cli.main import main
+from kube_sim.common.errors import InputError
+from kube_sim.experiments import tasks
+from kube_sim.experiments.experiment import load_experiment, replication_seeds
+from kube_sim.experiments.rows import all_outcome_columns
+from kube_sim.experiments.sweep import plan_experiment, run_sweep
+from kube_sim.store import sweep_folder as store
 
 MONTHS = 24
 REPLICATIONS = 3
@@ -142,13 +143,13 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path, monkeyp
 
 SLOW_SWEEP = """
 import sys, time
-import kube_sim.runner as runner
+import kube_sim.model.run as runner
 real = runner.run_model
 def slow(*args, **kwargs):
     time.sleep(0.25)
     return real(*args, **kwargs)
 runner.run_model = slow
-from kube_sim.cli import main
+from kube_sim.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -286,7 +287,7 @@ def test_report_of_a_folder_without_results_exits_2(tmp_path, capsys):
 
 
 def test_workers_notice_a_dead_driver():
-    from kube_sim.executors import _alive
+    from kube_sim.experiments.executors import _alive
 
     assert _alive(os.getpid())
     child = subprocess.Popen([sys.executable, "-c", "pass"])

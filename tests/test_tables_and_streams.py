@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kube_sim.streams import STREAM_NAMES, make_streams
-from kube_sim.tables import ColumnTable, cumulative_within, rank_within
+from kube_sim.model.streams import STREAM_NAMES, make_streams
+from kube_sim.model.tables import ColumnTable, cumulative_within, rank_within
 
 
 def test_column_table_appends_with_defaults():

@@ -1,0 +1,274 @@
+"""The columns of a sweep's tables and the Arrow tables of one run: fixed schemas, so every part agrees.
+
+A run's row in ``runs.parquet`` has bookkeeping columns (:data:`META_COLUMNS`), one column per factor
+(named by its dotted key) and the flat outcome columns of :func:`kube_sim.model.run.flat_outcomes`
+(``scenario`` as text, every other outcome as float64, NaN where missing or the run failed).
+Groups and monthly rows start with ``run_id, arm, replication``.
+
+Nothing here runs a sweep; :mod:`kube_sim.experiments.tasks` builds the tables inside the workers and
+serialises them with :func:`to_part_bytes` (Arrow IPC, read back with :func:`read_part`).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from kube_sim.model.outcomes import durations
+from kube_sim.model.parameters import spec_for
+
+META_COLUMNS: tuple[str, ...] = ("run_id", "arm", "arm_label", "replication", "seed", "status", "error", "duration_s")
+"""Bookkeeping columns of the runs table, first and in this order."""
+
+META_TYPES: dict[str, pa.DataType] = {
+    "run_id": pa.int64(), "arm": pa.int64(), "arm_label": pa.string(), "replication": pa.int64(),
+    "seed": pa.int64(), "status": pa.string(), "error": pa.string(), "duration_s": pa.float64(),
+}
+
+KEY_COLUMNS: tuple[str, ...] = ("run_id", "arm", "replication")
+"""Columns that start every groups and monthly row."""
+
+TEXT_OUTCOMES: tuple[str, ...] = ("scenario",)
+"""Summary entries kept as text; every other outcome is a float64 column."""
+
+ALWAYS_KEPT: tuple[str, ...] = ("scenario", "months")
+"""Outcome columns kept even when an experiment lists the outcomes it wants."""
+
+DROPPED: tuple[str, ...] = ("seed",)
+"""Summary entries not repeated as outcomes (the seed is a bookkeeping column)."""
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
+"""Options of the consolidated Parquet tables."""
+
+PART_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+"""Options of the per-run part files of groups and monthly rows (Arrow IPC, LZ4)."""
+PART_OPTIONS_PLAIN = pa.ipc.IpcWriteOptions(compression=None)
+"""Options of the one-row part files of the runs table (uncompressed: quicker to read)."""
+
+
+@functools.cache
+def all_outcome_columns() -> tuple[str, ...]:
+    """Every outcome column a run gives, in summary order (from a one-month run of the defaults).
+
+    Returns:
+        The column names (``scenario``, ``months``, ``survival_12``, ...), without ``seed``.
+    """
+    from kube_sim.model.run import flat_outcomes, run_model
+
+    summary = run_model(months=1, seed=0).summary
+    return tuple(k for k in flat_outcomes(summary) if k not in DROPPED)
+
+
+class _LazyColumns(Sequence[str]):
+    """A sequence that computes :func:`all_outcome_columns` on first use."""
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return all_outcome_columns()[index]
+
+    def __len__(self) -> int:
+        return len(all_outcome_columns())
+
+    def __contains__(self, item: object) -> bool:
+        return item in all_outcome_columns()
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(all_outcome_columns())
+
+
+OUTCOME_COLUMNS: Sequence[str] = _LazyColumns()
+"""Every outcome column (computed on first use)."""
+
+
+def kept_outcomes(wanted: Sequence[str] | None) -> tuple[str, ...]:
+    """The outcome columns a sweep keeps: all, or the wanted ones plus :data:`ALWAYS_KEPT`, in summary order.
+
+    Args:
+        wanted: Outcome names from the experiment file, or None for all.
+
+    Returns:
+        Column names in summary order.
+    """
+    columns = all_outcome_columns()
+    if wanted is None:
+        return columns
+    keep = set(wanted) | set(ALWAYS_KEPT)
+    return tuple(c for c in columns if c in keep)
+
+
+def arrow_type(key: str) -> pa.DataType:
+    """Arrow type of a factor column, from its parameter's type.
+
+    Args:
+        key: Dotted parameter key.
+
+    Returns:
+        int64, float64, bool or string.
+    """
+    kind = spec_for(key).type
+    return {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string()}[kind]
+
+
+def runs_schema(factor_types: Mapping[str, pa.DataType], outcomes: Sequence[str]) -> pa.Schema:
+    """The schema of the runs table.
+
+    Args:
+        factor_types: Factor column name to Arrow type, in order.
+        outcomes: Kept outcome columns, in order.
+
+    Returns:
+        The Arrow schema.
+    """
+    fields = [pa.field(name, META_TYPES[name]) for name in META_COLUMNS]
+    fields += [pa.field(name, kind) for name, kind in factor_types.items()]
+    fields += [pa.field(name, pa.string() if name in TEXT_OUTCOMES else pa.float64()) for name in outcomes]
+    return pa.schema(fields)
+
+
+def _outcome_value(name: str, value: Any) -> Any:
+    if name in TEXT_OUTCOMES:
+        return None if value is None else str(value)
+    if value is None:
+        return np.nan
+    return float(value)
+
+
+def run_row(schema: pa.Schema, meta: Mapping[str, Any], factors: Mapping[str, Any],
+            outcomes: Mapping[str, Any]) -> pa.Table:
+    """One run's row of the runs table.
+
+    Args:
+        schema: From :func:`runs_schema`.
+        meta: Values of :data:`META_COLUMNS`.
+        factors: Factor values by column.
+        outcomes: Flat outcomes (missing or None become NaN; an empty mapping for a failed run).
+
+    Returns:
+        A one-row Arrow table with exactly ``schema``.
+    """
+    values: dict[str, Any] = {**meta, **factors}
+    for f in schema:
+        if f.name not in values:
+            values[f.name] = _outcome_value(f.name, outcomes.get(f.name))
+    arrays = [pa.array([values[f.name]], type=f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _keyed(frame: pd.DataFrame, run_id: int, arm: int, replication: int) -> pa.Table:
+    frame = frame.reset_index(drop=True)
+    keys = pd.DataFrame({"run_id": np.full(len(frame), run_id, dtype=np.int64),
+                         "arm": np.full(len(frame), arm, dtype=np.int64),
+                         "replication": np.full(len(frame), replication, dtype=np.int64)})
+    table = pa.Table.from_pandas(pd.concat([keys, frame], axis=1), preserve_index=False)
+    return table.replace_schema_metadata(None)
+
+
+def groups_table(groups: pd.DataFrame, months: int, run_id: int, arm: int, replication: int) -> pa.Table:
+    """One run's rows of the groups table: keys, the runner's group columns, duration and failure.
+
+    Args:
+        groups: The runner's group table (indexed by group id).
+        months: Run length (for censoring).
+        run_id: The run.
+        arm: Its arm.
+        replication: Its replication.
+
+    Returns:
+        An Arrow table with ``group`` as a column and ``duration_months`` (float), ``failed`` (bool) last.
+    """
+    frame = groups.reset_index()
+    duration, failed = durations(frame["funded_month"].to_numpy(), frame["failed_month"].to_numpy(), months)
+    frame["duration_months"] = duration.astype(np.float64)
+    frame["failed"] = failed.astype(bool)
+    return _keyed(frame, run_id, arm, replication)
+
+
+def monthly_table(monthly: pd.DataFrame, run_id: int, arm: int, replication: int) -> pa.Table:
+    """One run's rows of the monthly table.
+
+    Args:
+        monthly: The runner's monthly table (with ``month``).
+        run_id: The run.
+        arm: Its arm.
+        replication: Its replication.
+
+    Returns:
+        An Arrow table: keys, then the monthly columns.
+    """
+    return _keyed(monthly, run_id, arm, replication)
+
+
+def to_part_bytes(table: pa.Table, compress: bool = True) -> bytes:
+    """Serialise one run's rows as an Arrow IPC file: fast to write, and fast to read back.
+
+    Args:
+        table: An Arrow table.
+        compress: LZ4-compress the columns (worth it for many rows; not for one).
+
+    Returns:
+        The file's bytes.
+    """
+    sink = io.BytesIO()
+    options = PART_OPTIONS if compress else PART_OPTIONS_PLAIN
+    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def read_part(path: str | os.PathLike[str]) -> pa.Table:
+    """Read a part file written from :func:`to_part_bytes`.
+
+    Args:
+        path: The file.
+
+    Returns:
+        Its table.
+    """
+    with pa.OSFile(os.fspath(path), "rb") as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def format_level(value: Any) -> str:
+    """A factor value as arm labels show it: integers without a point, other numbers to 6 digits.
+
+    Args:
+        value: A parameter value.
+
+    Returns:
+        Text.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.6g}"
+    return str(value)
+
+
+def arm_label(point: Mapping[str, Any]) -> str:
+    """Label of a design point: ``name=value`` with short parameter names, joined by ``, ``.
+
+    A short name shared by two factors (``members.hours_per_month`` and ``facilitators.hours_per_month``)
+    keeps its full dotted key.
+
+    Args:
+        point: ``{dotted key: value}``.
+
+    Returns:
+        E.g. ``groups_per_facilitator=5, hours_per_month=30``.
+    """
+    short = [key.rsplit(".", 1)[-1] for key in point]
+    names = [s if short.count(s) == 1 else key for s, key in zip(short, point, strict=True)]
+    return ", ".join(f"{name}={format_level(value)}" for name, value in zip(names, point.values(), strict=True))

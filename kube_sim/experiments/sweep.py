@@ -1,0 +1,445 @@
+"""Run a design: every arm times every replication, saved run by run, resumable, on any executor.
+
+A :class:`SweepPlan` lists the arms (parameter sets), the replication seeds (the same in every arm:
+common random numbers) and the run length. :func:`plan_experiment` makes one from an experiment
+file, :func:`plan_comparison` from two scenarios. :func:`run_sweep` runs the plan's missing runs on
+an executor (see :mod:`kube_sim.experiments.executors`), writes each finished run to its part files at once,
+then consolidates the tables and the manifest (see :mod:`kube_sim.store.sweep_folder`).
+
+Run ``run_id`` is ``arm * replications + replication`` (arm-major, replication-minor). A run that
+raises is saved with status ``"failed"`` and its error; the sweep goes on. A sweep killed at any
+moment keeps every finished run; ``resume=True`` runs only the missing ones and gives the same
+tables as an uninterrupted sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from kube_sim.common.errors import InputError
+from kube_sim.common.provenance import environment, now_iso
+from kube_sim.experiments.executors import Executor, make_executor
+from kube_sim.experiments.experiment import Experiment, replication_seeds
+from kube_sim.experiments.rows import STATUS_OK, arm_label, arrow_type, kept_outcomes, runs_schema
+from kube_sim.experiments.scenario import Scenario, display_path
+from kube_sim.experiments.tasks import RunOutput, RunTask, execute
+from kube_sim.model.parameters import Parameters
+from kube_sim.store import sweep_folder as store
+from kube_sim.store.run_folder import jsonable
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One design point.
+
+    Attributes:
+        index: Arm number (design order).
+        label: Short text such as ``groups_per_facilitator=5, hours_per_month=30``.
+        params: Its parameters.
+        factors: Its factor values by column (the runs table's factor columns).
+        scenario: Scenario name recorded in its runs.
+        parameters: What the manifest records as the arm's parameters (dotted keys).
+    """
+
+    index: int
+    label: str
+    params: Parameters
+    factors: dict[str, Any]
+    scenario: str
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything that decides a sweep's runs.
+
+    Attributes:
+        name: Experiment name.
+        arms: The arms, in design order.
+        seeds: Replication seeds (replication ``i`` uses ``seeds[i]`` in every arm).
+        months: Run length.
+        factor_types: Factor columns and their Arrow types.
+        outcomes: Outcome columns kept.
+        manifest: Experiment information for the manifest (file, text, design, factors, ...).
+    """
+
+    name: str
+    arms: tuple[Arm, ...]
+    seeds: tuple[int, ...]
+    months: int
+    factor_types: dict[str, pa.DataType]
+    outcomes: tuple[str, ...]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def replications(self) -> int:
+        """Replications per arm."""
+        return len(self.seeds)
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the sweep."""
+        return len(self.arms) * len(self.seeds)
+
+    def schema(self) -> pa.Schema:
+        """The runs table's schema."""
+        return runs_schema(self.factor_types, self.outcomes)
+
+    def task(self, run_id: int, schema: pa.Schema | None = None) -> RunTask:
+        """The task of one run.
+
+        Args:
+            run_id: ``arm * replications + replication``.
+            schema: The runs schema (computed when None).
+
+        Returns:
+            The :class:`RunTask`.
+        """
+        arm = self.arms[run_id // self.replications]
+        replication = run_id % self.replications
+        return RunTask(run_id=run_id, arm=arm.index, arm_label=arm.label, replication=replication,
+                       seed=self.seeds[replication], months=self.months, scenario=arm.scenario, params=arm.params,
+                       factors=arm.factors, schema=schema or self.schema())
+
+    def tasks(self, run_ids: list[int]) -> Iterator[RunTask]:
+        """Tasks of the given runs, made one at a time.
+
+        Args:
+            run_ids: Runs, in the order to submit them.
+
+        Yields:
+            Their tasks.
+        """
+        schema = self.schema()
+        for run_id in run_ids:
+            yield self.task(run_id, schema)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the runs' results (to check that a resume is the same sweep)."""
+        data = {
+            "months": self.months,
+            "seeds": list(self.seeds),
+            "outcomes": list(self.outcomes),
+            "factors": {k: str(v) for k, v in self.factor_types.items()},
+            "arms": [[a.label, a.scenario, jsonable(a.factors), jsonable(a.params.to_dict())] for a in self.arms],
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def plan_experiment(experiment: Experiment) -> SweepPlan:
+    """The plan of an experiment file.
+
+    Args:
+        experiment: A loaded experiment (with any command-line overrides applied).
+
+    Returns:
+        The plan.
+
+    Raises:
+        InputError: If a design point gives inconsistent parameters.
+    """
+    points = experiment.design_points()
+    params = experiment.arm_parameters()
+    base = experiment.base_scenario
+    arms = tuple(Arm(index=i, label=arm_label(point), params=p, factors=dict(point), scenario=base.name,
+                     parameters=dict(point)) for i, (point, p) in enumerate(zip(points, params, strict=True)))
+    manifest = {
+        "experiment_name": experiment.name,
+        "description": experiment.description,
+        "experiment_file": str(experiment.path) if experiment.path else None,
+        "experiment_text": experiment.text,
+        "base_scenario": {"name": base.name, "path": str(base.path) if base.path else None,
+                          "overrides": dict(base.overrides)},
+        "factors": {f.key: f.levels() for f in experiment.factors},
+        "master_seed": experiment.master_seed,
+        "design": {"kind": experiment.design, "samples": experiment.samples,
+                   "seed": experiment.design_seed if experiment.design != "factorial" else None,
+                   "points": len(points)},
+    }
+    return SweepPlan(name=experiment.name, arms=arms, seeds=tuple(experiment.seeds()), months=experiment.months,
+                     factor_types={f.key: arrow_type(f.key) for f in experiment.factors},
+                     outcomes=kept_outcomes(experiment.outcomes), manifest=manifest)
+
+
+def plan_comparison(a: Scenario, b: Scenario, *, replications: int, months: int, master_seed: int) -> SweepPlan:
+    """The plan of a paired comparison of two scenarios (arm 0 is ``a``, arm 1 is ``b``).
+
+    Args:
+        a: The reference scenario.
+        b: The scenario compared with it.
+        replications: Replications (paired seeds).
+        months: Run length.
+        master_seed: Seed the replication seeds derive from.
+
+    Returns:
+        The plan.
+    """
+    arms = tuple(Arm(index=i, label=f"scenario={s.name}", params=s.params, factors={}, scenario=s.name,
+                     parameters=dict(s.overrides)) for i, s in enumerate((a, b)))
+    name = f"compare_{a.name}_vs_{b.name}"
+    manifest = {
+        "experiment_name": name,
+        "description": f"Paired comparison of scenario {b.name} against {a.name}.",
+        "experiment_file": None,
+        "experiment_text": None,
+        "base_scenario": {"name": a.name, "path": str(a.path) if a.path else None, "overrides": dict(a.overrides)},
+        "factors": {"scenario": [a.name, b.name]},
+        "design": {"kind": "scenarios", "samples": None, "seed": None, "points": 2},
+    }
+    return SweepPlan(name=name, arms=arms, seeds=tuple(replication_seeds(master_seed, replications)), months=months,
+                     factor_types={}, outcomes=kept_outcomes(None), manifest={**manifest, "master_seed": master_seed})
+
+
+# --- the driver ------------------------------------------------------------------------------------
+
+@dataclass
+class SweepSummary:
+    """How a sweep went.
+
+    Attributes:
+        folder: The results folder.
+        runs_total: Runs in the plan.
+        runs_ok: Runs that finished.
+        runs_failed: Runs that raised.
+        runs_this_time: Runs executed by this call (the rest were saved before).
+        wall_s: Wall time of this call.
+        complete: Every run is saved.
+    """
+
+    folder: Path
+    runs_total: int
+    runs_ok: int = 0
+    runs_failed: int = 0
+    runs_this_time: int = 0
+    wall_s: float = 0.0
+    complete: bool = False
+
+    @property
+    def runs_per_s(self) -> float:
+        """Runs executed per second of wall time in this call."""
+        return self.runs_this_time / self.wall_s if self.wall_s > 0 else math.nan
+
+
+class SweepAborted(RuntimeError):
+    """The sweep stopped early (a worker died, the cluster went away); finished runs are saved."""
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as ``1 h 02 min``, ``3 min 05 s`` or ``4.2 s``.
+
+    Args:
+        seconds: A duration.
+
+    Returns:
+        Text.
+    """
+    if not math.isfinite(seconds):
+        return "unknown"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _manifest(plan: SweepPlan, started: str, finished: str | None, counts: Mapping[str, int],
+              previous: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> dict[str, Any]:
+    env = environment()
+    manifest: dict[str, Any] = {
+        **env,
+        **plan.manifest,
+        "replications": plan.replications,
+        "master_seed": plan.manifest.get("master_seed"),
+        "months": plan.months,
+        "seeds": list(plan.seeds),
+        "arms": [{"arm": a.index, "arm_label": a.label, "scenario": a.scenario, "parameters": a.parameters}
+                 for a in plan.arms],
+        "outcomes_kept": list(plan.outcomes),
+        "plan_fingerprint": plan.fingerprint(),
+        "started": (previous or {}).get("started", started),
+        "finished": finished,
+        "resumed": list((previous or {}).get("resumed", [])),
+        "runs_total": plan.n_runs,
+        "runs_ok": counts.get("ok", 0),
+        "runs_failed": counts.get("failed", 0),
+        **extra,
+    }
+    if previous is not None:
+        manifest["resumed"].append(started)
+    return manifest
+
+
+def _prepare_folder(plan: SweepPlan, folder: Path, resume: bool, overwrite: bool) -> dict[str, Any] | None:
+    """Check the output folder; return the previous manifest when resuming."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError("exists and is not a folder", source="--out", key=str(folder))
+    manifest_path = folder / store.MANIFEST_FILE
+    has_results = manifest_path.exists() or (folder / store.PARTS_DIR).exists() or (folder / "runs.parquet").exists()
+    if not has_results:
+        return None
+    if overwrite and not resume:
+        for table in store.TABLES:
+            (folder / f"{table}.parquet").unlink(missing_ok=True)
+        store.remove_parts(folder)
+        manifest_path.unlink(missing_ok=True)
+        return None
+    if not resume:
+        raise InputError("already holds a sweep's results; add --resume to finish it, --overwrite to start again, "
+                         "or choose another --out", source="--out", key=display_path(folder))
+    try:
+        previous = store.load_manifest(folder)
+    except (FileNotFoundError, json.JSONDecodeError):
+        raise InputError("has results but no readable manifest.json; cannot resume (use --overwrite)",
+                         source="--out", key=display_path(folder)) from None
+    if previous.get("plan_fingerprint") != plan.fingerprint():
+        raise InputError("holds a different sweep (other design, seeds, months, outcomes or base parameters); "
+                         "resume it with the same settings, or choose another --out",
+                         source="--out", key=display_path(folder))
+    return previous
+
+
+def _count_statuses(folder: Path) -> dict[str, int]:
+    path = folder / "runs.parquet"
+    if not path.is_file():
+        return {}
+    import pyarrow.parquet as pq
+
+    if "status" not in pq.read_schema(path).names:
+        return {}
+    status = pq.read_table(path, columns=["status"]).column("status").to_pylist()
+    return {"ok": sum(s == STATUS_OK for s in status), "failed": sum(s != STATUS_OK for s in status)}
+
+
+def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", workers: int = 1,
+              scheduler: str | None = None, resume: bool = False, overwrite: bool = False, progress: bool = True,
+              echo: Callable[[str], None] | None = print, dask_processes: bool = True,
+              manifest_extra: Mapping[str, Any] | None = None, executor: Executor | None = None) -> SweepSummary:
+    """Run a plan's missing runs and write the results folder.
+
+    Args:
+        plan: The sweep.
+        folder: Results folder.
+        backend: ``"local"`` or ``"dask"``.
+        workers: Local processes (1: this process) or local Dask workers.
+        scheduler: Dask scheduler address (None: a local cluster).
+        resume: Finish a sweep started earlier in ``folder`` (only its missing runs are executed).
+        overwrite: Delete results already in ``folder`` and start again.
+        progress: Show a progress bar on stderr.
+        echo: Prints the plan, the estimate and where the results are (None: silent).
+        dask_processes: Local Dask workers as processes (False: threads).
+        manifest_extra: More entries for the manifest (e.g. the command line).
+        executor: An executor to use instead of making one (closed by the caller).
+
+    Returns:
+        The :class:`SweepSummary`.
+
+    Raises:
+        InputError: For an unusable folder, a different sweep in it, or a bad backend.
+        SweepAborted: If the executor failed (finished runs are saved; resume later).
+        KeyboardInterrupt: When interrupted (finished runs are saved; resume later).
+    """
+    say = echo or (lambda _text: None)
+    folder = Path(folder)
+    started = now_iso()
+    clock = time.perf_counter()
+    previous = _prepare_folder(plan, folder, resume, overwrite)
+    folder.mkdir(parents=True, exist_ok=True)
+    store.remove_stale_temporaries(folder)
+    extra = dict(manifest_extra or {})
+
+    if previous is not None and previous.get("finished") and (folder / "runs.parquet").is_file():
+        # Finished earlier: the tables are complete (any parts left are leftovers of the clean-up).
+        store.remove_parts(folder)
+        counts = _count_statuses(folder)
+        say(f"{plan.name}: all {plan.n_runs} runs were already done; results in {display_path(folder)}/")
+        return SweepSummary(folder=folder, runs_total=plan.n_runs, runs_ok=counts.get("ok", 0),
+                            runs_failed=counts.get("failed", 0), complete=True)
+    done = store.finished_run_ids(folder)
+    todo = [run_id for run_id in range(plan.n_runs) if run_id not in done]
+    del done
+
+    store.write_manifest(folder, _manifest(plan, started, None, {}, previous, extra))
+    summary = SweepSummary(folder=folder, runs_total=plan.n_runs)
+    arms, reps = len(plan.arms), plan.replications
+    say(f"{plan.name}: {arms} arm{'s' * (arms != 1)} x {reps} replication{'s' * (reps != 1)} = "
+        f"{plan.n_runs} runs of {plan.months} months"
+        + (f" ({plan.n_runs - len(todo)} saved before, {len(todo)} to run)" if previous is not None else ""))
+
+    own_executor = executor is None
+    bar = None
+    try:
+        if todo:
+            # A pilot run in this process times the model before the workers start.
+            first = execute(plan.task(todo[0]))
+            store.write_part(folder, first.run_id, first.runs, first.groups, first.monthly)
+            summary.runs_this_time += 1
+            rest = todo[1:]
+            if executor is None:
+                executor = make_executor(backend, workers, scheduler, dask_processes=dask_processes)
+            estimate = first.duration_s * len(rest) / max(executor.workers, 1)
+            say(f"{executor.describe()}; one run took {first.duration_s:.2f} s, so the {len(todo)} runs should "
+                f"take about {format_duration(first.duration_s + estimate)}")
+            bar = tqdm(total=plan.n_runs, initial=plan.n_runs - len(rest), desc=plan.name, unit="run",
+                       file=sys.stderr, disable=not progress, dynamic_ncols=True,
+                       mininterval=0.5 if sys.stderr.isatty() else 30.0)
+            for output in executor.map(execute, plan.tasks(rest)):
+                _save(folder, output)
+                summary.runs_this_time += 1
+                bar.update(1)
+    except KeyboardInterrupt:
+        _stop(executor, own_executor, cancel=True, bar=bar)
+        _finish(plan, folder, started, previous, extra, summary, clock, complete=False)
+        say(f"interrupted: {summary.runs_ok + summary.runs_failed} of {plan.n_runs} runs saved in "
+            f"{display_path(folder)}/; finish with --resume")
+        raise
+    except Exception as exc:
+        _stop(executor, own_executor, cancel=True, bar=bar)
+        _finish(plan, folder, started, previous, extra, summary, clock, complete=False)
+        raise SweepAborted(f"the sweep stopped: {type(exc).__name__}: {exc}; "
+                           f"{summary.runs_ok + summary.runs_failed} of {plan.n_runs} runs are saved in "
+                           f"{display_path(folder)}/; finish with --resume") from exc
+    _stop(executor, own_executor, cancel=False, bar=bar)
+    _finish(plan, folder, started, previous, extra, summary, clock, complete=True)
+    return summary
+
+
+def _save(folder: Path, output: RunOutput) -> None:
+    store.write_part(folder, output.run_id, output.runs, output.groups, output.monthly)
+
+
+def _stop(executor: Executor | None, own: bool, *, cancel: bool, bar: Any) -> None:
+    if bar is not None:
+        bar.close()
+    if executor is not None and own:
+        try:
+            executor.close(cancel=cancel)
+        except Exception:  # shutting down after a failure must not hide it
+            pass
+
+
+def _finish(plan: SweepPlan, folder: Path, started: str, previous: Mapping[str, Any] | None,
+            extra: Mapping[str, Any], summary: SweepSummary, clock: float, complete: bool) -> None:
+    """Consolidate the parts into the tables, write the manifest, and drop the parts of a finished sweep."""
+    store.consolidate(folder)
+    counts = _count_statuses(folder)
+    summary.runs_ok = counts.get("ok", 0)
+    summary.runs_failed = counts.get("failed", 0)
+    summary.complete = complete and summary.runs_ok + summary.runs_failed == plan.n_runs
+    summary.wall_s = time.perf_counter() - clock
+    store.write_manifest(folder, _manifest(plan, started, now_iso() if summary.complete else None, counts,
+                                           previous, extra))
+    if summary.complete:
+        store.remove_parts(folder)

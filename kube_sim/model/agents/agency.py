@@ -1,0 +1,252 @@
+"""The agency (Dinas Sosial): funding rounds, decree, grants, training, staffing, escalations, support.
+
+One agency per district copy. Each year it runs a funding round: villages send proposals known to
+the village head; the agency verifies members' NIK/KK in the field (catching a share of ineligible
+households), selects up to the quota of villages per kecamatan within its budget, issues the decree,
+trains the groups (strengthening), pays the UEP grant into the group account, and assigns the groups
+to facilitators. Each month it settles escalated conflicts with limited capacity (protection) and
+receives facilitators' reports, which let it top up groups short of capital (support).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from kube_sim.model.agents import facilitator as facilitator_rules
+from kube_sim.model.agents.group import Group, GroupStatus, apply_equipment_grant, close_conflicts, restock
+from kube_sim.model.agents.member import Member
+from kube_sim.model.events import EventKind
+from kube_sim.model.tables import cumulative_within, rank_within
+
+if TYPE_CHECKING:
+    from kube_sim.model.model import KubeModel
+
+
+class Agency(mesa.Agent):
+    """The district social office of one district copy.
+
+    Args:
+        model: The model.
+        replica: The district copy this agency serves.
+
+    Attributes:
+        replica: The district copy.
+        proposals_received: Proposals sent by villages (with the village head's approval).
+        proposals_verified: Proposals that kept enough members after NIK/KK verification.
+        ineligible_caught: Ineligible households caught by verification.
+        groups_funded: Groups decreed and funded.
+    """
+
+    def __init__(self, model: KubeModel, replica: int) -> None:
+        super().__init__(model)
+        self.replica = replica
+        self.proposals_received = 0
+        self.proposals_verified = 0
+        self.ineligible_caught = 0
+        self.groups_funded = 0
+
+
+def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
+    """Every agency runs its yearly funding round; returns the new groups' indices.
+
+    Each agency decides for its own district copy only (its quota, its budget); the rounds of all
+    copies are computed together as arrays.
+
+    Args:
+        model: The model.
+        month: The month of the round.
+        cohort: The round's number (0 for the first).
+
+    Returns:
+        Indices of the groups funded.
+    """
+    p = model.params
+    rng = model.streams["formation"]
+    d = model.district
+    n_v = d.n_villages
+    village_replica = d.kecamatan_replica[d.village_kecamatan]
+    u_send, u_head, u_pick = rng.random(n_v), rng.random(n_v), rng.random(n_v)
+
+    # Proposals known to the village head.
+    proposing = (u_send < p.funding.proposal_probability) & (u_head < p.funding.village_head_approval)
+    prop_village = np.repeat(np.flatnonzero(proposing), p.funding.groups_per_village)
+    n_prop = len(prop_village)
+    prop_replica = village_replica[prop_village]
+    model.costs["administration"] += n_prop * p.agency.admin_cost_per_proposal_rp
+    if n_prop == 0:
+        return np.empty(0, dtype=np.int64)
+
+    m = p.members
+    sizes = np.where(rng.random(n_prop) < m.full_group_share, m.max_group_size,
+                     rng.integers(m.min_group_size, m.max_group_size + 1, n_prop))
+    owner = np.repeat(np.arange(n_prop), sizes)
+    total = int(sizes.sum())
+    eligible = rng.random(total) < m.eligible_share
+    caught = ~eligible & (rng.random(total) < p.agency.verification_catch_rate)
+    concentration = 6.0
+    skill = rng.beta(max(m.skill_mean, 1e-3) * concentration, max(1 - m.skill_mean, 1e-3) * concentration, total)
+    ratio = np.where(eligible, m.poor_income_ratio, m.nonpoor_income_ratio)
+    baseline = (p.poverty.line_rp_per_person * ratio
+                * rng.lognormal(-0.5 * m.income_spread**2, m.income_spread, total))
+    active = rng.random(total) >= m.initial_inactive_share
+    u_match = rng.random(n_prop)
+    weights = np.asarray(p.business.type_weights)
+    random_type = rng.choice(len(weights), size=n_prop, p=weights / weights.sum())
+    tiebreak = rng.random(n_prop)
+    budget_order = rng.random(n_prop)
+
+    # Field verification of NIK/KK.
+    kept = ~caught
+    kept_count = np.bincount(owner, weights=kept, minlength=n_prop).astype(int)
+    passes = kept_count >= m.min_group_size
+
+    # Quota: up to N villages per kecamatan among those with a verified proposal, at random,
+    # villages never funded before first.
+    village_ok = np.zeros(n_v, dtype=bool)
+    village_ok[prop_village[passes]] = True
+    ok = np.flatnonzero(village_ok)
+    fresh = ~model.village_funded[ok]
+    rank = rank_within(d.village_kecamatan[ok], fresh + u_pick[ok], ok)
+    village_selected = np.zeros(n_v, dtype=bool)
+    village_selected[ok[rank < p.funding.villages_per_kecamatan]] = True
+    chosen = passes & village_selected[prop_village]
+
+    # Budget of each agency: UEP and equipment grants and training, proposals in random order.
+    per_member = p.grants.uep_per_member_rp + (p.training.cost_per_member_rp if p.training.enabled else 0.0)
+    cost = kept_count * per_member + p.grants.equipment_rp
+    spent = cumulative_within(prop_replica, budget_order, np.arange(n_prop), cost * chosen)
+    chosen &= spent <= p.funding.annual_budget_rp + 1e-6
+    chosen_idx = np.flatnonzero(chosen)
+    _record_round(model, prop_replica, owner, caught, passes, chosen)
+    if len(chosen_idx) == 0:
+        return np.empty(0, dtype=np.int64)
+
+    fit_all = d.village_fit[prop_village[chosen_idx]]
+    best = np.argmax(fit_all, axis=1)
+    business = np.where(u_match[chosen_idx] < p.agency.business_match_share, best, random_type[chosen_idx])
+    n_members = kept_count[chosen_idx]
+    start = month + (p.training.months if p.training.enabled else 0)
+    groups = model.groups.append(
+        len(chosen_idx),
+        replica=prop_replica[chosen_idx],
+        kecamatan=d.village_kecamatan[prop_village[chosen_idx]],
+        village=prop_village[chosen_idx],
+        business=business,
+        fit=fit_all[np.arange(len(chosen_idx)), business],
+        cohort=cohort,
+        funded_month=month,
+        start_month=start,
+        equipment=p.business.initial_equipment,
+        cohesion=p.groups.initial_cohesion,
+        last_visit=month,
+        last_payout=month,
+        members=n_members,
+        members_at_start=n_members,
+        tiebreak=tiebreak[chosen_idx],
+    )
+    model.group_agents.extend(Group(model, int(i)) for i in groups)
+    model.village_funded[prop_village[chosen_idx]] = True
+
+    # Members of the funded proposals (a group's members are contiguous rows).
+    row_of_proposal = np.full(n_prop, -1)
+    row_of_proposal[chosen_idx] = groups
+    joins = kept & chosen[owner]
+    member_skill = skill[joins]
+    if p.training.enabled:
+        gain = np.asarray(p.training.skill_gain)[model.groups.business[row_of_proposal[owner[joins]]]]
+        member_skill = np.minimum(member_skill + gain, 1.0)
+    rows = model.members.append(
+        int(joins.sum()),
+        group=row_of_proposal[owner[joins]],
+        eligible=eligible[joins],
+        skill=member_skill,
+        active=active[joins],
+        baseline_income=baseline[joins],
+        joined_month=month,
+    )
+    model.member_agents.extend(Member(model, int(i)) for i in rows)
+    model.member_state_changed()
+
+    # Decree, UEP grant into the group account, training, equipment grant.
+    g = model.groups
+    grant = n_members * p.grants.uep_per_member_rp
+    g.cash[groups] += grant
+    g.grants_in[groups] += grant
+    model.costs["uep_grants"] += float(grant.sum())
+    if p.training.enabled:
+        model.costs["training"] += float(n_members.sum() * p.training.cost_per_member_rp)
+    model.event_log.add(month, groups, EventKind.FUNDED, grant)
+    if p.grants.equipment_rp > 0 and p.grants.equipment_month == 0:
+        apply_equipment_grant(model, groups, month)  # later grants: group.apply_late_equipment_grants
+    facilitator_rules.assign(model, groups, month)
+    return groups
+
+
+def _record_round(model: KubeModel, prop_replica: np.ndarray, owner: np.ndarray, caught: np.ndarray,
+                  passes: np.ndarray, chosen: np.ndarray) -> None:
+    """Add one round's proposal counts to each agency's tallies."""
+    n = model.district.replicas
+    received = np.bincount(prop_replica, minlength=n)
+    verified = np.bincount(prop_replica[passes], minlength=n)
+    caught_by = np.bincount(prop_replica[owner[caught]], minlength=n)
+    funded = np.bincount(prop_replica[chosen], minlength=n)
+    for agency in model.agencies:
+        r = agency.replica
+        agency.proposals_received += int(received[r])
+        agency.proposals_verified += int(verified[r])
+        agency.ineligible_caught += int(caught_by[r])
+        agency.groups_funded += int(funded[r])
+
+
+def settle_escalations(model: KubeModel, month: int) -> None:
+    """Each agency takes up to its monthly capacity of escalated conflicts, oldest first.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g, p = model.groups, model.params.agency
+    u = model.streams["conflict"].random(g.size)
+    idx = np.flatnonzero(g.escalated & g.conflict_open & (g.status == GroupStatus.ACTIVE))
+    if len(idx) == 0:
+        return
+    rank = rank_within(g.replica[idx], g.conflict_age[idx].astype(float), idx)
+    taken = idx[rank < p.conflict_capacity_per_month]
+    settled = taken[u[taken] < p.conflict_resolution_probability]
+    close_conflicts(model, settled)
+    model.event_log.add(month, settled, EventKind.AGENCY_SETTLED)
+
+
+def follow_up_support(model: KubeModel, idx: np.ndarray, month: int) -> None:
+    """Top up groups left without stock after restocking, if a facilitator reported them lately.
+
+    Only groups visited lately (``facilitators.unvisited_after_months``) are known to the agency; the yearly follow-up
+    budget of each agency limits how many it helps.
+
+    Args:
+        model: The model.
+        idx: Groups that just ended a cycle.
+        month: The current month.
+    """
+    p = model.params.agency
+    if p.follow_up_support_rp <= 0 or len(idx) == 0:
+        return
+    g = model.groups
+    reported = month - g.last_visit[idx] < model.params.facilitators.unvisited_after_months
+    need = idx[(g.units[idx] == 0) & reported & (g.status[idx] == GroupStatus.ACTIVE)]
+    if len(need) == 0:
+        return
+    amount = np.full(len(need), p.follow_up_support_rp)
+    spent = cumulative_within(g.replica[need], np.zeros(len(need)), need.astype(float), amount)
+    helped = need[spent <= model.follow_up_budget_left[g.replica[need]] + 1e-6]
+    if len(helped) == 0:
+        return
+    g.cash[helped] += p.follow_up_support_rp
+    g.grants_in[helped] += p.follow_up_support_rp
+    np.subtract.at(model.follow_up_budget_left, g.replica[helped], p.follow_up_support_rp)
+    model.costs["follow_up_support"] += p.follow_up_support_rp * len(helped)
+    model.event_log.add(month, helped, EventKind.FOLLOW_UP_SUPPORT, p.follow_up_support_rp)
+    restock(model, helped)

@@ -1,0 +1,453 @@
+"""KUBE groups: business, money, stock, equipment, cohesion, conflict and failure.
+
+Each group is a Mesa agent whose state is one row of the model's group table. The monthly
+processes below act on all running groups at once.
+
+Money identity, per group, at every month's end::
+
+    cash + pending_payout + pending_assets
+        = grants_in + sales_in - stock_out - inputs_out - equipment_out - payouts_out - assets_out
+
+Profit shares (``payouts``) are the members' income from the group; ``assets`` are what members
+divide among themselves when a group dissolves.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from kube_sim.model import economics
+from kube_sim.model.events import EventKind
+
+if TYPE_CHECKING:
+    from kube_sim.model.model import KubeModel
+
+
+class GroupStatus(IntEnum):
+    """Stage of a group."""
+
+    TRAINING = 0  # decreed and funded, being trained; business not started
+    ACTIVE = 1  # business running
+    FAILED = 2  # dissolved
+
+
+class FailureCause(IntEnum):
+    """Why a group failed (the first that applies, in this order of precedence)."""
+
+    NONE = 0
+    CONFLICT = 1  # a free-riding conflict left unresolved too long
+    INACTIVE_MEMBERS = 2  # too few active members for too long
+    LOW_COHESION = 3  # the group fell apart
+    NO_CAPITAL = 4  # no stock and no cash to restock
+
+
+GROUP_COLUMNS: dict[str, tuple[type, object]] = {
+    "replica": (np.int32, 0),
+    "kecamatan": (np.int32, 0),
+    "village": (np.int32, 0),
+    "business": (np.int8, 0),
+    "fit": (np.float64, 1.0),  # the village's resource fit for this business, 0-1
+    "cohort": (np.int16, 0),  # funding round
+    "funded_month": (np.int32, 0),  # decree and grant
+    "start_month": (np.int32, 0),  # business starts after training
+    "status": (np.int8, int(GroupStatus.TRAINING)),
+    "failed_month": (np.int32, -1),
+    "cause": (np.int8, int(FailureCause.NONE)),
+    "facilitator": (np.int32, -1),
+    "cash": (np.float64, 0.0),
+    "savings": (np.float64, 0.0),  # part of cash earmarked for equipment
+    "pending_payout": (np.float64, 0.0),  # profit shares declared, paid to members at month end
+    "pending_assets": (np.float64, 0.0),  # assets of a dissolved group, divided among its members
+    "units": (np.int64, 0),
+    "unit_size": (np.float64, 0.0),
+    "cost_basis": (np.float64, 0.0),  # purchase price of the stock held plus inputs since
+    "equipment": (np.float64, 0.0),  # 0 (none) to 1 (full set)
+    "cohesion": (np.float64, 0.0),
+    "conflict_open": (np.bool_, False),
+    "conflict_age": (np.int32, 0),
+    "escalated": (np.bool_, False),
+    "low_active_months": (np.int32, 0),
+    "last_visit": (np.int32, 0),
+    "visits": (np.int32, 0),
+    "conflicts": (np.int32, 0),
+    "last_payout": (np.int32, 0),
+    "members": (np.int32, 0),  # current members
+    "members_at_start": (np.int32, 0),
+    "adequacy": (np.float64, 1.0),  # share of needed work done last month
+    "tiebreak": (np.float64, 0.0),  # fixed random order among equals (round-robin)
+    "grants_in": (np.float64, 0.0),
+    "sales_in": (np.float64, 0.0),
+    "stock_out": (np.float64, 0.0),
+    "inputs_out": (np.float64, 0.0),
+    "equipment_out": (np.float64, 0.0),
+    "payouts_out": (np.float64, 0.0),
+    "assets_out": (np.float64, 0.0),
+}
+
+
+class Group(mesa.Agent):
+    """A KUBE group. Attributes read the model's group table row.
+
+    Args:
+        model: The model.
+        index: Row in the group table.
+    """
+
+    def __init__(self, model: KubeModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def status(self) -> GroupStatus:
+        """The group's stage."""
+        return GroupStatus(int(self.model.groups.status[self.index]))
+
+    @property
+    def cash(self) -> float:
+        """Cash in the group account (Rp)."""
+        return float(self.model.groups.cash[self.index])
+
+    @property
+    def cohesion(self) -> float:
+        """Cohesion, 0-1."""
+        return float(self.model.groups.cohesion[self.index])
+
+    @property
+    def members(self) -> list:
+        """The Member agents currently in the group."""
+        m = self.model.members
+        rows = np.flatnonzero((m.group == self.index) & m.in_group)
+        return [self.model.member_agents[i] for i in rows]
+
+    def history(self) -> list[tuple[int, str, float]]:
+        """The group's story: ``(month, event, value)`` for every event, in time order."""
+        return self.model.event_log.for_group(self.index)
+
+
+def _hours_available(model: KubeModel) -> np.ndarray:
+    """Hours the active members of each group give this month."""
+    return model.group_active_count() * model.params.members.hours_per_month
+
+
+def restock(model: KubeModel, idx: np.ndarray) -> np.ndarray:
+    """Groups at ``idx`` buy new stock with their free cash; returns the units bought.
+
+    Cash saved for equipment is kept unless the group could otherwise buy nothing: then the savings
+    go to stock, since a group without stock has no business.
+
+    Args:
+        model: The model.
+        idx: Group indices.
+
+    Returns:
+        Units bought, aligned with ``idx``.
+    """
+    g, b = model.groups, model.business
+    kind = g.business[idx]
+    unit_cost = b.unit_cost_rp[kind]
+    per_unit_hours = b.labour_hours_per_unit[kind] * (1.0 - b.equipment_labour_saving[kind] * g.equipment[idx])
+    hours = _hours_available(model)[idx]
+    reserve, input_cost = model.params.groups.reserve_months, b.input_cost_per_unit_rp[kind]
+    n = economics.units_to_buy(g.cash[idx] - g.savings[idx], unit_cost, input_cost, reserve, hours, per_unit_hours)
+    with_savings = economics.units_to_buy(g.cash[idx], unit_cost, input_cost, reserve, hours, per_unit_hours)
+    use_savings = (n == 0) & (with_savings > 0)
+    n = np.where(use_savings, with_savings, n)
+    g.savings[idx[use_savings]] = 0.0
+    cost = n * unit_cost
+    g.units[idx] = n
+    g.unit_size[idx] = b.unit_start_size[kind]
+    g.cash[idx] -= cost
+    g.stock_out[idx] += cost
+    g.cost_basis[idx] = cost
+    return n
+
+
+def start_business(model: KubeModel, month: int) -> None:
+    """Groups whose training ends this month start their business and buy their first stock.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g = model.groups
+    idx = np.flatnonzero((g.status == GroupStatus.TRAINING) & (g.start_month == month))
+    if len(idx) == 0:
+        return
+    g.status[idx] = GroupStatus.ACTIVE
+    g.last_payout[idx] = month
+    bought = restock(model, idx)
+    model.event_log.add(month, idx, EventKind.BUSINESS_START, bought)
+
+
+def produce(model: KubeModel, month: int) -> None:
+    """One month of work: pay inputs, grow the stock, lose some units.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g, b = model.groups, model.business
+    rng = model.streams["business"]
+    u_loss = rng.random(g.size)
+    idx = np.flatnonzero(g.status == GroupStatus.ACTIVE)
+    if len(idx) == 0:
+        return
+    kind = g.business[idx]
+    units = g.units[idx]
+    due = units * b.input_cost_per_unit_rp[kind]
+    paid = np.minimum(due, np.maximum(g.cash[idx], 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        paid_share = np.where(due > 0, paid / due, 1.0)
+    g.cash[idx] -= paid
+    g.inputs_out[idx] += paid
+    g.cost_basis[idx] += paid
+    g.savings[idx] = np.minimum(g.savings[idx], g.cash[idx])
+
+    needed = economics.labour_required(units, b.labour_hours_per_unit[kind], b.equipment_labour_saving[kind],
+                                       g.equipment[idx])
+    adequacy = economics.labour_adequacy(_hours_available(model)[idx], needed) * paid_share
+    g.adequacy[idx] = adequacy
+    g.unit_size[idx] += economics.growth(b.growth_per_month[kind], adequacy, g.fit[idx], b.fit_sensitivity[kind],
+                                         model.group_active_skill()[idx], model.params.business.skill_output_weight)
+    # Neglected stock is lost more often (up to 3x when no work is done). One draw per group.
+    p_loss = np.minimum(b.loss_per_month[kind] * (1.0 + model.params.business.neglect_loss_factor * (1.0 - adequacy)),
+                        1.0)
+    p_any = 1.0 - (1.0 - p_loss) ** units
+    lost = np.where(u_loss[idx] < p_any, np.maximum(1, np.round(units * p_loss)), 0).astype(np.int64)
+    g.units[idx] = np.maximum(units - lost, 0)
+
+
+def end_cycles(model: KubeModel, month: int) -> np.ndarray:
+    """End of the business cycle for every group whose cycle is due this month.
+
+    Sell, share profit, save for equipment, buy it when the savings cover it, restock. A cycle of
+    ``c`` months started in month ``s`` ends after months ``s + c - 1``, ``s + 2c - 1``, ...
+
+    Args:
+        model: The model.
+        month: The current month.
+
+    Returns:
+        The groups whose cycle ended.
+    """
+    g, b, p = model.groups, model.business, model.params.groups
+    sigma = model.params.business.price_volatility
+    # One price draw for every group every month keeps the stream paired across arms.
+    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, g.size))
+    cycle = b.cycle_months[g.business]
+    age = month - g.start_month + 1
+    due = (g.status == GroupStatus.ACTIVE) & (age > 0) & (age % cycle == 0)
+    idx = np.flatnonzero(due)
+    if len(idx) == 0:
+        return idx
+    price_factor = price_factor[idx]
+    kind = g.business[idx]
+    revenue = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind] * price_factor
+    g.cash[idx] += revenue
+    g.sales_in[idx] += revenue
+    model.event_log.add(month, idx, EventKind.SALE, revenue)
+
+    payout, retained = economics.split_profit(revenue - g.cost_basis[idx], p.profit_share)
+    payout = np.minimum(payout, g.cash[idx])
+    g.cash[idx] -= payout
+    g.pending_payout[idx] += payout
+    shared = payout > 0
+    g.last_payout[idx[shared]] = month
+    g.cohesion[idx[shared]] = np.minimum(g.cohesion[idx[shared]] + p.cohesion_gain_payout, 1.0)
+    model.event_log.add(month, idx[shared], EventKind.PAYOUT, payout[shared])
+
+    # Save toward the missing equipment; buy it when the savings cover it.
+    gap_cost = b.equipment_cost_rp[kind] * (1.0 - g.equipment[idx])
+    g.savings[idx] = np.minimum(g.savings[idx] + p.equipment_saving_share * retained, gap_cost)
+    buy = (gap_cost > 0) & (g.savings[idx] >= gap_cost - 1e-6) & (g.cash[idx] >= gap_cost)
+    buyers = idx[buy]
+    g.cash[buyers] -= gap_cost[buy]
+    g.equipment_out[buyers] += gap_cost[buy]
+    g.savings[buyers] = 0.0
+    g.equipment[buyers] = 1.0
+    model.event_log.add(month, buyers, EventKind.EQUIPMENT_PURCHASE, gap_cost[buy])
+
+    restock(model, idx)
+    return idx
+
+
+def apply_late_equipment_grants(model: KubeModel, month: int) -> None:
+    """Pay the equipment grant to running groups funded ``grants.equipment_month`` months ago.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    p = model.params.grants
+    if p.equipment_rp <= 0 or p.equipment_month == 0:
+        return  # no grant, or it came with the UEP grant
+    g = model.groups
+    due = np.flatnonzero((month - g.funded_month == p.equipment_month) & (g.status != GroupStatus.FAILED))
+    apply_equipment_grant(model, due, month)
+
+
+def apply_equipment_grant(model: KubeModel, idx: np.ndarray, month: int) -> None:
+    """Pay the equipment grant to groups ``idx`` and spend it on equipment (the rest stays as cash).
+
+    Args:
+        model: The model.
+        idx: Group indices.
+        month: The current month.
+    """
+    g, b = model.groups, model.business
+    amount = model.params.grants.equipment_rp
+    if len(idx) == 0 or amount <= 0:
+        return
+    kind = g.business[idx]
+    gap_cost = b.equipment_cost_rp[kind] * (1.0 - g.equipment[idx])
+    spend = np.minimum(amount, gap_cost)
+    g.cash[idx] += amount
+    g.grants_in[idx] += amount
+    g.cash[idx] -= spend
+    g.equipment_out[idx] += spend
+    with np.errstate(divide="ignore", invalid="ignore"):
+        added = np.where(b.equipment_cost_rp[kind] > 0, spend / b.equipment_cost_rp[kind], 0.0)
+    g.equipment[idx] = np.minimum(g.equipment[idx] + added, 1.0)
+    g.savings[idx] = np.minimum(g.savings[idx], b.equipment_cost_rp[kind] * (1.0 - g.equipment[idx]))
+    model.costs["equipment_grants"] += amount * len(idx)
+    model.event_log.add(month, idx, EventKind.EQUIPMENT_GRANT, amount)
+
+
+def update_conflicts(model: KubeModel, month: int) -> None:
+    """Free-riding breeds conflict; conflicts age, wear cohesion, and sometimes settle on their own.
+
+    A conflict opens with probability ``p x inactive share x (1 - cohesion / 2) x (2 - adequacy)``.
+    Groups unaccompanied (no visit for ``facilitators.unvisited_after_months``) lose cohesion.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g, p = model.groups, model.params.groups
+    rng = model.streams["conflict"]
+    u_open = rng.random(g.size)
+    u_settle = rng.random(g.size)
+    running = g.status == GroupStatus.ACTIVE
+    idx = np.flatnonzero(running)
+    if len(idx) == 0:
+        return
+    inactive_share = 1.0 - model.group_active_share()[idx]
+    p_open = p.conflict_probability * inactive_share * (1.0 - 0.5 * g.cohesion[idx]) * (2.0 - g.adequacy[idx])
+    is_open = g.conflict_open[idx]
+    opens = ~is_open & (u_open[idx] < p_open)
+    settles = is_open & (u_settle[idx] < p.self_resolution_probability * g.cohesion[idx])
+
+    opened = idx[opens]
+    g.conflict_open[opened] = True
+    g.conflict_age[opened] = 0
+    g.conflicts[opened] += 1
+    model.event_log.add(month, opened, EventKind.CONFLICT)
+    settled = idx[settles]
+    close_conflicts(model, settled)
+    model.event_log.add(month, settled, EventKind.SELF_SETTLED)
+
+    still_open = idx[g.conflict_open[idx]]
+    g.conflict_age[still_open] += 1
+    g.cohesion[still_open] -= p.cohesion_loss_conflict
+    unvisited = idx[(month - g.last_visit[idx]) >= model.params.facilitators.unvisited_after_months]
+    g.cohesion[unvisited] -= p.cohesion_decay_unvisited
+    np.clip(g.cohesion, 0.0, 1.0, out=g.cohesion)
+
+
+def close_conflicts(model: KubeModel, idx: np.ndarray) -> None:
+    """Close the open conflicts of groups ``idx``.
+
+    Args:
+        model: The model.
+        idx: Group indices.
+    """
+    g = model.groups
+    g.conflict_open[idx] = False
+    g.escalated[idx] = False
+    g.conflict_age[idx] = 0
+
+
+def check_failures(model: KubeModel, month: int) -> None:
+    """Apply the failure rules to running groups and dissolve those that fail.
+
+    Rules, by precedence: an unresolved conflict older than the limit; fewer active members than
+    the minimum for the grace period; cohesion below the collapse level; no stock and no cash to
+    buy a unit.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g, p, b = model.groups, model.params.groups, model.business
+    idx = np.flatnonzero(g.status == GroupStatus.ACTIVE)
+    if len(idx) == 0:
+        return
+    low_active = model.group_active_count()[idx] < p.min_active_members
+    g.low_active_months[idx] = np.where(low_active, g.low_active_months[idx] + 1, 0)
+
+    kind = g.business[idx]
+    cause = np.full(len(idx), int(FailureCause.NONE), dtype=np.int8)
+    no_capital = (g.units[idx] == 0) & (g.cash[idx] < b.unit_cost_rp[kind])
+    rules = (
+        (FailureCause.NO_CAPITAL, no_capital),
+        (FailureCause.LOW_COHESION, g.cohesion[idx] < p.collapse_cohesion),
+        (FailureCause.INACTIVE_MEMBERS, g.low_active_months[idx] >= p.failure_grace_months),
+        (FailureCause.CONFLICT, g.conflict_open[idx] & (g.conflict_age[idx] >= p.conflict_failure_months)),
+    )
+    for code, mask in rules:  # later rules take precedence
+        cause[mask] = int(code)
+    failing = cause != FailureCause.NONE
+    dissolve(model, idx[failing], cause[failing], month)
+
+
+def dissolve(model: KubeModel, idx: np.ndarray, cause: np.ndarray, month: int) -> None:
+    """Dissolve groups: sell the stock and set all cash aside for the members to divide.
+
+    The members divide it at the month's end (see ``member.pay_pending``) and then leave.
+
+    Args:
+        model: The model.
+        idx: Group indices.
+        cause: Failure cause per group.
+        month: The current month.
+    """
+    if len(idx) == 0:
+        return
+    g, b = model.groups, model.business
+    kind = g.business[idx]
+    liquidation = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind]
+    g.cash[idx] += liquidation
+    g.sales_in[idx] += liquidation
+    g.units[idx] = 0
+    g.pending_assets[idx] += g.cash[idx]
+    g.cash[idx] = 0.0
+    g.savings[idx] = 0.0
+    g.status[idx] = GroupStatus.FAILED
+    g.failed_month[idx] = month
+    g.cause[idx] = cause
+    g.conflict_open[idx] = False
+    g.escalated[idx] = False
+    model.event_log.add(month, idx, EventKind.FAILURE, cause.astype(float))
+
+
+def release_members_of_failed(model: KubeModel, month: int) -> None:
+    """Members of groups that failed this month leave them (after the assets are divided).
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    g, m = model.groups, model.members
+    failed_now = (g.status == GroupStatus.FAILED) & (g.failed_month == month) & (g.members > 0)
+    if not failed_now.any():
+        return
+    rows = model.member_rows_in_groups()
+    rows = rows[failed_now[m.group[rows]]]
+    m.in_group[rows] = False
+    m.left_month[rows] = month
+    g.members[failed_now] = 0
+    model.member_state_changed()

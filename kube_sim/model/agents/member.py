@@ -1,0 +1,229 @@
+"""Member households (anggota): eligibility, skill, engagement, income.
+
+Each member is a Mesa agent whose state is one row of the model's member table. Members change
+engagement month by month (all at once, as arrays: see :func:`update_engagement`), and act as
+individuals on events: joining a group at formation, being re-motivated by a facilitator's visit,
+leaving the group.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from kube_sim.model.model import KubeModel
+
+MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
+    "group": (np.int32, -1),  # group index (kept after the member leaves)
+    "eligible": (np.bool_, True),  # really poor and eligible (NIK/KK)
+    "skill": (np.float64, 0.0),  # business skill, 0-1
+    "active": (np.bool_, True),  # fully active in the group business
+    "in_group": (np.bool_, True),  # still a member of a running group
+    "baseline_income": (np.float64, 0.0),  # income per person without the group, Rp/month
+    "income_from_group": (np.float64, 0.0),  # all profit shares received, Rp
+    "income_recent": (np.float64, 0.0),  # average monthly group income over about a year, Rp/month
+    "paid_this_month": (np.float64, 0.0),  # profit shares received this month, Rp
+    "assets_received": (np.float64, 0.0),  # share of a dissolved group's assets, Rp (not income)
+    "joined_month": (np.int32, 0),
+    "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
+    "member_months": (np.int32, 0),  # months spent in a running group
+}
+
+
+class Member(mesa.Agent):
+    """A member household. Attributes read and write the model's member table row.
+
+    Args:
+        model: The model.
+        index: Row in the member table.
+    """
+
+    def __init__(self, model: KubeModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def group(self) -> int:
+        """Index of the member's group."""
+        return int(self.model.members.group[self.index])
+
+    @property
+    def eligible(self) -> bool:
+        """Whether the household is really poor and eligible."""
+        return bool(self.model.members.eligible[self.index])
+
+    @property
+    def skill(self) -> float:
+        """Business skill, 0-1."""
+        return float(self.model.members.skill[self.index])
+
+    @property
+    def active(self) -> bool:
+        """Whether the member is fully active."""
+        return bool(self.model.members.active[self.index])
+
+    @property
+    def in_group(self) -> bool:
+        """Whether the member still belongs to a running group."""
+        return bool(self.model.members.in_group[self.index])
+
+    @property
+    def income_from_group(self) -> float:
+        """All profit shares received so far (Rp)."""
+        return float(self.model.members.income_from_group[self.index])
+
+    def leave_group(self, month: int) -> None:
+        """Leave the group for good (the household stays in the model).
+
+        Args:
+            month: The month of leaving.
+        """
+        leave(self.model, np.array([self.index]), month)
+
+
+def leave(model: KubeModel, rows: np.ndarray, month: int) -> None:
+    """Members at ``rows`` leave their groups.
+
+    Args:
+        model: The model.
+        rows: Member rows.
+        month: The month of leaving.
+    """
+    m = model.members
+    rows = rows[m.in_group[rows]]
+    m.in_group[rows] = False
+    m.active[rows] = False
+    m.left_month[rows] = month
+    np.subtract.at(model.groups.members, m.group[rows], 1)
+    model.member_state_changed()
+
+
+def update_engagement(model: KubeModel, month: int) -> None:
+    """Monthly engagement change of every member in a running group.
+
+    An active member becomes inactive with probability
+    ``p_drop = base x (F_pay if no profit was shared last cycle) x (1 + F_coh (1 - cohesion))
+    x (F_visit if the group had no recent visit)``; an inactive member returns with
+    ``p_return = base x (1 + w x active share of the group)`` or leaves for good with
+    ``p_exit``. One uniform draw per member per month keeps the stream aligned across scenarios.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    p = model.params.members
+    m, g = model.members, model.groups
+    rng = model.streams["behaviour"]
+    u_change = rng.random(m.size)
+    u_exit = rng.random(m.size)
+
+    rows = model.member_rows_in_groups()
+    if len(rows) == 0:
+        return
+    grp = m.group[rows]
+    cycle = model.business.cycle_months[g.business[grp]]
+    no_payout = (month - g.last_payout[grp]) > cycle + 1
+    unvisited = (month - g.last_visit[grp]) >= model.params.facilitators.unvisited_after_months
+    p_drop = (
+        p.dropout_probability
+        * np.where(no_payout, p.no_payout_dropout_factor, 1.0)
+        * (1.0 + p.low_cohesion_dropout_factor * (1.0 - g.cohesion[grp]))
+        * np.where(unvisited, p.unvisited_dropout_factor, 1.0)
+    )
+    active_share = model.group_active_share()[grp]
+    p_return = p.return_probability * (1.0 + p.peer_return_weight * active_share)
+
+    active = m.active[rows]
+    u = u_change[rows]
+    drops = active & (u < p_drop)
+    returns = ~active & (u < p_return)
+    exits = ~active & ~returns & (u_exit[rows] < p.exit_probability_inactive)
+    m.active[rows[drops]] = False
+    m.active[rows[returns]] = True
+    model.member_state_changed()
+    leave(model, rows[exits], month)
+
+
+def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.ndarray) -> int:
+    """A facilitator's visit brings inactive members back, each with chance ``p x effectiveness``.
+
+    Args:
+        model: The model.
+        visited_groups: Boolean mask over groups visited this month.
+        effectiveness: Visit effectiveness per group (facilitator skill x coordination x targets).
+
+    Returns:
+        How many members came back.
+    """
+    m = model.members
+    u = model.streams["facilitation"].random(m.size)
+    rows = model.member_rows_in_groups()
+    candidates = rows[~m.active[rows]]
+    if len(candidates) == 0:
+        return 0
+    grp = m.group[candidates]
+    chance = model.params.facilitators.remotivation_probability * np.minimum(effectiveness[grp], 1.0)
+    back = candidates[visited_groups[grp] & (u[candidates] < chance)]
+    m.active[back] = True
+    model.member_state_changed()
+    return len(back)
+
+
+def train(model: KubeModel, groups_mask: np.ndarray, gain: float | np.ndarray) -> None:
+    """Raise the skill of the members of the masked groups (capped at 1).
+
+    Args:
+        model: The model.
+        groups_mask: Boolean mask over groups.
+        gain: Skill added, a scalar or one value per group.
+    """
+    m = model.members
+    rows = model.member_rows_in_groups()
+    rows = rows[groups_mask[m.group[rows]]]
+    if len(rows) == 0:
+        return
+    add = gain if np.isscalar(gain) else np.asarray(gain)[m.group[rows]]
+    m.skill[rows] = np.minimum(m.skill[rows] + add, 1.0)
+    model.member_state_changed()
+
+
+def pay_pending(model: KubeModel) -> None:
+    """Pay each group's pending profit shares to its current members, equally.
+
+    Free-riders are paid like everyone else: that is what breeds conflict. A group with no members
+    left keeps its pending shares.
+
+    Args:
+        model: The model.
+    """
+    m, g = model.members, model.groups
+    has_members = (g.members > 0) & ((g.pending_payout > 0) | (g.pending_assets > 0))
+    if not has_members.any():
+        return
+    rows = model.member_rows_in_groups()
+    members = np.maximum(g.members, 1)
+    for pending, paid_out, received in (("pending_payout", "payouts_out", "income_from_group"),
+                                        ("pending_assets", "assets_out", "assets_received")):
+        amount = np.where(has_members, getattr(g, pending), 0.0)
+        share = (amount / members)[m.group[rows]]
+        getattr(m, received)[rows] += share
+        if pending == "pending_payout":
+            m.paid_this_month[rows] += share
+            model.month_payouts += float(amount.sum())
+        getattr(g, paid_out)[:] += amount
+        getattr(g, pending)[has_members] = 0.0
+
+
+def close_month(model: KubeModel) -> None:
+    """Book the month's group income into each household's recent income (a 12-month average).
+
+    Args:
+        model: The model.
+    """
+    m = model.members
+    m.income_recent += (m.paid_this_month - m.income_recent) / 12.0
+    m.member_months[model.member_rows_in_groups()] += 1
+    m.paid_this_month[:] = 0.0

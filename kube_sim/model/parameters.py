@@ -1,0 +1,521 @@
+"""Every model parameter, once: default, unit, source (or *assumption*) and valid range.
+
+Parameters are grouped in sections (frozen dataclasses). A parameter is addressed from outside by
+its dotted key, ``section.name`` (for example ``facilitators.groups_per_facilitator``); scenario
+files and ``--set`` use these keys. Run settings (seed, months) are not parameters; they live with
+the run.
+
+Sources are abbreviated; ``docs/ODD.md`` and ``docs/PARAMETERS.md`` list them with the rest of each parameter.
+"A" marks an assumption: a number that sensitivity analysis and calibration should vary.
+
+This module does no I/O.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from kube_sim.common.errors import ParameterError
+from kube_sim.model.policy import VISIT_PATTERNS as _PATTERN_CLASSES
+
+BUSINESS_TYPES: tuple[str, ...] = ("cattle", "nursery", "kiosk")
+"""Business types a group can run: cattle fattening, vegetable/seedling nursery, village kiosk."""
+
+VISIT_PATTERNS: tuple[str, ...] = tuple(_PATTERN_CLASSES)
+"""Mentoring patterns a facilitator can follow (see :mod:`kube_sim.model.policy`)."""
+
+
+def param(
+    default: Any,
+    unit: str,
+    source: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    doc: str = "",
+) -> Any:
+    """Declare one parameter as a dataclass field carrying its metadata.
+
+    Args:
+        default: Default value; its type is the parameter's type.
+        unit: Unit of measurement ("Rp", "months", "share", "-", ...).
+        source: Where the default comes from, or "assumption".
+        low: Smallest valid value (inclusive), if bounded.
+        high: Largest valid value (inclusive), if bounded.
+        choices: The valid values of a string parameter.
+        doc: One-line meaning.
+
+    Returns:
+        A ``dataclasses.field`` with the metadata attached.
+    """
+    meta = {
+        "unit": unit,
+        "source": source,
+        "low": low,
+        "high": high,
+        "choices": choices,
+        "doc": doc,
+    }
+    if isinstance(default, tuple):
+        return field(default_factory=lambda: default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+A = "assumption"
+
+
+@dataclass(frozen=True)
+class DistrictParams:
+    """The district the programme runs in (Polewali Mandar by default)."""
+
+    name: str = param("Polewali Mandar", "-", "seed; DOMAIN.md s.5", doc="district name, for reports")
+    villages: int = param(167, "villages", "RPIJM profile 2016 (144 desa + 23 kelurahan)", low=16, high=10_000,
+                          doc="villages, spread over the 16 kecamatan in proportion to population")
+    replicas: int = param(1, "districts", A, low=1, high=2_000,
+                          doc="copies of the district run together (province or national scale)")
+    remote_travel_hours: float = param(4.0, "hours/visit", A + " (Tubbi Taramanu 72 km from Polewali)", low=0, high=24,
+                                       doc="facilitator travel time per visit to a remote mountain kecamatan")
+    near_travel_hours: float = param(1.0, "hours/visit", A, low=0, high=24,
+                                     doc="facilitator travel time per visit elsewhere")
+
+
+@dataclass(frozen=True)
+class FundingParams:
+    """The agency's yearly funding round (proposal, approval, verification, selection)."""
+
+    rounds: int = param(3, "rounds", A, low=0, high=50, doc="yearly funding rounds held, the first in month 1")
+    villages_per_kecamatan: int = param(2, "villages/kecamatan/year", "seed (head of empowerment, May 2021)",
+                                        low=0, high=100, doc="quota of villages funded per kecamatan each year")
+    groups_per_village: int = param(1, "groups/village", A, low=1, high=20,
+                                    doc="groups funded in each selected village")
+    proposal_probability: float = param(0.8, "share", A, low=0, high=1,
+                                        doc="chance that a village sends a proposal in a round")
+    village_head_approval: float = param(0.9, "share", A, low=0, high=1,
+                                         doc="chance the village head approves (knows) a proposal")
+    annual_budget_rp: float = param(1.0e9, "Rp/year", A + " (quota x Rp 20 juta = Rp 640 juta)", low=0,
+                                    doc="budget for UEP and equipment grants and training in one round")
+
+
+@dataclass(frozen=True)
+class MemberParams:
+    """Member households: eligibility, skill, engagement, income."""
+
+    min_group_size: int = param(5, "members", "Permensos 2/2019", low=1, high=20, doc="smallest group")
+    max_group_size: int = param(10, "members", "seed (Polewali Mandar rule); Permensos allows 20", low=1, high=20,
+                                doc="group size cap")
+    full_group_share: float = param(0.6, "share", A + " (groups of 10 are the norm in Polewali Mandar)", low=0,
+                                    high=1,
+                                    doc="share of proposals at the size cap; the rest are uniform from min to cap")
+    eligible_share: float = param(0.8, "share", A + " (Pandeglang: 47% of proposals pass)", low=0, high=1,
+                                  doc="share of proposed households that are really poor and eligible")
+    initial_inactive_share: float = param(0.2, "share", "seed: 1-3 of 10 members not fully active", low=0, high=1,
+                                          doc="share of members inactive at formation")
+    skill_mean: float = param(0.4, "0-1", A, low=0, high=1, doc="mean business skill before training")
+    hours_per_month: float = param(40.0, "hours/month", A, low=0, high=300,
+                                   doc="labour an active member gives the group business")
+    household_size: float = param(4.0, "persons", A + " (BPS average ~3.9)", low=1, high=15,
+                                  doc="persons per member household")
+    poor_income_ratio: float = param(0.8, "x poverty line", A, low=0, high=5,
+                                     doc="mean per-capita income of eligible households, relative to the line")
+    nonpoor_income_ratio: float = param(1.4, "x poverty line", A, low=0, high=10,
+                                        doc="mean per-capita income of ineligible households")
+    income_spread: float = param(0.25, "log-sd", A, low=0, high=2, doc="spread of baseline household income")
+    dropout_probability: float = param(0.04, "1/month", A, low=0, high=1,
+                                       doc="base monthly chance an active member becomes inactive")
+    return_probability: float = param(0.04, "1/month", A, low=0, high=1,
+                                      doc="base monthly chance an inactive member becomes active again")
+    no_payout_dropout_factor: float = param(2.0, "x", A + " (free-riding, netralnews Sumedang)", low=0, high=20,
+                                            doc="multiplier on dropout when no profit was shared for a cycle")
+    low_cohesion_dropout_factor: float = param(2.0, "x", A, low=0, high=20,
+                                               doc="extra dropout multiplier at zero cohesion (1 + f(1-c))")
+    unvisited_dropout_factor: float = param(1.2, "x", A + " ('KUBE not accompanied fail', seed)", low=0, high=20,
+                                            doc="multiplier on dropout while the group is unaccompanied")
+    peer_return_weight: float = param(1.0, "x", A, low=0, high=20,
+                                      doc="return chance scales with 1 + w x active share of the group")
+    exit_probability_inactive: float = param(0.03, "1/month", A, low=0, high=1,
+                                             doc="monthly chance an inactive member leaves the group for good")
+
+
+@dataclass(frozen=True)
+class AgencyParams:
+    """The district social office (Dinas Sosial)."""
+
+    verification_catch_rate: float = param(0.7, "share", A, low=0, high=1,
+                                           doc="share of ineligible households caught by NIK/KK field checks")
+    business_match_share: float = param(0.6, "share", A + " (seed supporting factor 2)", low=0, high=1,
+                                        doc="share of proposals whose business is matched to the village's resources")
+    conflict_capacity_per_month: int = param(2, "conflicts/month/district", A, low=0, high=10_000,
+                                             doc="escalated conflicts the agency can settle each month")
+    conflict_resolution_probability: float = param(0.6, "share", A, low=0, high=1,
+                                                   doc="chance an escalated conflict the agency takes up is settled")
+    follow_up_support_rp: float = param(0.0, "Rp/group", A, low=0,
+                                        doc="top-up grant to a group reported short of capital (0 = none)")
+    follow_up_budget_rp: float = param(0.0, "Rp/year", A, low=0, doc="yearly budget for follow-up support")
+    admin_cost_per_proposal_rp: float = param(250_000.0, "Rp/proposal", A, low=0,
+                                              doc="field verification and decree cost per proposal")
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """Strengthening (penguatan): training before the business starts."""
+
+    enabled: bool = param(True, "-", "seed (penguatan)", doc="groups are trained before the business starts")
+    months: int = param(1, "months", A, low=0, high=12, doc="months between decree and business start")
+    skill_gain: tuple[float, ...] = param((0.3, 0.25, 0.2), "0-1", A + " (seed: cattle, seedlings, vegetables)",
+                                          low=0, high=1, doc="skill added to each member by training, by business type")
+    cost_per_member_rp: float = param(500_000.0, "Rp/member", A, low=0, doc="training cost")
+
+
+@dataclass(frozen=True)
+class FacilitatorParams:
+    """Facilitators (pendamping): caseload, time, skill and mentoring pattern."""
+
+    groups_per_facilitator: int = param(10, "groups/facilitator", "seed; Ternate 50:5", low=0, high=1000,
+                                        doc="caseload; 0 means no facilitators")
+    hours_per_month: float = param(20.0, "hours/month", A + " (part-time, own jobs: seed)", low=0, high=300,
+                                   doc="hours a facilitator gives KUBE work each month")
+    hours_per_visit: float = param(4.0, "hours", A, low=0.1, high=100, doc="time with a group per visit")
+    skill_mean: float = param(0.6, "0-1", A, low=0, high=1, doc="mean facilitator skill (mediation, teaching)")
+    pattern: str = param("round_robin", "-", "seed supporting factor 4", choices=VISIT_PATTERNS,
+                         doc="mentoring pattern deciding which groups get visits")
+    targets: bool = param(False, "-", "seed supporting factor 4", doc="mentoring with set targets per group")
+    target_effect: float = param(0.3, "x", A, low=0, high=5, doc="extra visit effectiveness with set targets")
+    coordination: float = param(0.7, "0-1", A + " (seed supporting factor 1)", low=0, high=1,
+                                doc="quality of facilitator-group coordination; scales every visit effect")
+    unvisited_after_months: int = param(3, "months", A + " (a quarter)", low=1, high=60,
+                                        doc="a group with no visit for this long counts as unaccompanied")
+    remotivation_probability: float = param(0.5, "share", A, low=0, high=1,
+                                            doc="chance a visit brings one inactive member back (x skill)")
+    mediation_probability: float = param(0.8, "share", A, low=0, high=1,
+                                         doc="chance a visit settles an open conflict (x skill x coordination)")
+    visit_skill_gain: float = param(0.02, "0-1/visit", A, low=0, high=1, doc="members' skill gain per visit")
+    visit_cohesion_gain: float = param(0.08, "0-1/visit", A, low=0, high=1, doc="cohesion gain per visit")
+    pay_per_month_rp: float = param(1_000_000.0, "Rp/month", A + " (Rp 0.5-2 juta, part-time)", low=0,
+                                    doc="facilitator honorarium")
+    support_months: int = param(120, "months", A + " (intensive support >= 12 months)", low=0, high=600,
+                                doc="months after funding that a group stays on a caseload")
+
+
+@dataclass(frozen=True)
+class GroupParams:
+    """Group rules: profit sharing, savings, cohesion, conflict and failure."""
+
+    profit_share: float = param(0.7, "share", A, low=0, high=1, doc="share of a cycle's profit paid to members")
+    equipment_saving_share: float = param(0.5, "share", "seed: group saves from the business for tools", low=0,
+                                          high=1, doc="share of retained profit earmarked for equipment")
+    initial_cohesion: float = param(0.7, "0-1", A, low=0, high=1, doc="cohesion at formation")
+    cohesion_decay_unvisited: float = param(0.015, "1/month", A + " (unvisited groups lose cohesion)", low=0, high=1,
+                                            doc="monthly cohesion loss while the group is unaccompanied")
+    cohesion_loss_conflict: float = param(0.05, "1/month", A, low=0, high=1,
+                                          doc="monthly cohesion loss while a conflict is open")
+    cohesion_gain_payout: float = param(0.03, "per payout", A, low=0, high=1,
+                                        doc="cohesion gain when profit is shared")
+    conflict_probability: float = param(0.5, "1/month", A + " (free-riding: netralnews Sumedang)", low=0, high=1,
+                                        doc="monthly conflict chance at full inactivity, "
+                                            "x (1 - cohesion/2) x (2 - adequacy)")
+    self_resolution_probability: float = param(0.2, "1/month", A, low=0, high=1,
+                                               doc="monthly chance a group settles a conflict on its own")
+    conflict_failure_months: int = param(4, "months", A, low=1, high=120,
+                                         doc="an unresolved conflict this old breaks the group")
+    min_active_members: int = param(3, "members", A, low=0, high=20,
+                                    doc="fewer active members than this for the grace period breaks the group")
+    failure_grace_months: int = param(3, "months", A, low=1, high=60, doc="months below the member minimum")
+    collapse_cohesion: float = param(0.1, "0-1", A, low=0, high=1, doc="cohesion below this breaks the group")
+    reserve_months: float = param(2.0, "months", A, low=0, high=24,
+                                  doc="months of input costs kept in cash when restocking")
+
+
+@dataclass(frozen=True)
+class GrantParams:
+    """Money given to groups: the UEP grant and optional equipment grants."""
+
+    uep_per_member_rp: float = param(2_000_000.0, "Rp/member", "kemensos.go.id 2020", low=0,
+                                     doc="productive-business (UEP) grant per member, paid to the group account")
+    equipment_rp: float = param(0.0, "Rp/group", "seed: grant could not cover tools", low=0,
+                                doc="equipment grant per group at formation (0 = none)")
+    equipment_month: int = param(0, "months after funding", A, low=0, high=120,
+                                 doc="when the equipment grant arrives (0 = with the UEP grant)")
+
+
+@dataclass(frozen=True)
+class BusinessParams:
+    """Business economics, one tuple entry per business type in the order cattle, nursery, kiosk.
+
+    A business holds *units* of stock (a young bull, a batch of seedlings, a shelf of goods). Each
+    unit is bought at a start size, grows each month with labour, skill, equipment and resource fit,
+    and is sold at the end of the business cycle at ``price_per_size`` per size unit.
+    """
+
+    type_weights: tuple[float, ...] = param((0.5, 0.3, 0.2), "share", A + " (cattle most common in Polman)",
+                                            low=0, doc="share of proposals by business type")
+    unit_start_size: tuple[float, ...] = param((175.0, 1.0, 1.0), "kg | lot | lot",
+                                               "bakalan 150-200 kg (A); lots for others", low=0.001,
+                                               doc="size of one unit when bought")
+    price_per_size_rp: tuple[float, ...] = param((50_000.0, 1_500_000.0, 2_000_000.0), "Rp per size unit",
+                                                 "Rp 50k/kg live weight (tribunnews 2024); A for others", low=0,
+                                                 doc="purchase and sale price per size unit")
+    growth_per_month: tuple[float, ...] = param((19.8, 0.12, 0.06), "size units/month",
+                                                "Bali cattle 0.65 kg/day (Polbangtan Gowa 2021); A for others",
+                                                low=0, doc="growth of a unit per month at full labour and fit")
+    cycle_months: tuple[int, ...] = param((4, 3, 1), "months", "3-month fattening cycle (Polbangtan Gowa); A",
+                                          low=1, high=24, doc="months from purchase to sale")
+    labour_hours_per_unit: tuple[float, ...] = param((75.0, 60.0, 40.0), "hours/unit/month",
+                                                     "grass for 4 cows takes 2-3 h/day (agrina 2011)", low=0,
+                                                     doc="labour a unit needs each month without equipment")
+    input_cost_per_unit_rp: tuple[float, ...] = param((300_000.0, 100_000.0, 20_000.0), "Rp/unit/month", A,
+                                                      low=0, doc="feed, seed, water and transport costs")
+    loss_per_month: tuple[float, ...] = param((0.005, 0.02, 0.005), "1/month",
+                                              "fattening mortality 1-3%/cycle (A)", low=0, high=1,
+                                              doc="chance a unit is lost each month when fully tended")
+    fit_sensitivity: tuple[float, ...] = param((0.8, 0.8, 0.2), "0-1", A + " (seed supporting factor 2)",
+                                               low=0, high=1, doc="how much poor resource fit cuts growth")
+    equipment_cost_rp: tuple[float, ...] = param((7_000_000.0, 3_000_000.0, 2_000_000.0), "Rp",
+                                                 "small chopper Rp 5-15 juta + cutter (A)", low=0,
+                                                 doc="cost of the full equipment set")
+    equipment_labour_saving: tuple[float, ...] = param((0.5, 0.3, 0.2), "share", A, low=0, high=0.95,
+                                                       doc="share of labour hours saved with full equipment")
+    neglect_loss_factor: float = param(2.0, "x", A, low=0, high=20,
+                                       doc="loss rate rises to (1 + f x share of work not done) under neglect")
+    price_volatility: float = param(0.15, "log-sd", A + " (cattle Rp 15-21 juta by season: polewaliterkini, "
+                                    "tribunnews)", low=0, high=2,
+                                    doc="spread of the sale price around its mean, each sale")
+    initial_equipment: float = param(0.2, "0-1", "seed: no tools to cut grass or clean the barn", low=0, high=1,
+                                     doc="equipment level a group starts with (1 = full set)")
+    skill_output_weight: float = param(0.5, "0-1", A, low=0, high=1,
+                                       doc="growth multiplier is (1 - w) + w x mean active skill")
+
+
+@dataclass(frozen=True)
+class PovertyParams:
+    """The poverty line used to judge member households."""
+
+    line_rp_per_person: float = param(452_836.0, "Rp/person/month", "BPS Polewali Mandar 2022", low=0,
+                                      doc="poverty line")
+
+
+SECTIONS: dict[str, type] = {
+    "district": DistrictParams,
+    "funding": FundingParams,
+    "members": MemberParams,
+    "agency": AgencyParams,
+    "training": TrainingParams,
+    "facilitators": FacilitatorParams,
+    "groups": GroupParams,
+    "grants": GrantParams,
+    "business": BusinessParams,
+    "poverty": PovertyParams,
+}
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """All model parameters, by section. Build with :func:`make_parameters`, never mutate."""
+
+    district: DistrictParams = field(default_factory=DistrictParams)
+    funding: FundingParams = field(default_factory=FundingParams)
+    members: MemberParams = field(default_factory=MemberParams)
+    agency: AgencyParams = field(default_factory=AgencyParams)
+    training: TrainingParams = field(default_factory=TrainingParams)
+    facilitators: FacilitatorParams = field(default_factory=FacilitatorParams)
+    groups: GroupParams = field(default_factory=GroupParams)
+    grants: GrantParams = field(default_factory=GrantParams)
+    business: BusinessParams = field(default_factory=BusinessParams)
+    poverty: PovertyParams = field(default_factory=PovertyParams)
+
+    def get(self, key: str) -> Any:
+        """Return the value of a dotted key such as ``"grants.equipment_rp"``.
+
+        Args:
+            key: ``section.name``.
+
+        Returns:
+            The parameter's value.
+        """
+        spec = spec_for(key)
+        return getattr(getattr(self, spec.section), spec.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every parameter as a flat ``{dotted key: value}`` dict (tuples become lists)."""
+        out: dict[str, Any] = {}
+        for key in PARAMETER_SPECS:
+            value = self.get(key)
+            out[key] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def changes_from_default(self) -> dict[str, Any]:
+        """Return only the parameters that differ from the defaults, as flat dotted keys."""
+        default = Parameters().to_dict()
+        return {key: value for key, value in self.to_dict().items() if default[key] != value}
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """Metadata of one parameter, read from its dataclass field."""
+
+    key: str
+    section: str
+    name: str
+    default: Any
+    type: type
+    unit: str
+    source: str
+    low: float | None
+    high: float | None
+    choices: tuple[str, ...] | None
+    doc: str
+
+
+def _collect_specs() -> dict[str, ParameterSpec]:
+    specs: dict[str, ParameterSpec] = {}
+    for section, cls in SECTIONS.items():
+        instance = cls()
+        for f in dataclasses.fields(cls):
+            default = getattr(instance, f.name)
+            key = f"{section}.{f.name}"
+            specs[key] = ParameterSpec(
+                key=key,
+                section=section,
+                name=f.name,
+                default=default,
+                type=type(default),
+                unit=f.metadata["unit"],
+                source=f.metadata["source"],
+                low=f.metadata["low"],
+                high=f.metadata["high"],
+                choices=f.metadata["choices"],
+                doc=f.metadata["doc"],
+            )
+    return specs
+
+
+PARAMETER_SPECS: dict[str, ParameterSpec] = _collect_specs()
+"""Every parameter's metadata by dotted key, in declaration order."""
+
+
+def spec_for(key: str) -> ParameterSpec:
+    """Return the spec of a dotted key, or raise naming the closest known key.
+
+    Args:
+        key: ``section.name``.
+
+    Returns:
+        The parameter's :class:`ParameterSpec`.
+
+    Raises:
+        ParameterError: If the key is unknown.
+    """
+    try:
+        return PARAMETER_SPECS[key]
+    except KeyError:
+        close = difflib.get_close_matches(key, PARAMETER_SPECS, n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ParameterError(key, f"unknown parameter{hint}") from None
+
+
+def _type_name(kind: type) -> str:
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+            tuple: "a list of numbers"}.get(kind, kind.__name__)
+
+
+def _check_number(spec: ParameterSpec, value: Any, where: str = "") -> None:
+    if spec.low is not None and value < spec.low:
+        raise ParameterError(spec.key, f"{where}{value!r} is below the minimum {spec.low} ({spec.unit})")
+    if spec.high is not None and value > spec.high:
+        raise ParameterError(spec.key, f"{where}{value!r} is above the maximum {spec.high} ({spec.unit})")
+
+
+def coerce_value(key: str, value: Any) -> Any:
+    """Check one value against its parameter's type and range and return it in canonical form.
+
+    Integers are accepted for float parameters; lists for tuple parameters. Booleans are never
+    accepted as numbers.
+
+    Args:
+        key: Dotted parameter key.
+        value: Candidate value.
+
+    Returns:
+        The value, converted to the parameter's type.
+
+    Raises:
+        ParameterError: If the key is unknown, or the type or range is wrong.
+    """
+    spec = spec_for(key)
+    kind = spec.type
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ParameterError(key, f"expected true or false, got {value!r}")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise ParameterError(key, f"expected a string, got {value!r}")
+        if spec.choices is not None and value not in spec.choices:
+            raise ParameterError(key, f"{value!r} is not one of {', '.join(spec.choices)}")
+        return value
+    if kind is tuple:
+        if not isinstance(value, (list, tuple)) or len(value) != len(spec.default):
+            raise ParameterError(key, f"expected a list of {len(spec.default)} numbers "
+                                      f"({', '.join(BUSINESS_TYPES)}), got {value!r}")
+        element_type = type(spec.default[0])
+        items = []
+        for i, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                raise ParameterError(key, f"entry {i} expected a number, got {item!r}")
+            if element_type is int and not float(item).is_integer():
+                raise ParameterError(key, f"entry {i} expected an integer, got {item!r}")
+            item = element_type(item)
+            _check_number(spec, item, f"entry {i}: ")
+            items.append(item)
+        return tuple(items)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ParameterError(key, f"expected {_type_name(kind)}, got {value!r}")
+    if kind is int:
+        if not float(value).is_integer():
+            raise ParameterError(key, f"expected an integer, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+    if not math.isfinite(value):
+        raise ParameterError(key, f"expected a finite number, got {value!r}")
+    _check_number(spec, value)
+    return value
+
+
+def _check_consistency(params: Parameters) -> None:
+    m = params.members
+    if m.min_group_size > m.max_group_size:
+        raise ParameterError("members.min_group_size",
+                             f"{m.min_group_size} is above members.max_group_size ({m.max_group_size})")
+    if sum(params.business.type_weights) <= 0:
+        raise ParameterError("business.type_weights", "at least one business type needs a positive weight")
+
+
+def make_parameters(overrides: dict[str, Any] | None = None, base: Parameters | None = None) -> Parameters:
+    """Build validated parameters from a base and flat dotted-key overrides.
+
+    Args:
+        overrides: ``{"section.name": value}``; every key must exist.
+        base: Parameters to start from (defaults when None).
+
+    Returns:
+        A new, validated :class:`Parameters`.
+
+    Raises:
+        ParameterError: For an unknown key, a wrong type, a value out of range or an inconsistency.
+    """
+    base = base if base is not None else Parameters()
+    by_section: dict[str, dict[str, Any]] = {}
+    for key, value in (overrides or {}).items():
+        spec = spec_for(key)
+        by_section.setdefault(spec.section, {})[spec.name] = coerce_value(key, value)
+    sections = {
+        name: dataclasses.replace(getattr(base, name), **changes) for name, changes in by_section.items()
+    }
+    params = dataclasses.replace(base, **sections)
+    _check_consistency(params)
+    return params

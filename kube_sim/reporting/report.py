@@ -1,0 +1,921 @@
+"""A planner's report of a sweep: figures, summary tables and notes, as Markdown and self-contained HTML.
+
+:func:`write_report` reads a results folder (``runs.parquet``, ``groups.parquet``,
+``monthly.parquet``, ``manifest.json``), computes the statistics (:mod:`kube_sim.analysis.statistics`), draws
+the figures (:mod:`kube_sim.reporting.report_figures`) and writes ``report/`` inside the folder:
+
+* ``report.md`` and ``report.html`` (the HTML embeds every figure, so it can be emailed alone);
+* the figures as PNG files;
+* the tables behind the report as CSV (``summary.csv``, ``paired_differences.csv``,
+  ``survival.csv``, ``km_curves.csv``, ``logrank.csv``, ``factor_effects.csv``).
+
+Nothing here runs or imports the model.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import json
+import math
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from kube_sim.analysis import statistics as analysis
+from kube_sim.model.outcomes import SURVIVAL_HORIZONS
+from kube_sim.reporting import report_figures as figs
+
+REPORT_DIR = "report"
+PARTS_DIR = "parts"
+"""Where an unfinished sweep keeps one file per finished run (see ``kube_sim.store.sweep_folder``)."""
+FIGURE_DPI = 130
+MAX_APPENDIX_ARMS = 12
+"""Most arms shown side by side in the table of every outcome (more: see summary.csv)."""
+
+SUMMARY_OUTCOMES: tuple[str, ...] = analysis.KEY_OUTCOMES
+"""Columns of the plain summary table, in order."""
+
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "survival_12": True, "survival_24": True, "survival_36": True, "survival_60": True,
+    "mean_member_income_rp": True, "share_above_poverty_line": True,
+    "cost_per_surviving_group_rp": False, "cost_total_rp": False,
+    "visits_per_group_month": True, "share_groups_unvisited_last_quarter": False,
+    "mean_share_unvisited_quarter": False,
+    "inactive_member_share": False, "groups_active_end": True,
+}
+"""Direction in which each outcome improves (for the key findings)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading a results folder
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Results:
+    """The tables of one results folder.
+
+    Attributes:
+        path: The results folder.
+        runs: One row per run.
+        groups: One row per group per run (with ``duration_months`` and ``failed``).
+        monthly: One row per run and month (may be empty).
+        manifest: The manifest (may be empty).
+    """
+
+    path: Path
+    runs: pd.DataFrame
+    groups: pd.DataFrame
+    monthly: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def _store_loader(name: str) -> Callable[[Path], Any] | None:
+    """``kube_sim.store.sweep_folder.<name>`` if the sweep's store module offers it."""
+    try:
+        from kube_sim.store import sweep_folder as store
+    except ImportError:
+        return None
+    return getattr(store, name, None)
+
+
+def _read_parts(path: Path, name: str) -> pd.DataFrame:
+    """The per-run part files of an unfinished sweep's table, read without touching the folder."""
+    folder = path / PARTS_DIR / name
+    files = sorted(folder.glob("run-*.parquet")) if folder.is_dir() else []
+    frames = [pd.read_parquet(f) for f in files]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _read_table(path: Path, name: str, loader: str) -> pd.DataFrame:
+    """One table of a results folder (its finished runs' parts while the sweep is unfinished; else empty)."""
+    if not (path / f"{name}.parquet").is_file():
+        return _read_parts(path, name)
+    load = _store_loader(loader)
+    return pd.DataFrame(load(path)) if load is not None else pd.read_parquet(path / f"{name}.parquet")
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a results folder (empty when missing)."""
+    if not (path / "manifest.json").is_file():
+        return {}
+    load = _store_loader("load_manifest")
+    if load is not None:
+        return dict(load(path) or {})
+    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _with_durations(groups: pd.DataFrame, months: int | None) -> pd.DataFrame:
+    """Add ``duration_months`` and ``failed`` from funding and failure months when missing."""
+    if groups.empty or {"duration_months", "failed"} <= set(groups.columns):
+        return groups
+    if months is None or not {"funded_month", "failed_month"} <= set(groups.columns):
+        raise ValueError("the groups table has neither duration_months/failed nor funded_month/failed_month "
+                         "with the run length in the manifest")
+    failed = groups["failed_month"].to_numpy() >= 0
+    end = np.where(failed, groups["failed_month"].to_numpy(), months)
+    return groups.assign(duration_months=(end - groups["funded_month"].to_numpy()).astype(float), failed=failed)
+
+
+def load_results(results_dir: str | Path) -> Results:
+    """Read a results folder (through ``kube_sim.store.sweep_folder`` when available).
+
+    Args:
+        results_dir: The folder a sweep wrote.
+
+    Returns:
+        Its tables; groups and monthly rows of failed runs are dropped.
+
+    Raises:
+        FileNotFoundError: If the folder or its runs table is missing.
+    """
+    path = Path(results_dir)
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such results folder")
+    runs = _read_table(path, "runs", "load_runs")
+    if runs.empty:
+        hint = " and no finished run yet" if (path / PARTS_DIR).is_dir() else " (is this a sweep's results folder?)"
+        raise FileNotFoundError(f"{path}: no runs.parquet{hint}")
+    manifest = _read_manifest(path)
+    groups = _read_table(path, "groups", "load_groups")
+    monthly = _read_table(path, "monthly", "load_monthly")
+    ok_ids = set(analysis.ok_runs(runs)["run_id"]) if "run_id" in runs.columns else None
+    if ok_ids is not None:
+        if "run_id" in groups.columns:
+            groups = groups[groups["run_id"].isin(ok_ids)]
+        if "run_id" in monthly.columns:
+            monthly = monthly[monthly["run_id"].isin(ok_ids)]
+    groups = _with_durations(groups, manifest.get("months"))
+    return Results(path=path, runs=runs, groups=groups.reset_index(drop=True), monthly=monthly.reset_index(drop=True),
+                   manifest=manifest)
+
+
+# ----------------------------------------------------------------------------------------------
+# Number formatting
+# ----------------------------------------------------------------------------------------------
+
+def _finite(x: Any) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_value(outcome: str, value: Any) -> str:
+    """Format one value of an outcome: percent for shares, ``Rp 1,234,567`` for money.
+
+    Args:
+        outcome: Outcome column.
+        value: The value.
+
+    Returns:
+        The text ("n/a" when missing).
+    """
+    if not _finite(value):
+        return "n/a"
+    v = float(value)
+    if outcome in figs.SHARE_OUTCOMES:
+        return f"{v:.1%}"
+    if outcome.endswith("_rp"):
+        return f"Rp {v:,.0f}"
+    if abs(v) >= 100 or v == int(v):
+        return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
+    return f"{v:.3g}"
+
+
+def fmt_ci(outcome: str, mean: Any, low: Any, high: Any) -> str:
+    """Format a mean with its confidence interval, e.g. ``69.1% (66.0% to 72.3%)``.
+
+    Args:
+        outcome: Outcome column.
+        mean: The mean.
+        low: Lower end of the interval.
+        high: Upper end of the interval.
+
+    Returns:
+        The text; just the mean when the interval is missing.
+    """
+    if not _finite(mean):
+        return "n/a"
+    text = fmt_value(outcome, mean)
+    if _finite(low) and _finite(high):
+        text += f" ({fmt_value(outcome, low)} to {fmt_value(outcome, high)})"
+    return text
+
+
+def fmt_diff(outcome: str, value: Any) -> str:
+    """Format a difference with its sign: percentage points for shares, Rp for money.
+
+    Args:
+        outcome: Outcome column.
+        value: The difference.
+
+    Returns:
+        The text.
+    """
+    if not _finite(value):
+        return "n/a"
+    v = float(value)
+    sign = "+" if v > 0 else ("−" if v < 0 else "±")
+    a = abs(v)
+    if outcome in figs.SHARE_OUTCOMES:
+        return f"{sign}{a * 100:.1f} pp"
+    if outcome.endswith("_rp"):
+        return f"{sign}Rp {a:,.0f}"
+    return f"{sign}{a:.3g}"
+
+
+def fmt_p(p: Any) -> str:
+    """Format a p-value (``<0.001`` for tiny ones).
+
+    Args:
+        p: The p-value.
+
+    Returns:
+        The text.
+    """
+    if not _finite(p):
+        return "n/a"
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def _level_key(value: Any) -> tuple[int, float, str]:
+    """Sort numbers numerically, then anything else as text."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        return 0, float(value), ""
+    return 1, 0.0, str(value)
+
+
+def _fmt_level(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return f"{int(value):,}"
+    return str(value)
+
+
+# ----------------------------------------------------------------------------------------------
+# A tiny document model rendered to Markdown and HTML
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Doc:
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
+
+    def heading(self, level: int, text: str) -> None:
+        self.blocks.append(("h", (level, text)))
+
+    def para(self, text: str) -> None:
+        self.blocks.append(("p", text))
+
+    def bullets(self, items: Sequence[str]) -> None:
+        if items:
+            self.blocks.append(("ul", list(items)))
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]], note: str | None = None) -> None:
+        self.blocks.append(("table", (list(header), [list(r) for r in rows], note)))
+
+    def figure(self, file: str, caption: str, title: str) -> None:
+        self.blocks.append(("figure", (file, caption, title)))
+
+    def code(self, text: str, summary: str) -> None:
+        self.blocks.append(("code", (text, summary)))
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _to_markdown(doc: _Doc) -> str:
+    out: list[str] = []
+    for kind, data in doc.blocks:
+        if kind == "h":
+            level, text = data
+            out.append(f"{'#' * level} {text}\n")
+        elif kind == "p":
+            out.append(f"{data}\n")
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in data) + "\n")
+        elif kind == "table":
+            header, rows, note = data
+            lines = ["| " + " | ".join(_md_cell(h) for h in header) + " |",
+                     "|" + "|".join(["---"] * len(header)) + "|"]
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+            out.append("\n".join(lines) + "\n")
+            if note:
+                out.append(f"*{note}*\n")
+        elif kind == "figure":
+            file, caption, title = data
+            out.append(f"![{title}]({file})\n\n*{caption}*\n")
+        elif kind == "code":
+            text, summary = data
+            out.append(f"{summary}:\n\n```toml\n{text.rstrip()}\n```\n")
+    return "\n".join(out)
+
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #222;
+       max-width: 1100px; margin: 2em auto; padding: 0 1.5em; line-height: 1.45; }
+h1 { border-bottom: 2px solid #2a6f97; padding-bottom: .2em; }
+h2 { color: #2a6f97; margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: .8em 0; font-size: .92em; }
+th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: left; vertical-align: top; }
+th { background: #eef4f8; }
+tr:nth-child(even) td { background: #fafafa; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; border: 1px solid #e5e5e5; }
+figcaption { font-size: .92em; color: #444; margin-top: .3em; }
+.note { font-size: .88em; color: #555; font-style: italic; }
+pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: .85em; }
+details { margin: .8em 0; }
+"""
+
+
+def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes]) -> str:
+    esc = html.escape
+    body: list[str] = []
+    for kind, data in doc.blocks:
+        if kind == "h":
+            level, text = data
+            body.append(f"<h{level}>{esc(text)}</h{level}>")
+        elif kind == "p":
+            body.append(f"<p>{esc(data)}</p>")
+        elif kind == "ul":
+            body.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in data) + "</ul>")
+        elif kind == "table":
+            header, rows, note = data
+            head = "".join(f"<th>{esc(str(h))}</th>" for h in header)
+            rows_html = "".join("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>")
+            if note:
+                body.append(f'<p class="note">{esc(note)}</p>')
+        elif kind == "figure":
+            file, caption, alt = data
+            encoded = base64.b64encode(images[file]).decode("ascii")
+            body.append(f'<figure><img src="data:image/png;base64,{encoded}" alt="{esc(alt)}">'
+                        f"<figcaption>{esc(caption)}</figcaption></figure>")
+        elif kind == "code":
+            text, summary = data
+            body.append(f"<details><summary>{esc(summary)}</summary><pre>{esc(text)}</pre></details>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+# ----------------------------------------------------------------------------------------------
+# Files
+# ----------------------------------------------------------------------------------------------
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write bytes through a temporary file in the same folder, then rename into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _png(fig: Figure) -> bytes:
+    """Return the figure as PNG bytes, reduced to a 256-colour palette.
+
+    That is about a third of the size, so the HTML report stays small enough to email; the plots
+    look the same.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    try:
+        from PIL import Image  # installed with matplotlib
+    except ImportError:  # pragma: no cover
+        return buffer.getvalue()
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                                dither=Image.Dither.NONE)
+    small = io.BytesIO()
+    palette.save(small, format="PNG", optimize=True)
+    return small.getvalue() if small.tell() < buffer.getbuffer().nbytes else buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------------------------
+# Building the report
+# ----------------------------------------------------------------------------------------------
+
+def _arm_labels(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> dict[int, str]:
+    labels = {int(a["arm"]): str(a.get("arm_label", a["arm"])) for a in manifest.get("arms") or []}
+    if "arm" in runs.columns:
+        for arm, label in analysis._labels(runs).items():
+            labels.setdefault(arm, label)
+    return dict(sorted(labels.items()))
+
+
+def _arm_factors(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> tuple[list[str], dict[int, dict[str, Any]]]:
+    """The sweep's factors and each arm's values of them."""
+    factors = list((manifest.get("factors") or {}).keys())
+    values: dict[int, dict[str, Any]] = {}
+    for arm in manifest.get("arms") or []:
+        params = analysis._flatten(arm.get("parameters") or {})
+        for key in factors:  # a factor that is not a parameter (e.g. "scenario" in a comparison)
+            if key not in params and key in arm:
+                params[key] = arm[key]
+        values[int(arm["arm"])] = params
+        for key in params:
+            if key not in factors:
+                factors.append(key)
+    for key in analysis.factor_columns(runs):
+        if key not in factors:
+            factors.append(key)
+    for key in factors:  # a parameter some arms leave unchanged (scenario comparisons): the model default
+        spec = _param_spec(key)
+        if spec is not None:
+            for entry in values.values():
+                entry.setdefault(key, spec.default)
+    if factors and "arm" in runs.columns:
+        first = runs.drop_duplicates("arm").set_index("arm")
+        for arm, row in first.iterrows():
+            entry = values.setdefault(int(arm), {})
+            for key in factors:
+                if key in row.index and key not in entry:
+                    entry[key] = row[key]
+    return factors, values
+
+
+def _figure_labels(labels: Mapping[int, str], factors: Sequence[str],
+                   arm_values: Mapping[int, Mapping[str, Any]]) -> dict[int, str]:
+    """Readable arm names for figures: ``name = value`` of each factor that differs between arms."""
+    varying = [k for k in factors if len({repr(arm_values.get(a, {}).get(k)) for a in labels}) > 1]
+    if not varying:
+        return dict(labels)
+    return {a: "; ".join(f"{figs.factor_label(k)} = {_fmt_level(arm_values.get(a, {}).get(k, '?'))}"
+                         for k in varying) for a in labels}
+
+
+def _experiment_description(manifest: Mapping[str, Any]) -> str:
+    for key in ("description", "experiment_description"):
+        if manifest.get(key):
+            return str(manifest[key])
+    text = manifest.get("experiment_text")
+    if text:
+        try:
+            parsed = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return ""
+        for where in (parsed, parsed.get("experiment", {})):
+            if isinstance(where, dict) and where.get("description"):
+                return str(where["description"])
+    return ""
+
+
+def _base_scenario_text(base: Any) -> str:
+    if base is None:
+        return "model defaults"
+    if isinstance(base, str):
+        return base
+    if isinstance(base, Mapping):
+        name = base.get("name")
+        changes = base.get("overrides") or base.get("parameters") or {}
+        if isinstance(changes, Mapping) and changes:
+            listed = ", ".join(f"{k} = {v}" for k, v in analysis._flatten(changes).items())
+            return f"{name}: {listed}" if name else listed
+        return str(name) if name else "model defaults"
+    return str(base)
+
+
+def _versions_text(manifest: Mapping[str, Any]) -> str:
+    parts = []
+    versions = manifest.get("versions")
+    if isinstance(versions, Mapping):
+        parts += [f"{k} {v}" for k, v in versions.items()]
+    parts += [f"{key.removesuffix('_version')} {value}" for key, value in manifest.items()
+              if key.endswith("_version") and isinstance(value, str | int | float)]
+    commit = manifest.get("git_commit") or manifest.get("commit") or (
+        manifest.get("git", {}).get("commit") if isinstance(manifest.get("git"), Mapping) else None)
+    if commit:
+        parts.append(f"git commit {str(commit)[:12]}")
+    return ", ".join(parts) if parts else "not recorded"
+
+
+def _design_text(design: Any, n_arms: int) -> str:
+    """``factorial (8 points)``, ``lhs: 64 samples, sampling seed 7`` or whatever the manifest holds."""
+    if isinstance(design, Mapping):
+        kind = str(design.get("kind", "design"))
+        parts = []
+        if design.get("samples"):
+            parts.append(f"{design['samples']} samples")
+        if design.get("seed") is not None:
+            parts.append(f"sampling seed {design['seed']}")
+        if not parts:
+            parts.append(f"{design.get('points', n_arms)} points")
+        return f"{kind} ({', '.join(parts)})"
+    return str(design) if design else "not recorded"
+
+
+def _param_spec(key: str) -> Any:
+    try:
+        from kube_sim.model.parameters import PARAMETER_SPECS  # plain dataclasses; no model, no Mesa
+    except ImportError:  # pragma: no cover
+        return None
+    return PARAMETER_SPECS.get(key)
+
+
+def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: Sequence[str],
+                  arm_values: Mapping[int, Mapping[str, Any]], baseline: int) -> None:
+    m = res.manifest
+    runs = res.runs
+    n_ok = len(analysis.ok_runs(runs))
+    n_failed = len(runs) - n_ok
+    doc.heading(2, "What was run")
+    description = _experiment_description(m)
+    if description:
+        doc.para(description)
+    replications = m.get("replications")
+    if replications is None and "replication" in runs.columns:
+        replications = runs["replication"].nunique()
+    facts = [
+        f"Experiment: {m.get('experiment_name') or res.path.name}",
+        f"Base scenario: {_base_scenario_text(m.get('base_scenario'))}",
+        f"Design: {_design_text(m.get('design'), len(labels))}; {len(labels)} arms x {replications} replications "
+        f"= {m.get('runs_total', len(runs))} runs ({n_ok} finished, {n_failed} failed)",
+        f"Months simulated per run: {m.get('months', 'not recorded')}",
+        f"Master seed: {m.get('master_seed', 'not recorded')}; replication seeds: "
+        + _seed_text(m.get("seeds"), runs),
+        f"Started {m.get('started', '?')}, finished {m.get('finished') or 'not finished'}",
+        f"Software: {_versions_text(m)}",
+    ]
+    doc.bullets(facts)
+    total = m.get("runs_total")
+    if total is not None and len(runs) < int(total):
+        doc.para(f"Note: the sweep is incomplete — {len(runs)} of {total} runs are in the results folder. "
+                 "Every number below uses only the finished runs.")
+    if factors:
+        doc.heading(3, "Factors varied")
+        rows = []
+        for key in factors:
+            spec = _param_spec(key)
+            values = (m.get("factors") or {}).get(key)
+            if values is None:
+                values = sorted({v[key] for v in arm_values.values() if key in v}, key=_level_key)
+            shown = ", ".join(_fmt_level(v) for v in values) if isinstance(values, list | tuple) else str(values)
+            rows.append([figs.factor_label(key), key, spec.unit if spec else "", shown,
+                         _fmt_level(spec.default) if spec else "", spec.doc if spec else ""])
+        doc.table(["factor", "parameter", "unit", "values", "model default", "meaning"], rows)
+    doc.heading(3, "Arms")
+    rows = []
+    for arm, label in labels.items():
+        rows.append([str(arm) + (" (baseline)" if arm == baseline else ""), label,
+                     *[_fmt_level(arm_values.get(arm, {}).get(k, "")) for k in factors]])
+    match = analysis.base_scenario_arm(m)
+    if match == baseline:
+        why = "it has the base scenario's parameters"
+    elif match is None:
+        why = "no arm has exactly the base scenario's parameters, so the first arm is used"
+    else:
+        why = f"chosen for this report (arm {match} has the base scenario's parameters)"
+    doc.table(["arm", "label", *[figs.factor_label(k) for k in factors]], rows,
+              note=f"The baseline arm (arm {baseline}) is the one every other arm is compared with: {why}.")
+    text = m.get("experiment_text")
+    if text:
+        doc.code(str(text), "The experiment file")
+
+
+def _seed_text(seeds: Any, runs: pd.DataFrame) -> str:
+    if isinstance(seeds, list | tuple) and seeds:
+        shown = ", ".join(str(s) for s in seeds[:6])
+        return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 6 else "")
+    if isinstance(seeds, Mapping) and seeds:
+        items = list(seeds.items())[:6]
+        shown = ", ".join(f"{k}: {v}" for k, v in items)
+        return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 6 else "")
+    if "seed" in runs.columns:
+        unique = sorted(runs["seed"].dropna().unique())
+        return ", ".join(str(int(s)) for s in unique[:6]) + (f", ... ({len(unique)} in all)" if len(unique) > 6
+                                                              else "")
+    return "not recorded"
+
+
+def _summary_table(doc: _Doc, summary: pd.DataFrame, labels: Mapping[int, str], baseline: int,
+                   runs: pd.DataFrame) -> None:
+    outcomes = [o for o in SUMMARY_OUTCOMES if o in set(summary["outcome"])]
+    ok = analysis.ok_runs(runs)
+    counts = ok.groupby("arm").size() if len(ok) else pd.Series(dtype=int)
+    s = summary.set_index(["arm", "outcome"])
+    rows = []
+    for arm, label in labels.items():
+        row = [f"{arm}" + (" (baseline)" if arm == baseline else ""), label, str(int(counts.get(arm, 0)))]
+        for o in outcomes:
+            if (arm, o) in s.index:
+                r = s.loc[(arm, o)]
+                row.append(fmt_ci(o, r["mean"], r["ci_low"], r["ci_high"]))
+            else:
+                row.append("n/a")
+        rows.append(row)
+    header = ["arm", "label", "runs", *[figs.outcome_label(o) for o in outcomes]]
+    doc.table(header, rows, note="Mean over replications, with the 95% confidence interval in brackets. "
+                                 "n/a: not available (e.g. the runs were too short to follow groups 36 months).")
+
+
+def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> list[str]:
+    """One plain sentence per key outcome: which arm did best and how it compares with the baseline."""
+    items = []
+    if len(labels) < 2:
+        return items
+    for outcome in SUMMARY_OUTCOMES:
+        sub = summary[(summary["outcome"] == outcome) & np.isfinite(summary["mean"])]
+        if sub.empty:
+            continue
+        higher = HIGHER_IS_BETTER.get(outcome, True)
+        best = sub.loc[sub["mean"].idxmax() if higher else sub["mean"].idxmin()]
+        arm = int(best["arm"])
+        text = (f"{figs.outcome_label(outcome).capitalize()}: best in arm {arm} ({labels.get(arm, arm)}), "
+                f"{fmt_ci(outcome, best['mean'], best['ci_low'], best['ci_high'])}")
+        if arm == baseline:
+            text += "; that is the baseline arm."
+        else:
+            d = paired[(paired["arm"] == arm) & (paired["outcome"] == outcome)]
+            if len(d):
+                r = d.iloc[0]
+                compared = int((paired["outcome"] == outcome).sum())
+                several = compared > 1
+                p = r["pvalue_holm"] if several else r["pvalue"]
+                clear = _finite(p) and p < 0.05
+                verdict = "a clear difference" if clear else "not clearly different"
+                if several:
+                    verdict += (f", even allowing for the {compared} comparisons" if clear else
+                                f" once the {compared} comparisons are allowed for")
+                shown = f"p {fmt_p(r['pvalue'])}" + (f", Holm-adjusted {fmt_p(p)}" if several else "")
+                text += (f"; {fmt_diff(outcome, r['mean_diff'])} against the baseline "
+                         f"(95% CI {fmt_diff(outcome, r['ci_low'])} to {fmt_diff(outcome, r['ci_high'])}, "
+                         f"{shown}: {verdict}).")
+        items.append(text)
+    return items
+
+
+def _paired_tables(doc: _Doc, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> None:
+    if paired.empty:
+        doc.para("There is only one arm, so there is nothing to compare.")
+        return
+    for outcome in SUMMARY_OUTCOMES:
+        sub = paired[paired["outcome"] == outcome]
+        if sub.empty:
+            continue
+        doc.heading(3, figs.outcome_label(outcome).capitalize())
+        rows = []
+        for _, r in sub.iterrows():
+            rows.append([str(int(r["arm"])), labels.get(int(r["arm"]), str(r["arm_label"])), str(int(r["n_pairs"])),
+                         fmt_value(outcome, r["baseline_mean"]), fmt_value(outcome, r["arm_mean"]),
+                         f"{fmt_diff(outcome, r['mean_diff'])} ({fmt_diff(outcome, r['ci_low'])} to "
+                         f"{fmt_diff(outcome, r['ci_high'])})", fmt_p(r["pvalue"]), fmt_p(r["pvalue_holm"])])
+        doc.table(["arm", "label", "pairs", f"baseline (arm {baseline})", "this arm",
+                   "difference (95% CI)", "p", "p (Holm)"], rows)
+
+
+def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: Mapping[int, str],
+                     baseline: int) -> None:
+    horizons = sorted(table["horizon"].unique()) if len(table) else []
+    rows = []
+    for arm, label in labels.items():
+        sub = table[table["arm"] == arm].set_index("horizon")
+        if sub.empty:
+            rows.append([str(arm), label, "0", *["n/a"] * len(horizons)])
+            continue
+        first = sub.iloc[0]
+        cells = [fmt_ci("survival_12", sub.loc[h, "survival"], sub.loc[h, "lower"], sub.loc[h, "upper"])
+                 for h in horizons]
+        rows.append([str(arm) + (" (baseline)" if arm == baseline else ""), label,
+                     f"{int(first['groups']):,} ({int(first['failed']):,})", *cells])
+    doc.table(["arm", "label", "groups (failed)", *[f"{h} months" for h in horizons]], rows,
+              note="Kaplan-Meier share of groups still active that many months after their own funding, all "
+                   "replications pooled, with the 95% pointwise band; n/a where no group was followed that long.")
+    if lr.empty:
+        return
+    doc.para(f"Log-rank tests: does each arm's survival curve differ from the baseline arm's (arm {baseline})?")
+    rows = []
+    for _, r in lr.iterrows():
+        if not _finite(r["pvalue"]):
+            reading = "no failures to compare"
+        elif r["pvalue"] >= 0.05:
+            reading = "no clear difference"
+        elif r["statistic"] < 0:
+            reading = "groups fail less often than in the baseline"
+        else:
+            reading = "groups fail more often than in the baseline"
+        rows.append([str(int(r["arm"])), str(r["arm_label"]), f"{int(r['groups']):,} ({int(r['failed']):,})",
+                     f"{r['statistic']:.2f}" if _finite(r["statistic"]) else "n/a", fmt_p(r["pvalue"]), reading])
+    doc.table(["arm", "label", "groups (failed)", "statistic z", "p", "reading at the 5% level"], rows,
+              note="z is SciPy's signed log-rank statistic (z² is the usual chi-squared with 1 degree of freedom); "
+                   "negative z: fewer failures than expected if the arms were alike. Groups within a run are not "
+                   "independent, so treat small p-values from very large pooled samples with some caution.")
+
+
+HOW_TO_READ: tuple[str, ...] = (
+    "Arms and replications. Each arm is one combination of the parameter values in the sweep. Each replication "
+    "is one simulated district with its own random seed; replication i uses the same seed in every arm "
+    "(common random numbers), so every arm faces the same villages, members and chance events and the arms "
+    "differ only by their parameters.",
+    "Paired differences. Because of the shared seeds, each arm is compared with the baseline replication by "
+    "replication, and the differences are averaged. This removes most of the luck that two separate samples "
+    "would carry, so paired intervals are much narrower than the difference of two separate intervals suggests.",
+    "Confidence intervals. A 95% confidence interval is the range of values compatible with the runs: if the "
+    "sweep were repeated with new seeds, about 95 in 100 such intervals would contain the model's long-run "
+    "average. An interval of a difference that excludes zero means the arms clearly differ in the model. The "
+    "intervals cover the model's randomness only, not doubts about its assumptions or parameter values; more "
+    "replications narrow them.",
+    "p-values. A p-value below 0.05 means a difference this large would rarely arise by chance if the arms "
+    "really were the same. With many arms some small p-values appear by chance alone; the Holm-adjusted "
+    "p-value allows for the number of arms compared.",
+    "Survival. 'Groups active 36 months after funding' in the summary table is worked out in each run and then "
+    "averaged over replications. The survival curves and the log-rank tests pool all groups of an arm; their "
+    "bands treat groups as independent and are therefore narrower than the between-replication intervals.",
+    "Money. Amounts are in rupiah (Rp); figures use Rp juta (millions) or Rp ribu (thousands) as marked. Income "
+    "per member per month is the income members received from their group, averaged over the months they "
+    "were members.",
+)
+
+
+def _figure_specs(res: Results, summary: pd.DataFrame, km: pd.DataFrame, effects: Mapping[str, pd.DataFrame],
+                  labels: Mapping[int, str], baseline: int, confidence: float
+                  ) -> list[tuple[str, str, str, Callable[[], Figure]]]:
+    ok = analysis.ok_runs(res.runs)
+    by_ratio = figs.RATIO_KEY in ok.columns and ok[figs.RATIO_KEY].nunique() > 1
+    specs: list[tuple[str, str, str, Callable[[], Figure]]] = [
+        ("survival.png", "Survival of groups by arm",
+         "Each line is the share of groups still active by months since their own funding (Kaplan-Meier, all "
+         "replications of an arm pooled), with its 95% band shaded; a line that stays higher means groups last "
+         "longer.",
+         lambda: figs.survival_figure(km, labels, baseline)),
+        ("income.png", "Income and poverty by arm",
+         "Each dot is one run: average income per member per month from the group (left) and share of members "
+         "above the poverty line (right); boxes span the middle half of the runs, white diamonds mark the mean, "
+         "and further right is better.",
+         lambda: figs.income_figure(ok, labels, baseline)),
+        ("cost.png", "Cost against surviving groups",
+         "Left: each dot is one run's total programme cost against the groups still active at its end (lower "
+         "and further right is better value); right: mean cost per surviving group with its 95% confidence "
+         "interval (further left is cheaper).",
+         lambda: figs.cost_figure(ok, summary, labels, baseline)),
+        ("workload.png", "Facilitator workload",
+         "Facilitator visits each group received per month (left) and share of running groups with no visit in "
+         "the last three months (right), "
+         + ("against the number of groups per facilitator" if by_ratio else "by arm")
+         + ", as means with 95% confidence intervals.",
+         lambda: figs.workload_figure(ok, labels, baseline, confidence)),
+    ]
+    if effects:
+        specs.append(("factor_effects.png", "Effect of each factor",
+                      "Each panel shows the mean of one outcome (rows) at each value of one factor (columns), "
+                      "averaged over every run at that value whatever the other factors, with 95% confidence "
+                      "intervals; a steep line means the factor matters for that outcome.",
+                      lambda: figs.factor_effects_figure(effects)))
+    if not res.monthly.empty and "groups_active" in res.monthly.columns and "arm" in res.monthly.columns:
+        specs.append(("groups_over_time.png", "Groups running over time",
+                      "Number of groups running in each month of the programme: mean over replications (line) and "
+                      "the lowest to highest replication (shaded).",
+                      lambda: figs.groups_over_time_figure(res.monthly, labels, baseline)))
+    return specs
+
+
+def _last_line(error: Any) -> str:
+    """The last line of an error text (the exception itself), shortened; "" when there is none."""
+    if not isinstance(error, str) or not error.strip():
+        return ""
+    return error.strip().splitlines()[-1][:200]
+
+
+def _all_outcomes(doc: _Doc, summary: pd.DataFrame, outcomes: Sequence[str], labels: Mapping[int, str]) -> None:
+    """Appendix: every outcome (rows) by arm (columns), or a pointer to summary.csv for many arms."""
+    doc.heading(2, "All outcomes by arm")
+    if len(labels) > MAX_APPENDIX_ARMS:
+        doc.para(f"With {len(labels)} arms the table of every outcome is too wide to print here; it is in "
+                 "summary.csv next to this report (one row per arm and outcome: n, mean, sd, 95% CI).")
+        return
+    rows = []
+    for outcome in outcomes:
+        s = summary[summary["outcome"] == outcome].set_index("arm")
+        rows.append([figs.outcome_label(outcome), outcome,
+                     *[fmt_ci(outcome, s.loc[a, "mean"], s.loc[a, "ci_low"], s.loc[a, "ci_high"])
+                       if a in s.index else "n/a" for a in labels]])
+    doc.table(["outcome", "column", *[f"arm {a}" for a in labels]], rows,
+              note="Mean (95% CI) over finished runs. The tables behind this report are in the CSV files next "
+                   "to it.")
+
+
+def write_report(results_dir: str | Path, out: str | Path | None = None, *, baseline_arm: int | None = None,
+                 confidence: float = 0.95) -> Path:
+    """Write a planner's report of a sweep: figures, ``report.md``, ``report.html`` and CSV tables.
+
+    Args:
+        results_dir: The folder a sweep wrote (``runs.parquet``, ``groups.parquet``, ``monthly.parquet``,
+            ``manifest.json``).
+        out: Folder to write into (``<results_dir>/report`` when None); created if needed.
+        baseline_arm: The arm others are compared with (by default the arm equal to the base
+            scenario, else arm 0; see :func:`kube_sim.analysis.statistics.default_baseline_arm`).
+        confidence: Confidence level of every interval.
+
+    Returns:
+        The report folder.
+
+    Raises:
+        FileNotFoundError: If the results folder or its runs table is missing.
+        ValueError: If the runs table has no ``arm`` column or the baseline arm is unknown.
+    """
+    res = load_results(results_dir)
+    folder = Path(out) if out is not None else res.path / REPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = res.runs
+    if "arm" not in runs.columns:
+        raise ValueError(f"{res.path}: the runs table has no 'arm' column")
+    labels = _arm_labels(runs, res.manifest)
+    baseline = analysis.default_baseline_arm(res.manifest, runs) if baseline_arm is None else int(baseline_arm)
+    if baseline not in labels:
+        raise ValueError(f"baseline arm {baseline} is not one of the arms ({', '.join(map(str, labels))})")
+    factors, arm_values = _arm_factors(runs, res.manifest)
+    names = _figure_labels(labels, factors, arm_values)  # readable arm names for tables and figures
+
+    outcomes = analysis.outcome_columns(runs)
+    summary = analysis.arm_summary(runs, outcomes, confidence)
+    paired = analysis.paired_differences(runs, baseline, outcomes, confidence)
+    groups = res.groups
+    has_groups = not groups.empty and "arm" in groups.columns
+    km = analysis.km_by_arm(groups, confidence) if has_groups else pd.DataFrame(columns=list(analysis.KM_COLUMNS))
+    surv = analysis.survival_table(groups, SURVIVAL_HORIZONS, confidence) if has_groups else pd.DataFrame(
+        columns=["arm", "horizon", "survival", "lower", "upper", "at_risk", "groups", "failed"])
+    lr = analysis.logrank_all(groups, baseline, names) if has_groups else pd.DataFrame(
+        columns=list(analysis.LOGRANK_COLUMNS))
+    varying = [f for f in analysis.factor_columns(runs) if analysis.ok_runs(runs)[f].nunique() > 1]
+    effects = {o: analysis.factor_effects(runs, o, varying, confidence)
+               for o in SUMMARY_OUTCOMES if o in runs.columns} if varying else {}
+
+    for name, frame in (("summary", summary), ("paired_differences", paired), ("survival", surv),
+                        ("km_curves", km), ("logrank", lr)):
+        _atomic_write(folder / f"{name}.csv", frame.to_csv(index=False).encode("utf-8"))
+    if effects:
+        table = pd.concat([e.assign(outcome=o) for o, e in effects.items()], ignore_index=True)
+        _atomic_write(folder / "factor_effects.csv", table.to_csv(index=False).encode("utf-8"))
+
+    name = res.manifest.get("experiment_name") or res.path.name
+    title = f"KUBE programme simulation: {name}"
+    doc = _Doc()
+    doc.heading(1, title)
+    doc.para(f"Report written {_dt.datetime.now().astimezone().isoformat(timespec='seconds')} from "
+             f"{res.path.name}/. The numbers come from an agent-based simulation of KUBE joint business groups; "
+             "they compare policy options under the model's assumptions, they are not forecasts.")
+    findings = _findings(summary, paired, names, baseline)
+    if findings:
+        doc.heading(2, "Key findings")
+        doc.bullets(findings)
+    _what_was_run(doc, res, labels, factors, arm_values, baseline)
+    doc.heading(2, "Summary by arm")
+    _summary_table(doc, summary, names, baseline, runs)
+    doc.heading(2, f"Differences from the baseline arm (arm {baseline}: {names[baseline]})")
+    doc.para("Each arm minus the baseline, replication by replication (paired by seed); mean difference with its "
+             "95% confidence interval and the paired t-test p-value.")
+    _paired_tables(doc, paired, names, baseline)
+    doc.heading(2, "Survival of groups")
+    if has_groups:
+        _survival_tables(doc, surv, lr, names, baseline)
+    else:
+        doc.para("The results hold no group table, so there are no survival curves.")
+
+    doc.heading(2, "Figures")
+    images: dict[str, bytes] = {}
+    for file, fig_title, caption, draw in _figure_specs(res, summary, km, effects, names, baseline,
+                                                        confidence):
+        png = _png(draw())
+        _atomic_write(folder / file, png)
+        images[file] = png
+        doc.heading(3, fig_title)
+        doc.figure(file, caption, fig_title)
+
+    failed = runs[runs["status"] != "ok"] if "status" in runs.columns else runs.iloc[0:0]
+    if len(failed):
+        doc.heading(2, "Failed runs")
+        doc.para(f"{len(failed)} run(s) raised an error and are left out of every number above.")
+        rows = [[str(r.get("run_id", "")), str(r.get("arm", "")), str(r.get("replication", "")),
+                 _last_line(r.get("error"))]
+                for _, r in failed.head(20).iterrows()]
+        doc.table(["run", "arm", "replication", "error"], rows,
+                  note="First 20 shown." if len(failed) > 20 else None)
+
+    doc.heading(2, "How to read this report")
+    doc.bullets(HOW_TO_READ)
+    _all_outcomes(doc, summary, outcomes, labels)
+
+    _atomic_write(folder / "report.md", _to_markdown(doc).encode("utf-8"))
+    _atomic_write(folder / "report.html", _to_html(doc, title, images).encode("utf-8"))
+    return folder

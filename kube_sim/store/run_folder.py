@@ -1,0 +1,244 @@
+"""Write one run's results to a folder, and read them back.
+
+A run folder holds ``summary.json``, ``monthly`` and ``groups`` tables (Parquet and CSV),
+``members.parquet``, ``events.parquet``, any figures, and ``manifest.json`` (versions, scenario,
+every parameter, seed, times, command line). Each file is written to a temporary name in the same
+folder and then renamed into place, so an interrupted run never leaves a half-written file; the
+manifest is written last. No statistics are computed here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from kube_sim.common.errors import InputError
+from kube_sim.common.provenance import environment, now_iso
+from kube_sim.experiments.scenario import Scenario
+
+if TYPE_CHECKING:
+    from kube_sim.model.run import RunResult
+
+SUMMARY_FILE = "summary.json"
+MANIFEST_FILE = "manifest.json"
+
+
+def jsonable(value: Any) -> Any:
+    """Convert a value to plain JSON types: tuples to lists, numpy scalars to Python, NaN/inf to None.
+
+    Args:
+        value: Any nesting of dicts, lists, tuples, numbers, strings, paths.
+
+    Returns:
+        The same data, safe for ``json.dumps(..., allow_nan=False)``.
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def dumps(data: Any) -> str:
+    """Serialise data as indented JSON (strict: no NaN), ending in a newline.
+
+    Args:
+        data: JSON-able data (see :func:`jsonable`).
+
+    Returns:
+        The JSON text.
+    """
+    return json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write a file through a temporary name in the same folder, then rename it into place.
+
+    Args:
+        path: Final file path.
+        write: Called with the temporary path; must write the whole file there.
+
+    Returns:
+        ``path``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a text file atomically (UTF-8).
+
+    Args:
+        path: Final file path.
+        text: File contents.
+
+    Returns:
+        ``path``.
+    """
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_table(frame: pd.DataFrame, folder: Path, stem: str, *, csv: bool = False) -> list[str]:
+    """Write a table as ``<stem>.parquet`` (and ``<stem>.csv``), atomically.
+
+    Args:
+        frame: A tidy table (its index should already be a column or meaningless).
+        folder: Output folder.
+        stem: File name without extension.
+        csv: Also write a CSV copy.
+
+    Returns:
+        The file names written.
+    """
+    names = [f"{stem}.parquet"]
+    atomic_write(folder / names[0], lambda tmp: frame.to_parquet(tmp, index=False))
+    if csv:
+        names.append(f"{stem}.csv")
+        atomic_write(folder / names[1], lambda tmp: frame.to_csv(tmp, index=False))
+    return names
+
+
+def write_figure(figure: Any, path: Path, dpi: int = 120) -> Path:
+    """Save a matplotlib figure atomically (format from the file suffix).
+
+    Args:
+        figure: A matplotlib Figure.
+        path: Final file path (``.png``, ``.pdf``, ``.svg``).
+        dpi: Resolution for raster formats.
+
+    Returns:
+        ``path``.
+    """
+    fmt = path.suffix.lstrip(".") or "png"
+    return atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+
+
+def _with_id(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Make the row id a column (``group``, ``member``) so the table is tidy in any format."""
+    out = frame.copy()
+    out.index.name = name
+    return out.reset_index()
+
+
+def write_run(result: RunResult, out_dir: str | Path, *, scenario: Scenario, seed: int, months: int,
+              argv: list[str] | None = None, started: str | None = None,
+              figures: dict[str, Any] | None = None) -> Path:
+    """Write a run's tables, summary, figures and manifest to a folder.
+
+    Args:
+        result: The run's result.
+        out_dir: Folder to write to (created if needed; files of the same name are replaced).
+        scenario: The scenario the run used.
+        seed: The run seed.
+        months: Months run.
+        argv: The command line (default ``sys.argv``).
+        started: When the run started (ISO 8601; default now).
+        figures: ``{file name: matplotlib Figure}`` to save alongside, e.g. ``{"survival.png": fig}``.
+
+    Returns:
+        The output folder.
+    """
+    started = started or now_iso()
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [write_text(folder / SUMMARY_FILE, dumps(result.summary)).name]
+    files += write_table(result.monthly.reset_index(drop=True), folder, "monthly", csv=True)
+    files += write_table(_with_id(result.groups, "group"), folder, "groups", csv=True)
+    files += write_table(_with_id(result.members, "member"), folder, "members")
+    files += write_table(result.events.reset_index(drop=True), folder, "events")
+    for name, figure in (figures or {}).items():
+        files.append(write_figure(figure, folder / name).name)
+    manifest = {
+        "environment": environment(),
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.description,
+            "path": str(scenario.path.resolve()) if scenario.path else None,
+        },
+        "overrides": scenario.overrides,
+        "override_sources": scenario.sources,
+        "parameters": scenario.params.to_dict(),
+        "seed": seed,
+        "months": months,
+        "started": started,
+        "finished": now_iso(),
+        "command": list(sys.argv if argv is None else argv),
+        "files": files,
+    }
+    write_text(folder / MANIFEST_FILE, dumps(manifest))
+    return folder
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"no {path.name} here (not a run folder?)", source=str(path.parent)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"malformed JSON: {exc}", source=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", source=str(path))
+    return data
+
+
+def read_summary(run_dir: str | Path) -> dict[str, Any]:
+    """Read a run folder's ``summary.json``.
+
+    Args:
+        run_dir: A folder written by :func:`write_run`.
+
+    Returns:
+        The run summary.
+
+    Raises:
+        InputError: If the file is missing or not a JSON object.
+    """
+    return _read_json(Path(run_dir) / SUMMARY_FILE)
+
+
+def read_manifest(run_dir: str | Path) -> dict[str, Any]:
+    """Read a run folder's ``manifest.json``.
+
+    Args:
+        run_dir: A folder written by :func:`write_run`.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        InputError: If the file is missing or not a JSON object.
+    """
+    return _read_json(Path(run_dir) / MANIFEST_FILE)
