@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kube_sim.model.agents import Agency, Facilitator, Group, GroupStatus, Member
+from kube_sim.model.agents import Agency, Facilitator, Group, Member
+from kube_sim.model.codes import GroupStatus
 from kube_sim.model.model import KubeModel
 from kube_sim.model.parameters import make_parameters
 from kube_sim.model.run import run_model

@@ -1,0 +1,1 @@
+"""The ``kube-sim`` command: shared parser pieces in ``common``, one module per command."""

@@ -1,0 +1,1 @@
+"""Shared pieces with no model in them: errors, provenance, files, survival statistics, outcome declarations."""

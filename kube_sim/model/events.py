@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 import numpy as np
 
-
-class EventKind(IntEnum):
-    """Kinds of group events. ``value`` carries an amount (Rp) or a detail code."""
-
-    FUNDED = 0  # decree and UEP grant; value: grant (Rp)
-    BUSINESS_START = 1  # value: units bought
-    VISIT = 2  # value: facilitator index
-    CONFLICT = 3  # a free-riding conflict opens
-    MEDIATED = 4  # the facilitator settles it
-    ESCALATED = 5  # the facilitator passes it to the agency
-    AGENCY_SETTLED = 6  # the agency settles it
-    SELF_SETTLED = 7  # the members settle it themselves
-    SALE = 8  # value: revenue (Rp)
-    PAYOUT = 9  # value: profit shared (Rp)
-    EQUIPMENT_PURCHASE = 10  # value: price (Rp), bought from savings
-    EQUIPMENT_GRANT = 11  # value: grant (Rp)
-    FOLLOW_UP_SUPPORT = 12  # value: top-up (Rp)
-    FAILURE = 13  # value: cause code (see kube_sim.model.agents.group.FailureCause)
+from kube_sim.model.codes import EventKind
 
 
 class EventLog:

@@ -18,8 +18,9 @@ from kube_sim.model.agents import group as group_rules
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.agency import Agency
 from kube_sim.model.agents.facilitator import FACILITATOR_COLUMNS, make_visits, on_caseload
-from kube_sim.model.agents.group import GROUP_COLUMNS, Group, GroupStatus
+from kube_sim.model.agents.group import GROUP_COLUMNS, Group
 from kube_sim.model.agents.member import MEMBER_COLUMNS
+from kube_sim.model.codes import GroupStatus
 from kube_sim.model.district import build_district
 from kube_sim.model.economics import BusinessTable, per_capita_income
 from kube_sim.model.events import EventLog

@@ -12,13 +12,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kube_sim.model.codes import FAILURE_CAUSES, EventKind
+
 SURVIVAL_HORIZONS: tuple[int, ...] = (12, 24, 36, 60)
 """Months after a group's own funding at which survival is reported."""
 
-FAILURE_CAUSES: tuple[str, ...] = ("none", "conflict", "inactive_members", "low_cohesion", "no_capital")
-"""Failure cause names, indexed by the model's cause code."""
-
-VISIT_EVENT = 2  # EventKind.VISIT; kept as a number so analysis needs no model import
 
 
 def durations(funded_month: np.ndarray, failed_month: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +137,7 @@ def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
 
     group_months = float((duration + 1).sum()) if len(groups) else 0.0
     visits_total = int(groups["visits"].sum()) if len(groups) else 0
-    recent = events[(events["kind"] == VISIT_EVENT) & (events["month"] > months - 3)]
+    recent = events[(events["kind"] == EventKind.VISIT) & (events["month"] > months - 3)]
     visited_recently = np.isin(groups.index.to_numpy(), recent["group"].to_numpy())
     unvisited_share = float(np.mean(~visited_recently[running])) if n_running else None
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kube_sim.model.agents.group import GroupStatus
+from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
 from kube_sim.model.defaults import DEFAULT_MONTHS
 from kube_sim.model.economics import per_capita_income
 from kube_sim.model.model import KubeModel
-from kube_sim.model.outcomes import FAILURE_CAUSES, summarize
+from kube_sim.model.outcomes import summarize
 from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
 
 

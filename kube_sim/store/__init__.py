@@ -1,0 +1,1 @@
+"""Results on disk: one reader and writer for single runs and sweeps (including unfinished sweeps). No model."""

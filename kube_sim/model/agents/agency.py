@@ -16,9 +16,9 @@ import mesa
 import numpy as np
 
 from kube_sim.model.agents import facilitator as facilitator_rules
-from kube_sim.model.agents.group import Group, GroupStatus, apply_equipment_grant, close_conflicts, restock
+from kube_sim.model.agents.group import Group, apply_equipment_grant, close_conflicts, restock
 from kube_sim.model.agents.member import Member
-from kube_sim.model.events import EventKind
+from kube_sim.model.codes import EventKind, GroupStatus
 from kube_sim.model.tables import cumulative_within, rank_within
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ import mesa
 import numpy as np
 
 from kube_sim.model.agents import member as member_rules
-from kube_sim.model.agents.group import GroupStatus, close_conflicts
-from kube_sim.model.events import EventKind
+from kube_sim.model.agents.group import close_conflicts
+from kube_sim.model.codes import EventKind, GroupStatus
 from kube_sim.model.policy import CaseloadView
 from kube_sim.model.tables import cumulative_within
 

@@ -14,35 +14,16 @@ divide among themselves when a group dissolves.
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from kube_sim.model import economics
-from kube_sim.model.events import EventKind
+from kube_sim.model.codes import EventKind, FailureCause, GroupStatus
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
-
-
-class GroupStatus(IntEnum):
-    """Stage of a group."""
-
-    TRAINING = 0  # decreed and funded, being trained; business not started
-    ACTIVE = 1  # business running
-    FAILED = 2  # dissolved
-
-
-class FailureCause(IntEnum):
-    """Why a group failed (the first that applies, in this order of precedence)."""
-
-    NONE = 0
-    CONFLICT = 1  # a free-riding conflict left unresolved too long
-    INACTIVE_MEMBERS = 2  # too few active members for too long
-    LOW_COHESION = 3  # the group fell apart
-    NO_CAPITAL = 4  # no stock and no cash to restock
 
 
 GROUP_COLUMNS: dict[str, tuple[type, object]] = {
