@@ -14,7 +14,24 @@ from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 ODD = DOCS / "ODD.md"
-DOMAIN = ROOT.parent / "shared" / "DOMAIN.md"
+
+STUDY_MECHANISMS: tuple[str, ...] = (
+    "proposal -> village head -> agency",
+    "NIK/KK verification; targeting accuracy",
+    "quota: 2 villages per kecamatan per year",
+    "max 10 members",
+    "decree (Surat Penetapan)",
+    "training before the business starts",
+    "UEP grant",
+    "facilitator 1:10 groups, part-time",
+    "facilitator mediates, escalates to agency",
+    "coordination & mentoring pattern with targets",
+    "natural-resource fit",
+    "1-3 of 10 members inactive",
+    "missing equipment, saving to buy it",
+    "groups not accompanied fail",
+)
+"""The mechanisms the study asks of the model (the domain brief, section 3), by their seed finding."""
 
 FILE_SUFFIXES = {"py", "md", "toml", "txt", "csv", "json", "parquet", "png", "svg", "pdf", "yaml", "yml"}
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -107,19 +124,30 @@ def test_code_paths_in_mechanism_tables_resolve():
     assert not failures, "unresolvable code paths in docs/ODD.md:\n" + "\n".join(failures)
 
 
-def test_every_domain_mechanism_has_a_row():
-    if not DOMAIN.exists():
-        pytest.skip(f"{DOMAIN} not found")
-    findings = [row[0] for row in _table_rows(_section(DOMAIN.read_text(encoding="utf-8"), "3."))[2:]]
-    assert findings, "no rows found in DOMAIN.md section 3"
+def _mechanism_rows() -> list[list[str]]:
     rows = _table_rows(_section(ODD.read_text(encoding="utf-8"), "8. Mechanisms from the study"))
     assert rows and _normalise(rows[0][0]) == "seed finding"
-    first_column = {_normalise(row[0]) for row in rows[2:]}
-    missing = [finding for finding in findings if _normalise(finding) not in first_column]
-    assert not missing, f"DOMAIN.md section 3 rows missing from ODD.md's mechanism table: {missing}"
-    for row in rows[2:]:
-        assert len(row) == 5 and all(row), f"incomplete mechanism row: {row}"
-        assert "`kube_sim." in row[2], f"no code path for {row[0]}"
+    return rows[2:]
+
+
+def test_every_study_mechanism_has_a_row():
+    first_column = [_normalise(row[0]) for row in _mechanism_rows()]
+    missing = [finding for finding in STUDY_MECHANISMS if _normalise(finding) not in first_column]
+    assert not missing, f"study mechanisms missing from ODD.md's mechanism table: {missing}"
+    extra = sorted(set(first_column) - {_normalise(finding) for finding in STUDY_MECHANISMS})
+    assert not extra, f"rows in ODD.md's mechanism table that are not study mechanisms: {extra}"
+
+
+@pytest.mark.parametrize("finding", STUDY_MECHANISMS)
+def test_each_mechanism_is_carried_by_code_and_parameters(finding):
+    row = next(row for row in _mechanism_rows() if _normalise(row[0]) == _normalise(finding))
+    assert len(row) == 5 and all(row), f"incomplete mechanism row: {row}"
+    code = [span for span in CODE_SPAN.findall(row[2]) if span.startswith("kube_sim.")]
+    assert code, f"no code path for {finding}"
+    for path in code:
+        assert callable(_resolve(path)) or isinstance(_resolve(path), type), f"{path} is not code"
+    keys = CODE_SPAN.findall(row[3])
+    assert keys and all(key in PARAMETER_SPECS for key in keys), f"unknown parameters for {finding}: {keys}"
 
 
 def test_roles_and_factors_are_all_mapped():

@@ -37,18 +37,18 @@ KECAMATAN: tuple[tuple[str, int, int, bool], ...] = (
     ("Matangnga", 5_005, 2, True),
 )
 
-TERRAIN_NAMES: tuple[str, ...] = ("coast", "lowland", "mountain")
 
-# Mean resource fit (0-1) of each business type (cattle, nursery, kiosk) by terrain. Assumption,
-# after the seed's example: fodder for cattle in the hills; town trade on the coast.
-TERRAIN_FIT: np.ndarray = np.array(
-    [
-        [0.45, 0.55, 0.85],  # coast / town
-        [0.70, 0.85, 0.60],  # lowland plain (paddy, vegetables)
-        [0.85, 0.65, 0.40],  # mountain (grass, cocoa)
-    ]
-)
-FIT_NOISE = 0.15  # spread of village fit around the terrain mean (assumption)
+def terrain_fit(params: Parameters) -> np.ndarray:
+    """Mean resource fit by terrain (rows: coast, lowland, mountain) and business type (columns).
+
+    Args:
+        params: Model parameters (``district.coast_fit``, ``district.lowland_fit``, ``district.mountain_fit``).
+
+    Returns:
+        Array of shape (3, business types).
+    """
+    p = params.district
+    return np.array([p.coast_fit, p.lowland_fit, p.mountain_fit])
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,6 @@ class District:
     village_kecamatan: np.ndarray
     village_fit: np.ndarray
     replicas: int
-
-    @property
-    def n_kecamatan(self) -> int:
-        """Number of kecamatan over all replicas."""
-        return len(self.kecamatan_names)
 
     @property
     def n_villages(self) -> int:
@@ -128,8 +123,8 @@ def build_district(params: Parameters, rng: np.random.Generator) -> District:
     kec_remote = np.tile(remote, p.replicas)
     travel = np.where(kec_remote, p.remote_travel_hours, p.near_travel_hours)
     village_kec = np.repeat(np.arange(n_kec * p.replicas), np.tile(villages_per_kec, p.replicas))
-    mean_fit = TERRAIN_FIT[kec_terrain[village_kec]]
-    fit = np.clip(mean_fit + rng.normal(0.0, FIT_NOISE, size=mean_fit.shape), 0.05, 1.0)
+    mean_fit = terrain_fit(params)[kec_terrain[village_kec]]
+    fit = np.clip(mean_fit + rng.normal(0.0, p.fit_noise, size=mean_fit.shape), p.min_fit, 1.0)
     names = tuple(k[0] for k in KECAMATAN) * p.replicas
     return District(
         kecamatan_names=names,

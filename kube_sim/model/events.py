@@ -12,7 +12,6 @@ class EventLog:
 
     def __init__(self) -> None:
         self._chunks: list[tuple[int, int, np.ndarray, np.ndarray | float]] = []
-        self.count = 0
 
     def add(self, month: int, groups: np.ndarray, kind: EventKind, values: np.ndarray | float = 0.0) -> None:
         """Record one kind of event for many groups in one month.
@@ -23,13 +22,11 @@ class EventLog:
             kind: The event kind.
             values: One value per group, or one for all.
         """
-        n = len(groups)
-        if n == 0:
+        if len(groups) == 0:
             return
         if not np.isscalar(values):
             values = np.asarray(values, dtype=np.float64)
         self._chunks.append((month, int(kind), groups, values))
-        self.count += n
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Return the log as columns ``month, group, kind, value``, in the order recorded."""

@@ -19,7 +19,7 @@ from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.agency import Agency
 from kube_sim.model.agents.facilitator import FACILITATOR_COLUMNS, make_visits, on_caseload
 from kube_sim.model.agents.group import GROUP_COLUMNS, Group
-from kube_sim.model.agents.member import MEMBER_COLUMNS
+from kube_sim.model.agents.member import MEMBER_COLUMNS, MEMBER_WATCHED
 from kube_sim.model.codes import GroupStatus
 from kube_sim.model.district import build_district
 from kube_sim.model.economics import BusinessTable, per_capita_income
@@ -90,10 +90,10 @@ class KubeModel(mesa.Model):
         self.streams = make_streams(seed)
         self.district = build_district(self.params, self.streams["district"])
         self.business = BusinessTable.from_params(self.params.business)
-        self.pattern = make_pattern(self.params.facilitators.pattern)
+        self.pattern = make_pattern(self.params.facilitators)
 
         self.groups = ColumnTable(GROUP_COLUMNS)
-        self.members = ColumnTable(MEMBER_COLUMNS)
+        self.members = ColumnTable(MEMBER_COLUMNS, watched=MEMBER_WATCHED)
         self.facilitators = ColumnTable(FACILITATOR_COLUMNS)
         self.group_agents: list[Group] = []
         self.member_agents: list[mesa.Agent] = []
@@ -109,8 +109,6 @@ class KubeModel(mesa.Model):
         self.month_payouts = 0.0
         self.visits_this_month = 0
         self.facilitators_working = 0
-        self.reports_received = 0
-        self._member_cache: dict[str, np.ndarray] = {}
 
         if self.params.funding.rounds > 0:
             self.schedule_recurring(self.funding_round, Schedule(interval=12, start=0.5,
@@ -162,36 +160,20 @@ class KubeModel(mesa.Model):
         self.facilitators_working = len(working)
         self.costs["facilitators"] += len(working) * self.params.facilitators.pay_per_month_rp
 
-    def run_months(self, months: int) -> None:
-        """Run the model for ``months`` months.
-
-        Args:
-            months: Months to run.
-        """
-        self.run_for(months)
-
-    # --- views used by the rules ------------------------------------------------------------
-    def member_state_changed(self) -> None:
-        """Forget cached per-group member counts; call after changing who is active or in a group."""
-        self._member_cache.clear()
-
+    # --- views used by the rules (kept by the member table until a member's state changes) ---
     def member_rows_in_groups(self) -> np.ndarray:
-        """Rows of the members still in a running group (cached until the members' state changes)."""
-        cached = self._member_cache.get("rows")
-        if cached is None:
-            cached = np.flatnonzero(self.members.in_group)
-            self._member_cache["rows"] = cached
-        return cached
+        """Rows of the members still in a running group."""
+        return self.members.derived("rows_in_groups", lambda: np.flatnonzero(self.members.in_group))
+
+    def _active_rows(self) -> np.ndarray:
+        rows = self.member_rows_in_groups()
+        return self.members.derived("active_rows", lambda: rows[self.members.active[rows]])
 
     def group_active_count(self) -> np.ndarray:
-        """Active members in each group (cached until the members' state changes)."""
-        cached = self._member_cache.get("count")
-        if cached is None or len(cached) != self.groups.size:
-            m = self.members
-            rows = self.member_rows_in_groups()
-            cached = np.bincount(m.group[rows[m.active[rows]]], minlength=self.groups.size)
-            self._member_cache["count"] = cached
-        return cached
+        """Active members in each group."""
+        n = self.groups.size
+        return self.members.derived(("active_count", n),
+                                    lambda: np.bincount(self.members.group[self._active_rows()], minlength=n))
 
     def group_active_share(self) -> np.ndarray:
         """Share of each group's current members who are active (0 for an empty group)."""
@@ -199,15 +181,12 @@ class KubeModel(mesa.Model):
 
     def group_active_skill(self) -> np.ndarray:
         """Mean skill of each group's active members (0 when none is active)."""
-        cached = self._member_cache.get("skill")
-        if cached is None or len(cached) != self.groups.size:
-            m = self.members
-            rows = self.member_rows_in_groups()
-            rows = rows[m.active[rows]]
+        def compute() -> np.ndarray:
+            m, rows = self.members, self._active_rows()
             total = np.bincount(m.group[rows], weights=m.skill[rows], minlength=self.groups.size)
-            cached = total / np.maximum(self.group_active_count(), 1)
-            self._member_cache["skill"] = cached
-        return cached
+            return total / np.maximum(self.group_active_count(), 1)
+
+        return self.members.derived(("active_skill", self.groups.size), compute)
 
     def inactive_member_share(self) -> float:
         """Share of members of running groups who are inactive (nan when there are none)."""

@@ -82,6 +82,15 @@ class DistrictParams:
                                        doc="facilitator travel time per visit to a remote mountain kecamatan")
     near_travel_hours: float = param(1.0, "hours/visit", A, low=0, high=24,
                                      doc="facilitator travel time per visit elsewhere")
+    coast_fit: tuple[float, ...] = param((0.45, 0.55, 0.85), "0-1", A + " (seed: town trade on the coast)",
+                                         low=0, high=1, doc="mean resource fit of a coastal or town village")
+    lowland_fit: tuple[float, ...] = param((0.70, 0.85, 0.60), "0-1", A + " (paddy and vegetables on the plain)",
+                                           low=0, high=1, doc="mean resource fit of a lowland-plain village")
+    mountain_fit: tuple[float, ...] = param((0.85, 0.65, 0.40), "0-1", A + " (seed: fodder for cattle in the hills)",
+                                            low=0, high=1, doc="mean resource fit of a mountain village")
+    fit_noise: float = param(0.15, "sd", A, low=0, high=1,
+                             doc="spread (normal sd) of a village's fit around its terrain's mean")
+    min_fit: float = param(0.05, "0-1", A, low=0, high=1, doc="a village's fit is clipped to min_fit-1")
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,8 @@ class MemberParams:
     initial_inactive_share: float = param(0.2, "share", "seed: 1-3 of 10 members not fully active", low=0, high=1,
                                           doc="share of members inactive at formation")
     skill_mean: float = param(0.4, "0-1", A, low=0, high=1, doc="mean business skill before training")
+    skill_concentration: float = param(6.0, "-", A, low=0.01, high=10_000,
+                                       doc="concentration of the beta distribution of skill (higher: less spread)")
     hours_per_month: float = param(40.0, "hours/month", A, low=0, high=300,
                                    doc="labour an active member gives the group business")
     household_size: float = param(4.0, "persons", A + " (BPS average ~3.9)", low=1, high=15,
@@ -131,6 +142,8 @@ class MemberParams:
                                       doc="base monthly chance an inactive member becomes active again")
     no_payout_dropout_factor: float = param(2.0, "x", A + " (free-riding, netralnews Sumedang)", low=0, high=20,
                                             doc="multiplier on dropout when no profit was shared for a cycle")
+    payout_grace_months: int = param(1, "months", A, low=0, high=24,
+                                     doc="a payout is missing after one business cycle plus this many months")
     low_cohesion_dropout_factor: float = param(2.0, "x", A, low=0, high=20,
                                                doc="extra dropout multiplier at zero cohesion (1 + f(1-c))")
     unvisited_dropout_factor: float = param(1.2, "x", A + " ('KUBE not accompanied fail', seed)", low=0, high=20,
@@ -139,6 +152,8 @@ class MemberParams:
                                       doc="return chance scales with 1 + w x active share of the group")
     exit_probability_inactive: float = param(0.03, "1/month", A, low=0, high=1,
                                              doc="monthly chance an inactive member leaves the group for good")
+    income_window_months: float = param(12.0, "months", A + " (a year of income)", low=1, high=120,
+                                        doc="recent group income is a moving average over about this many months")
 
 
 @dataclass(frozen=True)
@@ -181,8 +196,20 @@ class FacilitatorParams:
                                    doc="hours a facilitator gives KUBE work each month")
     hours_per_visit: float = param(4.0, "hours", A, low=0.1, high=100, doc="time with a group per visit")
     skill_mean: float = param(0.6, "0-1", A, low=0, high=1, doc="mean facilitator skill (mediation, teaching)")
+    skill_concentration: float = param(8.0, "-", A, low=0.01, high=10_000,
+                                       doc="concentration of the beta distribution of skill (higher: less spread)")
     pattern: str = param("round_robin", "-", "seed supporting factor 4", choices=VISIT_PATTERNS,
                          doc="mentoring pattern deciding which groups get visits")
+    needs_weight_conflict: float = param(3.0, "priority", A, low=0, high=1000,
+                                         doc="needs-based priority of an open conflict not yet escalated")
+    needs_weight_inactive: float = param(2.0, "priority", A, low=0, high=1000,
+                                         doc="needs-based priority per share of inactive members")
+    needs_weight_low_cohesion: float = param(2.0, "priority", A, low=0, high=1000,
+                                             doc="needs-based priority per unit of missing cohesion (1 - cohesion)")
+    needs_weight_no_stock: float = param(1.0, "priority", A, low=0, high=1000,
+                                         doc="needs-based priority of a group holding no stock")
+    needs_weight_waiting: float = param(1.0, "priority/month", A, low=0, high=1000,
+                                        doc="needs-based priority per month since the last visit")
     targets: bool = param(False, "-", "seed supporting factor 4", doc="mentoring with set targets per group")
     target_effect: float = param(0.3, "x", A, low=0, high=5, doc="extra visit effectiveness with set targets")
     coordination: float = param(0.7, "0-1", A + " (seed supporting factor 1)", low=0, high=1,
@@ -217,7 +244,11 @@ class GroupParams:
                                         doc="cohesion gain when profit is shared")
     conflict_probability: float = param(0.5, "1/month", A + " (free-riding: netralnews Sumedang)", low=0, high=1,
                                         doc="monthly conflict chance at full inactivity, "
-                                            "x (1 - cohesion/2) x (2 - adequacy)")
+                                            "x (1 - w x cohesion) x (k - adequacy)")
+    conflict_cohesion_weight: float = param(0.5, "0-1", A, low=0, high=1,
+                                            doc="w: conflict chance falls by this share at full cohesion")
+    conflict_work_offset: float = param(2.0, "-", A, low=1, high=20,
+                                        doc="k: conflict chance x (k - adequacy), so x(k-1) when all work is done")
     self_resolution_probability: float = param(0.2, "1/month", A, low=0, high=1,
                                                doc="monthly chance a group settles a conflict on its own")
     conflict_failure_months: int = param(4, "months", A, low=1, high=120,

@@ -48,3 +48,18 @@ def make_streams(seed: int) -> dict[str, np.random.Generator]:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     return {name: np.random.Generator(np.random.PCG64(stream_seed(int(seed), name))) for name in STREAM_NAMES}
+
+
+def beta_with_mean(rng: np.random.Generator, mean: float, concentration: float, n: int) -> np.ndarray:
+    """Draw ``n`` values in 0-1 from a beta distribution with the given mean and concentration.
+
+    Args:
+        rng: The stream to draw from.
+        mean: Mean of the distribution (kept at least 0.001 from 0 and 1).
+        concentration: Sum of the two beta shape parameters; higher means less spread.
+        n: Number of draws.
+
+    Returns:
+        The draws.
+    """
+    return rng.beta(max(mean, 1e-3) * concentration, max(1 - mean, 1e-3) * concentration, n)

@@ -7,36 +7,46 @@ instead of a Python call per agent.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
 
 
 class ColumnTable:
-    """A growable table of named numpy columns, accessed as attributes.
+    """A growable table of named numpy columns, accessed as attributes, with values derived from them.
 
     Each column is a view of the first ``size`` rows of a buffer with spare capacity, so appending
     rows costs amortised O(rows added). Views are replaced on every append: do not keep a column
     across an append.
 
+    Values computed from the table (say, the rows of members still in a group) can be kept with
+    :meth:`derived` until the table changes. The columns they depend on are *watched*: their views
+    are read-only, so every change goes through :meth:`assign` or :meth:`append`, which forget the
+    derived values. No caller has to remember to do it.
+
     Args:
         schema: ``{column: (dtype, default)}``.
+        watched: Columns that derived values depend on; written only through :meth:`assign`.
     """
 
-    def __init__(self, schema: dict[str, tuple[Any, Any]]) -> None:
+    def __init__(self, schema: dict[str, tuple[Any, Any]], watched: tuple[str, ...] = ()) -> None:
+        unknown = set(watched) - set(schema)
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)}")
         self._schema = schema
+        self._watched = frozenset(watched)
         self._buffers = {name: np.empty(0, dtype=dtype) for name, (dtype, _default) in schema.items()}
+        self._derived: dict[Hashable, Any] = {}
         self.size = 0
         self._refresh_views()
 
     def _refresh_views(self) -> None:
         for name, buffer in self._buffers.items():
-            setattr(self, name, buffer[: self.size])
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The column names."""
-        return tuple(self._schema)
+            view = buffer[: self.size]
+            if name in self._watched:
+                view.flags.writeable = False
+            setattr(self, name, view)
 
     def append(self, n: int, **values: Any) -> np.ndarray:
         """Add ``n`` rows; unnamed columns take their defaults.
@@ -64,11 +74,33 @@ class ColumnTable:
             buffer[start:end] = values.get(name, default)
         self.size = end
         self._refresh_views()
+        self._derived.clear()
         return np.arange(start, end)
 
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """Return the columns as a dict of arrays (views, no copy)."""
-        return {name: getattr(self, name) for name in self._schema}
+    def assign(self, column: str, rows: np.ndarray, values: Any) -> None:
+        """Write ``values`` into ``column`` at ``rows`` and forget every derived value.
+
+        Args:
+            column: Column name.
+            rows: Row indices (or a boolean mask over rows).
+            values: A scalar or one value per row.
+        """
+        self._buffers[column][: self.size][rows] = values
+        self._derived.clear()
+
+    def derived(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Return the value kept under ``key``, computing it first if the table changed since.
+
+        Args:
+            key: What the value is (include anything outside the table it depends on).
+            compute: Computes the value from the table's watched columns.
+
+        Returns:
+            The value.
+        """
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
 
 def segment_starts(sorted_segments: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from kube_sim.model.agents import facilitator as facilitator_rules
 from kube_sim.model.agents.group import Group, apply_equipment_grant, close_conflicts, restock
 from kube_sim.model.agents.member import Member
 from kube_sim.model.codes import EventKind, GroupStatus
+from kube_sim.model.streams import beta_with_mean
 from kube_sim.model.tables import cumulative_within, rank_within
 
 if TYPE_CHECKING:
@@ -34,19 +35,11 @@ class Agency(mesa.Agent):
 
     Attributes:
         replica: The district copy.
-        proposals_received: Proposals sent by villages (with the village head's approval).
-        proposals_verified: Proposals that kept enough members after NIK/KK verification.
-        ineligible_caught: Ineligible households caught by verification.
-        groups_funded: Groups decreed and funded.
     """
 
     def __init__(self, model: KubeModel, replica: int) -> None:
         super().__init__(model)
         self.replica = replica
-        self.proposals_received = 0
-        self.proposals_verified = 0
-        self.ineligible_caught = 0
-        self.groups_funded = 0
 
 
 def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
@@ -86,8 +79,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
     total = int(sizes.sum())
     eligible = rng.random(total) < m.eligible_share
     caught = ~eligible & (rng.random(total) < p.agency.verification_catch_rate)
-    concentration = 6.0
-    skill = rng.beta(max(m.skill_mean, 1e-3) * concentration, max(1 - m.skill_mean, 1e-3) * concentration, total)
+    skill = beta_with_mean(rng, m.skill_mean, m.skill_concentration, total)
     ratio = np.where(eligible, m.poor_income_ratio, m.nonpoor_income_ratio)
     baseline = (p.poverty.line_rp_per_person * ratio
                 * rng.lognormal(-0.5 * m.income_spread**2, m.income_spread, total))
@@ -120,7 +112,6 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
     spent = cumulative_within(prop_replica, budget_order, np.arange(n_prop), cost * chosen)
     chosen &= spent <= p.funding.annual_budget_rp + 1e-6
     chosen_idx = np.flatnonzero(chosen)
-    _record_round(model, prop_replica, owner, caught, passes, chosen)
     if len(chosen_idx) == 0:
         return np.empty(0, dtype=np.int64)
 
@@ -165,10 +156,8 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         skill=member_skill,
         active=active[joins],
         baseline_income=baseline[joins],
-        joined_month=month,
     )
     model.member_agents.extend(Member(model, int(i)) for i in rows)
-    model.member_state_changed()
 
     # Decree, UEP grant into the group account, training, equipment grant.
     g = model.groups
@@ -183,22 +172,6 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         apply_equipment_grant(model, groups, month)  # later grants: group.apply_late_equipment_grants
     facilitator_rules.assign(model, groups, month)
     return groups
-
-
-def _record_round(model: KubeModel, prop_replica: np.ndarray, owner: np.ndarray, caught: np.ndarray,
-                  passes: np.ndarray, chosen: np.ndarray) -> None:
-    """Add one round's proposal counts to each agency's tallies."""
-    n = model.district.replicas
-    received = np.bincount(prop_replica, minlength=n)
-    verified = np.bincount(prop_replica[passes], minlength=n)
-    caught_by = np.bincount(prop_replica[owner[caught]], minlength=n)
-    funded = np.bincount(prop_replica[chosen], minlength=n)
-    for agency in model.agencies:
-        r = agency.replica
-        agency.proposals_received += int(received[r])
-        agency.proposals_verified += int(verified[r])
-        agency.ineligible_caught += int(caught_by[r])
-        agency.groups_funded += int(funded[r])
 
 
 def settle_escalations(model: KubeModel, month: int) -> None:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.group import close_conflicts
+from kube_sim.model.agents.row_agent import RowAgent, row_value
 from kube_sim.model.codes import EventKind, GroupStatus
-from kube_sim.model.policy import CaseloadView
-from kube_sim.model.tables import cumulative_within
+from kube_sim.model.policy import CaseloadView, within_hours
+from kube_sim.model.streams import beta_with_mean
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
@@ -28,42 +28,22 @@ FACILITATOR_COLUMNS: dict[str, tuple[type, object]] = {
     "replica": (np.int32, 0),
     "hours": (np.float64, 0.0),  # hours per month for KUBE work
     "skill": (np.float64, 0.5),  # 0-1
-    "hired_month": (np.int32, 0),
     "visits_made": (np.int64, 0),
 }
 
 
-class Facilitator(mesa.Agent):
-    """A facilitator. Attributes read the model's facilitator table row.
+class Facilitator(RowAgent):
+    """A facilitator: one row of the model's facilitator table."""
 
-    Args:
-        model: The model.
-        index: Row in the facilitator table.
-    """
-
-    def __init__(self, model: KubeModel, index: int) -> None:
-        super().__init__(model)
-        self.index = index
-
-    @property
-    def skill(self) -> float:
-        """Skill at mediation and teaching, 0-1."""
-        return float(self.model.facilitators.skill[self.index])
-
-    @property
-    def hours(self) -> float:
-        """Hours per month for KUBE work."""
-        return float(self.model.facilitators.hours[self.index])
+    table = "facilitators"
+    skill = row_value("skill", float, "Skill at mediation and teaching, 0-1.")
+    hours = row_value("hours", float, "Hours per month for KUBE work.")
+    visits_made = row_value("visits_made", int, "Visits made so far.")
 
     @property
     def caseload(self) -> np.ndarray:
         """Indices of the groups this facilitator looks after now."""
         return np.flatnonzero(on_caseload(self.model, self.model.month) & (self.model.groups.facilitator == self.index))
-
-    @property
-    def visits_made(self) -> int:
-        """Visits made so far."""
-        return int(self.model.facilitators.visits_made[self.index])
 
 
 def on_caseload(model: KubeModel, month: int) -> np.ndarray:
@@ -119,10 +99,8 @@ def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
     n_new = int(hires.sum())
     p = model.params.facilitators
     rng = model.streams["staffing"]
-    concentration = 8.0
-    skill = rng.beta(max(p.skill_mean, 1e-3) * concentration, max(1 - p.skill_mean, 1e-3) * concentration, n_new)
-    rows = f.append(n_new, replica=np.repeat(np.arange(n_rep), hires), hours=p.hours_per_month, skill=skill,
-                    hired_month=month)
+    skill = beta_with_mean(rng, p.skill_mean, p.skill_concentration, n_new)
+    rows = f.append(n_new, replica=np.repeat(np.arange(n_rep), hires), hours=p.hours_per_month, skill=skill)
     model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
     hire_start = rows[0] + np.concatenate([[0], np.cumsum(hires)[:-1]])
     g.facilitator[new_groups[~placed]] = hire_start[rest_replica] + rest_rank // per
@@ -144,7 +122,7 @@ def visit_effectiveness(model: KubeModel, facilitator_of_group: np.ndarray) -> n
 
 
 def make_visits(model: KubeModel, month: int) -> int:
-    """All facilitators visit groups this month; returns the number of visits.
+    """Facilitators choose which groups to visit this month, then visit them.
 
     Args:
         model: The model.
@@ -153,13 +131,24 @@ def make_visits(model: KubeModel, month: int) -> int:
     Returns:
         Visits made.
     """
+    groups = choose_groups_to_visit(model, month)
+    visit(model, groups, month)
+    return len(groups)
+
+
+def choose_groups_to_visit(model: KubeModel, month: int) -> np.ndarray:
+    """The groups each facilitator visits: their caseload in the pattern's order, while their hours last.
+
+    A visit costs ``facilitators.hours_per_visit`` plus the travel hours of the group's kecamatan.
+
+    Args:
+        model: The model.
+        month: The current month.
+
+    Returns:
+        Indices of the groups visited.
+    """
     g, f = model.groups, model.facilitators
-    p = model.params.facilitators
-    rng = model.streams["facilitation"]
-    u_mediate = rng.random(g.size)
-    if f.size == 0:
-        rng.random(model.members.size)  # the draw remotivate would make: keeps the stream paired across arms
-        return 0
     idx = np.flatnonzero(on_caseload(model, month))
     fac = g.facilitator[idx]
     view = CaseloadView(
@@ -169,33 +158,77 @@ def make_visits(model: KubeModel, month: int) -> int:
         cohesion=g.cohesion[idx],
         short_of_capital=(g.units[idx] == 0).astype(float),
     )
-    priority = model.pattern.priority(view)
-    cost = p.hours_per_visit + model.district.kecamatan_travel_hours[g.kecamatan[idx]]
-    used = cumulative_within(fac, priority, g.tiebreak[idx], cost)
-    visited_idx = idx[used <= f.hours[fac] + 1e-9]
+    cost = model.params.facilitators.hours_per_visit + model.district.kecamatan_travel_hours[g.kecamatan[idx]]
+    return idx[within_hours(fac, model.pattern.priority(view), g.tiebreak[idx], cost, f.hours[fac])]
 
-    visited = np.zeros(g.size, dtype=bool)
-    visited[visited_idx] = True
-    effectiveness = np.zeros(g.size)
-    effectiveness[visited_idx] = visit_effectiveness(model, g.facilitator[visited_idx])
 
-    member_rules.train(model, visited, p.visit_skill_gain * effectiveness)
-    member_rules.remotivate(model, visited, effectiveness)
+def visit(model: KubeModel, groups: np.ndarray, month: int) -> None:
+    """What a facilitator does on a visit, for each of ``groups``.
 
-    in_conflict = visited_idx[g.conflict_open[visited_idx] & ~g.escalated[visited_idx]]
-    chance = p.mediation_probability * np.minimum(effectiveness[in_conflict], 1.0)
-    settled = in_conflict[u_mediate[in_conflict] < chance]
-    escalated = in_conflict[u_mediate[in_conflict] >= chance]
+    The visit is dated and logged first, so that a group's story shows the visit before what came
+    of it. Each effect scales with the visit's effectiveness (:func:`visit_effectiveness`). Every
+    effect draws its random numbers for all rows, visited or not, so the draws stay paired across
+    scenarios.
+
+    Args:
+        model: The model.
+        groups: Indices of the groups visited.
+        month: The current month.
+    """
+    effect = np.zeros(model.groups.size)
+    effect[groups] = visit_effectiveness(model, model.groups.facilitator[groups])
+    report_to_agency(model, groups, month)
+    train_members(model, groups, effect)
+    settle_or_escalate_conflict(model, groups, effect, month)
+    remotivate_inactive_members(model, groups, effect)
+    strengthen_cohesion(model, groups, effect)
+
+
+def report_to_agency(model: KubeModel, groups: np.ndarray, month: int) -> None:
+    """The visit is the facilitator's report: the agency now knows the group's state (see follow-up support)."""
+    g, f = model.groups, model.facilitators
+    g.last_visit[groups] = month
+    g.visits[groups] += 1
+    f.visits_made += np.bincount(g.facilitator[groups], minlength=f.size)
+    model.event_log.add(month, groups, EventKind.VISIT, g.facilitator[groups])
+
+
+def train_members(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> None:
+    """Every member of a visited group gains ``facilitators.visit_skill_gain x effect`` of skill."""
+    member_rules.train(model, _mask(model, groups), model.params.facilitators.visit_skill_gain * effect)
+
+
+def settle_or_escalate_conflict(model: KubeModel, groups: np.ndarray, effect: np.ndarray, month: int) -> None:
+    """An open conflict the facilitator meets is settled, or else passed to the agency.
+
+    It is settled with chance ``facilitators.mediation_probability x min(effect, 1)``; one draw per
+    group decides, so every conflict a facilitator meets is either settled or escalated.
+    """
+    g = model.groups
+    u = model.streams["facilitation"].random(g.size)
+    meets = groups[g.conflict_open[groups] & ~g.escalated[groups]]
+    chance = model.params.facilitators.mediation_probability * np.minimum(effect[meets], 1.0)
+    settled = meets[u[meets] < chance]
+    escalated = meets[u[meets] >= chance]
     close_conflicts(model, settled)
     g.escalated[escalated] = True
-
-    g.cohesion[visited_idx] = np.minimum(g.cohesion[visited_idx] + p.visit_cohesion_gain * effectiveness[visited_idx],
-                                         1.0)
-    g.last_visit[visited_idx] = month
-    g.visits[visited_idx] += 1
-    f.visits_made += np.bincount(g.facilitator[visited_idx], minlength=f.size)
-    model.event_log.add(month, visited_idx, EventKind.VISIT, g.facilitator[visited_idx])
     model.event_log.add(month, settled, EventKind.MEDIATED)
     model.event_log.add(month, escalated, EventKind.ESCALATED)
-    model.reports_received += len(visited_idx)
-    return len(visited_idx)
+
+
+def remotivate_inactive_members(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> None:
+    """Inactive members of a visited group come back (see :func:`kube_sim.model.agents.member.remotivate`)."""
+    member_rules.remotivate(model, _mask(model, groups), effect)
+
+
+def strengthen_cohesion(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> None:
+    """A visited group's cohesion rises by ``facilitators.visit_cohesion_gain x effect`` (at most to 1)."""
+    g = model.groups
+    gain = model.params.facilitators.visit_cohesion_gain * effect[groups]
+    g.cohesion[groups] = np.minimum(g.cohesion[groups] + gain, 1.0)
+
+
+def _mask(model: KubeModel, groups: np.ndarray) -> np.ndarray:
+    mask = np.zeros(model.groups.size, dtype=bool)
+    mask[groups] = True
+    return mask

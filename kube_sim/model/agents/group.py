@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
 from kube_sim.model import economics
+from kube_sim.model.agents import member as member_rules
+from kube_sim.model.agents.row_agent import RowAgent, row_value
 from kube_sim.model.codes import EventKind, FailureCause, GroupStatus
 
 if TYPE_CHECKING:
@@ -70,32 +71,13 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
 }
 
 
-class Group(mesa.Agent):
-    """A KUBE group. Attributes read the model's group table row.
+class Group(RowAgent):
+    """A KUBE group: one row of the model's group table."""
 
-    Args:
-        model: The model.
-        index: Row in the group table.
-    """
-
-    def __init__(self, model: KubeModel, index: int) -> None:
-        super().__init__(model)
-        self.index = index
-
-    @property
-    def status(self) -> GroupStatus:
-        """The group's stage."""
-        return GroupStatus(int(self.model.groups.status[self.index]))
-
-    @property
-    def cash(self) -> float:
-        """Cash in the group account (Rp)."""
-        return float(self.model.groups.cash[self.index])
-
-    @property
-    def cohesion(self) -> float:
-        """Cohesion, 0-1."""
-        return float(self.model.groups.cohesion[self.index])
+    table = "groups"
+    status = row_value("status", lambda code: GroupStatus(int(code)), "The group's stage.")
+    cash = row_value("cash", float, "Cash in the group account (Rp).")
+    cohesion = row_value("cohesion", float, "Cohesion, 0-1.")
 
     @property
     def members(self) -> list:
@@ -301,7 +283,8 @@ def apply_equipment_grant(model: KubeModel, idx: np.ndarray, month: int) -> None
 def update_conflicts(model: KubeModel, month: int) -> None:
     """Free-riding breeds conflict; conflicts age, wear cohesion, and sometimes settle on their own.
 
-    A conflict opens with probability ``p x inactive share x (1 - cohesion / 2) x (2 - adequacy)``.
+    A conflict opens with probability ``p x inactive share x (1 - w x cohesion) x (k - adequacy)``, with
+    ``w = groups.conflict_cohesion_weight`` and ``k = groups.conflict_work_offset``.
     Groups unaccompanied (no visit for ``facilitators.unvisited_after_months``) lose cohesion.
 
     Args:
@@ -317,7 +300,8 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     if len(idx) == 0:
         return
     inactive_share = 1.0 - model.group_active_share()[idx]
-    p_open = p.conflict_probability * inactive_share * (1.0 - 0.5 * g.cohesion[idx]) * (2.0 - g.adequacy[idx])
+    p_open = (p.conflict_probability * inactive_share * (1.0 - p.conflict_cohesion_weight * g.cohesion[idx])
+              * (p.conflict_work_offset - g.adequacy[idx]))
     is_open = g.conflict_open[idx]
     opens = ~is_open & (u_open[idx] < p_open)
     settles = is_open & (u_settle[idx] < p.self_resolution_probability * g.cohesion[idx])
@@ -427,8 +411,4 @@ def release_members_of_failed(model: KubeModel, month: int) -> None:
     if not failed_now.any():
         return
     rows = model.member_rows_in_groups()
-    rows = rows[failed_now[m.group[rows]]]
-    m.in_group[rows] = False
-    m.left_month[rows] = month
-    g.members[failed_now] = 0
-    model.member_state_changed()
+    member_rules.leave(model, rows[failed_now[m.group[rows]]], month)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
+
+from kube_sim.model.agents.row_agent import RowAgent, row_value
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
@@ -27,65 +28,28 @@ MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
     "income_recent": (np.float64, 0.0),  # average monthly group income over about a year, Rp/month
     "paid_this_month": (np.float64, 0.0),  # profit shares received this month, Rp
     "assets_received": (np.float64, 0.0),  # share of a dissolved group's assets, Rp (not income)
-    "joined_month": (np.int32, 0),
     "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
     "member_months": (np.int32, 0),  # months spent in a running group
 }
 
+MEMBER_WATCHED: tuple[str, ...] = ("group", "active", "in_group", "skill")
+"""Member columns that per-group counts are derived from: written only through ``ColumnTable.assign``."""
 
-class Member(mesa.Agent):
-    """A member household. Attributes read and write the model's member table row.
 
-    Args:
-        model: The model.
-        index: Row in the member table.
-    """
+class Member(RowAgent):
+    """A member household: one row of the model's member table."""
 
-    def __init__(self, model: KubeModel, index: int) -> None:
-        super().__init__(model)
-        self.index = index
-
-    @property
-    def group(self) -> int:
-        """Index of the member's group."""
-        return int(self.model.members.group[self.index])
-
-    @property
-    def eligible(self) -> bool:
-        """Whether the household is really poor and eligible."""
-        return bool(self.model.members.eligible[self.index])
-
-    @property
-    def skill(self) -> float:
-        """Business skill, 0-1."""
-        return float(self.model.members.skill[self.index])
-
-    @property
-    def active(self) -> bool:
-        """Whether the member is fully active."""
-        return bool(self.model.members.active[self.index])
-
-    @property
-    def in_group(self) -> bool:
-        """Whether the member still belongs to a running group."""
-        return bool(self.model.members.in_group[self.index])
-
-    @property
-    def income_from_group(self) -> float:
-        """All profit shares received so far (Rp)."""
-        return float(self.model.members.income_from_group[self.index])
-
-    def leave_group(self, month: int) -> None:
-        """Leave the group for good (the household stays in the model).
-
-        Args:
-            month: The month of leaving.
-        """
-        leave(self.model, np.array([self.index]), month)
+    table = "members"
+    group = row_value("group", int, "Index of the member's group.")
+    eligible = row_value("eligible", bool, "Whether the household is really poor and eligible.")
+    skill = row_value("skill", float, "Business skill, 0-1.")
+    active = row_value("active", bool, "Whether the member is fully active.")
+    in_group = row_value("in_group", bool, "Whether the member still belongs to a running group.")
+    income_from_group = row_value("income_from_group", float, "All profit shares received so far (Rp).")
 
 
 def leave(model: KubeModel, rows: np.ndarray, month: int) -> None:
-    """Members at ``rows`` leave their groups.
+    """Members at ``rows`` leave their groups for good and stop being active (the households stay in the model).
 
     Args:
         model: The model.
@@ -94,11 +58,10 @@ def leave(model: KubeModel, rows: np.ndarray, month: int) -> None:
     """
     m = model.members
     rows = rows[m.in_group[rows]]
-    m.in_group[rows] = False
-    m.active[rows] = False
+    m.assign("in_group", rows, False)
+    m.assign("active", rows, False)
     m.left_month[rows] = month
     np.subtract.at(model.groups.members, m.group[rows], 1)
-    model.member_state_changed()
 
 
 def update_engagement(model: KubeModel, month: int) -> None:
@@ -125,7 +88,7 @@ def update_engagement(model: KubeModel, month: int) -> None:
         return
     grp = m.group[rows]
     cycle = model.business.cycle_months[g.business[grp]]
-    no_payout = (month - g.last_payout[grp]) > cycle + 1
+    no_payout = (month - g.last_payout[grp]) > cycle + p.payout_grace_months
     unvisited = (month - g.last_visit[grp]) >= model.params.facilitators.unvisited_after_months
     p_drop = (
         p.dropout_probability
@@ -141,9 +104,8 @@ def update_engagement(model: KubeModel, month: int) -> None:
     drops = active & (u < p_drop)
     returns = ~active & (u < p_return)
     exits = ~active & ~returns & (u_exit[rows] < p.exit_probability_inactive)
-    m.active[rows[drops]] = False
-    m.active[rows[returns]] = True
-    model.member_state_changed()
+    m.assign("active", rows[drops], False)
+    m.assign("active", rows[returns], True)
     leave(model, rows[exits], month)
 
 
@@ -167,8 +129,7 @@ def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.n
     grp = m.group[candidates]
     chance = model.params.facilitators.remotivation_probability * np.minimum(effectiveness[grp], 1.0)
     back = candidates[visited_groups[grp] & (u[candidates] < chance)]
-    m.active[back] = True
-    model.member_state_changed()
+    m.assign("active", back, True)
     return len(back)
 
 
@@ -186,8 +147,7 @@ def train(model: KubeModel, groups_mask: np.ndarray, gain: float | np.ndarray) -
     if len(rows) == 0:
         return
     add = gain if np.isscalar(gain) else np.asarray(gain)[m.group[rows]]
-    m.skill[rows] = np.minimum(m.skill[rows] + add, 1.0)
-    model.member_state_changed()
+    m.assign("skill", rows, np.minimum(m.skill[rows] + add, 1.0))
 
 
 def pay_pending(model: KubeModel) -> None:
@@ -224,6 +184,6 @@ def close_month(model: KubeModel) -> None:
         model: The model.
     """
     m = model.members
-    m.income_recent += (m.paid_this_month - m.income_recent) / 12.0
+    m.income_recent += (m.paid_this_month - m.income_recent) / model.params.members.income_window_months
     m.member_months[model.member_rows_in_groups()] += 1
     m.paid_this_month[:] = 0.0
