@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from kube_sim.model.agents import Agency, Facilitator, Group, Member
-from kube_sim.model.codes import GroupStatus
+from kube_sim.model.codes import EventKind, GroupStatus
 from kube_sim.model.model import KubeModel
 from kube_sim.model.parameters import make_parameters
+from kube_sim.model.policy import CaseloadView, NeedsBased, RoundRobin, make_pattern
 from kube_sim.model.run import run_model
 
 STRESS_SCENARIOS = {
@@ -31,25 +32,29 @@ STRESS_SCENARIOS = {
 
 
 def check_invariants(model: KubeModel) -> None:
+    """Assert what must hold at every month's end, for every group and member."""
     g, m = model.groups, model.members
+    failed = g.status == GroupStatus.FAILED
+    # Money, group by group, failed groups included (see the identity in agents/group.py).
     money_in = g.grants_in + g.sales_in
     money_out = g.stock_out + g.inputs_out + g.equipment_out + g.payouts_out + g.assets_out
     held = g.cash + g.pending_payout + g.pending_assets
-    np.testing.assert_allclose(held, money_in - money_out, rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(held, money_in - money_out, rtol=1e-9, atol=1e-3, err_msg="money identity")
     assert (g.cash >= -1e-6).all(), "negative cash"
-    assert (g.savings <= g.cash + 1e-6).all() or (g.status == GroupStatus.FAILED).any()
+    assert (g.savings <= g.cash + 1e-6).all(), "savings above cash"
+    assert (g.cash[failed] == 0).all() and (g.savings[failed] == 0).all() and (g.units[failed] == 0).all(), (
+        "a dissolved group still holds cash, savings or stock")
     assert (g.units >= 0).all() and (g.unit_size >= 0).all(), "negative stock"
     assert ((g.cohesion >= 0) & (g.cohesion <= 1)).all()
     assert ((g.equipment >= 0) & (g.equipment <= 1 + 1e-12)).all()
     assert ((m.skill >= 0) & (m.skill <= 1)).all()
-    # People: every member belongs to exactly one funded group; counts agree.
-    assert m.size == int(g.members_at_start.sum())
-    assert np.array_equal(np.bincount(m.group[m.in_group], minlength=g.size), g.members)
-    failed = g.status == GroupStatus.FAILED
+    # People: every household funded is still counted, in its group or as having left it.
+    assert m.size == int(g.members_at_start.sum()), "households appeared or vanished"
+    assert np.array_equal(np.bincount(m.group, minlength=g.size), g.members_at_start), "a household changed group"
+    assert np.array_equal(np.bincount(m.group[m.in_group], minlength=g.size), g.members), "group member counts"
+    assert np.array_equal(m.in_group, m.left_month < 0), "in a group exactly until the month of leaving"
     assert not m.in_group[failed[m.group]].any(), "member still in a failed group"
-    assert (g.members[failed] == 0).all()
-    assert (m.active <= m.in_group).sum() >= 0
-    assert not (m.active & ~m.in_group & ~failed[m.group]).any(), "a member who left is still active"
+    assert not (m.active & ~m.in_group).any(), "a member is active outside a group"
     # Groups: a cause and a month exactly for failed groups.
     assert ((g.cause != 0) == failed).all()
     assert ((g.failed_month >= 0) == failed).all()
@@ -61,6 +66,35 @@ def check_invariants(model: KubeModel) -> None:
     np.testing.assert_allclose(
         model.costs["uep_grants"] + model.costs["equipment_grants"] + model.costs["follow_up_support"],
         g.grants_in.sum(), rtol=1e-9)
+
+
+def _first(mask: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(mask)[:1]
+
+
+CORRUPTIONS = {
+    "member active after leaving": lambda m, g: m.members.assign("active", _first(~m.members.in_group), True),
+    "money leaks from a failed group": lambda m, g: np.add.at(g.payouts_out, _first(g.status == GroupStatus.FAILED),
+                                                              1e4),
+    "savings kept by a failed group": lambda m, g: np.put(g.savings, _first(g.status == GroupStatus.FAILED), 1.0),
+    "savings above cash": lambda m, g: np.put(g.savings, _first(g.status == GroupStatus.ACTIVE),
+                                              g.cash[_first(g.status == GroupStatus.ACTIVE)] + 1.0),
+    "household lost": lambda m, g: m.members.assign("in_group", _first(m.members.in_group), False),
+    "household moved": lambda m, g: m.members.assign("group", _first(m.members.group == 0), 1),
+    "group count off": lambda m, g: np.add.at(g.members, _first(g.status == GroupStatus.ACTIVE), 1),
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_invariant_checks_catch_a_broken_state(corruption):
+    model = KubeModel(seed=3)
+    model.run_for(24)
+    check_invariants(model)
+    g = model.groups
+    assert (g.status == GroupStatus.FAILED).any() and (~model.members.in_group).any()
+    CORRUPTIONS[corruption](model, g)
+    with pytest.raises(AssertionError):
+        check_invariants(model)
 
 
 @pytest.mark.parametrize("name", list(STRESS_SCENARIOS))
@@ -207,3 +241,31 @@ def test_survival_is_null_when_run_is_too_short():
 def test_zero_rounds_funds_nothing():
     s = run_model(make_parameters({"funding.rounds": 0}), seed=1, months=12).summary
     assert s["groups_funded"] == 0 and s["members"] == 0
+
+
+def test_visit_patterns_take_their_weights_from_the_parameters():
+    view = CaseloadView(months_since_visit=np.array([4, 1]), inactive_share=np.array([0.0, 0.5]),
+                        conflict_open=np.array([0.0, 1.0]), cohesion=np.array([1.0, 0.5]),
+                        short_of_capital=np.array([0.0, 1.0]))
+    assert isinstance(make_pattern(make_parameters({}).facilitators), RoundRobin)
+    default = make_pattern(make_parameters({"facilitators.pattern": "needs_based"}).facilitators)
+    assert isinstance(default, NeedsBased)
+    assert default.priority(view).tolist() == [4.0, 3 + 1 + 1 + 1 + 1]
+    conflict_only = make_pattern(make_parameters({
+        "facilitators.pattern": "needs_based", "facilitators.needs_weight_waiting": 0.0,
+        "facilitators.needs_weight_inactive": 0.0, "facilitators.needs_weight_low_cohesion": 0.0,
+        "facilitators.needs_weight_no_stock": 0.0, "facilitators.needs_weight_conflict": 5.0}).facilitators)
+    assert conflict_only.priority(view).tolist() == [0.0, 5.0]
+
+
+def test_a_visit_is_reported_before_what_came_of_it():
+    model = KubeModel(make_parameters({"groups.conflict_probability": 1.0}), seed=4)
+    model.run_for(18)
+    events = pd.DataFrame(model.event_log.arrays())
+    outcomes = events[events["kind"].isin([int(EventKind.MEDIATED), int(EventKind.ESCALATED)])]
+    assert len(outcomes) > 0
+    for row, outcome in outcomes.iterrows():
+        earlier = events.loc[:row - 1]
+        visit = earlier[(earlier["kind"] == int(EventKind.VISIT)) & (earlier["group"] == outcome["group"])
+                        & (earlier["month"] == outcome["month"])]
+        assert len(visit) == 1, f"mediation or escalation without a visit logged first: {outcome.to_dict()}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kube_sim.model.streams import STREAM_NAMES, make_streams
+from kube_sim.model.streams import STREAM_NAMES, beta_with_mean, make_streams
 from kube_sim.model.tables import ColumnTable, cumulative_within, rank_within
 
 
@@ -49,3 +49,34 @@ def test_streams_are_independent_and_repeatable():
 def test_bad_seeds_rejected(seed):
     with pytest.raises(ValueError):
         make_streams(seed)
+
+
+def test_derived_values_are_forgotten_when_a_watched_column_changes():
+    table = ColumnTable({"group": (np.int32, 0), "active": (np.bool_, True), "note": (np.float64, 0.0)},
+                        watched=("group", "active"))
+    table.append(3, group=[0, 0, 1])
+    calls = []
+
+    def count():
+        calls.append(1)
+        return np.bincount(table.group[table.active], minlength=2)
+
+    assert table.derived("count", count).tolist() == [2, 1]
+    assert table.derived("count", count).tolist() == [2, 1] and len(calls) == 1
+    with pytest.raises(ValueError):
+        table.active[0] = False  # watched columns are read-only views
+    table.note[0] = 5.0  # other columns are written directly and keep derived values
+    assert table.derived("count", count).tolist() == [2, 1] and len(calls) == 1
+    table.assign("active", np.array([0]), False)
+    assert table.derived("count", count).tolist() == [1, 1] and len(calls) == 2
+    table.append(1, group=1)
+    assert table.derived("count", count).tolist() == [1, 2] and len(calls) == 3
+    with pytest.raises(KeyError):
+        ColumnTable({"a": (np.int32, 0)}, watched=("b",))
+
+
+def test_beta_with_mean_has_the_mean_and_tighter_spread_at_higher_concentration():
+    loose = beta_with_mean(np.random.default_rng(1), 0.4, 2.0, 20_000)
+    tight = beta_with_mean(np.random.default_rng(1), 0.4, 50.0, 20_000)
+    assert abs(loose.mean() - 0.4) < 0.01 and abs(tight.mean() - 0.4) < 0.01
+    assert tight.std() < loose.std() / 3
