@@ -1,11 +1,12 @@
 """Facilitators (pendamping): caseload, hours, skill, and the visits they make.
 
-A visit trains members (strengthening), settles or escalates conflicts (protection), re-motivates
-inactive members and reports the group's state to the agency (support). Which groups a
-facilitator visits is decided by the mentoring pattern (:mod:`kube_sim.model.policy`): each facilitator
-visits their groups in priority order until the month's hours (visit plus travel) run out. The
-choices of all facilitators are computed together as arrays; each depends only on the
-facilitator's own caseload.
+Each month, :func:`make_visits` first chooses which groups every facilitator visits
+(:func:`choose_groups_to_visit`: the mentoring pattern of :mod:`kube_sim.model.policy` ranks the
+caseload, and each facilitator goes down the list until the month's hours, visit plus travel, run
+out), then applies the visits (:func:`visit`): the facilitator reports to the agency, trains the
+members (strengthening), settles or escalates a conflict (protection), re-motivates inactive
+members and strengthens cohesion (support). The choices and visits of all facilitators are
+computed together as arrays; each choice depends only on the facilitator's own caseload.
 """
 
 from __future__ import annotations

@@ -176,7 +176,8 @@ def produce(model: KubeModel, month: int) -> None:
     g.adequacy[idx] = adequacy
     g.unit_size[idx] += economics.growth(b.growth_per_month[kind], adequacy, g.fit[idx], b.fit_sensitivity[kind],
                                          model.group_active_skill()[idx], model.params.business.skill_output_weight)
-    # Neglected stock is lost more often (up to 3x when no work is done). One draw per group.
+    # Neglected stock is lost more often (up to 1 + neglect_loss_factor times when no work is done).
+    # One draw per group.
     p_loss = np.minimum(b.loss_per_month[kind] * (1.0 + model.params.business.neglect_loss_factor * (1.0 - adequacy)),
                         1.0)
     p_any = 1.0 - (1.0 - p_loss) ** units
