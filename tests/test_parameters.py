@@ -6,6 +6,7 @@ import pytest
 
 from kube_sim.common.errors import ParameterError
 from kube_sim.model.parameters import PARAMETER_SPECS, Parameters, make_parameters
+from kube_sim.model.run import run_model
 
 
 def test_every_parameter_has_unit_source_and_meaning():
@@ -67,3 +68,34 @@ def test_inconsistent_group_sizes_rejected():
 def test_flat_dict_round_trip():
     params = make_parameters({"facilitators.pattern": "needs_based"})
     assert make_parameters(params.to_dict()) == params
+
+
+RULE_CONSTANTS = {
+    "members.skill_concentration": 1.0,
+    "members.payout_grace_months": 0,
+    "members.income_window_months": 3.0,
+    "facilitators.skill_concentration": 1.0,
+    "facilitators.needs_weight_conflict": 0.0,
+    "facilitators.needs_weight_inactive": 20.0,
+    "facilitators.needs_weight_low_cohesion": 20.0,
+    "facilitators.needs_weight_no_stock": 20.0,
+    "facilitators.needs_weight_waiting": 0.0,
+    "groups.conflict_cohesion_weight": 0.0,
+    "groups.conflict_work_offset": 5.0,
+    "district.coast_fit": [0.1, 0.1, 0.1],
+    "district.lowland_fit": [0.1, 0.1, 0.1],
+    "district.mountain_fit": [0.1, 0.1, 0.1],
+    "district.fit_noise": 0.0,
+    "district.min_fit": 0.5,
+}
+"""Constants of the rules, each with a value far from its default."""
+
+
+@pytest.mark.parametrize("key", list(RULE_CONSTANTS))
+def test_rule_constants_are_parameters_the_model_reads(key):
+    base = {"facilitators.pattern": "needs_based", "facilitators.groups_per_facilitator": 20}
+    spec = PARAMETER_SPECS[key]
+    assert spec.unit and spec.source and (spec.low is not None or spec.high is not None)
+    default = run_model(make_parameters(base), seed=2, months=30).summary
+    changed = run_model(make_parameters({**base, key: RULE_CONSTANTS[key]}), seed=2, months=30).summary
+    assert changed != default, f"{key} does not change the run"
