@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kube_sim.cli import main as cli
-from kube_sim.cli.main import build_parser, main
+from kube_sim.cli.main import build_parser, command_names, main
 from kube_sim.experiments.scenario import scenario_dir
 from kube_sim.model import run as runner
 from kube_sim.model.parameters import PARAMETER_SPECS
@@ -188,7 +187,7 @@ def test_version(capsys):
 
 
 def _subcommands():
-    return cli._commands(build_parser())
+    return command_names(build_parser())
 
 
 @pytest.mark.parametrize("command", [None, *_subcommands()])

@@ -167,6 +167,20 @@ def test_toml_value_round_trips_every_default():
         assert coerce_value(key, parse_value(toml_value(spec.default))) == spec.default, key
 
 
+def test_name_and_description_are_optional(tmp_path):
+    path = write(tmp_path, "[facilitators]\ngroups_per_facilitator = 20\n", "planner_ratio.toml")
+    scenario = load_scenario(path)
+    assert scenario.name == "planner_ratio"
+    assert scenario.description == ""
+    assert scenario.overrides == {"facilitators.groups_per_facilitator": 20}
+    assert scenario.params.facilitators.groups_per_facilitator == 20
+
+
+def test_name_in_the_file_wins_over_the_file_name(tmp_path):
+    path = write(tmp_path, 'name = "ratio twenty"\n[facilitators]\ngroups_per_facilitator = 20\n', "r.toml")
+    assert load_scenario(path).name == "ratio twenty"
+
+
 # --- bad files -------------------------------------------------------------------------------------
 
 BAD_FILES = {
@@ -179,8 +193,6 @@ BAD_FILES = {
     "negative": (HEADER + "[grants]\nequipment_rp = -5\n", "grants.equipment_rp"),
     "bad_choice": (HEADER + "[facilitators]\npattern = \"random\"\n", "facilitators.pattern"),
     "short_list": (HEADER + "[business]\ncycle_months = [4, 3]\n", "business.cycle_months"),
-    "missing_name": ('description = "x"\n', "name"),
-    "missing_description": ('name = "x"\n', "description"),
     "empty_name": ('name = ""\ndescription = "x"\n', "name"),
     "name_not_string": ('name = 3\ndescription = "x"\n', "name"),
     "non_table_section": (HEADER + "facilitators = 3\n", "facilitators"),
