@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from kube_sim.common.errors import InputError
+from kube_sim.experiments.experiment import EXPERIMENT_FILES, load_experiment
 from kube_sim.experiments.scenario import (
+    SCENARIO_FILES,
     apply_overrides,
     list_scenarios,
     load_scenario,
@@ -265,3 +267,36 @@ def test_folder_is_not_a_scenario(tmp_path):
     with pytest.raises(InputError) as info:
         load_scenario(folder)
     assert "dir.toml" in info.value.one_line()
+
+
+# --- one finder for scenario and experiment files --------------------------------------------------
+
+FINDERS = {"scenario": (SCENARIO_FILES, load_scenario), "experiment": (EXPERIMENT_FILES, load_experiment)}
+
+
+@pytest.mark.parametrize("kind", sorted(FINDERS))
+def test_both_kinds_of_file_are_found_alike(tmp_path, monkeypatch, kind):
+    files, load = FINDERS[kind]
+    monkeypatch.setenv(files.env, str(tmp_path))
+    text = '[factors]\n"grants.equipment_rp" = [0]\n' if kind == "experiment" else "[grants]\nequipment_rp = 0\n"
+    write(tmp_path, text, "district_plan.toml")
+    (tmp_path / "folder.toml").mkdir()
+    assert files.folder() == tmp_path
+    assert files.names() == ["district_plan"]
+    assert files.find("district_plan") == tmp_path / "district_plan.toml"
+    assert load("district_plan").name == "district_plan"
+    with pytest.raises(InputError, match=f"no such {kind} file \\(did you mean 'district_plan'\\?\\)"):
+        files.find("district_plans")
+    with pytest.raises(InputError, match=f"folder.toml: is a folder; expected a {kind} file"):
+        files.find(tmp_path / "folder.toml")
+    monkeypatch.setenv(files.env, str(tmp_path / "none"))
+    with pytest.raises(InputError, match=f"no {kind}s in"):
+        files.find("district_plan")
+
+
+def test_shipped_folders_are_the_repository_folders_in_a_checkout(monkeypatch):
+    monkeypatch.delenv("KUBE_SIM_SCENARIOS", raising=False)
+    monkeypatch.delenv("KUBE_SIM_EXPERIMENTS", raising=False)
+    repo = Path(__file__).resolve().parents[1]
+    assert SCENARIO_FILES.folder() == repo / "scenarios"
+    assert EXPERIMENT_FILES.folder() == repo / "experiments"

@@ -25,8 +25,8 @@ from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED
 
-DEFAULT_REPLICATIONS = 20
-DEFAULT_MONTHS = 60
+DEFAULT_COMPARE_REPLICATIONS = 20
+DEFAULT_COMPARE_MONTHS = 60
 OUTCOMES: tuple[str, ...] = (
     "survival_12", "survival_24", "survival_36", "survival_60", "mean_member_income_rp", "share_above_poverty_line",
     "inactive_member_share", "visits_per_group_month", "mean_share_unvisited_quarter", "cost_total_rp",
@@ -60,9 +60,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("scenario_a", metavar="A", help="reference scenario (name or path)")
     compare.add_argument("scenario_b", metavar="B", help="scenario compared with A (name or path)")
-    compare.add_argument("--replications", type=replications_arg, default=DEFAULT_REPLICATIONS,
-                         metavar="R", help=f"paired replications (default: {DEFAULT_REPLICATIONS})")
-    add_months_option(compare, DEFAULT_MONTHS, "months per run")
+    compare.add_argument("--replications", type=replications_arg, default=DEFAULT_COMPARE_REPLICATIONS,
+                         metavar="R", help=f"paired replications (default: {DEFAULT_COMPARE_REPLICATIONS})")
+    add_months_option(compare, DEFAULT_COMPARE_MONTHS, "months per run")
     add_seed_option(compare, DEFAULT_MASTER_SEED, "master seed the replication seeds derive from")
     compare.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
                          help=f"parallel runs (default: {cpus})")

@@ -96,7 +96,7 @@ class TomlFiles:
     def paths(self) -> list[Path]:
         """Return the ``*.toml`` files in :meth:`folder`, sorted by name (none if it does not exist)."""
         folder = self.folder()
-        return sorted(folder.glob("*.toml")) if folder.is_dir() else []
+        return sorted(p for p in folder.glob("*.toml") if p.is_file()) if folder.is_dir() else []
 
     def names(self) -> list[str]:
         """Return the names (file stems) of the files in :meth:`folder`, sorted."""
