@@ -165,6 +165,19 @@ def add_months_option(parser: argparse.ArgumentParser, default: int | None, mean
                         help=f"{meaning} (1 to {MAX_MONTHS}{shown})")
 
 
+def add_workers_option(parser: argparse.ArgumentParser, meaning: str) -> None:
+    """Add ``--workers`` (default: the CPUs this process may use) and ``--no-progress``.
+
+    Args:
+        parser: A command's parser.
+        meaning: What the workers are, for the help.
+    """
+    cpus = default_workers()
+    parser.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
+                        help=f"{meaning} (default: {cpus}, the CPUs available)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
 def add_set_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--set KEY=VALUE`` (repeatable) into ``args.assignments``.
 

@@ -15,11 +15,10 @@ from kube_sim.cli.common import (
     add_command,
     add_months_option,
     add_seed_option,
+    add_workers_option,
     command_line,
-    default_workers,
     render_table,
     replications_arg,
-    workers_arg,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
@@ -52,7 +51,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     Args:
         subparsers: The main parser's subparsers.
     """
-    cpus = default_workers()
     compare = add_command(
         subparsers, "compare", summary="paired comparison of two scenarios: means, differences, intervals, p-values",
         description="Run two scenarios with paired seeds and print each outcome's means and the paired difference "
@@ -64,11 +62,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                          metavar="R", help=f"paired replications (default: {DEFAULT_COMPARE_REPLICATIONS})")
     add_months_option(compare, DEFAULT_COMPARE_MONTHS, "months per run")
     add_seed_option(compare, DEFAULT_MASTER_SEED, "master seed the replication seeds derive from")
-    compare.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
-                         help=f"parallel runs (default: {cpus})")
+    add_workers_option(compare, "parallel runs")
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
-    compare.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     compare.set_defaults(func=cmd_compare)
 
 

@@ -15,12 +15,11 @@ from kube_sim.cli.common import (
     PROG,
     add_command,
     add_months_option,
+    add_workers_option,
     command_line,
-    default_workers,
     output_folder,
     render_table,
     replications_arg,
-    workers_arg,
     write_error,
 )
 from kube_sim.common.errors import InputError
@@ -58,7 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     Args:
         subparsers: The main parser's subparsers.
     """
-    cpus = default_workers()
     sweep = add_command(
         subparsers, "sweep", summary="run an experiment: every arm x replication, paired seeds, resumable",
         description="Run an experiment file's design (factorial, Latin hypercube or Sobol) over a base scenario, "
@@ -66,9 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     sweep.add_argument("experiment", metavar="EXPERIMENT",
                        help="experiment name (a file in the experiments folder) or path to a .toml file")
-    sweep.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
-                       help=f"parallel runs: local processes (1 runs in this process) or local Dask workers "
-                            f"(default: {cpus}, the CPUs available)")
+    add_workers_option(sweep, "parallel runs: local processes (1 runs in this process) or local Dask workers")
     sweep.add_argument("--replications", type=replications_arg, metavar="R",
                        help="replications per arm, replacing the file's (seeds are unchanged for the first ones)")
     add_months_option(sweep, None, "months per run, replacing the file's")
@@ -82,7 +78,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--scheduler", metavar="ADDRESS",
                        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask; "
                             "default: start a local cluster); kube-sim must be installed on its workers")
-    sweep.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     sweep.set_defaults(func=cmd_sweep)
 
 
