@@ -33,7 +33,6 @@ Every problem raises :class:`~kube_sim.common.errors.InputError` naming the file
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from kube_sim.experiments.files import (
     optional_text,
     parse_toml,
     read_text,
+    suggestion,
 )
 from kube_sim.experiments.scenario import Scenario, load_scenario
 from kube_sim.model.defaults import (
@@ -262,9 +262,7 @@ class _Reader:
     def check_keys(self, table: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
         for key in table:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-                hint = f" (did you mean '{prefix}{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
-                raise self.fail(prefix + key, f"unknown key{hint}")
+                raise self.fail(prefix + key, f"unknown key{suggestion(key, allowed, 'allowed', prefix)}")
 
     def integer(self, table: dict[str, Any], key: str, default: int | None, low: int, high: int,
                 prefix: str = "") -> int | None:
@@ -392,9 +390,7 @@ def _read_outcomes(reader: _Reader) -> tuple[str, ...] | None:
 
     for name in value:
         if name not in OUTCOME_COLUMNS:
-            close = difflib.get_close_matches(name, OUTCOME_COLUMNS, n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (outcomes: {', '.join(OUTCOME_COLUMNS)})"
-            raise reader.fail("outcomes", f"unknown outcome {name!r}{hint}")
+            raise reader.fail("outcomes", f"unknown outcome {name!r}{suggestion(name, OUTCOME_COLUMNS, 'outcomes')}")
     return tuple(dict.fromkeys(value))
 
 

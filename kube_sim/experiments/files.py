@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -136,6 +137,22 @@ class TomlFiles:
         else:
             hint = f" (no {self.folder_name} in {display_path(folder)})"
         raise InputError(f"no such {self.kind} file{hint}", source=display_path(path))
+
+
+def suggestion(word: str, choices: Sequence[str], label: str, prefix: str = "") -> str:
+    """Return the hint for an unknown word in a file: the closest choice, else every choice.
+
+    Args:
+        word: The unknown word.
+        choices: The words allowed there.
+        label: What the choices are, when listed (``"sections"``).
+        prefix: Put before the closest choice (``"design."``).
+
+    Returns:
+        Text such as `` (did you mean 'design.kind'?)`` or `` (sections: a, b)``.
+    """
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f" (did you mean '{prefix}{close[0]}'?)" if close else f" ({label}: {', '.join(choices)})"
 
 
 def read_text(path: Path, source: str) -> str:

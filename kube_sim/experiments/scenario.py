@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from kube_sim.common.errors import InputError
-from kube_sim.experiments.files import TomlFiles, display_path, file_name, optional_text, parse_toml, read_text
+from kube_sim.experiments.files import (
+    TomlFiles,
+    display_path,
+    file_name,
+    optional_text,
+    parse_toml,
+    read_text,
+    suggestion,
+)
 from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, Parameters, coerce_value, make_parameters
 
 SET_SOURCE = "--set"
@@ -94,9 +102,8 @@ def _flatten_sections(data: dict[str, Any], source: str) -> dict[str, Any]:
             continue
         if section not in SECTIONS:
             if isinstance(table, dict):
-                close = difflib.get_close_matches(section, SECTIONS, n=1, cutoff=0.5)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (sections: {', '.join(SECTIONS)})"
-                raise InputError(f"unknown section{hint}", source=source, key=section)
+                raise InputError(f"unknown section{suggestion(section, tuple(SECTIONS), 'sections')}", source=source,
+                                 key=section)
             closest = _closest_key_for_name(section)
             hint = (f" (did you mean '{closest}', written as [{closest.split('.')[0]}] then "
                     f"{closest.split('.')[1]} = ...?)" if closest else " (only name and description go at the top)")
