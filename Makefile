@@ -1,20 +1,22 @@
 # Quick start: `make demo` runs the Polewali Mandar baseline; `make test` runs the tests.
-# Both create the virtual environment .venv (with a Python >= 3.12) and install kube-sim first.
+# Both create the virtual environment .venv (with a Python >= 3.12) and install kube-sim first, with the
+# tested versions of its dependencies from constraints.txt; `make lock` rewrites that file from .venv.
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := constraints.txt
 
-.PHONY: demo test lint bench clean help
+.PHONY: demo test lint bench lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@PY=$$(scripts/find_python.sh) || exit 1; \
 	  echo "Using $$PY ($$($$PY --version))"; \
 	  [ -x $(BIN)/python ] || $$PY -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[all]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[all]"
 	@touch $(STAMP)
 
 demo: $(STAMP)  ## run the baseline scenario; results and a survival figure go to results/baseline
@@ -28,6 +30,13 @@ lint: $(STAMP)  ## ruff
 
 bench: $(STAMP)  ## benchmark the model at district scale against Mesa's Boltzmann example
 	$(BIN)/python benchmarks/bench_model.py --scale district
+
+lock: $(STAMP)  ## pin the versions installed in .venv (the tested ones) into constraints.txt
+	@{ echo "# Versions kube-sim is tested with: 'make' and CI install with 'pip install -c $(LOCK) -e \".[all]\"'."; \
+	   echo "# Regenerate from the tested virtual environment with 'make lock'."; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -vi '^kube[-_]sim'; } > $(LOCK).new
+	@mv $(LOCK).new $(LOCK)
+	@echo "wrote $(LOCK) ($$(grep -vc '^#' $(LOCK)) packages)"
 
 clean:  ## remove the virtual environment
 	rm -rf $(VENV)

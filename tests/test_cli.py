@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from kube_sim.cli import main as cli
-from kube_sim.cli.main import build_parser, main
+from kube_sim.cli import main as cli_main
+from kube_sim.cli.common import output_folder
+from kube_sim.cli.main import build_parser, command_names, main
+from kube_sim.common.errors import InputError
+from kube_sim.experiments.experiment import load_experiment
 from kube_sim.experiments.scenario import scenario_dir
 from kube_sim.model import run as runner
+from kube_sim.model.defaults import MAX_MONTHS
 from kube_sim.model.parameters import PARAMETER_SPECS
 
 SHIPPED = sorted(p.stem for p in scenario_dir().glob("*.toml"))
@@ -188,7 +194,7 @@ def test_version(capsys):
 
 
 def _subcommands():
-    return cli._commands(build_parser())
+    return command_names(build_parser())
 
 
 @pytest.mark.parametrize("command", [None, *_subcommands()])
@@ -227,3 +233,107 @@ def test_console_script_bad_input(tmp_path):
     assert "--set" in lines[0]
     assert "grants.equipment_rp" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_compare_help_shows_a_plain_percent_sign(capsys):
+    assert main(["compare", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "95% confidence interval" in " ".join(out.split())
+    assert "%%" not in out
+
+
+# --- structure of the command line -----------------------------------------------------------------
+
+CLI_DIR = Path(cli_main.__file__).parent
+COMMAND_MODULES = {"run", "scenarios", "params", "sweep", "report", "compare"}
+
+
+def _imported_cli_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "kube_sim.cli":
+                names |= {alias.name for alias in node.names}
+            elif node.module.startswith("kube_sim.cli."):
+                names.add(node.module.split(".")[2])
+        elif isinstance(node, ast.Import):
+            names |= {a.name.split(".")[2] for a in node.names if a.name.startswith("kube_sim.cli.")}
+    return names
+
+
+def test_one_module_per_command_and_none_imports_another():
+    assert set(command_names(build_parser())) == COMMAND_MODULES
+    for name in COMMAND_MODULES | {"common"}:
+        imported = _imported_cli_modules(CLI_DIR / f"{name}.py")
+        assert imported <= {"common"}, (name, imported)
+    assert _imported_cli_modules(CLI_DIR / "main.py") == COMMAND_MODULES | {"common"}
+    assert {p.stem for p in CLI_DIR.glob("*.py")} == COMMAND_MODULES | {"common", "main", "__init__"}
+
+
+@pytest.mark.parametrize(("name", "folder"), [
+    ("ratio_1_20", "ratio_1_20"), ("my district / 2025", "my_district_2025"), ("..", "unnamed"),
+    ("Désa.v2", "D_sa.v2"),
+])
+def test_default_results_folder_is_a_clean_name(name, folder):
+    assert output_folder(None, name) == Path("results") / folder
+    assert output_folder(Path("x"), name) == Path("x")
+
+
+def test_run_and_sweep_name_their_results_folders_alike(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "odd name.toml").write_text('[facilitators]\ngroups_per_facilitator = 20\n')
+    (tmp_path / "odd sweep.toml").write_text('months = 3\nreplications = 1\n[factors]\n'
+                                             '"grants.equipment_rp" = [0]\n')
+    assert main(["run", "odd name.toml", "--months", "3", "--no-plots", "--json"]) == 0
+    assert main(["sweep", "odd sweep.toml", "--workers", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "results" / "odd_name" / "summary.json").is_file()
+    assert (tmp_path / "results" / "odd_sweep" / "runs.parquet").is_file()
+
+
+def test_run_limits_are_declared_once_for_the_command_line_and_experiment_files():
+    package = CLI_DIR.parent
+    for limit in ("MAX_MONTHS", "MAX_SEED", "MAX_REPLICATIONS", "DEFAULT_MONTHS", "DEFAULT_SEED"):
+        owners = [str(p.relative_to(package)) for p in package.rglob("*.py")
+                  if re.search(rf"^{limit}\s*[:=]", p.read_text(encoding="utf-8"), flags=re.M)]
+        assert owners == ["model/defaults.py"], (limit, owners)
+
+
+def test_months_limit_is_the_same_in_options_and_experiment_files(tmp_path, capsys):
+    too_long = MAX_MONTHS + 1
+    assert main(["run", "--months", str(too_long), "--out", str(tmp_path / "o")]) == 2
+    assert f"at most {MAX_MONTHS:_}" in capsys.readouterr().err
+    path = tmp_path / "long.toml"
+    path.write_text(f'months = {too_long}\n[factors]\n"grants.equipment_rp" = [0]\n')
+    with pytest.raises(InputError, match=f"above the maximum {MAX_MONTHS:_}"):
+        load_experiment(path)
+    path.write_text(f'months = {MAX_MONTHS}\n[factors]\n"grants.equipment_rp" = [0]\n')
+    assert load_experiment(path).months == MAX_MONTHS
+
+
+def test_interrupted_sweep_exits_130_keeping_finished_runs(tmp_path, capsys, monkeypatch):
+    from kube_sim.experiments import tasks
+    from kube_sim.store import sweep_folder
+
+    real = tasks.runner.run_model
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    path = tmp_path / "tiny.toml"
+    path.write_text('months = 3\nreplications = 2\n[factors]\n"grants.equipment_rp" = [0, 1_000_000]\n')
+    out = tmp_path / "out"
+    monkeypatch.setattr(tasks.runner, "run_model", interrupted)
+    assert main(["sweep", str(path), "--workers", "1", "--no-progress", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "kube-sim: interrupted"
+    kept = sweep_folder.load_runs(out)["run_id"].tolist()
+    assert kept == list(range(len(kept))) and 0 < len(kept) < 4
+
+    monkeypatch.setattr(tasks.runner, "run_model", real)
+    assert main(["sweep", str(path), "--workers", "1", "--no-progress", "--out", str(out), "--resume"]) == 0
+    assert f"done: 4 runs ok, 0 failed, of 4; {4 - len(kept)} ran now" in capsys.readouterr().out

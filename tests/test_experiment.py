@@ -8,7 +8,12 @@ import pytest
 
 from kube_sim.cli.main import main
 from kube_sim.common.errors import InputError
-from kube_sim.experiments.experiment import list_experiment_names, load_experiment, replication_seeds
+from kube_sim.experiments.experiment import (
+    list_experiment_names,
+    load_experiment,
+    parse_experiment,
+    replication_seeds,
+)
 
 HEADER = 'name = "t"\ndescription = "a test"\nmonths = 24\nreplications = 2\n'
 
@@ -152,7 +157,7 @@ BAD_FILES = [
      "factors.members.initial_inactive_share", "above the maximum"),
     ("wrong value type", HEADER + '[factors]\n"facilitators.groups_per_facilitator" = [5, "ten"]\n',
      "factors.facilitators.groups_per_facilitator", "expected an integer"),
-    ("missing name", 'description = "d"\n[factors]\n"grants.equipment_rp" = [0]\n', "name", "missing"),
+    ("empty name", 'name = " "\n[factors]\n"grants.equipment_rp" = [0]\n', "name", "non-empty string"),
     ("no factors", HEADER, "factors", "missing"),
     ("list in lhs", HEADER + '[design]\nkind = "lhs"\nsamples = 4\n[factors]\n"grants.equipment_rp" = [0, 1]\n',
      "factors.grants.equipment_rp", "range"),
@@ -194,6 +199,19 @@ def test_bad_files_give_one_line_naming_file_and_key(tmp_path, label, text, key,
     assert "bad.toml" in line
     assert key in line
     assert reason in line
+
+
+def test_name_and_description_are_optional(tmp_path):
+    path = write(tmp_path, '[factors]\n"facilitators.groups_per_facilitator" = [10, 20]\n', "my_ratios.toml")
+    experiment = load_experiment(path)
+    assert experiment.name == "my_ratios"
+    assert experiment.description == ""
+    assert [p["facilitators.groups_per_facilitator"] for p in experiment.design_points()] == [10, 20]
+
+
+def test_text_without_a_file_needs_a_name():
+    with pytest.raises(InputError, match=r"memo: name: missing"):
+        parse_experiment('[factors]\n"grants.equipment_rp" = [0]\n', "memo")
 
 
 def test_malformed_toml(tmp_path):

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from kube_sim.common.errors import InputError
+from kube_sim.experiments.experiment import EXPERIMENT_FILES, load_experiment
 from kube_sim.experiments.scenario import (
+    SCENARIO_FILES,
     apply_overrides,
     list_scenarios,
     load_scenario,
@@ -167,6 +169,20 @@ def test_toml_value_round_trips_every_default():
         assert coerce_value(key, parse_value(toml_value(spec.default))) == spec.default, key
 
 
+def test_name_and_description_are_optional(tmp_path):
+    path = write(tmp_path, "[facilitators]\ngroups_per_facilitator = 20\n", "planner_ratio.toml")
+    scenario = load_scenario(path)
+    assert scenario.name == "planner_ratio"
+    assert scenario.description == ""
+    assert scenario.overrides == {"facilitators.groups_per_facilitator": 20}
+    assert scenario.params.facilitators.groups_per_facilitator == 20
+
+
+def test_name_in_the_file_wins_over_the_file_name(tmp_path):
+    path = write(tmp_path, 'name = "ratio twenty"\n[facilitators]\ngroups_per_facilitator = 20\n', "r.toml")
+    assert load_scenario(path).name == "ratio twenty"
+
+
 # --- bad files -------------------------------------------------------------------------------------
 
 BAD_FILES = {
@@ -179,8 +195,6 @@ BAD_FILES = {
     "negative": (HEADER + "[grants]\nequipment_rp = -5\n", "grants.equipment_rp"),
     "bad_choice": (HEADER + "[facilitators]\npattern = \"random\"\n", "facilitators.pattern"),
     "short_list": (HEADER + "[business]\ncycle_months = [4, 3]\n", "business.cycle_months"),
-    "missing_name": ('description = "x"\n', "name"),
-    "missing_description": ('name = "x"\n', "description"),
     "empty_name": ('name = ""\ndescription = "x"\n', "name"),
     "name_not_string": ('name = 3\ndescription = "x"\n', "name"),
     "non_table_section": (HEADER + "facilitators = 3\n", "facilitators"),
@@ -253,3 +267,36 @@ def test_folder_is_not_a_scenario(tmp_path):
     with pytest.raises(InputError) as info:
         load_scenario(folder)
     assert "dir.toml" in info.value.one_line()
+
+
+# --- one finder for scenario and experiment files --------------------------------------------------
+
+FINDERS = {"scenario": (SCENARIO_FILES, load_scenario), "experiment": (EXPERIMENT_FILES, load_experiment)}
+
+
+@pytest.mark.parametrize("kind", sorted(FINDERS))
+def test_both_kinds_of_file_are_found_alike(tmp_path, monkeypatch, kind):
+    files, load = FINDERS[kind]
+    monkeypatch.setenv(files.env, str(tmp_path))
+    text = '[factors]\n"grants.equipment_rp" = [0]\n' if kind == "experiment" else "[grants]\nequipment_rp = 0\n"
+    write(tmp_path, text, "district_plan.toml")
+    (tmp_path / "folder.toml").mkdir()
+    assert files.folder() == tmp_path
+    assert files.names() == ["district_plan"]
+    assert files.find("district_plan") == tmp_path / "district_plan.toml"
+    assert load("district_plan").name == "district_plan"
+    with pytest.raises(InputError, match=f"no such {kind} file \\(did you mean 'district_plan'\\?\\)"):
+        files.find("district_plans")
+    with pytest.raises(InputError, match=f"folder.toml: is a folder; expected a {kind} file"):
+        files.find(tmp_path / "folder.toml")
+    monkeypatch.setenv(files.env, str(tmp_path / "none"))
+    with pytest.raises(InputError, match=f"no {kind}s in"):
+        files.find("district_plan")
+
+
+def test_shipped_folders_are_the_repository_folders_in_a_checkout(monkeypatch):
+    monkeypatch.delenv("KUBE_SIM_SCENARIOS", raising=False)
+    monkeypatch.delenv("KUBE_SIM_EXPERIMENTS", raising=False)
+    repo = Path(__file__).resolve().parents[1]
+    assert SCENARIO_FILES.folder() == repo / "scenarios"
+    assert EXPERIMENT_FILES.folder() == repo / "experiments"

@@ -2,8 +2,8 @@
 
 An experiment is a TOML file in ``experiments/`` (or any path)::
 
-    name = "staffing"
-    description = "Caseload crossed with facilitator hours."
+    name = "staffing"                # optional: default the file's name without .toml
+    description = "Caseload crossed with facilitator hours."   # optional
     base_scenario = "baseline"      # a scenario name or a path (default "baseline")
     months = 96                     # run length (default 96)
     replications = 20               # seeds per design point (default 10)
@@ -33,11 +33,8 @@ Every problem raises :class:`~kube_sim.common.errors.InputError` naming the file
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import math
-import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,9 +43,26 @@ import numpy as np
 from scipy.stats import qmc
 
 from kube_sim.common.errors import InputError
-from kube_sim.experiments.scenario import Scenario, display_path, load_scenario
+from kube_sim.experiments.files import (
+    TomlFiles,
+    display_path,
+    file_name,
+    looks_like_path,
+    optional_text,
+    parse_toml,
+    read_text,
+    suggestion,
+)
+from kube_sim.experiments.scenario import Scenario, load_scenario
+from kube_sim.model.defaults import (
+    DEFAULT_MASTER_SEED,
+    DEFAULT_MONTHS,
+    DEFAULT_REPLICATIONS,
+    MAX_MONTHS,
+    MAX_REPLICATIONS,
+    MAX_SEED,
+)
 from kube_sim.model.parameters import SECTIONS, Parameters, coerce_value, make_parameters, spec_for
-from kube_sim.model.run import DEFAULT_MONTHS
 
 EXPERIMENT_ENV = "KUBE_SIM_EXPERIMENTS"
 """Environment variable naming a folder of experiment files to use instead of the shipped one."""
@@ -59,12 +73,8 @@ TOP_KEYS: tuple[str, ...] = (
 )
 DESIGN_KEYS: tuple[str, ...] = ("kind", "samples", "seed")
 RANGE_KEYS: tuple[str, ...] = ("low", "high", "steps")
-DEFAULT_REPLICATIONS = 10
-DEFAULT_MASTER_SEED = 1
-MAX_MONTHS = 1200
-MAX_REPLICATIONS = 100_000
+DEFAULT_BASE_SCENARIO = "baseline"
 MAX_RUNS = 10_000_000
-MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -98,8 +108,9 @@ class Experiment:
     """A checked experiment file.
 
     Attributes:
-        name: Short name; also the default results folder ``results/<name>``.
-        description: What the experiment asks.
+        name: Short name (the file's name unless the file sets one); also the default results folder
+            ``results/<name>``.
+        description: What the experiment asks ("" when the file has none).
         path: The file (None when built in code).
         text: The file's text (recorded in the manifest).
         base_scenario: The scenario every design point starts from.
@@ -231,62 +242,11 @@ def _sample_points(experiment: Experiment) -> list[dict[str, Any]]:
 
 # --- reading files ---------------------------------------------------------------------------------
 
-def experiment_dir() -> Path:
-    """Return the folder experiment names are looked up in.
+EXPERIMENT_FILES = TomlFiles(kind="experiment", folder_name="experiments", env="KUBE_SIM_EXPERIMENTS")
+"""Experiment files: by name in ``$KUBE_SIM_EXPERIMENTS`` or the shipped folder, or by path."""
 
-    Returns:
-        ``$KUBE_SIM_EXPERIMENTS`` if set and non-empty, else ``experiments/`` at the repository root.
-    """
-    env = os.environ.get(EXPERIMENT_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / "experiments"
-
-
-def list_experiment_names() -> list[str]:
-    """Names of the experiment files in :func:`experiment_dir`, sorted."""
-    folder = experiment_dir()
-    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
-
-
-def resolve_experiment_path(name_or_path: str | Path) -> Path:
-    """Find an experiment file given by path or by name.
-
-    A value ending in ``.toml`` or holding a folder separator is a path; anything else names a file
-    in :func:`experiment_dir`.
-
-    Args:
-        name_or_path: ``"staffing"`` or ``"path/to/file.toml"``.
-
-    Returns:
-        The path of an existing file.
-
-    Raises:
-        InputError: If there is no such file (suggesting close names).
-    """
-    text = str(name_or_path)
-    folder = experiment_dir()
-    if isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text or os.sep in text:
-        path = Path(text).expanduser()
-        if path.is_file():
-            return path
-        if path.is_dir():
-            raise InputError("is a folder, not an experiment file", source=display_path(path))
-        wanted = path.stem
-    else:
-        wanted = text
-        path = folder / f"{wanted}.toml"
-        if path.is_file():
-            return path
-    names = list_experiment_names()
-    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
-    if close:
-        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)"
-    elif names:
-        hint = f" (experiments in {display_path(folder)}: {', '.join(names)})"
-    else:
-        hint = f" (no experiments in {display_path(folder)})"
-    raise InputError(f"no such experiment file{hint}", source=display_path(path))
+experiment_dir = EXPERIMENT_FILES.folder
+list_experiment_names = EXPERIMENT_FILES.names
 
 
 class _Reader:
@@ -302,19 +262,7 @@ class _Reader:
     def check_keys(self, table: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
         for key in table:
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-                hint = f" (did you mean '{prefix}{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
-                raise self.fail(prefix + key, f"unknown key{hint}")
-
-    def text(self, key: str, *, required: bool, default: str = "") -> str:
-        if key not in self.data:
-            if required:
-                raise self.fail(key, f'missing: an experiment file needs a top-level {key} = "..."')
-            return default
-        value = self.data[key]
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
-        return value.strip()
+                raise self.fail(prefix + key, f"unknown key{suggestion(key, allowed, 'allowed', prefix)}")
 
     def integer(self, table: dict[str, Any], key: str, default: int | None, low: int, high: int,
                 prefix: str = "") -> int | None:
@@ -442,9 +390,7 @@ def _read_outcomes(reader: _Reader) -> tuple[str, ...] | None:
 
     for name in value:
         if name not in OUTCOME_COLUMNS:
-            close = difflib.get_close_matches(name, OUTCOME_COLUMNS, n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (outcomes: {', '.join(OUTCOME_COLUMNS)})"
-            raise reader.fail("outcomes", f"unknown outcome {name!r}{hint}")
+            raise reader.fail("outcomes", f"unknown outcome {name!r}{suggestion(name, OUTCOME_COLUMNS, 'outcomes')}")
     return tuple(dict.fromkeys(value))
 
 
@@ -462,15 +408,12 @@ def parse_experiment(text: str, source: str, path: Path | None = None) -> Experi
     Raises:
         InputError: For malformed TOML, an unknown key, a wrong type or range, or a bad base scenario.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", source=source) from None
+    data = parse_toml(text, source)
     reader = _Reader(data, source)
     reader.check_keys(data, TOP_KEYS)
-    name = reader.text("name", required=True)
-    description = reader.text("description", required=True)
-    base_name = reader.text("base_scenario", required=False, default="baseline")
+    name = file_name(data, path, source, "experiment")
+    description = optional_text(data, "description", source)
+    base_name = optional_text(data, "base_scenario", source) or DEFAULT_BASE_SCENARIO
     months = reader.integer(data, "months", DEFAULT_MONTHS, 1, MAX_MONTHS)
     replications = reader.integer(data, "replications", DEFAULT_REPLICATIONS, 1, MAX_REPLICATIONS)
     master_seed = reader.integer(data, "master_seed", DEFAULT_MASTER_SEED, 0, MAX_SEED)
@@ -484,7 +427,7 @@ def parse_experiment(text: str, source: str, path: Path | None = None) -> Experi
     factors = tuple(_read_factor(reader, key, value, kind) for key, value in _flatten_factors(reader, table).items())
 
     base_ref: str | Path = base_name
-    if path is not None and (base_name.endswith(".toml") or "/" in base_name):
+    if path is not None and looks_like_path(base_name):
         beside = (path.parent / base_name)
         if beside.is_file():
             base_ref = beside
@@ -518,14 +461,6 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
         InputError: For a missing file, malformed TOML, an unknown key, a wrong type or a value out
             of range; the message names the file and the key.
     """
-    path = resolve_experiment_path(name_or_path)
+    path = EXPERIMENT_FILES.find(name_or_path)
     source = display_path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=source) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", source=source) from None
-    return parse_experiment(text, source, path)
+    return parse_experiment(read_text(path, source), source, path)

@@ -17,10 +17,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from kube_sim.model.defaults import DEFAULT_MONTHS
 from kube_sim.model.model import MONTHLY_REPORTERS, KubeModel
 from kube_sim.model.outcomes import summarize
 from kube_sim.model.parameters import make_parameters
-from kube_sim.model.run import DEFAULT_MONTHS, flat_outcomes, group_table, member_table, simulate
+from kube_sim.model.run import flat_outcomes, group_table, member_table, simulate
 
 
 def _plain(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """Scenarios: named TOML files holding only the changes from the default parameters.
 
-A scenario file has top-level ``name`` and ``description`` strings, then one table per parameter
-section with the changed values, for example::
+A scenario file has one table per parameter section with the changed values, after optional
+top-level ``name`` (default: the file's name without ``.toml``) and ``description`` strings, for
+example::
 
     name = "ratio_1_20"
     description = "One facilitator for 20 groups: does a doubled caseload cut survival?"
@@ -9,9 +10,11 @@ section with the changed values, for example::
     [facilitators]
     groups_per_facilitator = 20
 
-Shipped scenarios live in ``scenarios/`` at the repository root; the environment variable
-``KUBE_SIM_SCENARIOS`` points elsewhere. ``--set KEY=VALUE`` assignments on the command line are
-parsed by :func:`parse_assignments` and applied on top with :func:`apply_overrides`.
+A file holding only ``[facilitators]`` then ``groups_per_facilitator = 20`` is a scenario too.
+Shipped scenarios live in ``scenarios/`` at the repository root (see
+:mod:`kube_sim.experiments.files`); the environment variable ``KUBE_SIM_SCENARIOS`` points
+elsewhere. ``--set KEY=VALUE`` assignments on the command line are parsed by
+:func:`parse_assignments` and applied on top with :func:`apply_overrides`.
 
 Every problem with a file or an assignment raises :class:`~kube_sim.common.errors.InputError` (or its
 subclass :class:`~kube_sim.common.errors.ParameterError`) naming the file (or ``--set``) and the key.
@@ -21,23 +24,28 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kube_sim.common.errors import InputError
+from kube_sim.experiments.files import (
+    TomlFiles,
+    display_path,
+    file_name,
+    optional_text,
+    parse_toml,
+    read_text,
+    suggestion,
+)
 from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, Parameters, coerce_value, make_parameters
-
-SCENARIO_ENV = "KUBE_SIM_SCENARIOS"
-"""Environment variable naming a folder of scenario files to use instead of the shipped one."""
 
 SET_SOURCE = "--set"
 """Source named in errors about command-line assignments."""
 
 META_KEYS: tuple[str, ...] = ("name", "description")
-"""Top-level keys every scenario file must have (non-empty strings)."""
+"""Top-level keys a scenario file may have (non-empty strings); the name defaults to the file's name."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,8 @@ class Scenario:
     """A named set of parameter changes and the parameters they give.
 
     Attributes:
-        name: Short name (the file stem for shipped scenarios).
-        description: What the scenario tests and why.
+        name: Short name (the file's name without ``.toml`` unless the file sets one).
+        description: What the scenario tests and why ("" when the file has none).
         path: The file it was read from (None for one built in code).
         overrides: Every change from the defaults, ``{dotted key: value}`` (file first, then ``--set``).
         params: The validated parameters.
@@ -61,31 +69,10 @@ class Scenario:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def scenario_dir() -> Path:
-    """Return the folder scenario names are looked up in.
+SCENARIO_FILES = TomlFiles(kind="scenario", folder_name="scenarios", env="KUBE_SIM_SCENARIOS")
+"""Scenario files: by name in ``$KUBE_SIM_SCENARIOS`` or the shipped folder, or by path."""
 
-    Returns:
-        ``$KUBE_SIM_SCENARIOS`` if set and non-empty, else ``scenarios/`` at the repository root.
-    """
-    env = os.environ.get(SCENARIO_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / "scenarios"
-
-
-def display_path(path: Path) -> str:
-    """Return a path as short as is still clear: relative to the working folder when inside it.
-
-    Args:
-        path: Any path.
-
-    Returns:
-        The path as text.
-    """
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
+scenario_dir = SCENARIO_FILES.folder
 
 
 def list_scenarios() -> list[Scenario]:
@@ -97,72 +84,7 @@ def list_scenarios() -> list[Scenario]:
     Raises:
         InputError: If a file in the folder is invalid.
     """
-    folder = scenario_dir()
-    if not folder.is_dir():
-        return []
-    return [load_scenario(path) for path in sorted(folder.glob("*.toml"))]
-
-
-def _scenario_names(folder: Path) -> list[str]:
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("*.toml"))
-
-
-def _looks_like_path(text: str) -> bool:
-    return text.endswith(".toml") or "/" in text or os.sep in text
-
-
-def resolve_scenario_path(name_or_path: str | Path) -> Path:
-    """Find the file of a scenario given by path or by name.
-
-    A value ending in ``.toml`` or holding a folder separator is a path; anything else is the name
-    of a file in :func:`scenario_dir`.
-
-    Args:
-        name_or_path: A scenario name (``"ratio_1_20"``) or a path to a TOML file.
-
-    Returns:
-        The path of an existing file.
-
-    Raises:
-        InputError: If no such file exists (suggesting close scenario names).
-    """
-    folder = scenario_dir()
-    if isinstance(name_or_path, Path) or _looks_like_path(str(name_or_path)):
-        path = Path(name_or_path).expanduser()
-        if path.is_file():
-            return path
-        if path.is_dir():
-            raise InputError("is a folder, not a scenario file", source=display_path(path))
-        wanted = path.stem
-    else:
-        wanted = str(name_or_path)
-        path = folder / f"{wanted}.toml"
-        if path.is_file():
-            return path
-    names = _scenario_names(folder)
-    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
-    if close:
-        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)"
-    elif names:
-        hint = f" (scenarios in {display_path(folder)}: {', '.join(names)})"
-    else:
-        hint = f" (no scenarios in {display_path(folder)})"
-    raise InputError(f"no such scenario file{hint}", source=display_path(path))
-
-
-def _read_toml(path: Path, source: str) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=source) from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", source=source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", source=source) from None
+    return [load_scenario(path) for path in SCENARIO_FILES.paths()]
 
 
 def _closest_key_for_name(name: str) -> str | None:
@@ -180,9 +102,8 @@ def _flatten_sections(data: dict[str, Any], source: str) -> dict[str, Any]:
             continue
         if section not in SECTIONS:
             if isinstance(table, dict):
-                close = difflib.get_close_matches(section, SECTIONS, n=1, cutoff=0.5)
-                hint = f" (did you mean '{close[0]}'?)" if close else f" (sections: {', '.join(SECTIONS)})"
-                raise InputError(f"unknown section{hint}", source=source, key=section)
+                raise InputError(f"unknown section{suggestion(section, tuple(SECTIONS), 'sections')}", source=source,
+                                 key=section)
             closest = _closest_key_for_name(section)
             hint = (f" (did you mean '{closest}', written as [{closest.split('.')[0]}] then "
                     f"{closest.split('.')[1]} = ...?)" if closest else " (only name and description go at the top)")
@@ -199,15 +120,6 @@ def _flatten_sections(data: dict[str, Any], source: str) -> dict[str, Any]:
     return overrides
 
 
-def _meta(data: dict[str, Any], key: str, source: str) -> str:
-    if key not in data:
-        raise InputError(f"missing: a scenario file needs a top-level {key} = \"...\"", source=source, key=key)
-    value = data[key]
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"expected a non-empty string, got {value!r}", source=source, key=key)
-    return value.strip()
-
-
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read, check and build a scenario.
 
@@ -218,14 +130,14 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         The :class:`Scenario`, with validated parameters.
 
     Raises:
-        InputError: For a missing file, malformed TOML, a missing name or description, an unknown
+        InputError: For a missing file, malformed TOML, an empty name or description, an unknown
             section or key, a wrong type or a value out of range; the message names the file and key.
     """
-    path = resolve_scenario_path(name_or_path)
+    path = SCENARIO_FILES.find(name_or_path)
     source = display_path(path)
-    data = _read_toml(path, source)
-    name = _meta(data, "name", source)
-    description = _meta(data, "description", source)
+    data = parse_toml(read_text(path, source), source)
+    name = file_name(data, path, source, "scenario")
+    description = optional_text(data, "description", source)
     overrides = _flatten_sections(data, source)
     try:
         params = make_parameters(overrides)

@@ -1,0 +1,251 @@
+"""Pieces every ``kube-sim`` command shares: the parser and help formatter, option parsers, exit codes.
+
+Command modules import this module only, never one another; :mod:`kube_sim.cli.main` assembles them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from kube_sim.common.errors import InputError
+from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
+
+PROG = "kube-sim"
+EXIT_INPUT = 2
+"""Exit status for bad input (one line on stderr)."""
+EXIT_STOPPED = 1
+"""Exit status of a sweep that stopped early (its finished runs are saved)."""
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C."""
+MAX_WORKERS = 1024
+RESULTS = Path("results")
+"""Where results go by default: ``results/<name>`` below the working folder."""
+
+_RAW = "\x00raw\x00"
+"""Marks help text (the epilogs) that the formatter prints as written."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors take one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the command and the problem, then exit with status 2."""
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class Formatter(argparse.HelpFormatter):
+    """Wraps the description but keeps epilogs marked by :func:`raw` as written."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=100)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        """Add an option's help, leaving room for the longest command name."""
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):
+            # argparse measures command names one indent short; leave room so none wraps.
+            longest = max((len(name) for name in action.choices), default=0)
+            self._action_max_length = max(self._action_max_length, longest + self._current_indent + 6)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(_RAW):
+            return "".join(indent + line for line in text[len(_RAW):].splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def raw(text: str) -> str:
+    """Mark help text (an epilog of examples) to be printed as written.
+
+    Args:
+        text: The text.
+
+    Returns:
+        The marked text.
+    """
+    return _RAW + text
+
+
+def add_command(subparsers: argparse._SubParsersAction, name: str, *, summary: str, description: str,
+                epilog: str | None = None) -> argparse.ArgumentParser:
+    """Add a command to the main parser.
+
+    Args:
+        subparsers: The main parser's subparsers.
+        name: The command's name.
+        summary: One line for the main help's list of commands.
+        description: The command's own help text (wrapped; no ``%`` formatting).
+        epilog: Examples, printed as written.
+
+    Returns:
+        The command's parser.
+    """
+    return subparsers.add_parser(name, help=summary, description=description,
+                                 epilog=raw(epilog) if epilog else None, formatter_class=Formatter)
+
+
+def whole_number(text: str, low: int, high: int) -> int:
+    """Parse an option's value as a whole number from ``low`` to ``high`` (``_`` separators allowed).
+
+    Args:
+        text: The option's value.
+        low: Smallest value allowed.
+        high: Largest value allowed.
+
+    Returns:
+        The number.
+
+    Raises:
+        argparse.ArgumentTypeError: If it is not a whole number in range.
+    """
+    try:
+        value = int(text.strip().replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+    if value > high:
+        raise argparse.ArgumentTypeError(f"must be at most {high:_}, got {value:_}")
+    return value
+
+
+def seed_arg(text: str) -> int:
+    """Parse a seed: a whole number from 0 to :data:`~kube_sim.model.defaults.MAX_SEED`."""
+    return whole_number(text, 0, MAX_SEED)
+
+
+def months_arg(text: str) -> int:
+    """Parse ``--months``: a whole number from 1 to :data:`~kube_sim.model.defaults.MAX_MONTHS`."""
+    return whole_number(text, 1, MAX_MONTHS)
+
+
+def replications_arg(text: str) -> int:
+    """Parse ``--replications``: a whole number from 1 to :data:`~kube_sim.model.defaults.MAX_REPLICATIONS`."""
+    return whole_number(text, 1, MAX_REPLICATIONS)
+
+
+def workers_arg(text: str) -> int:
+    """Parse ``--workers``: a whole number from 1 to :data:`MAX_WORKERS`."""
+    return whole_number(text, 1, MAX_WORKERS)
+
+
+def default_workers() -> int:
+    """The CPUs this process may use (at least 1)."""
+    count = os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()
+    return max(1, count or 1)
+
+
+def add_seed_option(parser: argparse.ArgumentParser, default: int, meaning: str) -> None:
+    """Add ``--seed``.
+
+    Args:
+        parser: A command's parser.
+        default: The default seed.
+        meaning: What the seed seeds, for the help.
+    """
+    parser.add_argument("--seed", type=seed_arg, default=default, metavar="N",
+                        help=f"{meaning}, a whole number >= 0 (default: {default})")
+
+
+def add_months_option(parser: argparse.ArgumentParser, default: int | None, meaning: str) -> None:
+    """Add ``--months``.
+
+    Args:
+        parser: A command's parser.
+        default: The default run length (None: the option is absent unless given).
+        meaning: What the months are, for the help.
+    """
+    shown = "" if default is None else f", default: {default}"
+    parser.add_argument("--months", type=months_arg, default=default, metavar="M",
+                        help=f"{meaning} (1 to {MAX_MONTHS}{shown})")
+
+
+def add_workers_option(parser: argparse.ArgumentParser, meaning: str) -> None:
+    """Add ``--workers`` (default: the CPUs this process may use) and ``--no-progress``.
+
+    Args:
+        parser: A command's parser.
+        meaning: What the workers are, for the help.
+    """
+    cpus = default_workers()
+    parser.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
+                        help=f"{meaning} (default: {cpus}, the CPUs available)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--set KEY=VALUE`` (repeatable) into ``args.assignments``.
+
+    Args:
+        parser: A command's parser.
+    """
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="assignments",
+                        help="change one parameter on top of the scenario, e.g. grants.equipment_rp=5000000; "
+                             "repeat for more (see 'kube-sim params' for keys)")
+
+
+def output_folder(out: Path | None, name: str) -> Path:
+    """Return the results folder: ``--out`` if given, else ``results/<name>`` with a name safe as a folder.
+
+    Args:
+        out: The ``--out`` option.
+        name: The scenario's or experiment's name.
+
+    Returns:
+        The folder.
+    """
+    if out is not None:
+        return out
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
+    return RESULTS / (safe or "unnamed")
+
+
+def command_line(args: argparse.Namespace) -> list[str]:
+    """Return the command as typed, for manifests.
+
+    Args:
+        args: Parsed arguments (``args.argv`` is set by :func:`kube_sim.cli.main.main`).
+
+    Returns:
+        ``["kube-sim", ...arguments]``.
+    """
+    argv = getattr(args, "argv", None)
+    return [PROG, *(argv if argv is not None else sys.argv[1:])]
+
+
+def write_error(exc: OSError, folder: Path) -> InputError:
+    """Turn a failure to write results into bad input naming ``--out`` and the path.
+
+    Args:
+        exc: The error.
+        folder: The results folder.
+
+    Returns:
+        The error to raise.
+    """
+    return InputError(f"cannot write results: {exc.strerror or exc}", source="--out", key=str(exc.filename or folder))
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+    """Align a table of text cells in columns (the first ``left`` columns left, the others right).
+
+    Args:
+        header: Column titles.
+        rows: Cells.
+        left: Number of left-aligned columns.
+
+    Returns:
+        The table as lines of text.
+    """
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])

@@ -1,0 +1,80 @@
+"""``kube-sim report``: figures, Markdown and HTML report and CSV tables of a sweep's results folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kube_sim.cli.common import add_command, whole_number
+from kube_sim.common.errors import InputError
+from kube_sim.experiments.files import display_path
+
+MAX_ARM = 10_000_000
+
+EPILOG = """\
+Reads the folder a sweep wrote and writes, in RESULTS_DIR/report/ (or --out): figures (survival
+curves by arm with bands, income distributions, cost against surviving groups, facilitator
+workload, the effect of each factor), report.md and report.html with a plain summary table, paired
+differences against the baseline arm and log-rank tests, and CSV tables.
+
+examples:
+  kube-sim report results/staffing
+  kube-sim report results/staffing --out /tmp/staffing-report --baseline-arm 3
+"""
+
+
+def _arm(text: str) -> int:
+    return whole_number(text, 0, MAX_ARM)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``report`` on the main parser.
+
+    Args:
+        subparsers: The main parser's subparsers.
+    """
+    report = add_command(
+        subparsers, "report", summary="write figures and a readable report of a sweep's results",
+        description="Write a planner's report (figures, Markdown and HTML, CSV tables) of a sweep's results folder.",
+        epilog=EPILOG,
+    )
+    report.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="the folder a sweep wrote")
+    report.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: RESULTS_DIR/report)")
+    report.add_argument("--baseline-arm", type=_arm, metavar="ARM",
+                        help="arm the others are compared with (default: the arm equal to the base scenario, "
+                             "else arm 0)")
+    report.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report of a sweep's results folder.
+
+    Args:
+        args: Parsed ``report`` arguments.
+
+    Returns:
+        Exit status.
+
+    Raises:
+        InputError: If the folder is not a sweep's results folder.
+    """
+    from kube_sim.reporting.report import write_report
+
+    source = display_path(args.results_dir)
+    if not args.results_dir.is_dir():
+        raise InputError("no such results folder", source=source)
+    finished_parts = args.results_dir / "parts" / "runs"
+    has_parts = finished_parts.is_dir() and any(finished_parts.iterdir())
+    if not (args.results_dir / "runs.parquet").is_file() and not has_parts:
+        raise InputError("no runs.parquet: not a sweep's results folder (or the sweep has no finished run yet)",
+                         source=source)
+    try:
+        path = Path(write_report(args.results_dir, args.out, baseline_arm=args.baseline_arm))
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        raise InputError(str(exc).replace("\n", " "), source=source) from None
+    files = sorted(p.name for p in path.iterdir() if p.is_file())
+    report = next((f for f in ("report.html", "report.md") if f in files), None)
+    print(f"report in {display_path(path)}/" + (f": open {report}" if report else ""))
+    if files:
+        print("files: " + ", ".join(files))
+    return 0

@@ -1,0 +1,184 @@
+"""``kube-sim run``: run one scenario, write its results folder and print its summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from kube_sim.cli.common import (
+    add_command,
+    add_months_option,
+    add_seed_option,
+    add_set_option,
+    command_line,
+    output_folder,
+    write_error,
+)
+from kube_sim.common.errors import InputError
+from kube_sim.common.provenance import now_iso
+from kube_sim.experiments.files import display_path
+from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
+from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_SEED
+
+DEFAULT_SCENARIO = "baseline"
+
+EPILOG = """\
+SCENARIO is the name of a file in the scenarios folder (see 'kube-sim scenarios') or a path to a
+TOML file of tables of changed parameters, with optional top-level name (default: the file's name)
+and description strings.
+
+--set values are TOML values; bare words are strings:
+  --set grants.equipment_rp=7_000_000      --set facilitators.targets=true
+  --set facilitators.pattern=needs_based   --set business.cycle_months=[4,3,1]
+
+examples:
+  kube-sim run
+  kube-sim run no_facilitators --months 60 --seed 1
+  kube-sim run baseline --set facilitators.groups_per_facilitator=20 --out results/ratio20
+  kube-sim run equipment_grant --json --no-plots
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``run`` on the main parser.
+
+    Args:
+        subparsers: The main parser's subparsers.
+    """
+    run = add_command(subparsers, "run", summary="run one scenario and write its results",
+                      description="Run the model once for a scenario and write tables, summary, manifest and "
+                                  "figures.", epilog=EPILOG)
+    run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, metavar="SCENARIO",
+                     help=f"scenario name (a file in the scenarios folder) or path to a .toml file "
+                          f"(default: {DEFAULT_SCENARIO})")
+    add_seed_option(run, DEFAULT_SEED, "random seed; the same seed gives the same run")
+    add_months_option(run, DEFAULT_MONTHS, "months to simulate")
+    add_set_option(run)
+    run.add_argument("--out", type=Path, metavar="DIR",
+                     help="folder for the results (default: results/<scenario name>)")
+    run.add_argument("--json", action="store_true",
+                     help="print only the run summary as one JSON object on stdout (no progress bar)")
+    run.add_argument("--no-plots", action="store_true", help="do not draw survival.png and monthly.png")
+    run.set_defaults(func=cmd_run)
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _rp(value: Any) -> str:
+    return "n/a" if value is None else f"Rp {value:,.0f}"
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def format_summary(summary: dict[str, Any], description: str = "", results_dir: Path | None = None,
+                   files: list[str] | None = None) -> str:
+    """Render a run summary as a readable table.
+
+    Args:
+        summary: A run summary (see :func:`kube_sim.model.run.run_model`).
+        description: The scenario's description.
+        results_dir: Where the results were written.
+        files: The file names written there.
+
+    Returns:
+        Multi-line text.
+    """
+    rows: list[tuple[str, str]] = [
+        ("scenario", str(summary.get("scenario"))),
+        ("seed", str(summary.get("seed"))),
+        ("months", str(summary.get("months"))),
+        ("groups funded", f"{summary.get('groups_funded')} ({summary.get('groups_active_end', 'n/a')} running "
+                          f"at the end)"),
+        ("members", f"{summary.get('members'):,}"),
+        ("facilitators", str(summary.get("facilitators"))),
+    ]
+    survival = summary.get("survival") or {}
+    rows += [(f"survival at {h} months", _pct(share)) for h, share in survival.items()]
+    rows += [
+        ("mean group income per member", f"{_rp(summary.get('mean_member_income_rp'))} per month"),
+        ("share above poverty line", _pct(summary.get("share_above_poverty_line"))),
+        ("programme cost, total", _rp(summary.get("cost_total_rp"))),
+    ]
+    rows += [(f"  {item.replace('_', ' ')}", _rp(cost)) for item, cost in
+             (summary.get("cost_by_item_rp") or {}).items()]
+    rows += [
+        ("cost per surviving group", _rp(summary.get("cost_per_surviving_group_rp"))),
+        ("visits per group per month", _num(summary.get("visits_per_group_month"))),
+        ("groups unvisited, last quarter", _pct(summary.get("share_groups_unvisited_last_quarter"))),
+        ("unvisited for a quarter, mean", _pct(summary.get("mean_share_unvisited_quarter"))),
+        ("inactive member share", _pct(summary.get("inactive_member_share"))),
+    ]
+    causes = summary.get("failure_causes") or {}
+    failed = sum(causes.values())
+    rows.append(("failure causes", "none" if not failed else
+                 ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(causes.items(), key=lambda kv: -kv[1])
+                           if v)))
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    if description:
+        lines.insert(1, textwrap.fill(description, width=100, initial_indent=" " * (width + 2),
+                                      subsequent_indent=" " * (width + 2)))
+    if results_dir is not None:
+        lines.append("")
+        lines.append(f"results in {display_path(results_dir)}/" + (f": {', '.join(files)}" if files else ""))
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario, write its results and report the summary.
+
+    Args:
+        args: Parsed ``run`` arguments.
+
+    Returns:
+        Exit status.
+
+    Raises:
+        InputError: For a bad scenario, ``--set`` assignment or output folder.
+    """
+    scenario = load_scenario(args.scenario)
+    scenario = apply_overrides(scenario, parse_assignments(args.assignments))
+    out_dir = output_folder(args.out, scenario.name)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("exists and is not a folder", source="--out", key=str(out_dir))
+
+    from tqdm import tqdm
+
+    from kube_sim.model import run as runner  # imported here so that --help and bad input answer fast
+
+    started = now_iso()
+    show_bar = not args.json and sys.stderr.isatty()
+    with tqdm(total=args.months, desc=scenario.name, unit="month", file=sys.stderr, disable=not show_bar,
+              leave=False, dynamic_ncols=True) as bar:
+        result = runner.run_model(scenario.params, seed=args.seed, months=args.months, scenario=scenario.name,
+                                  on_month=lambda _month: bar.update(1))
+
+    figures: dict[str, Any] = {}
+    if not args.no_plots:
+        from kube_sim.reporting.run_figures import monthly_figure, survival_figure
+
+        figures["survival.png"] = survival_figure(
+            result.groups, args.months, f"{scenario.name}: groups still active (seed {args.seed})")
+        figures["monthly.png"] = monthly_figure(result.monthly)
+
+    from kube_sim.store.run_folder import dumps, write_run
+
+    try:
+        path = write_run(result, out_dir, scenario=scenario, seed=args.seed, months=args.months,
+                         argv=command_line(args), started=started, figures=figures)
+    except OSError as exc:
+        raise write_error(exc, out_dir) from None
+
+    if args.json:
+        sys.stdout.write(dumps({**result.summary, "results_dir": str(path)}))
+    else:
+        files = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        print(format_summary(result.summary, scenario.description, path, files))
+    return 0

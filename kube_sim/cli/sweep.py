@@ -1,0 +1,157 @@
+"""``kube-sim sweep``: run an experiment file's design with paired replications, resumably.
+
+A sweep that stops early (a worker died) prints one line and exits 1; its finished runs are saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kube_sim.cli.common import (
+    EXIT_STOPPED,
+    PROG,
+    add_command,
+    add_months_option,
+    add_workers_option,
+    command_line,
+    output_folder,
+    render_table,
+    replications_arg,
+    write_error,
+)
+from kube_sim.common.errors import InputError
+from kube_sim.experiments.files import display_path
+
+SUMMARY_OUTCOMES: tuple[str, ...] = ("survival_36", "mean_member_income_rp")
+"""Outcomes the table printed after a sweep shows."""
+
+EPILOG = """\
+EXPERIMENT is the name of a file in the experiments folder (staffing, equipment, inactive_members,
+combined) or a path to a TOML file: base scenario, factors (lists or ranges of dotted parameter keys),
+design (factorial, lhs or sobol), replications, master seed, months, outcomes to keep.
+
+Replication i uses the same seed in every arm (common random numbers), so arms are paired. Each run
+is saved as it finishes (parts/ in the results folder); a sweep stopped at any moment keeps its
+finished runs and --resume runs only the missing ones. A run that raises is recorded as failed.
+
+The results folder holds runs.parquet (one row per run: factors, seed, outcomes), groups.parquet
+(one row per group per run, with time to failure), monthly.parquet and manifest.json.
+
+examples:
+  kube-sim sweep staffing                          # results/staffing/, every CPU
+  kube-sim sweep staffing --workers 2 --replications 5 --months 60
+  kube-sim sweep my_experiment.toml --out results/mine
+  kube-sim sweep staffing --resume                 # finish a sweep that was stopped
+  kube-sim sweep combined --backend dask           # a local Dask cluster
+  kube-sim sweep combined --backend dask --scheduler tcp://10.0.0.5:8786
+  kube-sim report results/staffing                 # then read the report
+"""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``sweep`` on the main parser.
+
+    Args:
+        subparsers: The main parser's subparsers.
+    """
+    sweep = add_command(
+        subparsers, "sweep", summary="run an experiment: every arm x replication, paired seeds, resumable",
+        description="Run an experiment file's design (factorial, Latin hypercube or Sobol) over a base scenario, "
+                    "with paired replications, saving each run as it finishes.", epilog=EPILOG,
+    )
+    sweep.add_argument("experiment", metavar="EXPERIMENT",
+                       help="experiment name (a file in the experiments folder) or path to a .toml file")
+    add_workers_option(sweep, "parallel runs: local processes (1 runs in this process) or local Dask workers")
+    sweep.add_argument("--replications", type=replications_arg, metavar="R",
+                       help="replications per arm, replacing the file's (seeds are unchanged for the first ones)")
+    add_months_option(sweep, None, "months per run, replacing the file's")
+    sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="finish a sweep started earlier in the results folder: run only its missing runs")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="delete results already in the folder and start again")
+    sweep.add_argument("--backend", choices=("local", "dask"), default="local",
+                       help="where runs execute: local processes, or Dask distributed (default: local)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask; "
+                            "default: start a local cluster); kube-sim must be installed on its workers")
+    sweep.set_defaults(func=cmd_sweep)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run an experiment's sweep and print its summary.
+
+    Args:
+        args: Parsed ``sweep`` arguments.
+
+    Returns:
+        Exit status: 0 when every run is saved, 1 when the sweep stopped early.
+
+    Raises:
+        InputError: For a bad experiment file, output folder or backend option.
+    """
+    from kube_sim.experiments.experiment import load_experiment
+    from kube_sim.experiments.sweep import SweepAborted, format_duration, plan_experiment, run_sweep
+
+    if args.scheduler and args.backend != "dask":
+        raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
+    experiment = load_experiment(args.experiment).with_run_settings(replications=args.replications,
+                                                                    months=args.months)
+    plan = plan_experiment(experiment)
+    folder = output_folder(args.out, experiment.name)
+    try:
+        summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                            resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
+                            manifest_extra={"command": command_line(args), "backend": args.backend,
+                                            "workers": args.workers})
+    except SweepAborted as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_STOPPED
+    except OSError as exc:
+        raise write_error(exc, folder) from None
+
+    print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}"
+          + (f"; {summary.runs_this_time} ran now in {format_duration(summary.wall_s)} "
+             f"({summary.runs_per_s:.2f} runs/s)" if summary.runs_this_time else ""))
+    table = sweep_table(folder)
+    if table:
+        print()
+        print(table)
+    print(f"\nresults in {display_path(folder)}/ (runs.parquet, groups.parquet, monthly.parquet, manifest.json)")
+    print(f"report: kube-sim report {display_path(folder)}")
+    return 0
+
+
+def sweep_table(folder: Path, outcomes: Sequence[str] = SUMMARY_OUTCOMES) -> str:
+    """Per-arm means and 95% intervals of the key outcomes, as text.
+
+    Args:
+        folder: A sweep's results folder.
+        outcomes: Outcomes to show (those absent or all missing are skipped).
+
+    Returns:
+        The table, or "" when there is nothing to show.
+    """
+    from kube_sim.analysis import statistics as analysis
+    from kube_sim.reporting.report import fmt_value
+    from kube_sim.store import sweep_folder as store
+
+    runs = store.load_runs(folder)
+    shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
+    if not shown or runs.empty:
+        return ""
+    summary = analysis.arm_summary(runs, shown)
+    header = ["arm", "label", "runs ok", *shown]
+    rows = []
+    ok = runs[runs["status"] == "ok"].groupby("arm").size()
+    for arm, part in summary.groupby("arm", sort=True):
+        cells = [str(arm), str(part["arm_label"].iloc[0]), str(int(ok.get(arm, 0)))]
+        for outcome in shown:
+            row = part[part["outcome"] == outcome].iloc[0]
+            cells.append(f"{fmt_value(outcome, row['mean'])} "
+                         f"[{fmt_value(outcome, row['ci_low'])}, {fmt_value(outcome, row['ci_high'])}]")
+        rows.append(cells)
+    return render_table(header, rows, left=2) + "\n(means with 95% confidence intervals over replications)"
