@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import signal
@@ -246,3 +247,26 @@ def test_stopped_sweep_reads_like_its_consolidated_tables(stopped_sweep, tmp_pat
     parts.remove_parts(copy)
     for table, frame in from_parts.items():
         pd.testing.assert_frame_equal(frame, sweep_folder.read_table(copy, table), obj=table)
+
+
+def test_every_results_file_is_written_by_the_one_atomic_writer(three_arms, tmp_path, monkeypatch):
+    from kube_sim.store import files
+
+    written = []
+    real = files.atomic_write
+
+    def recording(path, write):
+        written.append(path.name)
+        return real(path, write)
+
+    monkeypatch.setattr(files, "atomic_write", recording)
+    mask = os.umask(0o027)
+    try:
+        out = report.write_report(three_arms, tmp_path / "r")
+        parts.write_part(tmp_path / "sweep", 0, b"runs", b"groups", None)
+    finally:
+        os.umask(mask)
+    on_disk = sorted(p.name for p in out.iterdir()) + ["run-000000.arrow"] * 2
+    assert sorted(written) == sorted(on_disk)
+    for path in [*out.iterdir(), *(tmp_path / "sweep").rglob("*.arrow")]:
+        assert path.stat().st_mode & 0o777 == 0o640, path  # the usual permissions under the umask

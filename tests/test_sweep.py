@@ -175,7 +175,7 @@ def test_resume_after_kill_gives_the_tables_of_a_clean_sweep(tmp_path, clean):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["finished"] is None
 
-    (parts / ".run-000999.parquet.abc.tmp").write_bytes(b"half a file")  # a write cut by the kill
+    (parts / ".run-000999.arrow.abc.tmp").write_bytes(b"half a file")  # a write cut by the kill
     with pytest.raises(InputError, match="--resume"):  # the folder is not silently overwritten
         run_sweep(plan_experiment(load_experiment(path)), out, workers=1, progress=False, echo=None)
 
