@@ -7,6 +7,7 @@ a declared outcome is shown as a plain number. Missing values (None, NaN) read "
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,15 @@ def _number(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _by_kind(outcome: str, value: Any, share: Callable[[float], str], rp: Callable[[float], str],
+             other: Callable[[float], str]) -> str:
+    """Format a value with the function for its outcome's kind ("n/a" when missing)."""
+    if not finite(value):
+        return MISSING
+    kind = kind_of(outcome)
+    return (share if kind == "share" else rp if kind == "rp" else other)(float(value))
+
+
 def fmt_value(outcome: str, value: Any) -> str:
     """Format one value of an outcome: percent for shares, ``Rp 1,234,567`` for money.
 
@@ -47,15 +57,7 @@ def fmt_value(outcome: str, value: Any) -> str:
     Returns:
         The text ("n/a" when missing).
     """
-    if not finite(value):
-        return MISSING
-    v = float(value)
-    kind = kind_of(outcome)
-    if kind == "share":
-        return f"{v:.1%}"
-    if kind == "rp":
-        return f"Rp {v:,.0f}"
-    return _number(v)
+    return _by_kind(outcome, value, lambda v: f"{v:.1%}", lambda v: f"Rp {v:,.0f}", _number)
 
 
 def fmt_ci(outcome: str, mean: Any, low: Any, high: Any) -> str:
@@ -88,17 +90,11 @@ def fmt_diff(outcome: str, value: Any) -> str:
     Returns:
         The text.
     """
-    if not finite(value):
-        return MISSING
-    v = float(value)
-    sign = "+" if v > 0 else ("−" if v < 0 else "±")
-    a = abs(v)
-    kind = kind_of(outcome)
-    if kind == "share":
-        return f"{sign}{a * 100:.1f} pp"
-    if kind == "rp":
-        return f"{sign}Rp {a:,.0f}"
-    return f"{sign}{a:.3g}"
+    def signed(text: Callable[[float], str]) -> Callable[[float], str]:
+        return lambda v: ("+" if v > 0 else "−" if v < 0 else "±") + text(abs(v))
+
+    return _by_kind(outcome, value, signed(lambda a: f"{a * 100:.1f} pp"), signed(lambda a: f"Rp {a:,.0f}"),
+                    signed(lambda a: f"{a:.3g}"))
 
 
 def fmt_p(p: Any) -> str:

@@ -70,10 +70,10 @@ class Results:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def _optional(load: Callable[[Path], pd.DataFrame], path: Path) -> pd.DataFrame:
-    """A table of the results folder, empty when the folder has none."""
+def _table(path: Path, table: str) -> pd.DataFrame:
+    """A table of the results folder (see :func:`kube_sim.store.sweep_folder.read_table`), empty when it has none."""
     try:
-        return load(path)
+        return store.read_table(path, table)
     except FileNotFoundError:
         return pd.DataFrame()
 
@@ -104,7 +104,7 @@ def load_results(results_dir: str | Path) -> Results:
     path = Path(results_dir)
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such results folder")
-    runs = _optional(store.load_runs, path)
+    runs = _table(path, "runs")
     if runs.empty:
         hint = " and no finished run yet" if (path / PARTS_DIR).is_dir() else " (is this a sweep's results folder?)"
         raise FileNotFoundError(f"{path}: no runs.parquet{hint}")
@@ -112,8 +112,8 @@ def load_results(results_dir: str | Path) -> Results:
         manifest = store.load_manifest(path)
     except FileNotFoundError:
         manifest = {}
-    groups = _optional(store.load_groups, path)
-    monthly = _optional(store.load_monthly, path)
+    groups = _table(path, "groups")
+    monthly = _table(path, "monthly")
     ok_ids = set(analysis.ok_runs(runs)["run_id"]) if "run_id" in runs.columns else None
     if ok_ids is not None:
         if "run_id" in groups.columns:

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from kube_sim.common.errors import InputError
+
 TEMPORARY_GLOB = ".*.tmp"
 """Pattern of the temporary files a killed writer may leave behind."""
 
@@ -123,3 +125,29 @@ def write_json(path: Path, data: Any) -> Path:
         ``path``.
     """
     return write_text(path, dumps(data))
+
+
+def read_json(path: Path, what: str = "results") -> dict[str, Any]:
+    """Read a JSON object written by :func:`write_json`.
+
+    Args:
+        path: The file.
+        what: What the folder should be, for the message when the file is missing (e.g. ``"a run"``).
+
+    Returns:
+        The object.
+
+    Raises:
+        InputError: If the file is missing, unreadable, malformed or not a JSON object.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"no {path.name} here (not {what} folder?)", source=str(path.parent)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"malformed JSON: {exc}", source=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object", source=str(path))
+    return data

@@ -9,16 +9,14 @@ the manifest is written last. No statistics are computed here.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kube_sim.common.errors import InputError
 from kube_sim.common.provenance import environment, now_iso
-from kube_sim.store.files import atomic_write, write_json
+from kube_sim.store.files import atomic_write, read_json, write_json
 from kube_sim.store.files import dumps as dumps  # the command line prints summaries with it
 from kube_sim.store.parts import PARQUET_OPTIONS
 
@@ -121,20 +119,6 @@ def write_run(result: RunResult, out_dir: str | Path, *, scenario: Scenario, see
     return folder
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"no {path.name} here (not a run folder?)", source=str(path.parent)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed JSON: {exc}", source=str(path)) from None
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object", source=str(path))
-    return data
-
-
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
     """Read a run folder's ``summary.json``.
 
@@ -147,7 +131,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     Raises:
         InputError: If the file is missing or not a JSON object.
     """
-    return _read_json(Path(run_dir) / SUMMARY_FILE)
+    return read_json(Path(run_dir) / SUMMARY_FILE, "a run")
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
@@ -162,4 +146,4 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     Raises:
         InputError: If the file is missing or not a JSON object.
     """
-    return _read_json(Path(run_dir) / MANIFEST_FILE)
+    return read_json(Path(run_dir) / MANIFEST_FILE, "a run")

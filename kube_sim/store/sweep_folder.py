@@ -15,13 +15,12 @@ killed at any moment leaves only whole files. Consolidation reads the parts in r
 time and streams them into the three tables, so memory does not grow with the number of runs. When
 every run is done the parts are removed.
 
-Readers use :func:`load_runs`, :func:`load_groups`, :func:`load_monthly` and :func:`load_manifest`;
-they read a finished sweep's tables and an unfinished sweep's parts alike.
+Readers use :func:`read_table` (or :func:`load_runs`) and :func:`load_manifest`; they read a
+finished sweep's tables and an unfinished sweep's parts alike.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kube_sim.store.files import atomic_write, write_json
+from kube_sim.store.files import atomic_write, read_json, write_json
 from kube_sim.store.parts import (
     PARQUET_OPTIONS,
     TABLES,
@@ -180,36 +179,6 @@ def load_runs(folder: str | Path) -> pd.DataFrame:
     return read_table(folder, "runs")
 
 
-def load_groups(folder: str | Path) -> pd.DataFrame:
-    """Read the groups table: one row per group per run (``duration_months`` and ``failed`` included).
-
-    Args:
-        folder: A sweep's results folder.
-
-    Returns:
-        The table.
-
-    Raises:
-        FileNotFoundError: If the folder holds no groups table.
-    """
-    return read_table(folder, "groups")
-
-
-def load_monthly(folder: str | Path) -> pd.DataFrame:
-    """Read the monthly table: one row per run and month.
-
-    Args:
-        folder: A sweep's results folder.
-
-    Returns:
-        The table.
-
-    Raises:
-        FileNotFoundError: If the folder holds no monthly table.
-    """
-    return read_table(folder, "monthly")
-
-
 def load_manifest(folder: str | Path) -> dict[str, Any]:
     """Read ``manifest.json``.
 
@@ -221,8 +190,9 @@ def load_manifest(folder: str | Path) -> dict[str, Any]:
 
     Raises:
         FileNotFoundError: If it is missing.
+        InputError: If it is unreadable, malformed or not a JSON object.
     """
     path = Path(folder) / MANIFEST_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (is {folder} a sweep's results folder?)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return read_json(path, "a sweep's results")
