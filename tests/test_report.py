@@ -266,3 +266,10 @@ def test_every_results_file_is_written_by_the_one_atomic_writer(three_arms, tmp_
     assert sorted(written) == sorted(on_disk)
     for path in [*out.iterdir(), *(tmp_path / "sweep").rglob("*.arrow")]:
         assert path.stat().st_mode & 0o777 == 0o640, path  # the usual permissions under the umask
+
+
+def test_parts_outrank_a_table_consolidated_earlier(stopped_sweep, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(stopped_sweep, copy)
+    sweep_folder.read_table(copy, "runs").head(3).to_parquet(copy / "runs.parquet")  # as left by an earlier stop
+    assert sweep_folder.read_table(copy, "runs")["run_id"].tolist() == sorted(finished_run_ids(copy))
