@@ -78,9 +78,16 @@ def test_survival_table_at_horizons():
     table = analysis.survival_table(_groups(0, KM_DURATION, KM_FAILED), horizons=(2, 4, 12))
     assert table["survival"].iloc[0] == pytest.approx(4 / 6)
     assert table["survival"].iloc[1] == pytest.approx(8 / 18)
-    assert np.isnan(table["survival"].iloc[2])  # nobody followed 12 months
+    # Nobody was followed 12 months, but the last group at risk failed at 5: survival is known to be 0.
+    assert table[["survival", "lower", "upper"]].iloc[2].tolist() == [0.0, 0.0, 0.0]
     assert list(table["at_risk"]) == [5, 2, 0]
     assert table["groups"].iloc[0] == 6 and table["failed"].iloc[0] == 4
+
+
+def test_survival_table_undefined_past_a_censored_last_group():
+    table = analysis.survival_table(_groups(0, [1, 2, 6], [True, False, False]), horizons=(6, 12))
+    assert table["survival"].iloc[0] == pytest.approx(2 / 3)
+    assert table[["survival", "lower", "upper"]].iloc[1].isna().all()  # a group still active when followed last
 
 
 # --------------------------------------------------------------------------------------------

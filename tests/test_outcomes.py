@@ -1,11 +1,11 @@
-"""Outcomes: Kaplan-Meier against a hand-computed case, censoring, null horizons."""
+"""Survival: Kaplan-Meier against a hand-computed case, censoring, horizons past the follow-up."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kube_sim.model.outcomes import durations, survival_at, survival_curve
+from kube_sim.common.survival import durations, survival_at, survival_band, survival_curve
 
 
 def test_kaplan_meier_hand_computed():
@@ -27,6 +27,43 @@ def test_no_failures_means_full_survival():
     assert s == {"12": 1.0, "24": None}
 
 
+def test_survival_is_zero_not_missing_after_the_last_group_failed():
+    # Failures at 2 and 5, censored at 3: the last group at risk fails at 5, so S(t) = 0 for t >= 5.
+    duration = np.array([2.0, 3.0, 5.0])
+    failed = np.array([True, False, True])
+    assert survival_at(duration, failed, horizons=(2, 5, 12, 60)) == {
+        "2": pytest.approx(2 / 3), "5": 0.0, "12": 0.0, "60": 0.0}
+
+
+def test_survival_is_missing_past_a_censored_last_group():
+    duration = np.array([2.0, 3.0, 5.0])
+    failed = np.array([True, True, False])
+    s = survival_at(duration, failed, horizons=(5, 6))
+    assert s["5"] == pytest.approx(1 / 3) and s["6"] is None
+
+
+def test_survival_band_past_the_follow_up():
+    survival, lower, upper = survival_band(np.array([2.0, 5.0]), np.array([True, True]), np.array([1.0, 9.0]))
+    assert survival.tolist() == [1.0, 0.0] and lower[1] == upper[1] == 0.0
+    survival, lower, upper = survival_band(np.array([2.0, 5.0]), np.array([True, False]), np.array([9.0]))
+    assert np.isnan([survival[0], lower[0], upper[0]]).all()
+
+
+def test_no_groups_no_estimate():
+    assert survival_at(np.array([]), np.array([], dtype=bool), horizons=(12,)) == {"12": None}
+
+
+def test_run_with_every_group_failed_reports_zero_survival():
+    from kube_sim.model.parameters import make_parameters
+    from kube_sim.model.run import run_model
+
+    # Without facilitators every group fails within two years (the case reported from the command line).
+    result = run_model(make_parameters({"facilitators.groups_per_facilitator": 0}), seed=102, months=72)
+    duration, failed = durations(result.groups["funded_month"].to_numpy(), result.groups["failed_month"].to_numpy(), 72)
+    assert failed.all() and duration.max() < 36
+    assert result.summary["survival"]["36"] == 0.0 and result.summary["survival"]["60"] == 0.0
+
+
 def test_durations_censor_at_run_end():
     d, failed = durations(np.array([1, 13, 25]), np.array([10, -1, -1]), 48)
     assert d.tolist() == [9.0, 35.0, 23.0]
@@ -41,3 +78,68 @@ def test_survival_curve_band_contains_estimate():
     assert (curve["lower"] <= curve["survival"] + 1e-12).all()
     assert (curve["survival"] <= curve["upper"] + 1e-12).all()
     assert curve["survival"].is_monotonic_decreasing
+
+
+# --------------------------------------------------------------------------------------------
+# The declaration of outcomes
+# --------------------------------------------------------------------------------------------
+
+def test_declared_outcomes_are_exactly_what_a_run_gives(baseline_run):
+    from kube_sim.common import outputs
+    from kube_sim.model.run import flat_outcomes
+
+    summary = baseline_run.summary
+    assert tuple(summary) == ("scenario", "seed", *outputs.SUMMARY_KEYS)  # same keys, same order
+    flat = [k for k in flat_outcomes(summary) if k not in ("scenario", "seed")]
+    assert tuple(flat) == outputs.COLUMNS
+    for outcome in outputs.OUTCOMES:
+        key = outcome.summary_key
+        value = summary[key] if isinstance(key, str) else summary[key[0]][key[1]]
+        assert value is None or isinstance(value, int | float), outcome.column
+
+
+def test_declared_families_match_the_model(baseline_run):
+    from kube_sim.common import outputs
+    from kube_sim.model.codes import FAILURE_CAUSES
+
+    assert tuple(outputs.FAILURE_CAUSES) == FAILURE_CAUSES[1:]  # "none" is not a cause of failure
+    assert tuple(outputs.COST_ITEMS) == tuple(baseline_run.summary["cost_by_item_rp"])
+
+
+def test_sweep_columns_come_from_the_declaration_without_running_the_model(monkeypatch):
+    from kube_sim.common import outputs
+    from kube_sim.experiments import rows
+    from kube_sim.model import run
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("the model was run")
+
+    monkeypatch.setattr(run, "run_model", no_run)
+    assert rows.all_outcome_columns() == ("scenario", *outputs.COLUMNS)
+    assert rows.kept_outcomes(["survival_36"]) == ("scenario", "months", "survival_36")
+
+
+def test_every_outcome_is_declared_with_a_known_kind_and_meaning():
+    from kube_sim.common import outputs
+
+    assert len(outputs.COLUMNS) == len(set(outputs.COLUMNS))
+    for outcome in outputs.OUTCOMES:
+        assert outcome.kind in outputs.KINDS, outcome.column
+        assert outcome.unit and outcome.label and outcome.meaning, outcome.column
+        assert (outcome.kind == "rp") == outcome.column.endswith("_rp"), outcome.column
+
+
+def test_outcome_table_in_docs_is_up_to_date(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    from kube_sim.common import outputs
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "make_outcome_table.py"
+    spec = importlib.util.spec_from_file_location("make_outcome_table", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = (path.parent / "OUTCOMES.md").read_text(encoding="utf-8")
+    assert written == script.render(), "docs/OUTCOMES.md is stale: run python docs/make_outcome_table.py"
+    assert all(f"`{column}`" in written for column in outputs.COLUMNS)
+    assert script.main(["--check", "--output", str(tmp_path / "x.md")]) == 1

@@ -1,100 +1,59 @@
-"""The sweep report renders from a synthetic results folder that follows the results contract."""
+"""The sweep report, from folders written by real sweeps: finished, with a failed run, and stopped part way."""
 
 from __future__ import annotations
 
 import base64
-import itertools
 import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from kube_sim.analysis import statistics as analysis
-from kube_sim.model.outcomes import durations, survival_at
-from kube_sim.reporting import report, report_figures
+from kube_sim.cli.main import main
+from kube_sim.experiments import tasks
+from kube_sim.experiments.experiment import load_experiment, replication_seeds
+from kube_sim.experiments.sweep import plan_experiment, run_sweep
+from kube_sim.reporting import formats, report, report_figures
+from kube_sim.store import parts, sweep_folder
+from kube_sim.store.parts import finished_run_ids
 
 RATIO = "facilitators.groups_per_facilitator"
 HOURS = "facilitators.hours_per_month"
 
 
-def make_results(path: Path, factors: dict[str, list], replications: int = 4, months: int = 48, seed: int = 0,
-                 fail: tuple[int, int] | None = (1, 2), groups_per_run: int = 30) -> Path:
-    """Write a small synthetic sweep (full factorial of ``factors``) following the results contract.
+def make_results(path: Path, factors: dict[str, list], replications: int = 4, months: int = 24,
+                 fail: tuple[int, int] | None = (1, 2)) -> Path:
+    """Run a small real sweep (full factorial of ``factors``) into ``path`` with the sweep's own writer.
 
-    Survival falls and cost per surviving group rises with groups per facilitator; replications share a
-    common random effect across arms (as with common random numbers). ``fail = (arm, replication)``
-    marks one run as failed.
+    ``fail = (arm, replication)`` makes that one run raise, so the sweep records it as failed.
     """
-    rng = np.random.default_rng(seed)
+    levels = "\n".join(f'"{key}" = {json.dumps(values)}' for key, values in factors.items())
     path.mkdir(parents=True, exist_ok=True)
-    keys = list(factors)
-    combos = list(itertools.product(*factors.values()))
-    arms = [{"arm": i, "arm_label": ", ".join(f"{k}={v}" for k, v in zip(keys, c, strict=True)),
-             "parameters": dict(zip(keys, c, strict=True))} for i, c in enumerate(combos)]
-    seeds = [int(s) for s in rng.integers(1, 2**31, replications)]
-    rep_effect = rng.normal(0, 1, replications)
-    runs, groups, monthly = [], [], []
-    for arm in arms:
-        ratio = arm["parameters"].get(RATIO, 10)
-        hours = arm["parameters"].get(HOURS, 40)
-        for rep in range(replications):
-            run_id = f"a{arm['arm']:03d}-r{rep:03d}"
-            base = {"run_id": run_id, "arm": arm["arm"], "arm_label": arm["arm_label"], "replication": rep,
-                    "seed": seeds[rep], "duration_s": 1.5, **arm["parameters"]}
-            if fail == (arm["arm"], rep):
-                runs.append({**base, "status": "failed", "error": "Traceback ...\nValueError: synthetic failure"})
-                continue
-            r = np.random.default_rng(seeds[rep] + 7919 * arm["arm"])
-            scale = 70 / (1 + ratio / 15) * (1 + hours / 200)  # mean months to failure
-            funded = r.choice([1, 13, 25], groups_per_run)
-            life = np.ceil(r.exponential(scale, groups_per_run)).astype(int)
-            failed_month = np.where(funded + life <= months, funded + life, -1)
-            d, f = durations(funded, failed_month, months)
-            surv = survival_at(d, f)
-            active_end = int((~f).sum())
-            income = 35_000 * (1 + 0.2 * rep_effect[rep]) * (1.3 - ratio / 60) + r.normal(0, 1500)
-            cost = 2.0e9 + 4.4e8 * (10 / ratio) + r.normal(0, 3e7)
-            visits = min(1.0, 4.0 / ratio) * (hours / 40) ** 0.5
-            runs.append({**base, "status": "ok", "error": None, "months": months, "groups_funded": groups_per_run,
-                         "groups_active_end": active_end, "facilitators": int(np.ceil(groups_per_run / ratio)),
-                         **{f"survival_{h}": surv[str(h)] for h in (12, 24, 36, 60)},
-                         "mean_member_income_rp": income,
-                         "share_above_poverty_line": float(np.clip(0.2 + 0.02 * rep_effect[rep] - ratio / 500, 0, 1)),
-                         "cost_total_rp": cost, "cost_by_item_training_rp": 3.3e8,
-                         "cost_per_surviving_group_rp": cost / active_end if active_end else np.nan,
-                         "visits_per_group_month": visits,
-                         "share_groups_unvisited_last_quarter": float(np.clip((ratio - 8) / 40, 0, 1)),
-                         "mean_share_unvisited_quarter": float(np.clip((ratio - 5) / 30, 0, 1)),
-                         "inactive_member_share": 0.17, "failure_causes_conflict": int(f.sum() // 3)})
-            groups.append(pd.DataFrame({
-                "run_id": run_id, "arm": arm["arm"], "replication": rep, "group": np.arange(groups_per_run),
-                "funded_month": funded, "failed_month": failed_month,
-                "cause": np.where(f, "inactive_members", "none"), "business": "goats",
-                "visits": r.integers(0, 20, groups_per_run), "duration_months": d, "failed": f}))
-            month = np.arange(1, months + 1)
-            active = np.array([int(((funded <= m) & ((failed_month < 0) | (failed_month > m))).sum()) for m in month])
-            monthly.append(pd.DataFrame({
-                "run_id": run_id, "arm": arm["arm"], "replication": rep, "month": month, "groups_active": active,
-                "groups_failed": np.array([int(((failed_month >= 0) & (failed_month <= m)).sum()) for m in month]),
-                "inactive_member_share": 0.17, "visits": active // 3, "income_per_member_rp": income,
-                "cost_to_date_rp": cost * month / months, "facilitators_working": 3}))
-    pd.DataFrame(runs).to_parquet(path / "runs.parquet")
-    pd.concat(groups, ignore_index=True).to_parquet(path / "groups.parquet")
-    pd.concat(monthly, ignore_index=True).to_parquet(path / "monthly.parquet")
-    manifest = {
-        "versions": {"kube_sim": "0.1.0", "mesa": "3.5.1", "python": "3.12.0"}, "git_commit": "0123456789abcdef",
-        "experiment_name": "synthetic_staffing",
-        "experiment_text": 'name = "synthetic_staffing"\ndescription = "Synthetic staffing sweep for tests."\n',
-        "base_scenario": "baseline", "factors": factors, "design": "full_factorial",
-        "replications": replications, "master_seed": seed, "months": months, "seeds": seeds, "arms": arms,
-        "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:05:00+00:00",
-        "runs_total": len(runs), "runs_ok": sum(r["status"] == "ok" for r in runs),
-        "runs_failed": sum(r["status"] != "ok" for r in runs),
-    }
-    (path / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    toml = path.parent / f"{path.name}.toml"
+    toml.write_text(f'name = "staffing_test"\ndescription = "Staffing sweep for tests."\nmonths = {months}\n'
+                    f"replications = {replications}\nmaster_seed = 3\n\n[factors]\n{levels}\n", encoding="utf-8")
+    plan = plan_experiment(load_experiment(toml))
+    real = tasks.runner.run_model
+    failing_seed = replication_seeds(3, replications)[fail[1]] if fail else None
+    failing_params = plan.arms[fail[0]].params if fail else None
+
+    def flaky(params, *, seed, months, scenario):
+        if params == failing_params and seed == failing_seed:
+            raise RuntimeError("a model failure for the test")
+        return real(params, seed=seed, months=months, scenario=scenario)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tasks.runner, "run_model", flaky)
+        summary = run_sweep(plan, path, workers=1, progress=False, echo=None)
+    assert summary.complete and summary.runs_failed == (1 if fail else 0)
     return path
 
 
@@ -141,9 +100,9 @@ def test_summary_mentions_every_arm_and_formats_numbers(three_arm_report, three_
     assert "Rp " in summary and re.search(r"Rp \d{1,3},\d{3}", summary)
     assert re.search(r"\d+\.\d%", summary)
     assert "(baseline)" in summary
-    assert "Synthetic staffing sweep for tests." in md
+    assert "Staffing sweep for tests." in md
     assert "![Survival of groups by arm](survival.png)" in md
-    assert "Failed runs" in md and "synthetic failure" in md
+    assert "Failed runs" in md and "a model failure for the test" in md
     assert "common random numbers" in md
 
 
@@ -165,7 +124,7 @@ def test_failed_run_left_out(three_arm_report):
 
 def test_factorial_report_with_many_arms_and_custom_output(tmp_path):
     results = make_results(tmp_path / "combined", {RATIO: [5, 10, 15, 20, 30], HOURS: [40, 80]}, replications=3,
-                           months=40, fail=None)
+                           months=12, fail=None)
     out = report.write_report(results, tmp_path / "elsewhere", baseline_arm=2)
     assert out == tmp_path / "elsewhere"
     md = (out / "report.md").read_text(encoding="utf-8")
@@ -187,13 +146,17 @@ def test_single_arm_and_missing_folder(tmp_path):
 
 
 def test_formatting_helpers():
-    assert report.fmt_value("mean_member_income_rp", 35693.4) == "Rp 35,693"
-    assert report.fmt_value("survival_36", 0.6915) == "69.2%"
-    assert report.fmt_ci("survival_36", 0.5, 0.4, 0.6) == "50.0% (40.0% to 60.0%)"
-    assert report.fmt_diff("survival_36", 0.032) == "+3.2 pp"
-    assert report.fmt_diff("cost_per_surviving_group_rp", -1234567) == "−Rp 1,234,567"
-    assert report.fmt_p(0.0001) == "<0.001" and report.fmt_p(0.0432) == "0.043"
-    assert report.fmt_value("survival_60", None) == "n/a"
+    assert formats.fmt_value("mean_member_income_rp", 35693.4) == "Rp 35,693"
+    assert formats.fmt_value("survival_36", 0.6915) == "69.2%"
+    assert formats.fmt_value("cost_by_item_training_rp", 3.3e8) == "Rp 330,000,000"  # kind from the declaration
+    assert formats.fmt_value("groups_active_end", 31.0) == "31"
+    assert formats.fmt_value("visits_per_group_month", 0.5211) == "0.521"
+    assert formats.fmt_ci("survival_36", 0.5, 0.4, 0.6) == "50.0% (40.0% to 60.0%)"
+    assert formats.fmt_diff("survival_36", 0.032) == "+3.2 pp"
+    assert formats.fmt_diff("cost_per_surviving_group_rp", -1234567) == "−Rp 1,234,567"
+    assert formats.fmt_p(0.0001) == "<0.001" and formats.fmt_p(0.0432) == "0.043"
+    assert formats.fmt_value("survival_60", None) == "n/a"
+    assert formats.fmt_level(2.5e6) == "2,500,000" and formats.fmt_level(0.125) == "0.125"
     assert report_figures.rupiah_scale([2.2e9]) == (1e6, "Rp juta")
     assert report_figures.rupiah_scale([35_000]) == (1e3, "Rp ribu")
     assert report_figures.short_label("facilitators.groups_per_facilitator=5") == "groups per facilitator = 5"
@@ -209,8 +172,8 @@ def test_figures_return_figures(three_arms):
 
 def test_many_arms_figures_stay_readable(tmp_path):
     n = report_figures.MANY_ARMS + 2
-    results = make_results(tmp_path / "lhs", {RATIO: list(range(5, 5 + n))}, replications=2, months=30,
-                           fail=None, groups_per_run=8)
+    results = make_results(tmp_path / "lhs", {RATIO: list(range(5, 5 + n))}, replications=2, months=12,
+                           fail=None)
     res = report.load_results(results)
     labels = {a: f"arm {a}" for a in range(n)}
     km = analysis.km_by_arm(res.groups)
@@ -222,32 +185,91 @@ def test_many_arms_figures_stay_readable(tmp_path):
     assert income.get_size_inches()[1] < 0.3 * n
 
 
-def test_unfinished_sweep_reports_its_finished_runs(tmp_path):
-    results = make_results(tmp_path / "partial", {RATIO: [5, 10]}, replications=4, fail=None)
-    runs = pd.read_parquet(results / "runs.parquet")
-    groups = pd.read_parquet(results / "groups.parquet")
-    monthly = pd.read_parquet(results / "monthly.parquet")
-    runs["run_id"] = range(len(runs))
-    ids = dict(zip([f"a{a:03d}-r{r:03d}" for a, r in zip(runs["arm"], runs["replication"], strict=True)],
-                   runs["run_id"], strict=True))
-    for table, frame in (("groups", groups), ("monthly", monthly)):
-        frame["run_id"] = frame["run_id"].map(ids)
-        (results / "parts" / table).mkdir(parents=True)
-        for run_id, part in frame.groupby("run_id"):
-            if run_id in (0, 1, 2, 4, 5):
-                part.to_parquet(results / "parts" / table / f"run-{run_id:06d}.parquet")
-    (results / "parts" / "runs").mkdir(parents=True)
-    for run_id in (0, 1, 2, 4, 5):  # 5 of 8 runs finished; nothing consolidated yet
-        runs[runs["run_id"] == run_id].to_parquet(results / "parts" / "runs" / f"run-{run_id:06d}.parquet")
-    for table in ("runs", "groups", "monthly"):
-        (results / f"{table}.parquet").unlink()
-    manifest = json.loads((results / "manifest.json").read_text())
-    manifest["finished"] = None
-    (results / "manifest.json").write_text(json.dumps(manifest))
-    out = report.write_report(results)
+STOPPED = """
+name = "stopped"
+description = "Three caseloads, many short replications: a sweep to stop part way."
+months = 24
+replications = 20
+master_seed = 5
+
+[factors]
+"facilitators.groups_per_facilitator" = [5, 10, 20]
+"""
+
+
+@pytest.fixture(scope="module")
+def stopped_sweep(tmp_path_factory) -> Path:
+    """A real ``kube-sim sweep`` killed once a few runs are saved: parts on disk, nothing consolidated."""
+    root = tmp_path_factory.mktemp("stopped")
+    (root / "stopped.toml").write_text(STOPPED, encoding="utf-8")
+    out = root / "out"
+    code = "import sys; from kube_sim.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, "sweep", str(root / "stopped.toml"), "--workers", "1",
+                             "--out", str(out), "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and len(finished_run_ids(out)) < 25:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
+    assert 25 <= len(finished_run_ids(out)) < 60, "the sweep should have been stopped part way"
+    assert not (out / "runs.parquet").exists()
+    return out
+
+
+def test_unfinished_sweep_reports_its_finished_runs(stopped_sweep, capsys):
+    finished = sorted(finished_run_ids(stopped_sweep))
+    out = stopped_sweep.parent / "report"
+    assert main(["report", str(stopped_sweep), "--out", str(out)]) == 0  # the command, as a planner runs it
+    assert "report in" in capsys.readouterr().out
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "the sweep is incomplete — 5 of 8 runs" in md
+    assert f"the sweep is incomplete — {len(finished)} of 60 runs" in md
     summary = pd.read_csv(out / "summary.csv")
-    assert summary[summary["outcome"] == "mean_member_income_rp"]["n"].tolist() == [3, 2]
-    paired = pd.read_csv(out / "paired_differences.csv")
-    assert set(paired["n_pairs"]) == {2}  # replications 0 and 1 finished in both arms
+    n = summary[summary["outcome"] == "mean_member_income_rp"].set_index("arm")["n"]
+    expected = pd.Series([run_id // 20 for run_id in finished]).value_counts()  # run_id = arm * 20 + replication
+    assert n[n > 0].to_dict() == expected.to_dict()
+    km = pd.read_csv(out / "km_curves.csv")
+    assert set(km["arm"]) == set(expected.index)
+    paired = pd.read_csv(out / "paired_differences.csv")  # the baseline (arm 1, the default caseload) has runs
+    pairs = paired.groupby("arm")["n_pairs"].max().to_dict()
+    assert pairs[0] == expected[1] and pairs.get(2, 0) == expected.get(2, 0)  # replications finished in both
+
+
+def test_stopped_sweep_reads_like_its_consolidated_tables(stopped_sweep, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(stopped_sweep, copy)
+    from_parts = {t: sweep_folder.read_table(copy, t) for t in ("runs", "groups", "monthly")}
+    sweep_folder.consolidate(copy)
+    parts.remove_parts(copy)
+    for table, frame in from_parts.items():
+        pd.testing.assert_frame_equal(frame, sweep_folder.read_table(copy, table), obj=table)
+
+
+def test_every_results_file_is_written_by_the_one_atomic_writer(three_arms, tmp_path, monkeypatch):
+    from kube_sim.store import files
+
+    written = []
+    real = files.atomic_write
+
+    def recording(path, write):
+        written.append(path.name)
+        return real(path, write)
+
+    monkeypatch.setattr(files, "atomic_write", recording)
+    mask = os.umask(0o027)
+    try:
+        out = report.write_report(three_arms, tmp_path / "r")
+        parts.write_part(tmp_path / "sweep", 0, b"runs", b"groups", None)
+    finally:
+        os.umask(mask)
+    on_disk = sorted(p.name for p in out.iterdir()) + ["run-000000.arrow"] * 2
+    assert sorted(written) == sorted(on_disk)
+    for path in [*out.iterdir(), *(tmp_path / "sweep").rglob("*.arrow")]:
+        assert path.stat().st_mode & 0o777 == 0o640, path  # the usual permissions under the umask
+
+
+def test_parts_outrank_a_table_consolidated_earlier(stopped_sweep, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(stopped_sweep, copy)
+    sweep_folder.read_table(copy, "runs").head(3).to_parquet(copy / "runs.parquet")  # as left by an earlier stop
+    assert sweep_folder.read_table(copy, "runs")["run_id"].tolist() == sorted(finished_run_ids(copy))

@@ -12,7 +12,8 @@ from kube_sim.common.errors import InputError
 from kube_sim.experiments.scenario import apply_overrides, load_scenario
 from kube_sim.model.run import run_model
 from kube_sim.reporting.run_figures import monthly_figure, survival_figure
-from kube_sim.store.run_folder import atomic_write, read_manifest, read_summary, write_run, write_text
+from kube_sim.store.files import atomic_write, write_text
+from kube_sim.store.run_folder import read_manifest, read_summary, write_run
 
 MONTHS = 24
 SEED = 3

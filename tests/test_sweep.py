@@ -47,7 +47,7 @@ def tiny_file(folder: Path, text: str = TINY) -> Path:
 
 def tables(folder: Path) -> dict[str, pd.DataFrame]:
     return {"runs": store.load_runs(folder).drop(columns=["duration_s"]),
-            "groups": store.load_groups(folder), "monthly": store.load_monthly(folder)}
+            "groups": store.read_table(folder, "groups"), "monthly": store.read_table(folder, "monthly")}
 
 
 def assert_same_tables(a: Path, b: Path) -> None:
@@ -82,14 +82,14 @@ def test_results_follow_the_contract(clean):
     for column in ("mean_member_income_rp", "cost_total_rp", "cost_by_item_uep_grants_rp", "failure_causes_conflict"):
         assert runs[column].dtype == np.float64
 
-    groups = store.load_groups(clean)
+    groups = store.read_table(clean, "groups")
     assert list(groups.columns[:4]) == ["run_id", "arm", "replication", "group"]
     assert {"funded_month", "failed_month", "cause", "business", "visits", "duration_months", "failed"} <= set(groups)
     assert groups["failed"].dtype == bool
     assert (groups["failed"] == (groups["failed_month"] >= 0)).all()
     assert sorted(groups["run_id"].unique()) == list(range(N_RUNS))
 
-    monthly = store.load_monthly(clean)
+    monthly = store.read_table(clean, "monthly")
     assert len(monthly) == N_RUNS * MONTHS
     assert list(monthly.columns[:4]) == ["run_id", "arm", "replication", "month"]
 
@@ -136,7 +136,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path, monkeyp
     assert failed["error"].str.contains("RuntimeError: boom in the model").all()
     assert failed["survival_12"].isna().all() and failed["mean_member_income_rp"].isna().all()
     assert (failed["facilitators.groups_per_facilitator"] == 20).all()
-    groups = store.load_groups(tmp_path / "out")
+    groups = store.read_table(tmp_path / "out", "groups")
     assert not groups["run_id"].isin([7, 10]).any()
     assert store.load_manifest(tmp_path / "out")["runs_failed"] == 2
 
@@ -175,7 +175,7 @@ def test_resume_after_kill_gives_the_tables_of_a_clean_sweep(tmp_path, clean):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["finished"] is None
 
-    (parts / ".run-000999.parquet.abc.tmp").write_bytes(b"half a file")  # a write cut by the kill
+    (parts / ".run-000999.arrow.abc.tmp").write_bytes(b"half a file")  # a write cut by the kill
     with pytest.raises(InputError, match="--resume"):  # the folder is not silently overwritten
         run_sweep(plan_experiment(load_experiment(path)), out, workers=1, progress=False, echo=None)
 

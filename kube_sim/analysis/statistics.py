@@ -18,7 +18,6 @@ Conventions:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kube_sim.model.outcomes import SURVIVAL_HORIZONS
+from kube_sim.common.survival import SURVIVAL_HORIZONS, censored, survival_band, survival_curve
 
 META_COLUMNS: tuple[str, ...] = (
     "run_id", "arm", "arm_label", "replication", "seed", "status", "error", "duration_s",
@@ -303,42 +302,12 @@ def _durations(groups: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return duration[keep], failed[keep]
 
 
-def _censored(duration: np.ndarray, failed: np.ndarray) -> stats.CensoredData:
-    return stats.CensoredData(uncensored=duration[failed], right=duration[~failed])
-
-
-def _km_curve(duration: np.ndarray, failed: np.ndarray, times: np.ndarray, confidence: float
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kaplan-Meier survival and pointwise band (Greenwood, linear) evaluated at ``times``.
-
-    Where the band is undefined (after the last group at risk failed) it collapses onto the
-    estimate when that is 0, and spans 0-1 otherwise. With no failure the curve is 1 throughout.
-    """
-    if duration.size == 0:
-        nan = np.full(times.shape, np.nan)
-        return nan, nan, nan
-    if not failed.any():
-        ones = np.ones(times.shape)
-        return ones, ones, ones
-    fit = stats.ecdf(_censored(duration, failed))
-    survival = fit.sf.evaluate(times)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
-        band = fit.sf.confidence_interval(confidence_level=confidence)
-        lower = band.low.evaluate(times)
-        upper = band.high.evaluate(times)
-    dead = survival <= 0
-    lower = np.where(np.isnan(lower), np.where(dead, survival, 0.0), lower)
-    upper = np.where(np.isnan(upper), np.where(dead, survival, 1.0), upper)
-    return survival, np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
-
-
 def km_by_arm(groups: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Kaplan-Meier survival of groups in each arm, month by month, with a pointwise band.
 
     The groups of every replication of an arm are pooled. Time is months since a group's own
-    funding; groups still running at the end of their run are censored there. Uses
-    ``scipy.stats.ecdf`` on ``CensoredData`` and its ``sf.confidence_interval`` (Greenwood).
+    funding; groups still running at the end of their run are censored there (see
+    :mod:`kube_sim.common.survival`).
 
     Args:
         groups: The groups table (``arm``, ``duration_months``, ``failed``).
@@ -347,14 +316,8 @@ def km_by_arm(groups: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     Returns:
         Columns ``arm, month, survival, lower, upper``; months 0 to the arm's longest follow-up.
     """
-    parts = []
-    for arm, sub in groups.groupby("arm", sort=True):
-        duration, failed = _durations(sub)
-        last = int(np.ceil(duration.max())) if duration.size else 0
-        months = np.arange(0, last + 1, dtype=float)
-        survival, lower, upper = _km_curve(duration, failed, months, confidence)
-        parts.append(pd.DataFrame({"arm": int(arm), "month": months.astype(int), "survival": survival,
-                                   "lower": lower, "upper": upper}))
+    parts = [survival_curve(*_durations(sub), confidence).assign(arm=int(arm))[list(KM_COLUMNS)]
+             for arm, sub in groups.groupby("arm", sort=True)]
     if not parts:
         return pd.DataFrame(columns=list(KM_COLUMNS))
     return pd.concat(parts, ignore_index=True)
@@ -370,20 +333,18 @@ def survival_table(groups: pd.DataFrame, horizons: Sequence[int] = SURVIVAL_HORI
         confidence: Confidence level of the band.
 
     Returns:
-        Columns ``arm, horizon, survival, lower, upper, at_risk, groups, failed``; survival is NaN
-        where no group of the arm was followed that long.
+        Columns ``arm, horizon, survival, lower, upper, at_risk, groups, failed``; survival is 0 once
+        every group of the arm has failed, and NaN where no group was followed that long while some were
+        still active.
     """
     rows = []
     times = np.asarray(horizons, dtype=float)
     for arm, sub in groups.groupby("arm", sort=True):
         duration, failed = _durations(sub)
-        survival, lower, upper = _km_curve(duration, failed, times, confidence)
-        follow_up = duration.max() if duration.size else -1.0
+        survival, lower, upper = survival_band(duration, failed, times, confidence)
         for i, h in enumerate(horizons):
-            beyond = follow_up < h
-            rows.append((int(arm), int(h), np.nan if beyond else survival[i], np.nan if beyond else lower[i],
-                         np.nan if beyond else upper[i], int((duration >= h).sum()), int(duration.size),
-                         int(failed.sum())))
+            rows.append((int(arm), int(h), survival[i], lower[i], upper[i], int((duration >= h).sum()),
+                         int(duration.size), int(failed.sum())))
     return pd.DataFrame(rows, columns=["arm", "horizon", "survival", "lower", "upper", "at_risk", "groups",
                                        "failed"])
 
@@ -406,7 +367,7 @@ def logrank(groups: pd.DataFrame, arm_a: int, arm_b: int) -> tuple[float, float]
     if da.size == 0 or db.size == 0 or not (fa.any() or fb.any()):
         return np.nan, np.nan
     with np.errstate(all="ignore"):
-        result = stats.logrank(_censored(da, fa), _censored(db, fb))
+        result = stats.logrank(censored(da, fa), censored(db, fb))
     return float(result.statistic), float(result.pvalue)
 
 

@@ -1,19 +1,16 @@
 """The columns of a sweep's tables and the Arrow tables of one run: fixed schemas, so every part agrees.
 
 A run's row in ``runs.parquet`` has bookkeeping columns (:data:`META_COLUMNS`), one column per factor
-(named by its dotted key) and the flat outcome columns of :func:`kube_sim.model.run.flat_outcomes`
-(``scenario`` as text, every other outcome as float64, NaN where missing or the run failed).
+(named by its dotted key) and the outcome columns declared in :mod:`kube_sim.common.outputs`, after the
+scenario's name (as text; every other outcome as float64, NaN where missing or the run failed).
 Groups and monthly rows start with ``run_id, arm, replication``.
 
 Nothing here runs a sweep; :mod:`kube_sim.experiments.tasks` builds the tables inside the workers and
-serialises them with :func:`to_part_bytes` (Arrow IPC, read back with :func:`read_part`).
+serialises them with :func:`kube_sim.store.parts.to_part_bytes`.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from kube_sim.model.outcomes import durations
+from kube_sim.common.outputs import COLUMNS as OUTCOMES
+from kube_sim.common.survival import durations
 from kube_sim.model.parameters import spec_for
 
 META_COLUMNS: tuple[str, ...] = ("run_id", "arm", "arm_label", "replication", "seed", "status", "error", "duration_s")
@@ -41,52 +39,20 @@ TEXT_OUTCOMES: tuple[str, ...] = ("scenario",)
 ALWAYS_KEPT: tuple[str, ...] = ("scenario", "months")
 """Outcome columns kept even when an experiment lists the outcomes it wants."""
 
-DROPPED: tuple[str, ...] = ("seed",)
-"""Summary entries not repeated as outcomes (the seed is a bookkeeping column)."""
-
 STATUS_OK = "ok"
 STATUS_FAILED = "failed"
 
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd"}
-"""Options of the consolidated Parquet tables."""
-
-PART_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
-"""Options of the per-run part files of groups and monthly rows (Arrow IPC, LZ4)."""
-PART_OPTIONS_PLAIN = pa.ipc.IpcWriteOptions(compression=None)
-"""Options of the one-row part files of the runs table (uncompressed: quicker to read)."""
+OUTCOME_COLUMNS: tuple[str, ...] = ("scenario", *OUTCOMES)
+"""Every outcome column of the runs table, in summary order: the scenario's name, then the declared outcomes."""
 
 
-@functools.cache
 def all_outcome_columns() -> tuple[str, ...]:
-    """Every outcome column a run gives, in summary order (from a one-month run of the defaults).
+    """Every outcome column a run gives, in summary order.
 
     Returns:
-        The column names (``scenario``, ``months``, ``survival_12``, ...), without ``seed``.
+        The column names (``scenario``, ``months``, ``survival_12``, ...).
     """
-    from kube_sim.model.run import flat_outcomes, run_model
-
-    summary = run_model(months=1, seed=0).summary
-    return tuple(k for k in flat_outcomes(summary) if k not in DROPPED)
-
-
-class _LazyColumns(Sequence[str]):
-    """A sequence that computes :func:`all_outcome_columns` on first use."""
-
-    def __getitem__(self, index):  # type: ignore[no-untyped-def]
-        return all_outcome_columns()[index]
-
-    def __len__(self) -> int:
-        return len(all_outcome_columns())
-
-    def __contains__(self, item: object) -> bool:
-        return item in all_outcome_columns()
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(all_outcome_columns())
-
-
-OUTCOME_COLUMNS: Sequence[str] = _LazyColumns()
-"""Every outcome column (computed on first use)."""
+    return OUTCOME_COLUMNS
 
 
 def kept_outcomes(wanted: Sequence[str] | None) -> tuple[str, ...]:
@@ -205,36 +171,6 @@ def monthly_table(monthly: pd.DataFrame, run_id: int, arm: int, replication: int
         An Arrow table: keys, then the monthly columns.
     """
     return _keyed(monthly, run_id, arm, replication)
-
-
-def to_part_bytes(table: pa.Table, compress: bool = True) -> bytes:
-    """Serialise one run's rows as an Arrow IPC file: fast to write, and fast to read back.
-
-    Args:
-        table: An Arrow table.
-        compress: LZ4-compress the columns (worth it for many rows; not for one).
-
-    Returns:
-        The file's bytes.
-    """
-    sink = io.BytesIO()
-    options = PART_OPTIONS if compress else PART_OPTIONS_PLAIN
-    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
-    return sink.getvalue()
-
-
-def read_part(path: str | os.PathLike[str]) -> pa.Table:
-    """Read a part file written from :func:`to_part_bytes`.
-
-    Args:
-        path: The file.
-
-    Returns:
-        Its table.
-    """
-    with pa.OSFile(os.fspath(path), "rb") as source:
-        return pa.ipc.open_file(source).read_all()
 
 
 def format_level(value: Any) -> str:

@@ -35,8 +35,9 @@ from kube_sim.experiments.rows import STATUS_OK, arm_label, arrow_type, kept_out
 from kube_sim.experiments.scenario import Scenario, display_path
 from kube_sim.experiments.tasks import RunOutput, RunTask, execute
 from kube_sim.model.parameters import Parameters
+from kube_sim.store import parts
 from kube_sim.store import sweep_folder as store
-from kube_sim.store.run_folder import jsonable
+from kube_sim.store.files import jsonable
 
 
 @dataclass(frozen=True)
@@ -287,13 +288,13 @@ def _prepare_folder(plan: SweepPlan, folder: Path, resume: bool, overwrite: bool
     if folder.exists() and not folder.is_dir():
         raise InputError("exists and is not a folder", source="--out", key=str(folder))
     manifest_path = folder / store.MANIFEST_FILE
-    has_results = manifest_path.exists() or (folder / store.PARTS_DIR).exists() or (folder / "runs.parquet").exists()
+    has_results = manifest_path.exists() or (folder / parts.PARTS_DIR).exists() or (folder / "runs.parquet").exists()
     if not has_results:
         return None
     if overwrite and not resume:
-        for table in store.TABLES:
+        for table in parts.TABLES:
             (folder / f"{table}.parquet").unlink(missing_ok=True)
-        store.remove_parts(folder)
+        parts.remove_parts(folder)
         manifest_path.unlink(missing_ok=True)
         return None
     if not resume:
@@ -357,17 +358,17 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
     clock = time.perf_counter()
     previous = _prepare_folder(plan, folder, resume, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
-    store.remove_stale_temporaries(folder)
+    parts.remove_stale_temporaries(folder)
     extra = dict(manifest_extra or {})
 
     if previous is not None and previous.get("finished") and (folder / "runs.parquet").is_file():
         # Finished earlier: the tables are complete (any parts left are leftovers of the clean-up).
-        store.remove_parts(folder)
+        parts.remove_parts(folder)
         counts = _count_statuses(folder)
         say(f"{plan.name}: all {plan.n_runs} runs were already done; results in {display_path(folder)}/")
         return SweepSummary(folder=folder, runs_total=plan.n_runs, runs_ok=counts.get("ok", 0),
                             runs_failed=counts.get("failed", 0), complete=True)
-    done = store.finished_run_ids(folder)
+    done = parts.finished_run_ids(folder)
     todo = [run_id for run_id in range(plan.n_runs) if run_id not in done]
     del done
 
@@ -384,7 +385,7 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
         if todo:
             # A pilot run in this process times the model before the workers start.
             first = execute(plan.task(todo[0]))
-            store.write_part(folder, first.run_id, first.runs, first.groups, first.monthly)
+            parts.write_part(folder, first.run_id, first.runs, first.groups, first.monthly)
             summary.runs_this_time += 1
             rest = todo[1:]
             if executor is None:
@@ -417,7 +418,7 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
 
 
 def _save(folder: Path, output: RunOutput) -> None:
-    store.write_part(folder, output.run_id, output.runs, output.groups, output.monthly)
+    parts.write_part(folder, output.run_id, output.runs, output.groups, output.monthly)
 
 
 def _stop(executor: Executor | None, own: bool, *, cancel: bool, bar: Any) -> None:
@@ -442,4 +443,4 @@ def _finish(plan: SweepPlan, folder: Path, started: str, previous: Mapping[str, 
     store.write_manifest(folder, _manifest(plan, started, now_iso() if summary.complete else None, counts,
                                            previous, extra))
     if summary.complete:
-        store.remove_parts(folder)
+        parts.remove_parts(folder)

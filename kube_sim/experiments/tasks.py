@@ -19,10 +19,10 @@ from kube_sim.experiments.rows import (
     groups_table,
     monthly_table,
     run_row,
-    to_part_bytes,
 )
 from kube_sim.model import run as runner
 from kube_sim.model.parameters import Parameters
+from kube_sim.store.parts import to_part_bytes
 
 MAX_ERROR_CHARS = 2000
 
@@ -89,7 +89,7 @@ def execute(task: RunTask) -> RunOutput:
         task: The run.
 
     Returns:
-        The run's rows as Parquet bytes; a run that raised gives a ``"failed"`` row with its error.
+        The run's rows as Arrow IPC bytes; a run that raised gives a ``"failed"`` row with its error.
     """
     assert task.schema is not None
     meta = {"run_id": task.run_id, "arm": task.arm, "arm_label": task.arm_label, "replication": task.replication,

@@ -18,10 +18,6 @@ import base64
 import datetime as _dt
 import html
 import io
-import json
-import math
-import os
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +29,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kube_sim.analysis import statistics as analysis
-from kube_sim.model.outcomes import SURVIVAL_HORIZONS
+from kube_sim.common.outputs import BY_COLUMN, label_of
+from kube_sim.common.survival import SURVIVAL_HORIZONS, durations
 from kube_sim.reporting import report_figures as figs
+from kube_sim.reporting.formats import finite, fmt_ci, fmt_diff, fmt_level, fmt_p, fmt_value
+from kube_sim.store import sweep_folder as store
+from kube_sim.store.files import write_bytes, write_text
+from kube_sim.store.parts import PARTS_DIR
 
 REPORT_DIR = "report"
-PARTS_DIR = "parts"
-"""Where an unfinished sweep keeps one file per finished run (see ``kube_sim.store.sweep_folder``)."""
 FIGURE_DPI = 130
 MAX_APPENDIX_ARMS = 12
 """Most arms shown side by side in the table of every outcome (more: see summary.csv)."""
@@ -46,15 +45,6 @@ MAX_APPENDIX_ARMS = 12
 SUMMARY_OUTCOMES: tuple[str, ...] = analysis.KEY_OUTCOMES
 """Columns of the plain summary table, in order."""
 
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "survival_12": True, "survival_24": True, "survival_36": True, "survival_60": True,
-    "mean_member_income_rp": True, "share_above_poverty_line": True,
-    "cost_per_surviving_group_rp": False, "cost_total_rp": False,
-    "visits_per_group_month": True, "share_groups_unvisited_last_quarter": False,
-    "mean_share_unvisited_quarter": False,
-    "inactive_member_share": False, "groups_active_end": True,
-}
-"""Direction in which each outcome improves (for the key findings)."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -80,40 +70,12 @@ class Results:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
-def _store_loader(name: str) -> Callable[[Path], Any] | None:
-    """``kube_sim.store.sweep_folder.<name>`` if the sweep's store module offers it."""
+def _table(path: Path, table: str) -> pd.DataFrame:
+    """A table of the results folder (see :func:`kube_sim.store.sweep_folder.read_table`), empty when it has none."""
     try:
-        from kube_sim.store import sweep_folder as store
-    except ImportError:
-        return None
-    return getattr(store, name, None)
-
-
-def _read_parts(path: Path, name: str) -> pd.DataFrame:
-    """The per-run part files of an unfinished sweep's table, read without touching the folder."""
-    folder = path / PARTS_DIR / name
-    files = sorted(folder.glob("run-*.parquet")) if folder.is_dir() else []
-    frames = [pd.read_parquet(f) for f in files]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _read_table(path: Path, name: str, loader: str) -> pd.DataFrame:
-    """One table of a results folder (its finished runs' parts while the sweep is unfinished; else empty)."""
-    if not (path / f"{name}.parquet").is_file():
-        return _read_parts(path, name)
-    load = _store_loader(loader)
-    return pd.DataFrame(load(path)) if load is not None else pd.read_parquet(path / f"{name}.parquet")
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest of a results folder (empty when missing)."""
-    if not (path / "manifest.json").is_file():
-        return {}
-    load = _store_loader("load_manifest")
-    if load is not None:
-        return dict(load(path) or {})
-    return json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        return store.read_table(path, table)
+    except FileNotFoundError:
+        return pd.DataFrame()
 
 
 def _with_durations(groups: pd.DataFrame, months: int | None) -> pd.DataFrame:
@@ -123,13 +85,12 @@ def _with_durations(groups: pd.DataFrame, months: int | None) -> pd.DataFrame:
     if months is None or not {"funded_month", "failed_month"} <= set(groups.columns):
         raise ValueError("the groups table has neither duration_months/failed nor funded_month/failed_month "
                          "with the run length in the manifest")
-    failed = groups["failed_month"].to_numpy() >= 0
-    end = np.where(failed, groups["failed_month"].to_numpy(), months)
-    return groups.assign(duration_months=(end - groups["funded_month"].to_numpy()).astype(float), failed=failed)
+    duration, failed = durations(groups["funded_month"].to_numpy(), groups["failed_month"].to_numpy(), months)
+    return groups.assign(duration_months=duration, failed=failed)
 
 
 def load_results(results_dir: str | Path) -> Results:
-    """Read a results folder (through ``kube_sim.store.sweep_folder`` when available).
+    """Read a results folder through :mod:`kube_sim.store.sweep_folder`: a finished sweep, or an unfinished one's parts.
 
     Args:
         results_dir: The folder a sweep wrote.
@@ -143,13 +104,16 @@ def load_results(results_dir: str | Path) -> Results:
     path = Path(results_dir)
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such results folder")
-    runs = _read_table(path, "runs", "load_runs")
+    runs = _table(path, "runs")
     if runs.empty:
         hint = " and no finished run yet" if (path / PARTS_DIR).is_dir() else " (is this a sweep's results folder?)"
         raise FileNotFoundError(f"{path}: no runs.parquet{hint}")
-    manifest = _read_manifest(path)
-    groups = _read_table(path, "groups", "load_groups")
-    monthly = _read_table(path, "monthly", "load_monthly")
+    try:
+        manifest = store.load_manifest(path)
+    except FileNotFoundError:
+        manifest = {}
+    groups = _table(path, "groups")
+    monthly = _table(path, "monthly")
     ok_ids = set(analysis.ok_runs(runs)["run_id"]) if "run_id" in runs.columns else None
     if ok_ids is not None:
         if "run_id" in groups.columns:
@@ -162,109 +126,14 @@ def load_results(results_dir: str | Path) -> Results:
 
 
 # ----------------------------------------------------------------------------------------------
-# Number formatting
+# Arms
 # ----------------------------------------------------------------------------------------------
-
-def _finite(x: Any) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_value(outcome: str, value: Any) -> str:
-    """Format one value of an outcome: percent for shares, ``Rp 1,234,567`` for money.
-
-    Args:
-        outcome: Outcome column.
-        value: The value.
-
-    Returns:
-        The text ("n/a" when missing).
-    """
-    if not _finite(value):
-        return "n/a"
-    v = float(value)
-    if outcome in figs.SHARE_OUTCOMES:
-        return f"{v:.1%}"
-    if outcome.endswith("_rp"):
-        return f"Rp {v:,.0f}"
-    if abs(v) >= 100 or v == int(v):
-        return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
-    return f"{v:.3g}"
-
-
-def fmt_ci(outcome: str, mean: Any, low: Any, high: Any) -> str:
-    """Format a mean with its confidence interval, e.g. ``69.1% (66.0% to 72.3%)``.
-
-    Args:
-        outcome: Outcome column.
-        mean: The mean.
-        low: Lower end of the interval.
-        high: Upper end of the interval.
-
-    Returns:
-        The text; just the mean when the interval is missing.
-    """
-    if not _finite(mean):
-        return "n/a"
-    text = fmt_value(outcome, mean)
-    if _finite(low) and _finite(high):
-        text += f" ({fmt_value(outcome, low)} to {fmt_value(outcome, high)})"
-    return text
-
-
-def fmt_diff(outcome: str, value: Any) -> str:
-    """Format a difference with its sign: percentage points for shares, Rp for money.
-
-    Args:
-        outcome: Outcome column.
-        value: The difference.
-
-    Returns:
-        The text.
-    """
-    if not _finite(value):
-        return "n/a"
-    v = float(value)
-    sign = "+" if v > 0 else ("−" if v < 0 else "±")
-    a = abs(v)
-    if outcome in figs.SHARE_OUTCOMES:
-        return f"{sign}{a * 100:.1f} pp"
-    if outcome.endswith("_rp"):
-        return f"{sign}Rp {a:,.0f}"
-    return f"{sign}{a:.3g}"
-
-
-def fmt_p(p: Any) -> str:
-    """Format a p-value (``<0.001`` for tiny ones).
-
-    Args:
-        p: The p-value.
-
-    Returns:
-        The text.
-    """
-    if not _finite(p):
-        return "n/a"
-    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
-
 
 def _level_key(value: Any) -> tuple[int, float, str]:
     """Sort numbers numerically, then anything else as text."""
     if isinstance(value, int | float | np.number) and not isinstance(value, bool):
         return 0, float(value), ""
     return 1, 0.0, str(value)
-
-
-def _fmt_level(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}"
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        return f"{int(value):,}"
-    return str(value)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -376,21 +245,8 @@ def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes]) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# Files
+# Figures as PNG
 # ----------------------------------------------------------------------------------------------
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write bytes through a temporary file in the same folder, then rename into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
 
 def _png(fig: Figure) -> bytes:
     """Return the figure as PNG bytes, reduced to a 256-colour palette.
@@ -462,7 +318,7 @@ def _figure_labels(labels: Mapping[int, str], factors: Sequence[str],
     varying = [k for k in factors if len({repr(arm_values.get(a, {}).get(k)) for a in labels}) > 1]
     if not varying:
         return dict(labels)
-    return {a: "; ".join(f"{figs.factor_label(k)} = {_fmt_level(arm_values.get(a, {}).get(k, '?'))}"
+    return {a: "; ".join(f"{figs.factor_label(k)} = {fmt_level(arm_values.get(a, {}).get(k, '?'))}"
                          for k in varying) for a in labels}
 
 
@@ -571,15 +427,15 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
             values = (m.get("factors") or {}).get(key)
             if values is None:
                 values = sorted({v[key] for v in arm_values.values() if key in v}, key=_level_key)
-            shown = ", ".join(_fmt_level(v) for v in values) if isinstance(values, list | tuple) else str(values)
+            shown = ", ".join(fmt_level(v) for v in values) if isinstance(values, list | tuple) else str(values)
             rows.append([figs.factor_label(key), key, spec.unit if spec else "", shown,
-                         _fmt_level(spec.default) if spec else "", spec.doc if spec else ""])
+                         fmt_level(spec.default) if spec else "", spec.doc if spec else ""])
         doc.table(["factor", "parameter", "unit", "values", "model default", "meaning"], rows)
     doc.heading(3, "Arms")
     rows = []
     for arm, label in labels.items():
         rows.append([str(arm) + (" (baseline)" if arm == baseline else ""), label,
-                     *[_fmt_level(arm_values.get(arm, {}).get(k, "")) for k in factors]])
+                     *[fmt_level(arm_values.get(arm, {}).get(k, "")) for k in factors]])
     match = analysis.base_scenario_arm(m)
     if match == baseline:
         why = "it has the base scenario's parameters"
@@ -625,7 +481,7 @@ def _summary_table(doc: _Doc, summary: pd.DataFrame, labels: Mapping[int, str], 
             else:
                 row.append("n/a")
         rows.append(row)
-    header = ["arm", "label", "runs", *[figs.outcome_label(o) for o in outcomes]]
+    header = ["arm", "label", "runs", *[label_of(o) for o in outcomes]]
     doc.table(header, rows, note="Mean over replications, with the 95% confidence interval in brackets. "
                                  "n/a: not available (e.g. the runs were too short to follow groups 36 months).")
 
@@ -639,10 +495,10 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
         sub = summary[(summary["outcome"] == outcome) & np.isfinite(summary["mean"])]
         if sub.empty:
             continue
-        higher = HIGHER_IS_BETTER.get(outcome, True)
+        higher = BY_COLUMN[outcome].higher_is_better is not False
         best = sub.loc[sub["mean"].idxmax() if higher else sub["mean"].idxmin()]
         arm = int(best["arm"])
-        text = (f"{figs.outcome_label(outcome).capitalize()}: best in arm {arm} ({labels.get(arm, arm)}), "
+        text = (f"{label_of(outcome).capitalize()}: best in arm {arm} ({labels.get(arm, arm)}), "
                 f"{fmt_ci(outcome, best['mean'], best['ci_low'], best['ci_high'])}")
         if arm == baseline:
             text += "; that is the baseline arm."
@@ -653,7 +509,7 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
                 compared = int((paired["outcome"] == outcome).sum())
                 several = compared > 1
                 p = r["pvalue_holm"] if several else r["pvalue"]
-                clear = _finite(p) and p < 0.05
+                clear = finite(p) and p < 0.05
                 verdict = "a clear difference" if clear else "not clearly different"
                 if several:
                     verdict += (f", even allowing for the {compared} comparisons" if clear else
@@ -668,13 +524,14 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
 
 def _paired_tables(doc: _Doc, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> None:
     if paired.empty:
-        doc.para("There is only one arm, so there is nothing to compare.")
+        doc.para("There is only one arm, so there is nothing to compare." if len(labels) < 2 else
+                 "No run of the baseline arm has finished yet, so there is nothing to compare with.")
         return
     for outcome in SUMMARY_OUTCOMES:
         sub = paired[paired["outcome"] == outcome]
         if sub.empty:
             continue
-        doc.heading(3, figs.outcome_label(outcome).capitalize())
+        doc.heading(3, label_of(outcome).capitalize())
         rows = []
         for _, r in sub.iterrows():
             rows.append([str(int(r["arm"])), labels.get(int(r["arm"]), str(r["arm_label"])), str(int(r["n_pairs"])),
@@ -701,13 +558,14 @@ def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: M
                      f"{int(first['groups']):,} ({int(first['failed']):,})", *cells])
     doc.table(["arm", "label", "groups (failed)", *[f"{h} months" for h in horizons]], rows,
               note="Kaplan-Meier share of groups still active that many months after their own funding, all "
-                   "replications pooled, with the 95% pointwise band; n/a where no group was followed that long.")
+                   "replications pooled, with the 95% pointwise band; 0 once every group had failed; n/a where "
+                   "no group was followed that long while some were still active.")
     if lr.empty:
         return
     doc.para(f"Log-rank tests: does each arm's survival curve differ from the baseline arm's (arm {baseline})?")
     rows = []
     for _, r in lr.iterrows():
-        if not _finite(r["pvalue"]):
+        if not finite(r["pvalue"]):
             reading = "no failures to compare"
         elif r["pvalue"] >= 0.05:
             reading = "no clear difference"
@@ -716,7 +574,7 @@ def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: M
         else:
             reading = "groups fail more often than in the baseline"
         rows.append([str(int(r["arm"])), str(r["arm_label"]), f"{int(r['groups']):,} ({int(r['failed']):,})",
-                     f"{r['statistic']:.2f}" if _finite(r["statistic"]) else "n/a", fmt_p(r["pvalue"]), reading])
+                     f"{r['statistic']:.2f}" if finite(r["statistic"]) else "n/a", fmt_p(r["pvalue"]), reading])
     doc.table(["arm", "label", "groups (failed)", "statistic z", "p", "reading at the 5% level"], rows,
               note="z is SciPy's signed log-rank statistic (z² is the usual chi-squared with 1 degree of freedom); "
                    "negative z: fewer failures than expected if the arms were alike. Groups within a run are not "
@@ -807,7 +665,7 @@ def _all_outcomes(doc: _Doc, summary: pd.DataFrame, outcomes: Sequence[str], lab
     rows = []
     for outcome in outcomes:
         s = summary[summary["outcome"] == outcome].set_index("arm")
-        rows.append([figs.outcome_label(outcome), outcome,
+        rows.append([label_of(outcome), outcome,
                      *[fmt_ci(outcome, s.loc[a, "mean"], s.loc[a, "ci_low"], s.loc[a, "ci_high"])
                        if a in s.index else "n/a" for a in labels]])
     doc.table(["outcome", "column", *[f"arm {a}" for a in labels]], rows,
@@ -849,7 +707,9 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
 
     outcomes = analysis.outcome_columns(runs)
     summary = analysis.arm_summary(runs, outcomes, confidence)
-    paired = analysis.paired_differences(runs, baseline, outcomes, confidence)
+    has_baseline = baseline in set(analysis.ok_runs(runs)["arm"])  # an unfinished sweep may not have reached it
+    paired = analysis.paired_differences(runs, baseline, outcomes, confidence) if has_baseline else pd.DataFrame(
+        columns=list(analysis.PAIRED_COLUMNS))
     groups = res.groups
     has_groups = not groups.empty and "arm" in groups.columns
     km = analysis.km_by_arm(groups, confidence) if has_groups else pd.DataFrame(columns=list(analysis.KM_COLUMNS))
@@ -863,10 +723,10 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
 
     for name, frame in (("summary", summary), ("paired_differences", paired), ("survival", surv),
                         ("km_curves", km), ("logrank", lr)):
-        _atomic_write(folder / f"{name}.csv", frame.to_csv(index=False).encode("utf-8"))
+        write_text(folder / f"{name}.csv", frame.to_csv(index=False))
     if effects:
         table = pd.concat([e.assign(outcome=o) for o, e in effects.items()], ignore_index=True)
-        _atomic_write(folder / "factor_effects.csv", table.to_csv(index=False).encode("utf-8"))
+        write_text(folder / "factor_effects.csv", table.to_csv(index=False))
 
     name = res.manifest.get("experiment_name") or res.path.name
     title = f"KUBE programme simulation: {name}"
@@ -897,7 +757,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
     for file, fig_title, caption, draw in _figure_specs(res, summary, km, effects, names, baseline,
                                                         confidence):
         png = _png(draw())
-        _atomic_write(folder / file, png)
+        write_bytes(folder / file, png)
         images[file] = png
         doc.heading(3, fig_title)
         doc.figure(file, caption, fig_title)
@@ -916,6 +776,6 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
     doc.bullets(HOW_TO_READ)
     _all_outcomes(doc, summary, outcomes, labels)
 
-    _atomic_write(folder / "report.md", _to_markdown(doc).encode("utf-8"))
-    _atomic_write(folder / "report.html", _to_html(doc, title, images).encode("utf-8"))
+    write_text(folder / "report.md", _to_markdown(doc))
+    write_text(folder / "report.html", _to_html(doc, title, images))
     return folder

@@ -14,46 +14,22 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from kube_sim.analysis.statistics import arm_summary, factor_columns, factor_effects
-from kube_sim.model.outcomes import SURVIVAL_HORIZONS
-
-OUTCOME_LABELS: dict[str, str] = {
-    "survival_12": "groups active 12 months after funding",
-    "survival_24": "groups active 24 months after funding",
-    "survival_36": "groups active 36 months after funding",
-    "survival_60": "groups active 60 months after funding",
-    "mean_member_income_rp": "income per member per month",
-    "share_above_poverty_line": "members above the poverty line",
-    "cost_total_rp": "total programme cost",
-    "cost_per_surviving_group_rp": "cost per surviving group",
-    "visits_per_group_month": "facilitator visits per group per month",
-    "share_groups_unvisited_last_quarter": "running groups not visited in the last quarter",
-    "mean_share_unvisited_quarter": "groups with no visit for a quarter (average month)",
-    "inactive_member_share": "inactive members",
-    "groups_funded": "groups funded",
-    "groups_active_end": "groups still active at the end",
-    "facilitators": "facilitators",
-}
-"""Plain-language names of outcomes, for axes and tables."""
-
-SHARE_OUTCOMES = frozenset({
-    "survival_12", "survival_24", "survival_36", "survival_60", "share_above_poverty_line",
-    "share_groups_unvisited_last_quarter", "inactive_member_share", "share_income_to_eligible",
-    "mean_share_unvisited_quarter",
-})
-"""Outcomes that are shares (shown as percentages)."""
+from kube_sim.common.outputs import kind_of, label_of
+from kube_sim.common.survival import SURVIVAL_HORIZONS
+from kube_sim.reporting.canvas import new_figure, style
+from kube_sim.reporting.formats import fmt_level
 
 MAX_OVERLAID_ARMS = 6
 """Most arms drawn on one survival panel; more are drawn as small multiples."""
@@ -67,32 +43,9 @@ instead of boxes; survival curves share one panel as thin lines."""
 # Helpers
 # ----------------------------------------------------------------------------------------------
 
-@contextmanager
-def _style() -> Iterator[None]:
-    """Seaborn's whitegrid style and notebook context, for the figures built inside."""
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
-        yield
-
-
-def _figure(**kwargs: object) -> Figure:
-    """A new figure on an Agg canvas (no pyplot, no display needed)."""
-    fig = Figure(layout="constrained", **kwargs)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def outcome_label(outcome: str) -> str:
-    """Return the plain-language name of an outcome (the column name with spaces otherwise).
-
-    Args:
-        outcome: Outcome column.
-
-    Returns:
-        A short label.
-    """
-    if outcome in OUTCOME_LABELS:
-        return OUTCOME_LABELS[outcome]
-    return outcome.removesuffix("_rp").replace("_", " ")
+def _style() -> AbstractContextManager[None]:
+    """The style of these figures."""
+    return style(0.85)
 
 
 def factor_label(key: str) -> str:
@@ -218,11 +171,11 @@ def _percent_axis(ax: Axes, which: str) -> None:
 
 def _value_axis(ax: Axes, which: str, outcome: str, values: Sequence[float] | np.ndarray) -> None:
     """Label and format an axis for an outcome: percent, money or plain number."""
-    label = outcome_label(outcome)
-    if outcome in SHARE_OUTCOMES:
+    label = label_of(outcome)
+    if kind_of(outcome) == "share":
         _percent_axis(ax, which)
         (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
-    elif outcome.endswith("_rp"):
+    elif kind_of(outcome) == "rp":
         _money_axis(ax, which, values, label)
     else:
         (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
@@ -292,7 +245,7 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
     x_max = float(km["month"].max()) if len(km) else 12.0
     with _style():
         if len(arms) <= MAX_OVERLAID_ARMS:
-            fig = _figure(figsize=(8.5, 4.8))
+            fig = new_figure(figsize=(8.5, 4.8))
             ax = fig.subplots()
             if not arms:
                 _no_data(ax, "no groups were funded")
@@ -312,7 +265,7 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
             return fig
 
         if len(arms) > MANY_ARMS:
-            fig = _figure(figsize=(8.5, 4.8))
+            fig = new_figure(figsize=(8.5, 4.8))
             ax = fig.subplots()
             for arm in arms:
                 if arm == baseline_arm:
@@ -336,7 +289,7 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
 
         ncols = 4 if len(arms) > 9 else 3
         nrows = math.ceil(len(arms) / ncols)
-        fig = _figure(figsize=(3.2 * ncols, 2.5 * nrows + 0.6))
+        fig = new_figure(figsize=(3.2 * ncols, 2.5 * nrows + 0.6))
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
         base = km[km["arm"] == baseline_arm] if baseline_arm is not None else km.iloc[0:0]
         for ax, arm in zip(axes, arms, strict=False):
@@ -410,7 +363,7 @@ def income_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
     names = _display_labels(arms, labels, baseline_arm)
     panels = [o for o in ("mean_member_income_rp", "share_above_poverty_line") if o in runs.columns]
     with _style():
-        fig = _figure(figsize=(11, _rows_height(len(arms))))
+        fig = new_figure(figsize=(11, _rows_height(len(arms))))
         axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), sharey=True))
         if not panels:
             _no_data(axes[0], "no income outcomes in the runs table")
@@ -421,7 +374,7 @@ def income_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
                 _value_axis(ax, "x", outcome, summary[["ci_low", "ci_high"]].to_numpy().ravel())
             else:
                 _box_strip(ax, runs, outcome, arms, names, palette)
-            ax.set_title(outcome_label(outcome), fontsize=10)
+            ax.set_title(label_of(outcome), fontsize=10)
     return fig
 
 
@@ -476,23 +429,15 @@ def _scatter_by_factors(ax: Axes, runs: pd.DataFrame, x: str, y: str, hue: str, 
                 ax.scatter(sub[x], sub[y], color=colours[level], marker=marker[shape], s=34, alpha=0.85,
                            edgecolor="0.2", linewidth=0.4)
     handles = [Line2D([], [], linestyle="", marker="o", color=colours[v], markeredgecolor="0.2",
-                      label=_fmt_number(v)) for v in levels]
+                      label=fmt_level(v)) for v in levels]
     first = ax.legend(handles=handles, title=factor_label(hue), fontsize=7.5, title_fontsize=8, loc="upper left",
                       frameon=True)
     if style:
         ax.add_artist(first)
-        handles = [Line2D([], [], linestyle="", marker=marker[v], color="0.4", label=_fmt_number(v))
+        handles = [Line2D([], [], linestyle="", marker=marker[v], color="0.4", label=fmt_level(v))
                    for v in shapes]
         ax.legend(handles=handles, title=factor_label(style), fontsize=7.5, title_fontsize=8, loc="lower right",
                   frameon=True)
-
-
-def _fmt_number(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}"
-    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
-        return f"{value:,.4g}"
-    return str(value)
 
 
 def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, str],
@@ -515,7 +460,7 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
     palette = arm_palette(arms)
     names = _display_labels(arms, labels, baseline_arm, width=24)
     with _style():
-        fig = _figure(figsize=(12, max(4.6, _rows_height(len(arms), 0.4))))
+        fig = new_figure(figsize=(12, max(4.6, _rows_height(len(arms), 0.4))))
         left, right = fig.subplots(1, 2, width_ratios=[1.15, 1])
         if {"cost_total_rp", "groups_active_end"} <= set(runs.columns) and len(runs):
             by_factor = _factor_encoding(runs) if len(arms) > MAX_OVERLAID_ARMS else None
@@ -538,7 +483,7 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
             _ci_points(right, sub, arms, names, palette)
             values = np.concatenate([sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float),
                                      sub["mean"].to_numpy(float)])
-            _money_axis(right, "x", values, outcome_label(outcome))
+            _money_axis(right, "x", values, label_of(outcome))
             right.set_title("mean and 95% confidence interval over replications", fontsize=10)
         else:
             _no_data(right, "no cost per surviving group")
@@ -589,9 +534,9 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
     by_ratio = RATIO_KEY in runs.columns and runs[RATIO_KEY].nunique() > 1
     with _style():
         if by_ratio:
-            fig = _figure(figsize=(11, 4.4))
+            fig = new_figure(figsize=(11, 4.4))
         else:
-            fig = _figure(figsize=(11, _rows_height(len(arms))))
+            fig = new_figure(figsize=(11, _rows_height(len(arms))))
         axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), sharey=not by_ratio))
         if not panels:
             _no_data(axes[0], "no workload outcomes in the runs table")
@@ -610,20 +555,20 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
                 ax.set_xlabel("groups per facilitator")
                 _value_axis(ax, "y", outcome, effects["mean"].to_numpy())
                 ax.set_ylim(bottom=0)
-                if outcome in SHARE_OUTCOMES:
+                if kind_of(outcome) == "share":
                     ax.set_ylim(0, max(1.0, float(np.nanmax(effects["ci_high"])) if len(effects) else 1.0))
                 if hue:
                     ax.legend(fontsize=8)
-                ax.set_title(outcome_label(outcome), fontsize=10)
+                ax.set_title(label_of(outcome), fontsize=10)
             else:
                 summary = arm_summary(runs, outcome, confidence)
                 names = _display_labels(arms, labels, baseline_arm)
                 _ci_points(ax, summary, arms, names, arm_palette(arms))
                 _value_axis(ax, "x", outcome, summary["mean"].to_numpy())
                 ax.set_xlim(left=0)
-                if outcome in SHARE_OUTCOMES:
+                if kind_of(outcome) == "share":
                     ax.set_xlim(0, 1)
-                ax.set_title(outcome_label(outcome), fontsize=10)
+                ax.set_title(label_of(outcome), fontsize=10)
     return fig
 
 
@@ -651,11 +596,11 @@ def factor_effects_figure(effects: Mapping[str, pd.DataFrame]) -> Figure:
                 factors.append(f)
     with _style():
         if not outcomes or not factors:
-            fig = _figure(figsize=(7, 3))
+            fig = new_figure(figsize=(7, 3))
             _no_data(fig.subplots(), "the sweep has no factor with more than one value")
             return fig
         ncols, nrows = len(factors), len(outcomes)
-        fig = _figure(figsize=(max(3.6 * ncols, 6.0), 2.6 * nrows + 0.4))
+        fig = new_figure(figsize=(max(3.6 * ncols, 6.0), 2.6 * nrows + 0.4))
         axes = np.asarray(fig.subplots(nrows, ncols, squeeze=False, sharex="col", sharey="row"))
         colour = sns.color_palette("colorblind")[0]
         for r, outcome in enumerate(outcomes):
@@ -713,10 +658,10 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
     Returns:
         The figure.
     """
-    ylabel = "groups running" if column == "groups_active" else outcome_label(column)
+    ylabel = "groups running" if column == "groups_active" else label_of(column)
     with _style():
         if monthly is None or monthly.empty or column not in monthly.columns:
-            fig = _figure(figsize=(8.5, 4.6))
+            fig = new_figure(figsize=(8.5, 4.6))
             _no_data(fig.subplots(), "no monthly series")
             return fig
         arms = sorted(int(a) for a in monthly["arm"].unique())
@@ -733,7 +678,7 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
             ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
 
         if len(arms) <= MAX_OVERLAID_ARMS:
-            fig = _figure(figsize=(8.5, 4.6))
+            fig = new_figure(figsize=(8.5, 4.6))
             ax = fig.subplots()
             for arm in arms:
                 a = stats[stats["arm"] == arm]
@@ -748,7 +693,7 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
             return fig
 
         if len(arms) > MANY_ARMS:
-            fig = _figure(figsize=(8.5, 4.6))
+            fig = new_figure(figsize=(8.5, 4.6))
             ax = fig.subplots()
             for arm in arms:
                 if arm != baseline_arm:
@@ -769,7 +714,7 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
 
         ncols = 4 if len(arms) > 9 else 3
         nrows = math.ceil(len(arms) / ncols)
-        fig = _figure(figsize=(3.2 * ncols, 2.3 * nrows + 0.6))
+        fig = new_figure(figsize=(3.2 * ncols, 2.3 * nrows + 0.6))
         axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True)).ravel()
         for ax, arm in zip(axes, arms, strict=False):
             if len(base) and arm != baseline_arm:

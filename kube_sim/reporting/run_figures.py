@@ -6,32 +6,21 @@ figure state behind; seaborn supplies the styling. Nothing here runs the model.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from kube_sim.model.outcomes import SURVIVAL_HORIZONS, durations, survival_at, survival_curve
+from kube_sim.common.survival import SURVIVAL_HORIZONS, durations, survival_at, survival_curve
+from kube_sim.reporting.canvas import new_figure, style
 
 
-@contextmanager
-def _style() -> Iterator[None]:
-    """Seaborn's whitegrid style and notebook context, for the figures built inside."""
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.9):
-        yield
-
-
-def _figure(**kwargs: object) -> Figure:
-    """A new figure on an Agg canvas (no pyplot, no display needed)."""
-    fig = Figure(layout="constrained", **kwargs)
-    FigureCanvasAgg(fig)
-    return fig
+def _style() -> AbstractContextManager[None]:
+    """The style of these figures."""
+    return style(0.9)
 
 
 def _rupiah(value: float, _pos: object = None) -> str:
@@ -58,7 +47,7 @@ def survival_figure(groups: pd.DataFrame, months: int, title: str) -> Figure:
         The figure.
     """
     with _style():
-        fig = _figure(figsize=(7.5, 4.5))
+        fig = new_figure(figsize=(7.5, 4.5))
         ax = fig.subplots()
         colour = sns.color_palette("colorblind")[0]
         if len(groups) == 0:
@@ -67,10 +56,7 @@ def survival_figure(groups: pd.DataFrame, months: int, title: str) -> Figure:
         else:
             duration, failed = durations(groups["funded_month"].to_numpy(), groups["failed_month"].to_numpy(),
                                          months)
-            with warnings.catch_warnings():
-                # SciPy warns when the band is undefined at the last failures; those months draw as 0-1.
-                warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
-                curve = survival_curve(duration, failed)
+            curve = survival_curve(duration, failed)
             ax.fill_between(curve["month"], curve["lower"], curve["upper"], step="post", color=colour,
                             alpha=0.2, linewidth=0, label="95% confidence band")
             ax.plot(curve["month"], curve["survival"], drawstyle="steps-post", color=colour, linewidth=2,
@@ -110,7 +96,7 @@ def monthly_figure(monthly: pd.DataFrame) -> Figure:
     """
     palette = sns.color_palette("colorblind")
     with _style():
-        fig = _figure(figsize=(11, 3.6))
+        fig = new_figure(figsize=(11, 3.6))
         ax_groups, ax_inactive, ax_income = fig.subplots(1, 3, sharex=True)
         month = monthly["month"].to_numpy()
 

@@ -1,0 +1,172 @@
+"""The outcomes of a run, declared once: name, unit, meaning, how to format them, which way is better.
+
+A run summary (``summary.json``, ``kube-sim run --json``) nests three families of outcomes
+(``survival`` by horizon, ``cost_by_item_rp`` by item, ``failure_causes`` by cause); a sweep's runs
+table has one flat column per outcome (``survival_36``, ``cost_by_item_training_rp``,
+``failure_causes_conflict``). Both are laid out from :data:`OUTCOMES`, in its order; the report's
+labels and number formats and ``docs/OUTCOMES.md`` are read from it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kube_sim.common.survival import SURVIVAL_HORIZONS
+
+KINDS: dict[str, str] = {
+    "count": "a number of things (shown as a plain number)",
+    "rate": "a number per unit, e.g. per group and month (shown as a plain number)",
+    "share": "a share from 0 to 1 (shown as a percentage)",
+    "rp": "an amount in rupiah (shown as Rp 1,234,567)",
+}
+"""How each kind of outcome is shown."""
+
+COST_ITEMS: dict[str, str] = {
+    "uep_grants": "UEP start-up grants to groups",
+    "equipment_grants": "equipment grants to groups",
+    "training": "training of members before the business starts",
+    "facilitators": "facilitators' pay",
+    "administration": "the agency's administration",
+    "follow_up_support": "follow-up top-ups to groups short of capital",
+}
+"""Programme cost items, in the order of ``cost_by_item_rp``."""
+
+FAILURE_CAUSES: dict[str, str] = {
+    "conflict": "a free-riding conflict left unresolved too long",
+    "inactive_members": "too few active members for too long",
+    "low_cohesion": "the group fell apart",
+    "no_capital": "no stock and no cash to restock",
+}
+"""Causes of group failure, in the order of ``failure_causes`` (the first that applies)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome of a run.
+
+    Attributes:
+        column: Flat name (the runs table's column).
+        summary_key: Key in the run summary; for a family, ``(family, member)``.
+        kind: ``count``, ``rate``, ``share`` or ``rp`` (see :data:`KINDS`).
+        unit: Unit, in words.
+        label: Short plain-language name, for axes and tables.
+        meaning: What it measures.
+        higher_is_better: Which way is better for a planner (None: neither).
+    """
+
+    column: str
+    summary_key: str | tuple[str, str]
+    kind: str
+    unit: str
+    label: str
+    meaning: str
+    higher_is_better: bool | None = None
+
+
+def _one(column: str, kind: str, unit: str, label: str, meaning: str,
+         higher_is_better: bool | None = None) -> tuple[Outcome]:
+    return (Outcome(column, column, kind, unit, label, meaning, higher_is_better),)
+
+
+def _survival() -> tuple[Outcome, ...]:
+    return tuple(Outcome(f"survival_{h}", ("survival", str(h)), "share", "share of groups",
+                         f"groups active {h} months after funding",
+                         f"Kaplan-Meier share of groups still active {h} months after their own funding (0 when "
+                         "every group had failed by then; missing when no group was followed that long)", True)
+                 for h in SURVIVAL_HORIZONS)
+
+
+def _costs() -> tuple[Outcome, ...]:
+    return tuple(Outcome(f"cost_by_item_{item}_rp", ("cost_by_item_rp", item), "rp", "Rp",
+                         f"cost of {item.replace('_', ' ')}", f"programme cost of {meaning}", False)
+                 for item, meaning in COST_ITEMS.items())
+
+
+def _causes() -> tuple[Outcome, ...]:
+    return tuple(Outcome(f"failure_causes_{cause}", ("failure_causes", cause), "count", "groups",
+                         f"groups failed by {cause.replace('_', ' ')}", f"groups that failed because of {meaning}",
+                         False)
+                 for cause, meaning in FAILURE_CAUSES.items())
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    *_one("months", "count", "months", "months run", "length of the run"),
+    *_one("groups_funded", "count", "groups", "groups funded", "KUBE groups decreed and funded during the run"),
+    *_one("groups_active_end", "count", "groups", "groups still active at the end",
+          "groups still running at the end of the run", True),
+    *_one("members", "count", "households", "member households", "households that joined a group"),
+    *_one("facilitators", "count", "people", "facilitators", "facilitators recruited"),
+    *_survival(),
+    *_one("mean_member_income_rp", "rp", "Rp per member per month", "income per member per month",
+          "income members received from their group, averaged over the months they were members", True),
+    *_one("share_above_poverty_line", "share", "share of members", "members above the poverty line",
+          "share of member households whose income per person is at or above the poverty line", True),
+    *_one("share_income_to_eligible", "share", "share of group income", "income going to eligible households",
+          "share of the income paid out by groups that went to households eligible for the programme"),
+    *_one("cost_total_rp", "rp", "Rp", "total programme cost", "programme cost over the run, all items", False),
+    *_costs(),
+    *_one("cost_per_surviving_group_rp", "rp", "Rp per group", "cost per surviving group",
+          "total programme cost divided by the groups still active at the end", False),
+    *_one("visits_per_group_month", "rate", "visits per group per month", "facilitator visits per group per month",
+          "facilitator visits divided by the months groups were running", True),
+    *_one("share_groups_unvisited_last_quarter", "share", "share of running groups",
+          "running groups not visited in the last quarter",
+          "share of groups running at the end with no facilitator visit in the last three months", False),
+    *_one("mean_share_unvisited_quarter", "share", "share of running groups",
+          "groups with no visit for a quarter (average month)",
+          "monthly share of running groups with no visit in the past three months, averaged over the run", False),
+    *_one("inactive_member_share", "share", "share of members in groups", "inactive members",
+          "share of members still in a group at the end who no longer work in it", False),
+    *_causes(),
+)
+"""Every outcome, in summary order."""
+
+BY_COLUMN: dict[str, Outcome] = {o.column: o for o in OUTCOMES}
+"""Outcomes by flat column name."""
+
+COLUMNS: tuple[str, ...] = tuple(BY_COLUMN)
+"""Flat outcome columns, in summary order."""
+
+SUMMARY_KEYS: tuple[str, ...] = tuple(dict.fromkeys(
+    o.summary_key if isinstance(o.summary_key, str) else o.summary_key[0] for o in OUTCOMES))
+"""Top-level keys of a run summary's outcomes, in order."""
+
+
+def kind_of(column: str) -> str | None:
+    """The declared kind of an outcome column.
+
+    Args:
+        column: Flat outcome name.
+
+    Returns:
+        ``count``, ``rate``, ``share`` or ``rp``; None for a column that is not an outcome.
+    """
+    outcome = BY_COLUMN.get(column)
+    return outcome.kind if outcome else None
+
+
+def label_of(column: str) -> str:
+    """The plain-language name of an outcome (the column name with spaces for any other column).
+
+    Args:
+        column: Flat outcome name.
+
+    Returns:
+        A short label.
+    """
+    outcome = BY_COLUMN.get(column)
+    return outcome.label if outcome else column.removesuffix("_rp").replace("_", " ")
+
+
+def markdown_table() -> str:
+    """The table of outcomes for ``docs/OUTCOMES.md``.
+
+    Returns:
+        A Markdown table: column, summary key, unit, shown as, better, meaning.
+    """
+    lines = ["| column | in summary.json | unit | shown as | better | meaning |", "|---|---|---|---|---|---|"]
+    for o in OUTCOMES:
+        key = o.summary_key if isinstance(o.summary_key, str) else f'{o.summary_key[0]}["{o.summary_key[1]}"]'
+        better = {True: "higher", False: "lower", None: ""}[o.higher_is_better]
+        lines.append(f"| `{o.column}` | `{key}` | {o.unit} | {o.kind} | {better} | {o.meaning} |")
+    return "\n".join(lines) + "\n"
