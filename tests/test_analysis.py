@@ -253,12 +253,15 @@ def test_factor_effects_bins_continuous_factors():
 
 def test_default_baseline_arm():
     runs = _runs({0: [1.0], 1: [1.0], 2: [1.0]})
-    manifest = {"base_scenario": "baseline", "arms": [
+    notes = {"facilitators.groups_per_facilitator": {"unit": "groups", "default": 10, "meaning": "caseload"}}
+    manifest = {"base_scenario": "baseline", "parameter_notes": notes, "arms": [
         {"arm": 0, "arm_label": "5", "parameters": {"facilitators.groups_per_facilitator": 5}},
         {"arm": 1, "arm_label": "10", "parameters": {"facilitators.groups_per_facilitator": 10}},
         {"arm": 2, "arm_label": "20", "parameters": {"facilitators.groups_per_facilitator": 20}},
     ]}
     assert analysis.default_baseline_arm(manifest, runs) == 1  # the model default is 10
+    manifest["base_scenario"] = {"name": "x", "parameters": {"facilitators.groups_per_facilitator": 5}}
+    assert analysis.default_baseline_arm(manifest, runs) == 0  # the base scenario's recorded values win
     manifest["base_scenario"] = {"name": "x", "overrides": {"facilitators.groups_per_facilitator": 20}}
     assert analysis.default_baseline_arm(manifest, runs) == 2
     manifest["base_scenario"] = {"name": "x", "overrides": {"facilitators.groups_per_facilitator": 7}}

@@ -441,11 +441,7 @@ def base_scenario_arm(manifest: Mapping[str, Any] | None) -> int | None:
     if not manifest or not manifest.get("arms"):
         return None
     base = _base_values(manifest.get("base_scenario"))
-    try:
-        from kube_sim.model.parameters import PARAMETER_SPECS  # plain dataclasses; no model, no Mesa
-        defaults = {key: spec.default for key, spec in PARAMETER_SPECS.items()}
-    except ImportError:  # pragma: no cover - the package always ships parameters
-        defaults = {}
+    defaults = {key: note.get("default") for key, note in (manifest.get("parameter_notes") or {}).items()}
     for arm in manifest["arms"]:
         params = _flatten(arm.get("parameters") or {})
         if not params:

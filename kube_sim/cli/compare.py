@@ -119,7 +119,7 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
         The table with a note on the number of pairs.
     """
     from kube_sim.analysis.statistics import paired_differences
-    from kube_sim.reporting.report import fmt_diff, fmt_p, fmt_value
+    from kube_sim.reporting.formats import fmt_diff, fmt_p, fmt_value
 
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     diffs = paired_differences(runs, 0, shown)

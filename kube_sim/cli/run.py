@@ -18,10 +18,12 @@ from kube_sim.cli.common import (
     write_error,
 )
 from kube_sim.common.errors import InputError
+from kube_sim.common.outputs import OUTCOMES, summary_value
 from kube_sim.common.provenance import now_iso
 from kube_sim.experiments.files import display_path
 from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
 from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_SEED
+from kube_sim.reporting.formats import fmt_value
 
 DEFAULT_SCENARIO = "baseline"
 
@@ -65,21 +67,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.set_defaults(func=cmd_run)
 
 
-def _pct(value: Any) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def _rp(value: Any) -> str:
-    return "n/a" if value is None else f"Rp {value:,.0f}"
-
-
-def _num(value: Any, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
-
-
 def format_summary(summary: dict[str, Any], description: str = "", results_dir: Path | None = None,
                    files: list[str] | None = None) -> str:
-    """Render a run summary as a readable table.
+    """Render a run summary as a readable table, one line per declared outcome.
+
+    Labels and number formats come from the outcome declaration (:mod:`kube_sim.common.outputs`);
+    the failure causes share one line.
 
     Args:
         summary: A run summary (see :func:`kube_sim.model.run.run_model`).
@@ -90,36 +83,19 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
     Returns:
         Multi-line text.
     """
-    rows: list[tuple[str, str]] = [
-        ("scenario", str(summary.get("scenario"))),
-        ("seed", str(summary.get("seed"))),
-        ("months", str(summary.get("months"))),
-        ("groups funded", f"{summary.get('groups_funded')} ({summary.get('groups_active_end', 'n/a')} running "
-                          f"at the end)"),
-        ("members", f"{summary.get('members'):,}"),
-        ("facilitators", str(summary.get("facilitators"))),
-    ]
-    survival = summary.get("survival") or {}
-    rows += [(f"survival at {h} months", _pct(share)) for h, share in survival.items()]
-    rows += [
-        ("mean group income per member", f"{_rp(summary.get('mean_member_income_rp'))} per month"),
-        ("share above poverty line", _pct(summary.get("share_above_poverty_line"))),
-        ("programme cost, total", _rp(summary.get("cost_total_rp"))),
-    ]
-    rows += [(f"  {item.replace('_', ' ')}", _rp(cost)) for item, cost in
-             (summary.get("cost_by_item_rp") or {}).items()]
-    rows += [
-        ("cost per surviving group", _rp(summary.get("cost_per_surviving_group_rp"))),
-        ("visits per group per month", _num(summary.get("visits_per_group_month"))),
-        ("groups unvisited, last quarter", _pct(summary.get("share_groups_unvisited_last_quarter"))),
-        ("unvisited for a quarter, mean", _pct(summary.get("mean_share_unvisited_quarter"))),
-        ("inactive member share", _pct(summary.get("inactive_member_share"))),
-    ]
-    causes = summary.get("failure_causes") or {}
-    failed = sum(causes.values())
-    rows.append(("failure causes", "none" if not failed else
-                 ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(causes.items(), key=lambda kv: -kv[1])
-                           if v)))
+    rows: list[tuple[str, str]] = [("scenario", str(summary.get("scenario"))), ("seed", str(summary.get("seed")))]
+    causes: list[tuple[str, int]] = []
+    for outcome in OUTCOMES:
+        value = summary_value(summary, outcome)
+        family = None if isinstance(outcome.summary_key, str) else outcome.summary_key[0]
+        if family == "failure_causes":
+            if value:
+                causes.append((outcome.summary_key[1].replace("_", " "), int(value)))
+            continue
+        indent = "  " if family == "cost_by_item_rp" else ""
+        rows.append((indent + outcome.label, fmt_value(outcome.column, value)))
+    causes.sort(key=lambda cause: -cause[1])
+    rows.append(("failure causes", ", ".join(f"{name} {n}" for name, n in causes) or "none"))
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     if description:
@@ -168,7 +144,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             result.groups, args.months, f"{scenario.name}: groups still active (seed {args.seed})")
         figures["monthly.png"] = monthly_figure(result.monthly)
 
-    from kube_sim.store.run_folder import dumps, write_run
+    from kube_sim.store.files import dumps
+    from kube_sim.store.run_folder import write_run
 
     try:
         path = write_run(result, out_dir, scenario=scenario, seed=args.seed, months=args.months,

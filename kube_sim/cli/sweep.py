@@ -136,7 +136,7 @@ def sweep_table(folder: Path, outcomes: Sequence[str] = SUMMARY_OUTCOMES) -> str
         The table, or "" when there is nothing to show.
     """
     from kube_sim.analysis import statistics as analysis
-    from kube_sim.reporting.report import fmt_value
+    from kube_sim.reporting.formats import fmt_value
     from kube_sim.store import sweep_folder as store
 
     runs = store.load_runs(folder)

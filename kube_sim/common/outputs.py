@@ -9,7 +9,9 @@ labels and number formats and ``docs/OUTCOMES.md`` are read from it too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kube_sim.common.survival import SURVIVAL_HORIZONS
 
@@ -70,7 +72,7 @@ def _one(column: str, kind: str, unit: str, label: str, meaning: str,
 
 def _survival() -> tuple[Outcome, ...]:
     return tuple(Outcome(f"survival_{h}", ("survival", str(h)), "share", "share of groups",
-                         f"groups active {h} months after funding",
+                         f"survival at {h} months",
                          f"Kaplan-Meier share of groups still active {h} months after their own funding (0 when "
                          "every group had failed by then; missing when no group was followed that long)", True)
                  for h in SURVIVAL_HORIZONS)
@@ -78,7 +80,8 @@ def _survival() -> tuple[Outcome, ...]:
 
 def _costs() -> tuple[Outcome, ...]:
     return tuple(Outcome(f"cost_by_item_{item}_rp", ("cost_by_item_rp", item), "rp", "Rp",
-                         f"cost of {item.replace('_', ' ')}", f"programme cost of {meaning}", False)
+                         f"cost: {item.replace('_', ' ').replace('uep', 'UEP')}", f"programme cost of {meaning}",
+                         False)
                  for item, meaning in COST_ITEMS.items())
 
 
@@ -130,6 +133,39 @@ COLUMNS: tuple[str, ...] = tuple(BY_COLUMN)
 SUMMARY_KEYS: tuple[str, ...] = tuple(dict.fromkeys(
     o.summary_key if isinstance(o.summary_key, str) else o.summary_key[0] for o in OUTCOMES))
 """Top-level keys of a run summary's outcomes, in order."""
+
+
+def summary_value(summary: Mapping[str, Any], outcome: Outcome) -> Any:
+    """One outcome's value in a nested run summary.
+
+    Args:
+        summary: A run summary (``summary.json``).
+        outcome: The outcome.
+
+    Returns:
+        The value, or None when the summary lacks it.
+    """
+    if isinstance(outcome.summary_key, str):
+        return summary.get(outcome.summary_key)
+    family, member = outcome.summary_key
+    return (summary.get(family) or {}).get(member)
+
+
+def flatten_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A nested run summary as flat outcome columns (``survival_36``, ``cost_by_item_training_rp``).
+
+    Entries that are not declared outcomes (``scenario``, ``seed``) are kept under their own names.
+
+    Args:
+        summary: A run summary.
+
+    Returns:
+        A flat dict: the other entries first, then every declared outcome in order.
+    """
+    families = {o.summary_key[0] for o in OUTCOMES if not isinstance(o.summary_key, str)}
+    flat = {k: v for k, v in summary.items() if k not in BY_COLUMN and k not in families}
+    flat.update((o.column, summary_value(summary, o)) for o in OUTCOMES)
+    return flat
 
 
 def kind_of(column: str) -> str | None:

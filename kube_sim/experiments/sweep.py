@@ -19,7 +19,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from kube_sim.experiments.experiment import Experiment, replication_seeds
 from kube_sim.experiments.rows import STATUS_OK, arm_label, arrow_type, kept_outcomes, runs_schema
 from kube_sim.experiments.scenario import Scenario, display_path
 from kube_sim.experiments.tasks import RunOutput, RunTask, execute
-from kube_sim.model.parameters import Parameters
+from kube_sim.model.parameters import PARAMETER_SPECS, Parameters
 from kube_sim.store import parts
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import jsonable
@@ -160,9 +160,9 @@ def plan_experiment(experiment: Experiment) -> SweepPlan:
         "description": experiment.description,
         "experiment_file": str(experiment.path) if experiment.path else None,
         "experiment_text": experiment.text,
-        "base_scenario": {"name": base.name, "path": str(base.path) if base.path else None,
-                          "overrides": dict(base.overrides)},
+        "base_scenario": _scenario_entry(base),
         "factors": {f.key: f.levels() for f in experiment.factors},
+        "parameter_notes": _parameter_notes(f.key for f in experiment.factors),
         "master_seed": experiment.master_seed,
         "design": {"kind": experiment.design, "samples": experiment.samples,
                    "seed": experiment.design_seed if experiment.design != "factorial" else None,
@@ -171,6 +171,22 @@ def plan_experiment(experiment: Experiment) -> SweepPlan:
     return SweepPlan(name=experiment.name, arms=arms, seeds=tuple(experiment.seeds()), months=experiment.months,
                      factor_types={f.key: arrow_type(f.key) for f in experiment.factors},
                      outcomes=kept_outcomes(experiment.outcomes), manifest=manifest)
+
+
+def _scenario_entry(scenario: Scenario) -> dict[str, Any]:
+    """A scenario as the manifest records it: name, file, its changes and every parameter's value."""
+    return {"name": scenario.name, "path": str(scenario.path) if scenario.path else None,
+            "overrides": dict(scenario.overrides), "parameters": scenario.params.to_dict()}
+
+
+def _parameter_notes(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Unit, model default and meaning of the parameters an experiment varies, so readers need no model."""
+    notes = {}
+    for key in sorted(set(keys)):
+        if key in PARAMETER_SPECS:
+            spec = PARAMETER_SPECS[key]
+            notes[key] = {"unit": spec.unit, "default": spec.default, "meaning": spec.doc}
+    return notes
 
 
 def plan_comparison(a: Scenario, b: Scenario, *, replications: int, months: int, master_seed: int) -> SweepPlan:
@@ -194,8 +210,9 @@ def plan_comparison(a: Scenario, b: Scenario, *, replications: int, months: int,
         "description": f"Paired comparison of scenario {b.name} against {a.name}.",
         "experiment_file": None,
         "experiment_text": None,
-        "base_scenario": {"name": a.name, "path": str(a.path) if a.path else None, "overrides": dict(a.overrides)},
+        "base_scenario": _scenario_entry(a),
         "factors": {"scenario": [a.name, b.name]},
+        "parameter_notes": _parameter_notes({*a.overrides, *b.overrides}),
         "design": {"kind": "scenarios", "samples": None, "seed": None, "points": 2},
     }
     return SweepPlan(name=name, arms=arms, seeds=tuple(replication_seeds(master_seed, replications)), months=months,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kube_sim.common.outputs import flatten_summary
 from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
 from kube_sim.model.defaults import DEFAULT_MONTHS
 from kube_sim.model.economics import per_capita_income
@@ -164,15 +165,7 @@ def flat_outcomes(summary: dict[str, Any]) -> dict[str, Any]:
     Returns:
         A flat dict.
     """
-    flat: dict[str, Any] = {}
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            prefix = key.removesuffix("_rp")
-            for sub, v in value.items():
-                flat[f"{prefix}_{sub}" + ("_rp" if key.endswith("_rp") else "")] = v
-        else:
-            flat[key] = value
-    return flat
+    return flatten_summary(summary)
 
 
 def simulate(seed: int = 0, months: int = DEFAULT_MONTHS, **parameters: Any) -> dict[str, Any]:

@@ -298,10 +298,10 @@ def _arm_factors(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> tuple[list[
         if key not in factors:
             factors.append(key)
     for key in factors:  # a parameter some arms leave unchanged (scenario comparisons): the model default
-        spec = _param_spec(key)
-        if spec is not None:
+        note = _parameter_note(manifest, key)
+        if note:
             for entry in values.values():
-                entry.setdefault(key, spec.default)
+                entry.setdefault(key, note.get("default"))
     if factors and "arm" in runs.columns:
         first = runs.drop_duplicates("arm").set_index("arm")
         for arm, row in first.iterrows():
@@ -382,12 +382,9 @@ def _design_text(design: Any, n_arms: int) -> str:
     return str(design) if design else "not recorded"
 
 
-def _param_spec(key: str) -> Any:
-    try:
-        from kube_sim.model.parameters import PARAMETER_SPECS  # plain dataclasses; no model, no Mesa
-    except ImportError:  # pragma: no cover
-        return None
-    return PARAMETER_SPECS.get(key)
+def _parameter_note(manifest: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Unit, model default and meaning of a varied parameter, as the sweep's manifest records them."""
+    return (manifest.get("parameter_notes") or {}).get(key) or {}
 
 
 def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: Sequence[str],
@@ -423,13 +420,13 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
         doc.heading(3, "Factors varied")
         rows = []
         for key in factors:
-            spec = _param_spec(key)
+            note = _parameter_note(m, key)
             values = (m.get("factors") or {}).get(key)
             if values is None:
                 values = sorted({v[key] for v in arm_values.values() if key in v}, key=_level_key)
             shown = ", ".join(fmt_level(v) for v in values) if isinstance(values, list | tuple) else str(values)
-            rows.append([figs.factor_label(key), key, spec.unit if spec else "", shown,
-                         fmt_level(spec.default) if spec else "", spec.doc if spec else ""])
+            rows.append([figs.factor_label(key), key, note.get("unit", ""), shown,
+                         fmt_level(note["default"]) if "default" in note else "", note.get("meaning", "")])
         doc.table(["factor", "parameter", "unit", "values", "model default", "meaning"], rows)
     doc.heading(3, "Arms")
     rows = []

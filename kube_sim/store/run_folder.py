@@ -17,7 +17,6 @@ import pandas as pd
 
 from kube_sim.common.provenance import environment, now_iso
 from kube_sim.store.files import atomic_write, read_json, write_json
-from kube_sim.store.files import dumps as dumps  # the command line prints summaries with it
 from kube_sim.store.parts import PARQUET_OPTIONS
 
 if TYPE_CHECKING:
