@@ -223,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(func=cmd_params)
 
     experiment_cli.add_commands(sub)
+    from kube_sim.cli import validate as validate_cli
+    validate_cli.add_parser(sub)
     return parser
 
 

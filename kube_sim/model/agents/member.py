@@ -30,6 +30,7 @@ MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
     "joined_month": (np.int32, 0),
     "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
     "member_months": (np.int32, 0),  # months spent in a running group
+    "months_inactive": (np.int32, 0),  # of those, months spent inactive
 }
 
 
@@ -225,5 +226,7 @@ def close_month(model: KubeModel) -> None:
     """
     m = model.members
     m.income_recent += (m.paid_this_month - m.income_recent) / 12.0
-    m.member_months[model.member_rows_in_groups()] += 1
+    rows = model.member_rows_in_groups()
+    m.member_months[rows] += 1
+    m.months_inactive[rows[~m.active[rows]]] += 1
     m.paid_this_month[:] = 0.0
