@@ -45,8 +45,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the validation table, in order."""
 
-UNITS: tuple[str, ...] = ("share", "rp", "ratio", "number")
-"""How a check's values are shown: a share (as %), rupiah, a ratio (x) or a plain number."""
+UNITS: tuple[str, ...] = ("share", "pp", "rp", "ratio", "number")
+"""How a check's values are shown: a share (as %), a difference of shares (percentage points), rupiah,
+a ratio (x) or a plain number."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,10 @@ def format_value(value: float, unit: str, difference: bool = False) -> str:
     """
     if value is None or not np.isfinite(value):
         return "n/a"
-    if unit == "share":
-        return f"{100 * value:+.1f} pp" if difference else f"{100 * value:.1f}%"
+    if unit == "share" and not difference:
+        return f"{100 * value:.1f}%"
+    if unit in ("share", "pp"):
+        return f"{100 * value:+.1f} pp"
     if unit == "rp":
         sign = "+" if difference else ""
         return f"Rp {value / 1e6:{sign}.2f} juta" if abs(value) >= 1e6 else f"Rp {value:{sign},.0f}"

@@ -118,10 +118,10 @@ def format_text(table: pd.DataFrame) -> str:
     Returns:
         Multi-line text.
     """
-    rows = [("pattern", "target", "simulated [95% interval]", "p", "result")]
+    rows = [("pattern", "arm", "target", "simulated [95% interval]", "p", "result")]
     for _, row in table.iterrows():
         interval, p = _cells(row)
-        rows.append((row["pattern"], row["target"], interval, p, row["result"].upper()))
+        rows.append((row["pattern"], row["arm"], row["target"], interval, p, row["result"].upper()))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

@@ -103,7 +103,7 @@ CHECKS: tuple[Check, ...] = (
           "(within business type)", Direction("low_return_failure_gap", BASELINE, +1), "share"),
     Check("poverty effect small, as matched studies find", f"{D4}: jurnal.umsu.ac.id/ekawan/9853; {D4B}: Suradi "
           "(A: < 5 pp)", "share of member households above the poverty line at the end, with minus without "
-          "group income", Band("poverty_effect", BASELINE, high=0.05), "share"),
+          "group income", Band("poverty_effect", BASELINE, high=0.05), "pp"),
     Check("survival not rising steadily with group size", f"{D4}: Permensos 5-20, Polman max 10; seed (A: "
           "correlation <= 0.1)", "Spearman correlation of members at start with surviving 36 months, per run",
           Band("size_survival_correlation", BASELINE, high=0.10), "number"),
