@@ -28,6 +28,7 @@ from scipy import stats
 from tqdm import tqdm
 
 from kube_sim.analysis.patterns import Band, Check, Direction, Exceeds, PairedRatio, RateRatio, evaluate
+from kube_sim.common.provenance import git_commit
 from kube_sim.experiments.executors import make_executor
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.model.codes import EventKind
@@ -428,7 +429,9 @@ def make_design(replications: int, seed: int, months: int = DEFAULT_MONTHS,
         base: Parameter changes applied to every arm (e.g. a smaller district).
 
     Returns:
-        ``replications, master_seed, months, base, arms, seeds, fingerprint``.
+        ``replications, master_seed, months, base, arms, seeds, git_commit, validation_code`` (a hash
+        of this module, which declares the checks and measurements) and ``fingerprint``, a hash of
+        them all: runs are resumed only under the same fingerprint.
     """
     design = {
         "replications": replications,
@@ -437,6 +440,8 @@ def make_design(replications: int, seed: int, months: int = DEFAULT_MONTHS,
         "base": dict(base or {}),
         "arms": ARMS,
         "seeds": replication_seeds(seed, replications),
+        "git_commit": git_commit(),
+        "validation_code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16],
     }
     text = json.dumps(jsonable(design), sort_keys=True)
     return {**design, "fingerprint": hashlib.sha256(text.encode()).hexdigest()[:16]}
