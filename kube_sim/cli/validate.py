@@ -80,9 +80,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     cpus = _cpus()
     parser = subparsers.add_parser(
         "validate", help="check the model against the study's findings and the calibration targets",
-        description="Run the baseline and one arm per directional pattern with paired replications, and check "
-                    "every finding of the study and every calibration target: pattern, target and source, "
-                    "simulated value with its 95%% interval, pass or fail.",
+        description=textwrap.fill("Run the baseline and one arm per directional pattern with paired replications, "
+                                  "and check every finding of the study and every calibration target: pattern, "
+                                  "target and source, simulated value with its 95% interval, pass or fail.",
+                                  width=100),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--replications", type=_replications, default=DEFAULT_REPLICATIONS, metavar="N",
