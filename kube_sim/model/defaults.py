@@ -24,3 +24,6 @@ MAX_SEED = 2**63 - 1
 
 MAX_REPLICATIONS = 100_000
 """Most replications per design point accepted."""
+
+DEFAULT_VALIDATION_REPLICATIONS = 60
+"""Paired replications per arm of ``kube-sim validate``: intervals of a few points, within 5 minutes on 2 cores."""

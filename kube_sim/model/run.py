@@ -9,7 +9,7 @@ drivers and sweeps expect.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ class RunResult:
         groups: One row per group.
         members: One row per member household.
         events: The event log, one row per event.
+        agencies: One row per agency (district copy): proposals received, verified, funded.
     """
 
     summary: dict[str, Any]
@@ -41,6 +42,7 @@ class RunResult:
     groups: pd.DataFrame
     members: pd.DataFrame
     events: pd.DataFrame
+    agencies: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def group_table(model: KubeModel) -> pd.DataFrame:
@@ -75,6 +77,7 @@ def group_table(model: KubeModel) -> pd.DataFrame:
         "equipment": g.equipment,
         "cash_rp": g.cash,
         "units": g.units,
+        "stock_value_rp": g.units * g.unit_size * model.business.price_per_size_rp[g.business],
         "grants_in_rp": g.grants_in,
         "sales_in_rp": g.sales_in,
         "stock_out_rp": g.stock_out,
@@ -112,9 +115,31 @@ def member_table(model: KubeModel) -> pd.DataFrame:
         "assets_received_rp": m.assets_received,
         "income_per_person_rp": per_capita_income(m.baseline_income, m.income_recent, p.members.household_size),
         "member_months": m.member_months,
+        "months_inactive": m.months_inactive,
         "left_month": m.left_month,
     })
     frame.attrs["poverty_line_rp"] = p.poverty.line_rp_per_person
+    return frame
+
+
+def agency_table(model: KubeModel) -> pd.DataFrame:
+    """One row per agency (district copy): the proposals of its funding rounds.
+
+    Args:
+        model: A model that has run.
+
+    Returns:
+        Columns ``proposals_received, proposals_verified, ineligible_caught, groups_funded, rounds``,
+        indexed by replica.
+    """
+    frame = pd.DataFrame({
+        "proposals_received": [a.proposals_received for a in model.agencies],
+        "proposals_verified": [a.proposals_verified for a in model.agencies],
+        "ineligible_caught": [a.ineligible_caught for a in model.agencies],
+        "groups_funded": [a.groups_funded for a in model.agencies],
+        "rounds": model.rounds_held,
+    })
+    frame.index.name = "replica"
     return frame
 
 
@@ -153,7 +178,8 @@ def run_model(params: Parameters | None = None, *, seed: int = 0, months: int = 
         "seed": seed,
         **summarize(groups, members, events, dict(model.costs), months, model.facilitators.size, monthly),
     }
-    return RunResult(summary=summary, monthly=monthly, groups=groups, members=members, events=events)
+    return RunResult(summary=summary, monthly=monthly, groups=groups, members=members, events=events,
+                     agencies=agency_table(model))
 
 
 def flat_outcomes(summary: dict[str, Any]) -> dict[str, Any]:

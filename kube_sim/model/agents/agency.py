@@ -35,11 +35,19 @@ class Agency(mesa.Agent):
 
     Attributes:
         replica: The district copy.
+        proposals_received: Proposals sent by villages (with the village head's approval).
+        proposals_verified: Proposals that kept enough members after NIK/KK verification.
+        ineligible_caught: Ineligible households caught by verification.
+        groups_funded: Groups decreed and funded.
     """
 
     def __init__(self, model: KubeModel, replica: int) -> None:
         super().__init__(model)
         self.replica = replica
+        self.proposals_received = 0
+        self.proposals_verified = 0
+        self.ineligible_caught = 0
+        self.groups_funded = 0
 
 
 def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
@@ -112,6 +120,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
     spent = cumulative_within(prop_replica, budget_order, np.arange(n_prop), cost * chosen)
     chosen &= spent <= p.funding.annual_budget_rp + 1e-6
     chosen_idx = np.flatnonzero(chosen)
+    _record_round(model, prop_replica, owner, caught, passes, chosen)
     if len(chosen_idx) == 0:
         return np.empty(0, dtype=np.int64)
 
@@ -172,6 +181,22 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         apply_equipment_grant(model, groups, month)  # later grants: group.apply_late_equipment_grants
     facilitator_rules.assign(model, groups, month)
     return groups
+
+
+def _record_round(model: KubeModel, prop_replica: np.ndarray, owner: np.ndarray, caught: np.ndarray,
+                  passes: np.ndarray, chosen: np.ndarray) -> None:
+    """Add one round's proposal counts to each agency's tallies."""
+    n = model.district.replicas
+    received = np.bincount(prop_replica, minlength=n)
+    verified = np.bincount(prop_replica[passes], minlength=n)
+    caught_by = np.bincount(prop_replica[owner[caught]], minlength=n)
+    funded = np.bincount(prop_replica[chosen], minlength=n)
+    for agency in model.agencies:
+        r = agency.replica
+        agency.proposals_received += int(received[r])
+        agency.proposals_verified += int(verified[r])
+        agency.ineligible_caught += int(caught_by[r])
+        agency.groups_funded += int(funded[r])
 
 
 def settle_escalations(model: KubeModel, month: int) -> None:

@@ -30,6 +30,7 @@ MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
     "assets_received": (np.float64, 0.0),  # share of a dissolved group's assets, Rp (not income)
     "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
     "member_months": (np.int32, 0),  # months spent in a running group
+    "months_inactive": (np.int32, 0),  # of those, months spent inactive
 }
 
 MEMBER_WATCHED: tuple[str, ...] = ("group", "active", "in_group", "skill")
@@ -185,5 +186,7 @@ def close_month(model: KubeModel) -> None:
     """
     m = model.members
     m.income_recent += (m.paid_this_month - m.income_recent) / model.params.members.income_window_months
-    m.member_months[model.member_rows_in_groups()] += 1
+    rows = model.member_rows_in_groups()
+    m.member_months[rows] += 1
+    m.months_inactive[rows[~m.active[rows]]] += 1
     m.paid_this_month[:] = 0.0

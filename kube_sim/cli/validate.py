@@ -1,0 +1,183 @@
+"""The ``kube-sim validate`` command: every study finding and calibration target as a check.
+
+Runs the validation design (:mod:`kube_sim.experiments.validation`), prints the table of checks and
+writes it to the output folder as ``validation.csv`` and ``validation.md``, with the per-run
+measurements (``measurements.csv``, ``measurements.parquet``), ``runs.jsonl`` (each run as it finished,
+so a stopped validation resumes) and ``manifest.json`` (versions, git commit, parameters, seeds).
+The exit status is 0 whenever the validation ran, whatever passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from kube_sim.cli.common import add_command, add_seed_option, add_workers_option, whole_number
+from kube_sim.common.errors import InputError
+from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_VALIDATION_REPLICATIONS, MAX_REPLICATIONS
+
+DEFAULT_OUT = Path("results") / "validation"
+
+EPILOG = """\
+Each check compares one simulated pattern with its target: a band (the mean over replications lies
+in it; the 95% t-interval is shown), an interval above a threshold, a rate ratio, or a direction
+(arm minus baseline, paired by seed, two-sided t-test at 5%). Arms share their seeds (common
+random numbers). See docs/VALIDATION.md for every pattern, its source and how it is measured.
+
+Each run is saved as it finishes (runs.jsonl); running the same command again after a stop runs
+only the missing ones.
+
+examples:
+  kube-sim validate                                # results/validation/, every CPU
+  kube-sim validate --replications 20 --workers 2 --out results/quick
+"""
+
+
+def _replications(text: str) -> int:
+    return whole_number(text, 2, MAX_REPLICATIONS)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``validate`` on the main parser's subcommands.
+
+    Args:
+        subparsers: The main parser's subparsers.
+
+    Returns:
+        The ``validate`` parser.
+    """
+    parser = add_command(
+        subparsers, "validate", summary="check the model against the study's findings and the calibration targets",
+        description="Run the baseline and one arm per directional pattern with paired replications, and check "
+                    "every finding of the study and every calibration target: pattern, target and source, "
+                    "simulated value with its 95% interval, pass or fail.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--replications", type=_replications, default=DEFAULT_VALIDATION_REPLICATIONS, metavar="N",
+                        help=f"replications per arm, 2 or more (default: {DEFAULT_VALIDATION_REPLICATIONS})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                        help=f"folder for the table, measurements and manifest (default: {DEFAULT_OUT})")
+    add_seed_option(parser, DEFAULT_MASTER_SEED, "master seed of the replication seeds")
+    add_workers_option(parser, "parallel local processes; 1 runs in this process")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _cells(row: pd.Series) -> tuple[str, str]:
+    """The simulated value with its interval, and the p-value, as text."""
+    from kube_sim.analysis.patterns import format_value
+
+    difference = bool(row["difference"])
+    value = format_value(row["estimate"], row["unit"], difference)
+    low, high = (format_value(row[c], row["unit"], difference) for c in ("ci_low", "ci_high"))
+    interval = f"{value} [{low}, {high}]" if low != "n/a" else value
+    p = "" if pd.isna(row["p_value"]) else f"{row['p_value']:.3g}"
+    return interval, p
+
+
+def format_text(table: pd.DataFrame) -> str:
+    """The checks as an aligned plain-text table.
+
+    Args:
+        table: The validation table.
+
+    Returns:
+        Multi-line text.
+    """
+    rows = [("pattern", "arm", "target", "simulated [95% interval]", "p", "result")]
+    for _, row in table.iterrows():
+        interval, p = _cells(row)
+        rows.append((row["pattern"], row["arm"], row["target"], interval, p, row["result"].upper()))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    passed = int((table["result"] == "pass").sum())
+    lines.append("")
+    lines.append(f"{passed} of {len(table)} checks pass")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def format_markdown(table: pd.DataFrame) -> str:
+    """The checks as a Markdown table (with source, measure and arms).
+
+    Args:
+        table: The validation table.
+
+    Returns:
+        Markdown text.
+    """
+    lines = ["| pattern | target | source | measured as | arm | n | simulated [95% interval] | p | result |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for _, row in table.iterrows():
+        interval, p = _cells(row)
+        result = row["result"].upper()
+        lines.append(f"| {_md(row['pattern'])} | {_md(row['target'])} | {_md(row['source'])} | "
+                     f"{_md(row['measured_as'])} | {_md(row['arm'])} | {row['n']} | {_md(interval)} | {p} | "
+                     f"**{result}** |")
+    passed = int((table["result"] == "pass").sum())
+    lines += ["", f"{passed} of {len(table)} checks pass."]
+    return "\n".join(lines) + "\n"
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the validation, print the table and write its files.
+
+    Args:
+        args: Parsed ``validate`` arguments.
+
+    Returns:
+        Exit status (0 whenever the validation ran).
+
+    Raises:
+        InputError: If the output folder cannot be used.
+    """
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder", source="--out", key=str(out))
+
+    from kube_sim.common.provenance import environment, now_iso
+    from kube_sim.experiments.validation import ARMS, run_validation
+    from kube_sim.model.parameters import Parameters
+    from kube_sim.store.files import dumps, write_text
+    from kube_sim.store.run_folder import write_table
+
+    started = now_iso()
+    try:
+        validation = run_validation(out, replications=args.replications, seed=args.seed, workers=args.workers,
+                                    progress=not args.no_progress and sys.stderr.isatty(), say=_say)
+        files = write_table(validation.measurements, out, "measurements", csv=True)
+        files.append(write_text(out / "validation.csv", validation.table.to_csv(index=False)).name)
+        files.append(write_text(out / "validation.md", format_markdown(validation.table)).name)
+        manifest = {
+            "environment": environment(),
+            "design": validation.design,
+            "parameters": Parameters().to_dict(),
+            "arm_changes": ARMS,
+            "runs": len(validation.measurements),
+            "runs_resumed": validation.resumed,
+            "started": started,
+            "finished": now_iso(),
+            "command": ["kube-sim", *getattr(args, "argv", sys.argv[1:])],
+            "files": ["runs.jsonl", *files],
+        }
+        write_text(out / "manifest.json", dumps(manifest))
+    except OSError as exc:
+        raise InputError(f"cannot write results: {exc.strerror or exc}", source="--out",
+                         key=str(exc.filename or out)) from None
+    print(format_text(validation.table))
+    print()
+    print(textwrap.fill(f"results in {out}/: {', '.join(sorted(['runs.jsonl', 'manifest.json', *files]))}",
+                        width=100))
+    return 0

@@ -1,0 +1,526 @@
+"""Validation runs: the study's findings and the calibration targets, as checks over paired replications.
+
+:data:`ARMS` names the parameter changes the checks need (the baseline and one change per directional
+pattern); :data:`CHECKS` declares every pattern once (what, target, source, how measured, rule). Every
+arm runs the same replication seeds (common random numbers), so arms are paired. Each run is reduced
+to one row of measurements (:func:`measure`); each finished row is appended to ``runs.jsonl`` in the
+output folder at once, so a validation stopped at any moment resumes where it stopped. The checks
+themselves are statistics on the measurements table (:mod:`kube_sim.analysis.patterns`).
+
+Adding a check: append a :class:`~kube_sim.analysis.patterns.Check` to :data:`CHECKS`; if it needs a
+new measurement, add it to :func:`measure`; if it needs a new parameter change, add an arm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tqdm import tqdm
+
+from kube_sim.analysis.patterns import Band, Check, Direction, Exceeds, PairedRatio, RateRatio, evaluate
+from kube_sim.common.provenance import git_commit
+from kube_sim.common.survival import SURVIVAL_HORIZONS, durations, survival_estimate
+from kube_sim.experiments.executors import make_executor
+from kube_sim.experiments.experiment import replication_seeds
+from kube_sim.model.codes import EventKind
+from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_VALIDATION_REPLICATIONS
+from kube_sim.model.district import KECAMATAN
+from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
+from kube_sim.model.run import RunResult, run_model
+from kube_sim.store.files import jsonable
+
+"""Replications per arm: 480 runs of 96 months, well under five minutes on two cores."""
+
+RUNS_FILE = "runs.jsonl"
+"""The finished runs' measurements, one JSON object a line, appended as each run finishes."""
+
+BASELINE = "baseline"
+
+ARMS: dict[str, dict[str, Any]] = {
+    BASELINE: {},
+    "no_facilitators": {"facilitators.groups_per_facilitator": 0},
+    "ratio_1_20": {"facilitators.groups_per_facilitator": 20},
+    "needs_based": {"facilitators.pattern": "needs_based"},
+    "equipment_grant": {"grants.equipment_rp": 7_000_000},
+    "weak_targeting": {"members.eligible_share": 0.6, "agency.verification_catch_rate": 0.2},
+    "no_training": {"training.enabled": False},
+    "no_matching": {"agency.business_match_share": 0.0},
+}
+"""The arms: parameter changes from the base, by name. Every arm runs every replication seed."""
+
+D3, D4, D4B = "DOMAIN.md s.3", "DOMAIN.md s.4", "DOMAIN.md s.4b"
+
+CHECKS: tuple[Check, ...] = (
+    Check("survival at 12 months", f"{D4}: derived from Kota Batu and Sleman (A)",
+          "Kaplan-Meier share of groups active 12 months after funding", Band("survival_12", BASELINE, 0.70, 0.80),
+          "share"),
+    Check("survival at 24 months", f"{D4}: derived from Kota Batu and Sleman (A)",
+          "Kaplan-Meier share active 24 months after funding", Band("survival_24", BASELINE, 0.50, 0.60), "share"),
+    Check("survival at 36 months", f"{D4}: derived from Kota Batu and Sleman (A)",
+          "Kaplan-Meier share active 36 months after funding", Band("survival_36", BASELINE, 0.30, 0.50), "share"),
+    Check("about half survive up to five years", f"{D4}: Kota Batu, 21 of 42 active after <= 5 years",
+          "Kaplan-Meier share active 60 months after funding", Band("survival_60", BASELINE, 0.40, 0.60), "share"),
+    Check("unaccompanied groups fail 2-3x as often", f"{D3} (A, consistent with Batu/Sleman); seed",
+          "failures per group-month in the first 36 months, no facilitators / 1:10, paired",
+          PairedRatio("failure_rate_36", "no_facilitators", BASELINE, 2.0, 3.0), "ratio"),
+    Check("failure follows a quarter without a visit (2-3x)", f"{D3}; seed (facilitator, May 2021)",
+          "failure hazard in months after 3 months unvisited / after a visit, pooled group-months",
+          RateRatio("fail_unvisited", "months_unvisited", "fail_visited", "months_visited", BASELINE, 2.0, 3.0),
+          "ratio"),
+    Check("many groups unaccompanied at 1:10, part-time", "seed: 'many KUBE are not accompanied' (A: >= 1 in 4)",
+          "run-average share of running groups with no visit for a quarter",
+          Band("share_unaccompanied", BASELINE, low=0.25), "share"),
+    Check("1-3 of 10 members inactive in surviving groups", "seed (group chair, May 2021)",
+          "inactive member-months / member-months, members of groups running at the end",
+          Band("inactive_share", BASELINE, 0.10, 0.30), "share"),
+    Check("inactivity persistent: the same members", "seed (group chair, May 2021) (A: >= half)",
+          "share of those inactive member-months borne by members inactive >= half their months",
+          Band("inactive_persistence", BASELINE, low=0.50), "share"),
+    Check("proposals passing verification ~47%", f"{D4}: Pandeglang 2020, 123 of 260 (A: +/- 10 pp)",
+          "proposals keeping >= the minimum members after NIK/KK checks / proposals received",
+          Band("verification_pass_rate", BASELINE, 0.37, 0.57), "share"),
+    Check("funded per round = quota x kecamatan", f"{D3}; seed (2 villages per kecamatan a year)",
+          "groups funded per round / (villages per kecamatan x kecamatan)",
+          Band("funded_per_quota", BASELINE, 0.90, 1.00), "share"),
+    Check("cattle returns per group-month", f"{D4}: radarjatim (Rp 4 juta a year per bull) to Polbangtan Gowa "
+          "(Rp 7.52 juta per head a cycle)", "net return (sales + stock - stock bought - inputs) / months running",
+          Band("return_cattle_rp", BASELINE, 0.33e6, 2.5e6), "rp"),
+    Check("nursery returns per group-month", f"{D4}: A, group nets Rp 0.5-2 juta a month",
+          "net return / months running, nursery groups", Band("return_nursery_rp", BASELINE, 0.5e6, 2.0e6), "rp"),
+    Check("kiosk returns per group-month", f"{D4}: A, group nets Rp 0.5-2 juta a month",
+          "net return / months running, kiosk groups", Band("return_kiosk_rp", BASELINE, 0.5e6, 2.0e6), "rp"),
+    Check("low-return businesses fail more", f"{D4}: netralnews (cattle KUBE lasted 2 years); seed",
+          "24-month failure share after the first sale, lower half of first-cycle payout minus upper half "
+          "(within business type)", Direction("low_return_failure_gap", BASELINE, +1), "share"),
+    Check("poverty effect small, as matched studies find", f"{D4}: jurnal.umsu.ac.id/ekawan/9853; {D4B}: Suradi "
+          "(A: < 5 pp)", "share of member households above the poverty line at the end, with minus without "
+          "group income", Band("poverty_effect", BASELINE, high=0.05), "pp"),
+    Check("survival not rising steadily with group size", f"{D4}: Permensos 5-20, Polman max 10; seed (A: "
+          "correlation <= 0.1)", "Spearman correlation of members at start with surviving 36 months, per run",
+          Band("size_survival_correlation", BASELINE, high=0.10), "number"),
+    Check("groups survive without facilitators", f"{D4}: Sleman (~350 running), Kota Batu",
+          "Kaplan-Meier share active 36 months after funding, no facilitators",
+          Exceeds("survival_36", "no_facilitators", 0.0), "share"),
+    Check("more groups per facilitator -> fewer visits", D3, "visits per group-month, 1:20 - 1:10, paired",
+          Direction("visits_per_group_month", "ratio_1_20", -1, BASELINE), "number"),
+    Check("more groups per facilitator -> lower survival", f"{D3}; seed", "survival at 36 months, 1:20 - 1:10",
+          Direction("survival_36", "ratio_1_20", -1, BASELINE), "share"),
+    Check("needs-based pattern lifts survival, equal staff", f"{D3}; seed supporting factor 4",
+          "survival at 36 months, needs-based - round-robin", Direction("survival_36", "needs_based", +1, BASELINE),
+          "share"),
+    Check("equipment grant -> higher income", f"{D3}; seed inhibiting factor 2",
+          "group income per member-month, Rp 7 juta grant - none",
+          Direction("mean_member_income_rp", "equipment_grant", +1, BASELINE), "rp"),
+    Check("weaker targeting -> lower benefit to the poor", f"{D3}; seed supporting factor 3",
+          "share of group income reaching eligible households, weak - baseline targeting",
+          Direction("share_income_to_eligible", "weak_targeting", -1, BASELINE), "share"),
+    Check("trained groups produce more", f"{D3}; seed (penguatan)", "net return per group-month, untrained - trained",
+          Direction("return_all_rp", "no_training", -1, BASELINE), "rp"),
+    Check("groups fit to local resources produce more", f"{D3}; seed supporting factor 2",
+          "net return per group-month, no matching - 60% matched",
+          Direction("return_all_rp", "no_matching", -1, BASELINE), "rp"),
+)
+"""Every pattern checked, in the order of the table."""
+
+
+# --- measurements of one run -----------------------------------------------------------------------
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else math.nan
+
+
+def _or_nan(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def survival(groups: pd.DataFrame, months: int, horizons: tuple[int, ...] = SURVIVAL_HORIZONS) -> dict[str, float]:
+    """Kaplan-Meier share of groups active ``h`` months after their funding, for each horizon.
+
+    Past the longest follow-up the share is 0 if the curve has reached 0 (every group failed),
+    else unknown (NaN).
+
+    Args:
+        groups: The run's group table.
+        months: Run length.
+        horizons: Months after funding.
+
+    Returns:
+        ``{"survival_12": share, ...}``.
+    """
+    duration, failed = durations(groups["funded_month"].to_numpy(), groups["failed_month"].to_numpy(), months)
+    estimate = survival_estimate(duration, failed, np.asarray(horizons, dtype=float))
+    return {f"survival_{h}": float(v) for h, v in zip(horizons, estimate, strict=True)}
+
+
+def failure_rate(groups: pd.DataFrame, months: int, horizon: int) -> float:
+    """Failures per group-month at risk in the first ``horizon`` months after funding.
+
+    Args:
+        groups: The run's group table.
+        months: Run length.
+        horizon: Months after funding.
+
+    Returns:
+        The rate (NaN without exposure).
+    """
+    funded = groups["funded_month"].to_numpy()
+    failed = groups["failed_month"].to_numpy()
+    end = np.minimum(np.where(failed >= 0, failed, months), funded + horizon)
+    exposure = np.maximum(end - funded, 0).sum()
+    events = ((failed >= 0) & (failed - funded <= horizon)).sum()
+    return _ratio(float(events), float(exposure))
+
+
+def visit_hazard_counts(groups: pd.DataFrame, events: pd.DataFrame, months: int) -> dict[str, float]:
+    """Failures and group-months after a quarter without a visit, and after a visit within the quarter.
+
+    A running group is *unvisited* in month ``m`` when its last visit (or its funding, if it had
+    none) was before month ``m - 3``: no visit in the three months before. A month counts from
+    the business start; a failure counts in the state of its month.
+
+    Args:
+        groups: The run's group table.
+        events: The run's event log.
+        months: Run length.
+
+    Returns:
+        ``fail_unvisited, months_unvisited, fail_visited, months_visited``.
+    """
+    visits = events[events["kind"] == EventKind.VISIT]
+    by_group = visits.groupby("group")["month"].apply(np.sort).to_dict()
+    counts = dict.fromkeys(("fail_unvisited", "months_unvisited", "fail_visited", "months_visited"), 0.0)
+    for group, row in zip(groups.index, groups.itertuples(index=False), strict=True):
+        last = row.failed_month if row.failed_month >= 0 else months
+        if row.start_month > last:
+            continue
+        month = np.arange(row.start_month, last + 1)
+        seen = np.concatenate([[row.funded_month], by_group.get(group, np.empty(0, dtype=int))])
+        before = np.searchsorted(seen, month, side="left")  # visits in months < m
+        last_visit = seen[np.maximum(before - 1, 0)]
+        unvisited = month - last_visit > 3
+        fails = month == row.failed_month
+        counts["months_unvisited"] += float(unvisited.sum())
+        counts["months_visited"] += float((~unvisited).sum())
+        counts["fail_unvisited"] += float((fails & unvisited).sum())
+        counts["fail_visited"] += float((fails & ~unvisited).sum())
+    return counts
+
+
+def inactivity(groups: pd.DataFrame, members: pd.DataFrame) -> tuple[float, float]:
+    """Inactivity in the groups running at the end: its share, and how persistent it is.
+
+    Args:
+        groups: The run's group table.
+        members: The run's member table (with ``months_inactive``).
+
+    Returns:
+        ``(inactive member-months / member-months, share of those inactive member-months borne by
+        members inactive for at least half of their months)``, over every member of a group still
+        running at the end.
+    """
+    running = groups.index[groups["status"] != "failed"]
+    rows = members[members["group"].isin(running)]
+    months_in = rows["member_months"].to_numpy(dtype=float)
+    inactive = rows["months_inactive"].to_numpy(dtype=float)
+    chronic = inactive >= 0.5 * months_in
+    return _ratio(inactive.sum(), months_in.sum()), _ratio(inactive[chronic].sum(), inactive.sum())
+
+
+def months_running(groups: pd.DataFrame, months: int) -> np.ndarray:
+    """Months each group's business ran (0 if it never started within the run).
+
+    Args:
+        groups: The run's group table.
+        months: Run length.
+
+    Returns:
+        Months from business start to failure or the run's end, inclusive.
+    """
+    end = np.where(groups["failed_month"] >= 0, groups["failed_month"], months)
+    return np.maximum(end - groups["start_month"].to_numpy() + 1, 0).astype(float)
+
+
+def net_returns(groups: pd.DataFrame) -> np.ndarray:
+    """Each group's net business return over its life: sales plus stock held minus stock and inputs bought.
+
+    Args:
+        groups: The run's group table.
+
+    Returns:
+        Rp per group.
+    """
+    return (groups["sales_in_rp"] + groups["stock_value_rp"] - groups["stock_out_rp"]
+            - groups["inputs_out_rp"]).to_numpy(dtype=float)
+
+
+def low_return_failure_gap(groups: pd.DataFrame, events: pd.DataFrame, months: int, follow: int = 24) -> float:
+    """Failure share in the ``follow`` months after the first sale: lower half minus upper half.
+
+    Groups are ranked within their business type by the profit shared per starting member at their
+    first sale (0 if none was shared); only groups followed ``follow`` months after it count.
+
+    Args:
+        groups: The run's group table.
+        events: The run's event log.
+        months: Run length.
+        follow: Months after the first sale.
+
+    Returns:
+        The difference in failure share (NaN when either half is empty).
+    """
+    sales = events[events["kind"] == EventKind.SALE].groupby("group")["month"].min()
+    sales = sales[sales + follow <= months]
+    if sales.empty:
+        return math.nan
+    payouts = events[events["kind"] == EventKind.PAYOUT].set_index(["group", "month"])["value"]
+    keys = list(zip(sales.index, sales.to_numpy(), strict=True))
+    paid = payouts.reindex(pd.MultiIndex.from_tuples(keys)).fillna(0.0).to_numpy()
+    frame = groups.loc[sales.index, ["business", "members_at_start", "failed_month"]].copy()
+    frame["early"] = paid / frame["members_at_start"].clip(lower=1)
+    frame["failed"] = (frame["failed_month"] >= 0) & (frame["failed_month"] <= sales.to_numpy() + follow)
+    rank = frame.groupby("business")["early"].rank(method="first", pct=True)
+    low, high = frame.loc[rank <= 0.5, "failed"], frame.loc[rank > 0.5, "failed"]
+    if low.empty or high.empty:
+        return math.nan
+    return float(low.mean() - high.mean())
+
+
+def size_survival_correlation(groups: pd.DataFrame, months: int, horizon: int = 36) -> float:
+    """Spearman correlation of a group's starting size with its surviving ``horizon`` months.
+
+    Args:
+        groups: The run's group table.
+        months: Run length.
+        horizon: Months after funding.
+
+    Returns:
+        The correlation over groups followed that long (NaN when either is constant).
+    """
+    followed = groups[groups["funded_month"] + horizon <= months]
+    survived = ~((followed["failed_month"] >= 0) & (followed["failed_month"] - followed["funded_month"] <= horizon))
+    size = followed["members_at_start"].to_numpy(dtype=float)
+    if len(followed) < 3 or np.ptp(size) == 0 or survived.nunique() < 2:
+        return math.nan
+    return float(stats.spearmanr(size, survived.to_numpy(dtype=float)).statistic)
+
+
+def measure(result: RunResult, params: Parameters, months: int) -> dict[str, float]:
+    """Reduce one run to the measurements the checks read.
+
+    Args:
+        result: The run.
+        params: Its parameters.
+        months: Its length.
+
+    Returns:
+        ``{measurement: value}`` (NaN where a value cannot be measured).
+    """
+    s, g, m = result.summary, result.groups, result.members
+    out = survival(g, months)
+    out["failure_rate_36"] = failure_rate(g, months, 36)
+    out.update(visit_hazard_counts(g, result.events, months))
+    out["share_unaccompanied"] = _or_nan(s["mean_share_unvisited_quarter"])
+    out["visits_per_group_month"] = float(s["visits_per_group_month"])
+    out["inactive_share"], out["inactive_persistence"] = inactivity(g, m)
+
+    agencies = result.agencies
+    out["verification_pass_rate"] = _ratio(agencies["proposals_verified"].sum(), agencies["proposals_received"].sum())
+    quota = params.funding.villages_per_kecamatan * len(KECAMATAN) * params.district.replicas
+    rounds = float(agencies["rounds"].max()) if len(agencies) else 0.0
+    out["funded_per_quota"] = _ratio(float(agencies["groups_funded"].sum()), rounds * quota)
+
+    net, running = net_returns(g), months_running(g, months)
+    for name in BUSINESS_TYPES:
+        of_type = (g["business"] == name).to_numpy()
+        out[f"return_{name}_rp"] = _ratio(net[of_type].sum(), running[of_type].sum())
+    out["return_all_rp"] = _ratio(net.sum(), running.sum())
+    out["low_return_failure_gap"] = low_return_failure_gap(g, result.events, months)
+
+    line = m.attrs.get("poverty_line_rp", math.nan)
+    with_group = (m["income_per_person_rp"] >= line).mean() if len(m) else math.nan
+    without = (m["baseline_income_rp"] >= line).mean() if len(m) else math.nan
+    out["poverty_effect"] = float(with_group - without)
+    out["size_survival_correlation"] = size_survival_correlation(g, months)
+    out["mean_member_income_rp"] = float(s["mean_member_income_rp"])
+    out["share_income_to_eligible"] = _or_nan(s["share_income_to_eligible"])
+    return out
+
+
+# --- running the design ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ValidationTask:
+    """One run of the validation design.
+
+    Attributes:
+        arm: The arm's name.
+        replication: The replication index.
+        seed: Its seed (the same in every arm).
+        months: Run length.
+        params: The arm's parameters.
+        design: The design's fingerprint (rows of another design are not resumed).
+    """
+
+    arm: str
+    replication: int
+    seed: int
+    months: int
+    params: Parameters
+    design: str
+
+
+def measure_task(task: ValidationTask) -> dict[str, Any]:
+    """Run one task and return its row of measurements (run in the workers).
+
+    Args:
+        task: The run.
+
+    Returns:
+        ``design, arm, replication, seed`` and the measurements.
+    """
+    result = run_model(task.params, seed=task.seed, months=task.months, scenario=task.arm)
+    return {"design": task.design, "arm": task.arm, "replication": task.replication, "seed": task.seed,
+            **measure(result, task.params, task.months)}
+
+
+@dataclass
+class Validation:
+    """A validation's outcome.
+
+    Attributes:
+        table: The checks' table (see :func:`kube_sim.analysis.patterns.evaluate`).
+        measurements: One row per run.
+        design: What was run: arms and their parameter changes, base changes, seeds, months.
+        resumed: Runs read back from an earlier, stopped validation.
+    """
+
+    table: pd.DataFrame
+    measurements: pd.DataFrame
+    design: dict[str, Any] = field(default_factory=dict)
+    resumed: int = 0
+
+
+def make_design(replications: int, seed: int, months: int = DEFAULT_MONTHS,
+                base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Describe the validation design (JSON-ready) and fingerprint it.
+
+    Args:
+        replications: Replications per arm.
+        seed: Master seed of the replication seeds.
+        months: Run length.
+        base: Parameter changes applied to every arm (e.g. a smaller district).
+
+    Returns:
+        ``replications, master_seed, months, base, arms, seeds, git_commit, validation_code`` (a hash
+        of this module, which declares the checks and measurements) and ``fingerprint``, a hash of
+        them all: runs are resumed only under the same fingerprint.
+    """
+    design = {
+        "replications": replications,
+        "master_seed": seed,
+        "months": months,
+        "base": dict(base or {}),
+        "arms": ARMS,
+        "seeds": replication_seeds(seed, replications),
+        "git_commit": git_commit(),
+        "validation_code": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16],
+    }
+    text = json.dumps(jsonable(design), sort_keys=True)
+    return {**design, "fingerprint": hashlib.sha256(text.encode()).hexdigest()[:16]}
+
+
+def _tasks(design: dict[str, Any]) -> list[ValidationTask]:
+    tasks = []
+    for arm, changes in ARMS.items():
+        params = make_parameters({**design["base"], **changes})
+        for replication, seed in enumerate(design["seeds"]):
+            tasks.append(ValidationTask(arm, replication, seed, design["months"], params, design["fingerprint"]))
+    return tasks
+
+
+def read_finished(folder: Path, fingerprint: str) -> list[dict[str, Any]]:
+    """Rows of ``runs.jsonl`` written by the same design (a torn last line is skipped).
+
+    Args:
+        folder: The output folder.
+        fingerprint: The design's fingerprint.
+
+    Returns:
+        The rows, NaN restored where JSON holds null.
+    """
+    path = folder / RUNS_FILE
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and row.get("design") == fingerprint:
+            rows.append({k: math.nan if v is None else v for k, v in row.items()})
+    return rows
+
+
+def run_validation(out_dir: Path, replications: int = DEFAULT_VALIDATION_REPLICATIONS, seed: int = 1, workers: int = 1,
+                   months: int = DEFAULT_MONTHS, base: Mapping[str, Any] | None = None, progress: bool = True,
+                   say: Callable[[str], None] | None = None) -> Validation:
+    """Run every arm x replication not yet finished in ``out_dir``, then evaluate the checks.
+
+    Args:
+        out_dir: Folder for ``runs.jsonl`` (created if needed). Runs of the same design found there
+            are kept, not run again; runs of another design are dropped.
+        replications: Replications per arm (>= 2 for intervals).
+        seed: Master seed of the replication seeds.
+        workers: Parallel local processes (1: this process).
+        months: Run length.
+        base: Parameter changes applied to every arm.
+        progress: Show a progress bar on stderr.
+        say: Called with one-line messages (e.g. ``print``); None for silence.
+
+    Returns:
+        The validation.
+    """
+    design = make_design(replications, seed, months, base)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    finished = read_finished(out_dir, design["fingerprint"])
+    done = {(row["arm"], row["replication"]) for row in finished}
+    todo = [task for task in _tasks(design) if (task.arm, task.replication) not in done]
+    path = out_dir / RUNS_FILE
+    mode = "a" if finished else "w"
+    if say is not None:
+        say(f"validation: {len(ARMS)} arms x {replications} replications of {months} months"
+            + (f" ({len(done)} saved before, {len(todo)} to run)" if done else ""))
+    if todo:
+        executor = make_executor("local", workers)
+        bar = tqdm(total=len(todo) + len(done), initial=len(done), desc="validate", unit="run", file=sys.stderr,
+                   disable=not progress, dynamic_ncols=True)
+        try:
+            with path.open(mode, encoding="utf-8") as log:
+                for row in executor.map(measure_task, todo):
+                    log.write(json.dumps(jsonable(row), allow_nan=False) + "\n")
+                    log.flush()
+                    finished.append(row)
+                    bar.update(1)
+        except BaseException:
+            executor.close(cancel=True)
+            raise
+        finally:
+            bar.close()
+        executor.close()
+    measurements = pd.DataFrame(finished).drop(columns="design")
+    order = {arm: i for i, arm in enumerate(ARMS)}
+    measurements = measurements.sort_values(["arm", "replication"], key=lambda c: c.map(order) if c.name == "arm"
+                                            else c).reset_index(drop=True)
+    return Validation(table=evaluate(CHECKS, measurements), measurements=measurements, design=design,
+                      resumed=len(done))
