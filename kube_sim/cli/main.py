@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from tqdm import tqdm
 
 from kube_sim import __version__
+from kube_sim.cli import app as app_cli
 from kube_sim.cli import experiment_commands as experiment_cli
 from kube_sim.common.errors import InputError
 from kube_sim.common.provenance import now_iso, package_version
@@ -223,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(func=cmd_params)
 
     experiment_cli.add_commands(sub)
+    app_cli.add_parser(sub)
     return parser
 
 
