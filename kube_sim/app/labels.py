@@ -5,7 +5,7 @@ from __future__ import annotations
 LANGUAGES: dict[str, str] = {"en": "English", "id": "Bahasa Indonesia"}
 """Language codes and their names."""
 
-_LABELS: dict[str, tuple[str, str]] = {
+LABELS: dict[str, tuple[str, str]] = {
     # page
     "title": ("KUBE in the classroom", "KUBE di kelas"),
     "subtitle": ("Joint business groups in Polewali Mandar, month by month",
@@ -130,6 +130,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "clear_difference": ("clear difference", "beda nyata"),
     "no_clear_difference": ("could be noise", "bisa kebetulan"),
 }
+"""Words by key: ``(English, Bahasa Indonesia)``."""
 
 
 def label(key: str, language: str = "en") -> str:
@@ -142,7 +143,7 @@ def label(key: str, language: str = "en") -> str:
     Returns:
         The words.
     """
-    pair = _LABELS.get(key)
+    pair = LABELS.get(key)
     if pair is None:
         return key
     return pair[1] if language == "id" else pair[0]
