@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from kube_sim.app.compare import COMPARED_OUTCOMES
+
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = REPO / "docs" / "figures"
 REFRESH_ENV = "KUBE_SIM_REFRESH_SCREENSHOTS"
@@ -138,14 +140,30 @@ def test_app_in_a_browser(app_url, tmp_path):
         assert page.get_attribute(".kube-chart-image", "src") != image_before
         assert int(_text(page, ".kube-count-active")) + int(_text(page, ".kube-count-conflict")) > 0
         assert page.locator(".kube-caseloads thead th").count() >= 1 + 5  # 1:5 needs more facilitators than 1:10
+
+        # Play at full speed runs months on its own until paused.
+        track = page.locator(".kube-speed .v-slider").bounding_box()
+        page.mouse.click(track["x"] + track["width"] - 1, track["y"] + track["height"] / 2)
+        page.wait_for_function("document.querySelector('.kube-speed').innerText.includes('12')", timeout=TIMEOUT_MS)
+        page.click(".kube-play")
+        page.wait_for_function("Number(document.querySelector('.kube-month').innerText) >= 24", timeout=60_000)
+        page.click(".kube-pause")
+        page.wait_for_selector(".kube-play", timeout=TIMEOUT_MS)
+        month = _text(page, ".kube-month")
+        time.sleep(0.5)
+        assert _text(page, ".kube-month") == month  # paused
+        assert int(_text(page, ".kube-count-failed")) == page.locator(".kube-state-failed").count() > 0
         _shoot(page, tmp_path, "district", saved)
 
-        # A group's story: its facts and its event log, starting with the funding decree.
-        page.locator(".kube-group-chip").first.click()
+        # A failed group's story: its facts and its event log, from the funding decree to why it failed.
+        page.locator(".kube-state-failed").first.click()
         page.wait_for_selector(".kube-story-events", timeout=TIMEOUT_MS)
         story = _text(page, ".kube-story")
-        assert "funded" in story and "Members active" in story and "Cash" in story
-        assert page.locator(".kube-story-events tbody tr").count() >= 2
+        assert "funded: UEP grant" in story and "Members active" in story and "Cash" in story
+        assert "Why it failed" in story and "group failed" in story
+        causes = ("conflict left unsettled", "too few active members", "fell apart", "no capital left")
+        assert sum(cause in _text(page, ".kube-story-cause") for cause in causes) == 1
+        assert page.locator(".kube-story-events tbody tr").count() >= 3
         _shoot(page, tmp_path, "story", saved)
 
         # Bahasa Indonesia labels.
@@ -158,6 +176,11 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.locator(".v-menu__content .v-list-item", has_text="en").first.click()
         page.wait_for_function("document.querySelector('.kube-story').innerText.includes(\"A group's story\")",
                                timeout=TIMEOUT_MS)
+
+        # Reset goes back to month 0.
+        page.click(".kube-reset")
+        page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '0' && "
+                               "document.querySelectorAll('.kube-group-chip').length === 0", timeout=TIMEOUT_MS)
 
         # Side by side: 1:10 against 1:5 with the same seed, stepping together.
         page.click(".kube-mode-compare")
@@ -172,7 +195,7 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.wait_for_selector(".kube-replication-table", timeout=60_000)
         table = _text(page, ".kube-replication-table")
         assert "n = 20" in table
-        assert page.locator(".kube-replication-table tbody tr").count() == 6
+        assert page.locator(".kube-replication-table tbody tr").count() == len(COMPARED_OUTCOMES)
         # Halving the caseload cuts the share of unaccompanied groups, and the interval shows it.
         unvisited = page.locator(".kube-replication-table tbody tr", has_text="unvisited").inner_text()
         assert "clear difference" in unvisited and "-" in unvisited.split("\t")[3]

@@ -20,6 +20,7 @@ COMPARED_OUTCOMES: tuple[str, ...] = (
     "survival_24",
     "groups_active_end",
     "mean_member_income_rp",
+    "share_income_to_eligible",
     "mean_share_unvisited_quarter",
     "cost_per_surviving_group_rp",
 )

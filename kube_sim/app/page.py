@@ -47,8 +47,8 @@ _SLIDERS: dict[str, tuple[float, float, float, float]] = {
 }
 
 CSS = """
-.kube-district { display: flex; flex-wrap: wrap; gap: 6px; }
-.kube-kec { border: 1px solid #d7dde2; border-radius: 6px; padding: 4px 6px; width: 176px; background: #fbfcfd; }
+.kube-district { display: flex; flex-wrap: wrap; gap: 5px; }
+.kube-kec { border: 1px solid #d7dde2; border-radius: 6px; padding: 4px 5px; width: 166px; background: #fbfcfd; }
 .kube-kec-name { font-size: 12px; font-weight: 600; color: #36454f; }
 .kube-kec-remote { font-size: 10px; color: #8a5a00; margin-left: 4px; }
 .kube-villages { display: flex; flex-wrap: wrap; gap: 3px; margin-top: 3px; }
@@ -116,7 +116,7 @@ def _build(current_mode: str, current: state.Settings, current_arms: tuple[str, 
 def _fmt(value: float, key: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if key.startswith("survival") or key.startswith("share") or key.startswith("mean_share"):
+    if key.startswith(("survival", "share", "mean_share")):
         return f"{value:.0%}"
     if key == "cost_to_date_rp":
         return f"Rp {value / 1e6:,.0f} juta"
@@ -314,7 +314,7 @@ def StoryCard(model: KubeModel, version: int) -> None:
         solara.HTML(tag="div", unsafe_innerHTML=f"<b>{_t('group')} {story.index}</b>" + _table(["", ""], facts),
                     classes=["kube-story-facts"])
         if story.cause != "none":
-            solara.Error(f"{_t('why_failed')}: {_t(story.cause)}", classes=["kube-story-cause"])
+            solara.Error(f"{_t('why_failed')}: {_t('cause_' + story.cause)}", classes=["kube-story-cause"])
         members = " ".join(
             f"<span title='{m}' style='color:{'#4a9c5d' if active and inside else '#c62828' if inside else '#9e9e9e'}'>"
             f"●</span>" for m, active, inside in story.members)
@@ -324,7 +324,7 @@ def StoryCard(model: KubeModel, version: int) -> None:
         lines = []
         for month, kind, value in story.events:
             if kind == "failure":
-                detail = _t(state.FAILURE_NAMES[int(value)])
+                detail = _t("cause_" + state.FAILURE_NAMES[int(value)])
             elif kind == "visit":
                 detail = f"F{int(value)}"
             elif value:
@@ -402,7 +402,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 def _fmt_diff(value: float, key: str) -> str:
     if math.isnan(value):
         return "-"
-    if key.startswith("survival") or key.startswith("mean_share"):
+    if key.startswith(("survival", "share", "mean_share")):
         return f"{value * 100:+.1f} pp"
     if key.endswith("_rp"):
         return f"{value:+,.0f}"
