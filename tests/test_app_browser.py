@@ -186,11 +186,18 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.click(".kube-mode-compare")
         page.wait_for_selector(".kube-replicate", timeout=TIMEOUT_MS)
         assert _text(page, ".kube-month") == "0"
-        _step(page, 6)
+        _step(page, 3)
         arms = page.locator(".kube-chart-data > div")
         assert arms.count() == 2
         assert "baseline" in arms.nth(0).inner_text() and "ratio_1_5" in arms.nth(1).inner_text()
-        assert "(Month 6)" in arms.nth(0).inner_text() and "(Month 6)" in arms.nth(1).inner_text()
+        assert "(Month 3)" in arms.nth(0).inner_text() and "(Month 3)" in arms.nth(1).inner_text()
+        page.click(".kube-play")
+        page.wait_for_function("Number(document.querySelector('.kube-month').innerText) >= 24", timeout=60_000)
+        page.click(".kube-pause")
+        page.wait_for_selector(".kube-play", timeout=TIMEOUT_MS)
+        month = _text(page, ".kube-month")
+        assert f"(Month {month})" in arms.nth(0).inner_text() and f"(Month {month})" in arms.nth(1).inner_text()
+        assert arms.nth(0).inner_text().split("—")[1] != arms.nth(1).inner_text().split("—")[1]
         page.click(".kube-replicate")
         page.wait_for_selector(".kube-replication-table", timeout=60_000)
         table = _text(page, ".kube-replication-table")

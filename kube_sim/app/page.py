@@ -125,12 +125,19 @@ def _fmt(value: float, key: str) -> str:
     return f"{value:,.0f}"
 
 
-def _latest(model: KubeModel) -> dict[str, float]:
+def _latest(model: KubeModel) -> list[tuple[str, str]]:
+    """The charts' latest values as ``(label, formatted value)``; survival at 12 months once groups are that old."""
     monthly = state.monthly_series(model)
     survival = state.survival_curve(model)
-    out: dict[str, float] = {key: float(monthly[key].iloc[-1]) if len(monthly) else float("nan")
-                             for key in state.SERIES if key != "survival"}
-    out["survival"] = float(survival.iloc[min(12, len(survival) - 1)]) if len(survival) else float("nan")
+    out = []
+    for key in state.SERIES:
+        if key == "survival":
+            if len(survival) > 12:
+                out.append((_t("survival_12"), _fmt(float(survival.iloc[12]), key)))
+            else:
+                out.append((_t(key), _fmt(float(survival.iloc[-1]) if len(survival) else math.nan, key)))
+        else:
+            out.append((_t(key), _fmt(float(monthly[key].iloc[-1]) if len(monthly) else math.nan, key)))
     return out
 
 
@@ -352,8 +359,7 @@ def Charts(models: list[KubeModel], names: list[str]) -> None:
         solara.Image(image, classes=["kube-chart-image"])
         lines = []
         for i, (name, model) in enumerate(zip(names, models, strict=True)):
-            latest = _latest(model)
-            values = " · ".join(f"{_t(k)}: <b>{_fmt(latest[k], k)}</b>" for k in state.SERIES)
+            values = " · ".join(f"{name}: <b>{value}</b>" for name, value in _latest(model))
             lines.append(f"<div><span style='color:{ARM_COLOURS[i % 2]}'>■</span> <b>{name}</b> "
                          f"({_t('month')} {model.month}) — {values}</div>")
         solara.HTML(tag="div", unsafe_innerHTML="".join(lines), classes=["kube-chart-data"])
