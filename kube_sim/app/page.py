@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import threading
 import time
 from typing import Any
 
@@ -212,8 +213,12 @@ def SeedInput() -> None:
 
 @solara.component
 def Transport(models: list[KubeModel], version: int) -> None:
-    """Play, pause, step, reset and speed; steps every model together."""
+    """Play, pause, step, reset and speed; steps every model together.
+
+    The play loop steps in a thread; a lock makes pause final: once the click returns, no step follows.
+    """
     month = models[0].month
+    lock = solara.use_memo(threading.Lock, [])
 
     def step() -> None:
         for model in models:
@@ -223,21 +228,26 @@ def Transport(models: list[KubeModel], version: int) -> None:
     def play_loop() -> None:
         while playing.value and models[0].month < MAX_MONTH:
             time.sleep(1.0 / max(speed.value, 1))
-            if not playing.value:
-                return
-            step()
+            with lock:
+                if not playing.value:
+                    return
+                step()
         playing.set(False)
+
+    def pause() -> None:
+        with lock:
+            playing.set(False)
 
     solara.lab.use_task(play_loop, dependencies=[playing.value, id(models)], prefer_threaded=True)
 
     def reset() -> None:
-        playing.set(False)
+        pause()
         selected.set(-1)
         generation.set(generation.value + 1)
 
     with solara.Row(style="align-items: center; flex-wrap: wrap;", classes=["kube-transport"]):
         if playing.value:
-            solara.Button(_t("pause"), icon_name="mdi-pause", on_click=lambda: playing.set(False), color="primary",
+            solara.Button(_t("pause"), icon_name="mdi-pause", on_click=pause, color="primary",
                           classes=["kube-pause"])
         else:
             solara.Button(_t("play"), icon_name="mdi-play", on_click=lambda: playing.set(True), color="primary",
