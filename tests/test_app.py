@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,12 @@ def test_bad_app_options_give_one_line_and_status_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("kube-sim") and "error:" in err
+
+
+def test_a_port_in_use_gives_one_line_and_status_2(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["app", "--port", str(busy.getsockname()[1])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--host/--port" in err and "cannot listen" in err

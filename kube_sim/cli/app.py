@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+import socket
 import threading
 import time
 import webbrowser
+
+from kube_sim.common.errors import InputError
 
 APP_MODULE = "kube_sim.app.page"
 """The module Solara serves (its ``Page`` component)."""
@@ -58,8 +60,13 @@ def run(args: argparse.Namespace) -> int:
         args: Parsed arguments (``port``, ``host``, ``open``).
 
     Returns:
-        Exit status: 0 after a clean stop, 2 when the ``app`` extra is missing.
+        Exit status 0 after a clean stop.
+
+    Raises:
+        InputError: If the address cannot be listened on (in use, or not this machine's), or the ``app``
+            extra is not installed.
     """
+    _check_free(args.host, args.port)
     os.environ["SOLARA_APP"] = APP_MODULE
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     os.environ["SERVER_NAME"] = args.host
@@ -68,9 +75,8 @@ def run(args: argparse.Namespace) -> int:
         import solara.server.starlette  # noqa: F401  (checks that the extra is installed)
         import uvicorn
     except ImportError as exc:
-        print(f"kube-sim: error: the app needs the 'app' extra ({exc.name} is missing): "
-              "pip install 'kube-sim[app]'", file=sys.stderr)
-        return 2
+        raise InputError(f"the app needs the 'app' extra ({exc.name} is missing): pip install 'kube-sim[app]'",
+                         source="app") from None
     url = f"http://{args.host}:{args.port}/"
     server = uvicorn.Server(uvicorn.Config("solara.server.starlette:app", host=args.host, port=args.port,
                                            log_level="warning"))
@@ -79,6 +85,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"kube-sim app: serving {url} (Ctrl-C to stop)", flush=True)
     server.run()
     return 0
+
+
+def _check_free(host: str, port: int) -> None:
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}", source="--host/--port") from None
 
 
 def _open_when_started(server: object, url: str) -> None:
