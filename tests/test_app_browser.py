@@ -48,7 +48,6 @@ def _free_port() -> int:
 
 @pytest.fixture
 def app_url():
-    pytest.importorskip("solara", reason="the 'app' extra (solara) is not installed")
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen([sys.executable, "-m", "kube_sim.cli.main", "app", "--port", str(port)],
@@ -212,6 +211,7 @@ def test_app_in_a_browser(app_url, tmp_path):
     assert requests, "the page made no requests"
     outside = sorted({url for url in requests if _host(url) not in LOCAL_HOSTS})
     assert outside == [], f"requests left 127.0.0.1: {outside}"
+    print(f"the page made {len(requests)} requests, none outside 127.0.0.1")
     if os.environ.get(REFRESH_ENV) == "1":
         for path in saved:
             shutil.copyfile(path, FIGURES / path.name)
