@@ -15,7 +15,7 @@ from kube_sim.app.charts import SeriesChart
 from kube_sim.app.compare import COMPARED_OUTCOMES, paired_replications
 from kube_sim.app.labels import LABELS, LANGUAGES, label
 from kube_sim.cli.main import main
-from kube_sim.model.codes import EventKind, FailureCause, GroupStatus
+from kube_sim.model.codes import FAILURE_CAUSES, EventKind, FailureCause, GroupStatus
 from kube_sim.model.parameters import Parameters, make_parameters
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,9 +60,7 @@ def test_controls_set_parameters_on_top_of_the_scenario():
     assert params.facilitators.groups_per_facilitator == 5
     assert params.members.initial_inactive_share == 0.4
     assert params.grants.equipment_rp == 7_000_000  # the scenario's own change survives
-    values = state.control_values("ratio_1_5")
-    assert set(values) == set(state.CONTROL_KEYS)
-    assert values["facilitators.groups_per_facilitator"] == 5
+    assert state.make_params(state.Settings(scenario="ratio_1_5")).facilitators.groups_per_facilitator == 5
     assert state.scenario_names()[0] == "baseline"
     assert {"ratio_1_5", "equipment_grant"} <= set(state.scenario_names())
 
@@ -121,7 +119,7 @@ def test_a_failed_groups_story_says_why(model):
     assert kinds[0] == "funded" and kinds[-1] == "failure"
     months = [month for month, _, _ in story.events]
     assert months == sorted(months)
-    assert state.FAILURE_NAMES[int(story.events[-1][2])] == story.cause
+    assert FAILURE_CAUSES[int(story.events[-1][2])] == story.cause
     assert len(story.members) == int(model.groups.members_at_start[failed])
     with pytest.raises(IndexError):
         state.group_story(model, model.groups.size)
@@ -159,7 +157,7 @@ def test_chart_limits_follow_the_data(model):
 
 def test_every_shown_name_has_words_in_both_languages():
     keys = [*state.CONTROL_KEYS, *state.GROUP_STATES, *state.SERIES, *COMPARED_OUTCOMES,
-            *(kind.name.lower() for kind in EventKind), *(f"cause_{name}" for name in state.FAILURE_NAMES),
+            *(kind.name.lower() for kind in EventKind), *(f"cause_{name}" for name in FAILURE_CAUSES),
             *(key for key, _ in state.group_story(_tiny_model(), 0).facts)]
     for key in keys:
         assert key in LABELS, key

@@ -11,7 +11,7 @@ import html
 import math
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import solara
@@ -21,8 +21,9 @@ from kube_sim.app import state
 from kube_sim.app.charts import ARM_COLOURS, SeriesChart
 from kube_sim.app.compare import REPLICATIONS, paired_replications
 from kube_sim.app.labels import LANGUAGES, label
-from kube_sim.model.model import KubeModel
-from kube_sim.model.parameters import VISIT_PATTERNS
+
+if TYPE_CHECKING:
+    from kube_sim.model.model import KubeModel
 
 STATE_COLOURS: dict[str, str] = {"training": "#f2c14e", "active": "#4a9c5d", "conflict": "#e07b39",
                                  "failed": "#9e9e9e"}
@@ -178,7 +179,7 @@ def Controls() -> None:
                                    on_value=lambda v, k=key, f=factor: set_value(k, round(float(v) / f, 6)))
         if key == "facilitators.hours_per_month":
             with solara.Div(classes=["kube-ctl-pattern"]):
-                solara.Select(_t("facilitators.pattern"), values=list(VISIT_PATTERNS),
+                solara.Select(_t("facilitators.pattern"), values=list(state.VISIT_PATTERNS),
                               value=params.get("facilitators.pattern"),
                               on_value=lambda v: set_value("facilitators.pattern", v))
 
@@ -341,7 +342,7 @@ def StoryCard(model: KubeModel, version: int) -> None:
         lines = []
         for month, kind, value in story.events:
             if kind == "failure":
-                detail = _t("cause_" + state.FAILURE_NAMES[int(value)])
+                detail = _t("cause_" + state.FAILURE_CAUSES[int(value)])
             elif kind == "visit":
                 detail = f"F{int(value)}"
             elif value:

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from kube_sim.experiments.scenario import list_scenarios, load_scenario
-from kube_sim.model.codes import EventKind, FailureCause, GroupStatus
+from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
 from kube_sim.model.model import KubeModel
-from kube_sim.model.parameters import BUSINESS_TYPES, PARAMETER_SPECS, Parameters, make_parameters
+from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
+from kube_sim.model.parameters import VISIT_PATTERNS as VISIT_PATTERNS  # passed on to the page
 
 CONTROL_KEYS: tuple[str, ...] = (
     "facilitators.groups_per_facilitator",
@@ -129,25 +130,6 @@ def scenario_names() -> list[str]:
 def scenario_description(name: str) -> str:
     """Return a shipped scenario's description."""
     return load_scenario(name).description
-
-
-def control_values(scenario: str) -> dict[str, Any]:
-    """Return the control parameters' values in a scenario (its starting point for the controls).
-
-    Args:
-        scenario: Shipped scenario name.
-
-    Returns:
-        ``{dotted key: value}`` for every :data:`CONTROL_KEYS` entry.
-    """
-    params = load_scenario(scenario).params
-    return {key: params.get(key) for key in CONTROL_KEYS}
-
-
-def control_range(key: str) -> tuple[Any, Any, tuple[str, ...] | None]:
-    """Return a control parameter's ``(low, high, choices)`` from the parameter table."""
-    spec = PARAMETER_SPECS[key]
-    return spec.low, spec.high, spec.choices
 
 
 def make_params(settings: Settings) -> Parameters:
@@ -294,7 +276,7 @@ def group_story(model: KubeModel, index: int) -> Story:
     m = model.members
     rows = np.flatnonzero(m.group == index)
     state = GROUP_STATES[_group_states(model)[index]]
-    cause = FailureCause(int(g.cause[index])).name.lower()
+    cause = FAILURE_CAUSES[int(g.cause[index])]
     facts = (
         ("state", state),
         ("kecamatan", d.kecamatan_names[int(g.kecamatan[index])]),
@@ -313,10 +295,3 @@ def group_story(model: KubeModel, index: int) -> Story:
     events = tuple(model.event_log.for_group(index))
     members = tuple((int(r), bool(m.active[r]), bool(m.in_group[r])) for r in rows)
     return Story(index=index, facts=facts, members=members, events=events, cause=cause)
-
-
-EVENT_NAMES: tuple[str, ...] = tuple(kind.name.lower() for kind in EventKind)
-"""Event kind names, as :meth:`~kube_sim.model.events.EventLog.for_group` gives them."""
-
-FAILURE_NAMES: tuple[str, ...] = tuple(cause.name.lower() for cause in FailureCause)
-"""Failure cause names, indexed by code."""
