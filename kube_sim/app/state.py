@@ -1,0 +1,297 @@
+"""What the page reads from a model, as plain values: the only module of the app that knows the model's tables.
+
+Everything here is a pure function of a :class:`~kube_sim.model.model.KubeModel` (or of settings), so
+the page stays free of the model's internals and the adapter can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kube_sim.experiments.scenario import list_scenarios, load_scenario
+from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
+from kube_sim.model.model import KubeModel
+from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
+from kube_sim.model.parameters import VISIT_PATTERNS as VISIT_PATTERNS  # passed on to the page
+
+CONTROL_KEYS: tuple[str, ...] = (
+    "facilitators.groups_per_facilitator",
+    "facilitators.hours_per_month",
+    "facilitators.pattern",
+    "grants.equipment_rp",
+    "members.initial_inactive_share",
+    "grants.uep_per_member_rp",
+)
+"""Parameters the page's controls set, on top of the chosen scenario."""
+
+GROUP_STATES: tuple[str, ...] = ("training", "active", "conflict", "failed")
+"""States a group is shown in: training, business running, running with an open conflict, failed."""
+
+SERIES: tuple[str, ...] = ("groups_running", "survival", "income_per_member_rp", "visits",
+                           "share_unvisited_quarter", "cost_to_date_rp")
+"""The monthly series the page charts (``survival`` is by months since funding, the others by month)."""
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """One group as the district view shows it.
+
+    Attributes:
+        index: Group index in the model.
+        state: One of :data:`GROUP_STATES`.
+        facilitator: Facilitator index (-1 for none).
+        unvisited: Running and not visited for a quarter or more.
+    """
+
+    index: int
+    state: str
+    facilitator: int
+    unvisited: bool
+
+
+@dataclass(frozen=True)
+class VillageView:
+    """A village and its groups (empty when none was funded there)."""
+
+    index: int
+    groups: tuple[GroupView, ...]
+
+
+@dataclass(frozen=True)
+class KecamatanView:
+    """A kecamatan (sub-district) with its villages."""
+
+    name: str
+    remote: bool
+    villages: tuple[VillageView, ...]
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """One facilitator's caseload this month.
+
+    Attributes:
+        facilitator: Facilitator index.
+        groups: Running groups on the caseload.
+        unvisited: Of those, groups with no visit for a quarter or more.
+        visits: Visits made since hiring.
+    """
+
+    facilitator: int
+    groups: int
+    unvisited: int
+    visits: int
+
+
+@dataclass(frozen=True)
+class Story:
+    """One group's story: who it is, what it holds and what happened to it.
+
+    Attributes:
+        index: Group index.
+        facts: Ordered ``(label key, value)`` pairs (values already formatted).
+        members: ``(member index, active, still in the group)`` for each member household.
+        events: ``(month, event kind name, value)`` in time order.
+        cause: Failure cause name, ``"none"`` while running.
+    """
+
+    index: int
+    facts: tuple[tuple[str, str], ...]
+    members: tuple[tuple[int, bool, bool], ...]
+    events: tuple[tuple[int, str, float], ...]
+    cause: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the controls hold: a starting scenario, parameter values on top of it and the seed.
+
+    Attributes:
+        scenario: Shipped scenario name.
+        values: ``{dotted key: value}`` for the :data:`CONTROL_KEYS` (missing keys keep the scenario's value).
+        seed: Run seed.
+    """
+
+    scenario: str = "baseline"
+    values: dict[str, Any] = field(default_factory=dict)
+    seed: int = 42
+
+
+def scenario_names() -> list[str]:
+    """Return the shipped scenarios' names, baseline first."""
+    names = [s.name for s in list_scenarios()]
+    return sorted(names, key=lambda n: (n != "baseline", n))
+
+
+def scenario_description(name: str) -> str:
+    """Return a shipped scenario's description."""
+    return load_scenario(name).description
+
+
+def make_params(settings: Settings) -> Parameters:
+    """Return the parameters of a scenario with the controls' values on top.
+
+    Args:
+        settings: The controls.
+
+    Returns:
+        Validated parameters.
+    """
+    base = load_scenario(settings.scenario).params
+    return make_parameters(settings.values, base=base)
+
+
+def build_model(settings: Settings) -> KubeModel:
+    """Build a fresh model (month 0) from the controls.
+
+    Args:
+        settings: The controls.
+
+    Returns:
+        The model.
+    """
+    return KubeModel(make_params(settings), seed=settings.seed)
+
+
+def _group_states(model: KubeModel) -> np.ndarray:
+    g = model.groups
+    states = np.where(g.status == GroupStatus.TRAINING, 0, 1)
+    states = np.where((g.status == GroupStatus.ACTIVE) & g.conflict_open, 2, states)
+    return np.where(g.status == GroupStatus.FAILED, 3, states)
+
+
+def _unvisited(model: KubeModel) -> np.ndarray:
+    g = model.groups
+    quarter = model.params.facilitators.unvisited_after_months
+    return (g.status != GroupStatus.FAILED) & (model.month - g.last_visit >= quarter)
+
+
+def state_counts(model: KubeModel) -> dict[str, int]:
+    """Return how many groups are in each of :data:`GROUP_STATES`, plus ``unvisited``."""
+    states = _group_states(model)
+    counts = {name: int(np.sum(states == i)) for i, name in enumerate(GROUP_STATES)}
+    counts["unvisited"] = int(np.sum(_unvisited(model)))
+    return counts
+
+
+def district_view(model: KubeModel) -> list[KecamatanView]:
+    """Return the district: every kecamatan, its villages and their groups.
+
+    Args:
+        model: The model.
+
+    Returns:
+        One :class:`KecamatanView` per kecamatan, in the district's order.
+    """
+    d = model.district
+    g = model.groups
+    states = _group_states(model)
+    unvisited = _unvisited(model)
+    by_village: dict[int, list[GroupView]] = {}
+    for i in range(g.size):
+        by_village.setdefault(int(g.village[i]), []).append(
+            GroupView(i, GROUP_STATES[states[i]], int(g.facilitator[i]), bool(unvisited[i])))
+    villages_of = [np.flatnonzero(d.village_kecamatan == k) for k in range(len(d.kecamatan_names))]
+    return [
+        KecamatanView(
+            name=d.kecamatan_names[k],
+            remote=bool(d.kecamatan_remote[k]),
+            villages=tuple(VillageView(int(v), tuple(by_village.get(int(v), ()))) for v in villages_of[k]),
+        )
+        for k in range(len(d.kecamatan_names))
+    ]
+
+
+def caseloads(model: KubeModel) -> list[Caseload]:
+    """Return every facilitator's caseload of running groups this month."""
+    g = model.groups
+    running = g.status != GroupStatus.FAILED
+    unvisited = _unvisited(model)
+    return [
+        Caseload(f, int(np.sum(running & (g.facilitator == f))), int(np.sum(unvisited & (g.facilitator == f))),
+                 int(model.facilitators.visits_made[f]))
+        for f in range(model.facilitators.size)
+    ]
+
+
+def survival_curve(model: KubeModel) -> pd.Series:
+    """Share of groups still running by months since funding, among groups funded at least that long ago.
+
+    Args:
+        model: The model.
+
+    Returns:
+        Survival indexed by months since funding (0 to the oldest group's age); empty before funding.
+    """
+    g = model.groups
+    if g.size == 0:
+        return pd.Series(dtype=float, name="survival")
+    age = model.month - g.funded_month
+    failed_age = np.where(g.status == GroupStatus.FAILED, g.failed_month - g.funded_month, np.iinfo(np.int32).max)
+    months = np.arange(0, int(age.max()) + 1)
+    values = [float(np.mean(failed_age[age >= a] > a)) for a in months]
+    return pd.Series(values, index=pd.Index(months, name="months_since_funding"), name="survival")
+
+
+def monthly_series(model: KubeModel) -> pd.DataFrame:
+    """Return the charted monthly series, one row per month run (empty at month 0).
+
+    Args:
+        model: The model.
+
+    Returns:
+        Columns ``groups_running, income_per_member_rp, visits, share_unvisited_quarter,
+        cost_to_date_rp``, indexed by month.
+    """
+    frame = model.datacollector.get_model_vars_dataframe()
+    out = pd.DataFrame(index=pd.Index(np.arange(1, len(frame) + 1), name="month"))
+    if len(frame):
+        out["groups_running"] = (frame["groups_funded"] - frame["groups_failed"]).to_numpy()
+        for column in ("income_per_member_rp", "visits", "share_unvisited_quarter", "cost_to_date_rp"):
+            out[column] = frame[column].to_numpy(dtype=float)
+    return out
+
+
+def group_story(model: KubeModel, index: int) -> Story:
+    """Return one group's story from the model's tables and event log.
+
+    Args:
+        model: The model.
+        index: Group index.
+
+    Returns:
+        The :class:`Story`.
+
+    Raises:
+        IndexError: If there is no such group.
+    """
+    g = model.groups
+    if not 0 <= index < g.size:
+        raise IndexError(f"no group {index}")
+    d = model.district
+    m = model.members
+    rows = np.flatnonzero(m.group == index)
+    state = GROUP_STATES[_group_states(model)[index]]
+    cause = FAILURE_CAUSES[int(g.cause[index])]
+    facts = (
+        ("state", state),
+        ("kecamatan", d.kecamatan_names[int(g.kecamatan[index])]),
+        ("village", str(int(g.village[index]))),
+        ("business", BUSINESS_TYPES[int(g.business[index])]),
+        ("facilitator", f"F{int(g.facilitator[index])}" if g.facilitator[index] >= 0 else "-"),
+        ("funded_month", str(int(g.funded_month[index]))),
+        ("members_active", f"{int(np.sum(m.active[rows] & m.in_group[rows]))} / {int(g.members[index])}"),
+        ("cash", f"Rp {g.cash[index]:,.0f}"),
+        ("stock", f"{int(g.units[index])}"),
+        ("equipment", f"{g.equipment[index]:.0%}"),
+        ("visits_total", str(int(g.visits[index]))),
+        ("conflicts", str(int(g.conflicts[index]))),
+        ("cohesion", f"{g.cohesion[index]:.2f}"),
+    )
+    events = tuple(model.event_log.for_group(index))
+    members = tuple((int(r), bool(m.active[r]), bool(m.in_group[r])) for r in rows)
+    return Story(index=index, facts=facts, members=members, events=events, cause=cause)

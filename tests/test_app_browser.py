@@ -1,0 +1,217 @@
+"""The teaching app in a real browser: `kube-sim app` served locally, driven in headless Chromium.
+
+Skips only when Chromium or Playwright is missing. Screenshots go under ``tmp_path``; with
+``KUBE_SIM_REFRESH_SCREENSHOTS=1`` they are also copied to ``docs/figures/app_*.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from kube_sim.app.compare import COMPARED_OUTCOMES
+
+REPO = Path(__file__).resolve().parents[1]
+FIGURES = REPO / "docs" / "figures"
+REFRESH_ENV = "KUBE_SIM_REFRESH_SCREENSHOTS"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = {"127.0.0.1"}
+TIMEOUT_MS = 30_000
+
+CHROMIUM = shutil.which("chromium")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url():
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "kube_sim.cli.main", "app", "--port", str(port)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"kube-sim app exited with {proc.returncode}: {proc.stdout.read()}")
+                if time.monotonic() > deadline:
+                    pytest.fail("kube-sim app did not answer within 60 s")
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _host(url: str) -> str:
+    if url.startswith("data:"):
+        return "127.0.0.1"  # inline data: nothing is fetched
+    if url.startswith("blob:"):
+        url = url[len("blob:"):]
+    return urlparse(url).hostname or ""
+
+
+def _text(page, selector: str) -> str:
+    return page.inner_text(selector).strip()
+
+
+def _step(page, times: int) -> None:
+    for _ in range(times):
+        month = int(_text(page, ".kube-month"))
+        page.click(".kube-step")
+        page.wait_for_function(f"document.querySelector('.kube-month').innerText.trim() === '{month + 1}'",
+                               timeout=TIMEOUT_MS)
+
+
+def _shoot(page, tmp_path: Path, name: str, saved: list[Path]) -> None:
+    path = tmp_path / f"app_{name}.png"
+    page.screenshot(path=path)
+    assert path.stat().st_size > 10_000
+    saved.append(path)
+
+
+def test_app_in_a_browser(app_url, tmp_path):
+    requests: list[str] = []
+    saved: list[Path] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1250})
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(app_url)
+        page.wait_for_selector(".kube-step", timeout=60_000)
+        assert _text(page, ".kube-month") == "0"
+        assert page.locator(".kube-group-chip").count() == 0
+        assert page.locator(".kube-kec").count() == 16
+
+        # Move the caseload slider from 1:10 to about 1:5.
+        value = ".kube-ctl-groups_per_facilitator .kube-value"
+        assert _text(page, value) == "10"
+        track = page.locator(".kube-ctl-groups_per_facilitator .v-slider").bounding_box()
+        page.mouse.click(track["x"] + track["width"] * 0.125, track["y"] + track["height"] / 2)
+        page.wait_for_function(f"document.querySelector('{value}').innerText.trim() !== '10'", timeout=TIMEOUT_MS)
+        assert 3 <= int(_text(page, value)) <= 7
+
+        # Step several months: the district fills with groups and the charts' data change.
+        charts_before = _text(page, ".kube-chart-data")
+        image_before = page.get_attribute(".kube-chart-image", "src")
+        legend_before = _text(page, ".kube-legend")
+        _step(page, 2)
+        legend_mid = _text(page, ".kube-legend")
+        caseloads_mid = _text(page, ".kube-caseloads")
+        _step(page, 5)
+        assert _text(page, ".kube-month") == "7"
+        assert page.locator(".kube-group-chip").count() > 20
+        assert legend_mid != legend_before
+        assert _text(page, ".kube-caseloads") != caseloads_mid  # visits accumulate on the caseloads
+        assert _text(page, ".kube-chart-data") != charts_before
+        assert page.get_attribute(".kube-chart-image", "src") != image_before
+        assert int(_text(page, ".kube-count-active")) + int(_text(page, ".kube-count-conflict")) > 0
+        assert page.locator(".kube-caseloads thead th").count() >= 1 + 5  # 1:5 needs more facilitators than 1:10
+
+        # Play at full speed runs months on its own until paused.
+        track = page.locator(".kube-speed .v-slider").bounding_box()
+        page.mouse.click(track["x"] + track["width"] - 1, track["y"] + track["height"] / 2)
+        page.wait_for_function("document.querySelector('.kube-speed').innerText.includes('12')", timeout=TIMEOUT_MS)
+        page.click(".kube-play")
+        page.wait_for_function("Number(document.querySelector('.kube-month').innerText) >= 24", timeout=60_000)
+        page.click(".kube-pause")
+        page.wait_for_selector(".kube-play", timeout=TIMEOUT_MS)
+        month = _text(page, ".kube-month")
+        time.sleep(0.5)
+        assert _text(page, ".kube-month") == month  # paused
+        assert int(_text(page, ".kube-count-failed")) == page.locator(".kube-state-failed").count() > 0
+        _shoot(page, tmp_path, "district", saved)
+
+        # A failed group's story: its facts and its event log, from the funding decree to why it failed.
+        page.locator(".kube-state-failed").first.click()
+        page.wait_for_selector(".kube-story-events", timeout=TIMEOUT_MS)
+        story = _text(page, ".kube-story")
+        assert "funded: UEP grant" in story and "Members active" in story and "Cash" in story
+        assert "Why it failed" in story and "group failed" in story
+        causes = ("conflict left unsettled", "too few active members", "fell apart", "no capital left")
+        assert sum(cause in _text(page, ".kube-story-cause") for cause in causes) == 1
+        assert page.locator(".kube-story-events tbody tr").count() >= 3
+        _shoot(page, tmp_path, "story", saved)
+
+        # Bahasa Indonesia labels.
+        page.click(".kube-language .v-select__slot")
+        page.locator(".v-menu__content .v-list-item", has_text="id").first.click()
+        page.wait_for_function("document.querySelector('.kube-story').innerText.includes('Kisah kelompok')",
+                               timeout=TIMEOUT_MS)
+        assert "Kas" in _text(page, ".kube-story")
+        page.click(".kube-language .v-select__slot")
+        page.locator(".v-menu__content .v-list-item", has_text="en").first.click()
+        page.wait_for_function("document.querySelector('.kube-story').innerText.includes(\"A group's story\")",
+                               timeout=TIMEOUT_MS)
+
+        # Reset goes back to month 0.
+        page.click(".kube-reset")
+        page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '0' && "
+                               "document.querySelectorAll('.kube-group-chip').length === 0", timeout=TIMEOUT_MS)
+
+        # Side by side: 1:10 against 1:5 with the same seed, stepping together.
+        page.click(".kube-mode-compare")
+        page.wait_for_selector(".kube-replicate", timeout=TIMEOUT_MS)
+        assert _text(page, ".kube-month") == "0"
+        _step(page, 3)
+        arms = page.locator(".kube-chart-data > div")
+        assert arms.count() == 2
+        assert "baseline" in arms.nth(0).inner_text() and "ratio_1_5" in arms.nth(1).inner_text()
+        assert "(Month 3)" in arms.nth(0).inner_text() and "(Month 3)" in arms.nth(1).inner_text()
+        page.click(".kube-play")
+        page.wait_for_function("Number(document.querySelector('.kube-month').innerText) >= 24", timeout=60_000)
+        page.click(".kube-pause")
+        page.wait_for_selector(".kube-play", timeout=TIMEOUT_MS)
+        month = _text(page, ".kube-month")
+        assert f"(Month {month})" in arms.nth(0).inner_text() and f"(Month {month})" in arms.nth(1).inner_text()
+        assert arms.nth(0).inner_text().split("—")[1] != arms.nth(1).inner_text().split("—")[1]
+        page.click(".kube-replicate")
+        page.wait_for_selector(".kube-replication-table", timeout=60_000)
+        table = _text(page, ".kube-replication-table")
+        assert "n = 20" in table
+        assert page.locator(".kube-replication-table tbody tr").count() == len(COMPARED_OUTCOMES)
+        # Halving the caseload cuts the share of unaccompanied groups, and the interval shows it.
+        unvisited = page.locator(".kube-replication-table tbody tr", has_text="unvisited").inner_text()
+        assert "clear difference" in unvisited and "-" in unvisited.split("\t")[3]
+        _shoot(page, tmp_path, "compare", saved)
+        browser.close()
+
+    assert requests, "the page made no requests"
+    outside = sorted({url for url in requests if _host(url) not in LOCAL_HOSTS})
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    print(f"the page made {len(requests)} requests, none outside 127.0.0.1")
+    if os.environ.get(REFRESH_ENV) == "1":
+        for path in saved:
+            shutil.copyfile(path, FIGURES / path.name)
