@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := constraints.txt
 
-.PHONY: demo test lint bench lock clean help
+.PHONY: demo app test lint bench lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml $(LOCK)
 
 demo: $(STAMP)  ## run the baseline scenario; results and a survival figure go to results/baseline
 	$(BIN)/kube-sim run baseline --out results/baseline
+
+app: $(STAMP)  ## start the teaching app on http://127.0.0.1:8765 and open it in a browser
+	$(BIN)/kube-sim app --open
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
