@@ -218,7 +218,6 @@ class DaskExecutor:
                                          dashboard_address=None, silence_logs=logging.ERROR)
             self._client = Client(self._cluster)
         self.workers = max(1, sum(self._client.nthreads().values()))
-        self._futures: list[Any] = []
 
     def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield ``fn(task)`` for every task as the cluster finishes them.

@@ -64,9 +64,6 @@ from kube_sim.model.defaults import (
 )
 from kube_sim.model.parameters import SECTIONS, Parameters, coerce_value, make_parameters, spec_for
 
-EXPERIMENT_ENV = "KUBE_SIM_EXPERIMENTS"
-"""Environment variable naming a folder of experiment files to use instead of the shipped one."""
-
 DESIGN_KINDS: tuple[str, ...] = ("factorial", "lhs", "sobol")
 TOP_KEYS: tuple[str, ...] = (
     "name", "description", "base_scenario", "months", "replications", "master_seed", "outcomes", "design", "factors",
@@ -92,11 +89,6 @@ class Factor:
     values: tuple[Any, ...] | None = None
     low: float | None = None
     high: float | None = None
-
-    @property
-    def is_range(self) -> bool:
-        """True for a ``{low, high}`` range without steps (sampled by lhs or sobol)."""
-        return self.values is None
 
     def levels(self) -> list[Any]:
         """The values to record in the manifest: the list, or ``[low, high]`` for a range."""
@@ -245,7 +237,6 @@ def _sample_points(experiment: Experiment) -> list[dict[str, Any]]:
 EXPERIMENT_FILES = TomlFiles(kind="experiment", folder_name="experiments", env="KUBE_SIM_EXPERIMENTS")
 """Experiment files: by name in ``$KUBE_SIM_EXPERIMENTS`` or the shipped folder, or by path."""
 
-experiment_dir = EXPERIMENT_FILES.folder
 list_experiment_names = EXPERIMENT_FILES.names
 
 
@@ -452,7 +443,7 @@ def load_experiment(name_or_path: str | Path) -> Experiment:
     """Read and check an experiment file.
 
     Args:
-        name_or_path: An experiment name (a file in :func:`experiment_dir`) or a path to a TOML file.
+        name_or_path: An experiment name (a file in the experiments folder) or a path to a TOML file.
 
     Returns:
         The :class:`Experiment`.

@@ -30,9 +30,6 @@ META_TYPES: dict[str, pa.DataType] = {
     "seed": pa.int64(), "status": pa.string(), "error": pa.string(), "duration_s": pa.float64(),
 }
 
-KEY_COLUMNS: tuple[str, ...] = ("run_id", "arm", "replication")
-"""Columns that start every groups and monthly row."""
-
 TEXT_OUTCOMES: tuple[str, ...] = ("scenario",)
 """Summary entries kept as text; every other outcome is a float64 column."""
 
