@@ -7,6 +7,7 @@ signed-rank test must reject "no effect" at the 1% level.
 from __future__ import annotations
 
 from conftest import assert_greater, paired_outcomes
+from scipy import stats
 
 REPLICATIONS = 12
 MONTHS = 48
@@ -64,3 +65,14 @@ def test_weaker_targeting_lowers_the_benefit_to_the_poor():
                                    {"agency.verification_catch_rate": 0.1},
                                    "share_income_to_eligible", replications=REPLICATIONS, months=24)
     assert_greater(strict, weak)
+
+
+def test_weaker_verification_does_not_raise_the_poverty_outcome():
+    # Poverty is judged on eligible households only, so non-poor members who slip through no longer
+    # count as "above the line": weaker checks can only share the income with more of them.
+    strict, weak = paired_outcomes({"agency.verification_catch_rate": 1.0},
+                                   {"agency.verification_catch_rate": 0.0},
+                                   "share_above_poverty_line", replications=REPLICATIONS, months=MONTHS)
+    diff = weak - strict
+    assert diff.mean() <= 0.005, f"weaker verification raises the share above the line by {diff.mean():.3f}"
+    assert stats.wilcoxon(weak, strict, alternative="greater", zero_method="zsplit").pvalue > 0.05

@@ -37,10 +37,10 @@ COST_ITEMS: tuple[str, ...] = (
 
 def _share_above_poverty_line(model: KubeModel) -> float:
     m = model.members
-    if m.size == 0:
+    if not m.eligible.any():
         return float("nan")
     p = model.params
-    income = per_capita_income(m.baseline_income, m.income_recent, p.members.household_size)
+    income = per_capita_income(m.baseline_income[m.eligible], m.income_recent[m.eligible], p.members.household_size)
     return float(np.mean(income >= p.poverty.line_rp_per_person))
 
 

@@ -129,8 +129,9 @@ class MemberParams:
                                        doc="concentration of the beta distribution of skill (higher: less spread)")
     hours_per_month: float = param(40.0, "hours/month", A, low=0, high=300,
                                    doc="labour an active member gives the group business")
-    household_size: float = param(4.0, "persons", A + " (BPS average ~3.9)", low=1, high=15,
-                                  doc="persons per member household")
+    household_size: float = param(5.4, "persons", "BPS Sulsel: 5.41 persons per poor household (March 2022), "
+                                  "5.37 (March 2023), 4.62 (Sept 2022); range 4.6-5.7", low=1, high=15,
+                                  doc="persons per member household (a poor household, not the all-household ~3.9)")
     poor_income_ratio: float = param(0.8, "x poverty line", A, low=0, high=5,
                                      doc="mean per-capita income of eligible households, relative to the line")
     nonpoor_income_ratio: float = param(1.4, "x poverty line", A, low=0, high=10,
@@ -323,10 +324,15 @@ class BusinessParams:
 
 @dataclass(frozen=True)
 class PovertyParams:
-    """The poverty line used to judge member households."""
+    """The poverty line used to judge member households.
 
-    line_rp_per_person: float = param(452_836.0, "Rp/person/month", "BPS Polewali Mandar 2022", low=0,
-                                      doc="poverty line")
+    BPS's line is a consumption (expenditure) line; the model compares it with income per person,
+    since it follows income, not spending.
+    """
+
+    line_rp_per_person: float = param(364_251.0, "Rp/person/month",
+                                      "BPS Sulawesi Barat, March 2021 (okezone 2023); a consumption line", low=0,
+                                      doc="poverty line, compared with each household's income per person")
 
 
 SECTIONS: dict[str, type] = {
