@@ -57,8 +57,8 @@ def test_run_with_every_group_failed_reports_zero_survival():
     from kube_sim.model.parameters import make_parameters
     from kube_sim.model.run import run_model
 
-    # Without facilitators every group fails within two years (the case reported from the command line).
-    result = run_model(make_parameters({"facilitators.groups_per_facilitator": 0}), seed=102, months=72)
+    # A cohesion floor no group can reach: every group fails as soon as its business starts.
+    result = run_model(make_parameters({"groups.collapse_cohesion": 1.0}), seed=102, months=72)
     duration, failed = durations(result.groups["funded_month"].to_numpy(), result.groups["failed_month"].to_numpy(), 72)
     assert failed.all() and duration.max() < 36
     assert result.summary["survival"]["36"] == 0.0 and result.summary["survival"]["60"] == 0.0

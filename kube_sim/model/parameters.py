@@ -163,6 +163,10 @@ class AgencyParams:
 
     verification_catch_rate: float = param(0.7, "share", A, low=0, high=1,
                                            doc="share of ineligible households caught by NIK/KK field checks")
+    max_ineligible_share: float = param(0.1, "share", A + " (range 0-0.3), set so that about half the proposals "
+                                        "pass: Pandeglang 2020, 123 of 260 (bantenhits 2021)", low=0, high=1,
+                                        doc="a proposal is returned when its checks find more of its households "
+                                            "ineligible than this share")
     business_match_share: float = param(0.6, "share", A + " (seed supporting factor 2)", low=0, high=1,
                                         doc="share of proposals whose business is matched to the village's resources")
     conflict_capacity_per_month: int = param(2, "conflicts/month/district", A, low=0, high=10_000,
@@ -291,13 +295,16 @@ class BusinessParams:
     price_per_size_rp: tuple[float, ...] = param((50_000.0, 1_500_000.0, 2_000_000.0), "Rp per size unit",
                                                  "Rp 50k/kg live weight (tribunnews 2024); A for others", low=0,
                                                  doc="purchase and sale price per size unit")
-    growth_per_month: tuple[float, ...] = param((19.8, 0.12, 0.06), "size units/month",
-                                                "Bali cattle 0.65 kg/day (Polbangtan Gowa 2021); A for others",
+    growth_per_month: tuple[float, ...] = param((19.8, 0.22, 0.07), "size units/month",
+                                                "Bali cattle 0.65 kg/day (Polbangtan Gowa 2021); A for others "
+                                                "(nursery 0.1-0.3, kiosk 0.04-0.1), set so that a group nets "
+                                                "Rp 0.5-2 juta a month (DOMAIN s.4: A)",
                                                 low=0, doc="growth of a unit per month at full labour and fit")
-    cycle_months: tuple[int, ...] = param((4, 3, 1), "months", "3-month fattening cycle (Polbangtan Gowa); A",
+    cycle_months: tuple[int, ...] = param((3, 3, 1), "months", "3-month fattening cycle (Polbangtan Gowa 2021); A",
                                           low=1, high=24, doc="months from purchase to sale")
-    labour_hours_per_unit: tuple[float, ...] = param((75.0, 60.0, 40.0), "hours/unit/month",
-                                                     "grass for 4 cows takes 2-3 h/day (agrina 2011)", low=0,
+    labour_hours_per_unit: tuple[float, ...] = param((75.0, 30.0, 20.0), "hours/unit/month",
+                                                     "grass for 4 cows takes 2-3 h/day (agrina 2011); A for "
+                                                     "nursery and kiosk (15-60)", low=0,
                                                      doc="labour a unit needs each month without equipment")
     input_cost_per_unit_rp: tuple[float, ...] = param((300_000.0, 100_000.0, 20_000.0), "Rp/unit/month", A,
                                                       low=0, doc="feed, seed, water and transport costs")
@@ -313,9 +320,11 @@ class BusinessParams:
                                                        doc="share of labour hours saved with full equipment")
     neglect_loss_factor: float = param(2.0, "x", A, low=0, high=20,
                                        doc="loss rate rises to (1 + f x share of work not done) under neglect")
-    price_volatility: float = param(0.15, "log-sd", A + " (cattle Rp 15-21 juta by season: polewaliterkini, "
-                                    "tribunnews)", low=0, high=2,
-                                    doc="spread of the sale price around its mean, each sale")
+    price_volatility: tuple[float, ...] = param((0.15, 0.15, 0.03), "log-sd",
+                                                "cattle Rp 15-21 juta by season (polewaliterkini 2017, tribunnews "
+                                                "2024); A for seedlings; A: a kiosk's shelf holds many goods, so "
+                                                "its value moves little (range 0.01-0.08)", low=0, high=2,
+                                                doc="spread of a sale's price around its mean, by business type")
     initial_equipment: float = param(0.2, "0-1", "seed: no tools to cut grass or clean the barn", low=0, high=1,
                                      doc="equipment level a group starts with (1 = full set)")
     skill_output_weight: float = param(0.5, "0-1", A, low=0, high=1,

@@ -98,10 +98,12 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
     tiebreak = rng.random(n_prop)
     budget_order = rng.random(n_prop)
 
-    # Field verification of NIK/KK.
+    # Field verification of NIK/KK: a proposal with too many ineligible households is returned; the
+    # ineligible households found in the others are struck off.
     kept = ~caught
     kept_count = np.bincount(owner, weights=kept, minlength=n_prop).astype(int)
-    passes = kept_count >= m.min_group_size
+    caught_share = 1.0 - kept_count / sizes
+    passes = (kept_count >= m.min_group_size) & (caught_share <= p.agency.max_ineligible_share + 1e-9)
 
     # Quota: up to N villages per kecamatan among those with a verified proposal, at random,
     # villages never funded before first.

@@ -199,9 +199,10 @@ def end_cycles(model: KubeModel, month: int) -> np.ndarray:
         The groups whose cycle ended.
     """
     g, b, p = model.groups, model.business, model.params.groups
-    sigma = model.params.business.price_volatility
-    # One price draw for every group every month keeps the stream paired across arms.
-    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, g.size))
+    # One price draw for every group every month keeps the stream paired across arms; each business
+    # has its own spread (a bull's price swings by season, a kiosk's many goods hardly move together).
+    sigma = b.price_volatility[g.business]
+    price_factor = np.exp(sigma * model.streams["business"].standard_normal(g.size) - 0.5 * sigma**2)
     cycle = b.cycle_months[g.business]
     age = month - g.start_month + 1
     due = (g.status == GroupStatus.ACTIVE) & (age > 0) & (age % cycle == 0)
