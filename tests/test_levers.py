@@ -6,8 +6,12 @@ signed-rank test must reject "no effect" at the 1% level.
 
 from __future__ import annotations
 
+import numpy as np
 from conftest import assert_greater, paired_outcomes
 from scipy import stats
+
+from kube_sim.model.parameters import make_parameters
+from kube_sim.model.run import run_model
 
 REPLICATIONS = 12
 MONTHS = 48
@@ -76,3 +80,19 @@ def test_weaker_verification_does_not_raise_the_poverty_outcome():
     diff = weak - strict
     assert diff.mean() <= 0.005, f"weaker verification raises the share above the line by {diff.mean():.3f}"
     assert stats.wilcoxon(weak, strict, alternative="greater", zero_method="zsplit").pvalue > 0.05
+
+
+def test_the_active_member_minimum_is_relative_to_group_size():
+    # An absolute floor (3 active members) broke groups of 5 nine times as often as groups of 10; a
+    # minimum relative to the founding size treats them alike.
+    def inactive_failure_share(size):
+        shares = []
+        for seed in range(1000, 1000 + REPLICATIONS):
+            s = run_model(make_parameters({"members.min_group_size": size, "members.max_group_size": size}),
+                          seed=seed, months=MONTHS).summary
+            shares.append(s["failure_causes"]["inactive_members"] / s["groups_funded"])
+        return np.mean(shares)
+
+    small, full = inactive_failure_share(5), inactive_failure_share(10)
+    assert full > 0
+    assert small / full < 2.0, f"groups of 5 fail for want of active members {small / full:.1f}x as often"

@@ -258,9 +258,10 @@ class GroupParams:
                                                doc="monthly chance a group settles a conflict on its own")
     conflict_failure_months: int = param(4, "months", A, low=1, high=120,
                                          doc="an unresolved conflict this old breaks the group")
-    min_active_members: int = param(3, "members", A, low=0, high=20,
-                                    doc="fewer active members than this for the grace period breaks the group")
-    failure_grace_months: int = param(3, "months", A, low=1, high=60, doc="months below the member minimum")
+    min_active_share: float = param(0.4, "share of founding members", A + " (range 0.2-0.6)", low=0, high=1,
+                                    doc="fewer active members than this share of the group's founding size "
+                                        "(rounded up) for the grace period breaks the group")
+    failure_grace_months: int = param(3, "months", A, low=1, high=60, doc="months below the active-member minimum")
     collapse_cohesion: float = param(0.1, "0-1", A, low=0, high=1, doc="cohesion below this breaks the group")
     reserve_months: float = param(2.0, "months", A, low=0, high=24,
                                   doc="months of input costs kept in cash when restocking")
@@ -443,6 +444,12 @@ PARAMETER_SPECS: dict[str, ParameterSpec] = _collect_specs()
 """Every parameter's metadata by dotted key, in declaration order."""
 
 
+RETIRED: dict[str, str] = {
+    "groups.min_active_members": "replaced by groups.min_active_share (a share of the founding members)",
+}
+"""Keys that no longer exist, with what replaced them (for a clear error in old scenario files)."""
+
+
 def spec_for(key: str) -> ParameterSpec:
     """Return the spec of a dotted key, or raise naming the closest known key.
 
@@ -455,6 +462,8 @@ def spec_for(key: str) -> ParameterSpec:
     Raises:
         ParameterError: If the key is unknown.
     """
+    if key in RETIRED:
+        raise ParameterError(key, f"no longer a parameter: {RETIRED[key]}")
     try:
         return PARAMETER_SPECS[key]
     except KeyError:

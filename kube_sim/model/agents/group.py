@@ -342,8 +342,8 @@ def check_failures(model: KubeModel, month: int) -> None:
     """Apply the failure rules to running groups and dissolve those that fail.
 
     Rules, by precedence: an unresolved conflict older than the limit; fewer active members than
-    the minimum for the grace period; cohesion below the collapse level; no stock and no cash to
-    buy a unit.
+    ``groups.min_active_share`` of the founding members (rounded up) for the grace period; cohesion
+    below the collapse level; no stock and no cash to buy a unit.
 
     Args:
         model: The model.
@@ -353,7 +353,8 @@ def check_failures(model: KubeModel, month: int) -> None:
     idx = np.flatnonzero(g.status == GroupStatus.ACTIVE)
     if len(idx) == 0:
         return
-    low_active = model.group_active_count()[idx] < p.min_active_members
+    minimum = np.ceil(p.min_active_share * g.members_at_start[idx] - 1e-9)
+    low_active = model.group_active_count()[idx] < minimum
     g.low_active_months[idx] = np.where(low_active, g.low_active_months[idx] + 1, 0)
 
     kind = g.business[idx]
