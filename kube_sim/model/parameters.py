@@ -198,7 +198,16 @@ class FacilitatorParams:
     groups_per_facilitator: int = param(10, "groups/facilitator", "seed; Ternate 50:5", low=0, high=1000,
                                         doc="caseload; 0 means no facilitators")
     hours_per_month: float = param(20.0, "hours/month", A + " (part-time, own jobs: seed)", low=0, high=300,
-                                   doc="hours a facilitator gives KUBE work each month")
+                                   doc="mean hours a facilitator gives KUBE work each month")
+    hours_spread: float = param(0.5, "log-sd", A + " (range 0-1; seed: 'many facilitators have their own jobs')",
+                                low=0, high=2, doc="spread of hours between facilitators (lognormal, mean kept)")
+    busy_month_probability: float = param(0.15, "1/month", A + " (range 0-0.4; seed, DOMAIN s.4b: own business, "
+                                          "civil servants)", low=0, high=1,
+                                          doc="monthly chance a facilitator's other work takes the whole month")
+    turnover_per_month: float = param(0.02, "1/month", A + " (range 0-0.05, about a fifth a year)", low=0, high=1,
+                                      doc="monthly chance a facilitator leaves the post")
+    vacancy_months: int = param(3, "months", A + " (range 1-12)", low=0, high=60,
+                                doc="months a post stays empty before the agency fills it")
     hours_per_visit: float = param(4.0, "hours", A, low=0.1, high=100, doc="time with a group per visit")
     skill_mean: float = param(0.6, "0-1", A, low=0, high=1, doc="mean facilitator skill (mediation, teaching)")
     skill_concentration: float = param(8.0, "-", A, low=0.01, high=10_000,
@@ -215,10 +224,12 @@ class FacilitatorParams:
                                          doc="needs-based priority of a group holding no stock")
     needs_weight_waiting: float = param(1.0, "priority/month", A, low=0, high=1000,
                                         doc="needs-based priority per month since the last visit")
-    targets: bool = param(False, "-", "seed supporting factor 4", doc="mentoring with set targets per group")
-    target_effect: float = param(0.3, "x", A, low=0, high=5, doc="extra visit effectiveness with set targets")
-    coordination: float = param(0.7, "0-1", A + " (seed supporting factor 1)", low=0, high=1,
-                                doc="quality of facilitator-group coordination; scales every visit effect")
+    targets: bool = param(False, "-", "seed supporting factor 4",
+                          doc="mentoring with set targets: groups behind their targets are visited first")
+    target_priority: float = param(3.0, "priority", A + " (range 0-10)", low=0, high=1000,
+                                   doc="priority added to a group behind its targets when mentoring with targets")
+    coordination: float = param(0.7, "share", A + " (range 0.3-1; seed supporting factor 1)", low=0, high=1,
+                                doc="chance a facilitator's report of a problem reaches the agency and is acted on")
     unvisited_after_months: int = param(3, "months", A + " (a quarter)", low=1, high=60,
                                         doc="a group with no visit for this long counts as unaccompanied")
     remotivation_probability: float = param(0.5, "share", A, low=0, high=1,
@@ -227,8 +238,9 @@ class FacilitatorParams:
                                          doc="chance a visit settles an open conflict (x skill x coordination)")
     visit_skill_gain: float = param(0.02, "0-1/visit", A, low=0, high=1, doc="members' skill gain per visit")
     visit_cohesion_gain: float = param(0.08, "0-1/visit", A, low=0, high=1, doc="cohesion gain per visit")
-    pay_per_month_rp: float = param(1_000_000.0, "Rp/month", A + " (Rp 0.5-2 juta, part-time)", low=0,
-                                    doc="facilitator honorarium")
+    pay_per_hour_rp: float = param(50_000.0, "Rp/hour", A + " (Rp 0.5-2 juta a month part-time: Rp 1 juta for "
+                                   "20 hours; range 25,000-100,000)", low=0,
+                                   doc="facilitator pay per hour of KUBE work; a post's pay follows its hours")
     support_months: int = param(120, "months", A + " (intensive support >= 12 months)", low=0, high=600,
                                 doc="months after funding that a group stays on a caseload")
 
@@ -446,6 +458,9 @@ PARAMETER_SPECS: dict[str, ParameterSpec] = _collect_specs()
 
 RETIRED: dict[str, str] = {
     "groups.min_active_members": "replaced by groups.min_active_share (a share of the founding members)",
+    "facilitators.pay_per_month_rp": "replaced by facilitators.pay_per_hour_rp (pay follows hours)",
+    "facilitators.target_effect": "removed: with facilitators.targets, groups behind their targets are visited "
+                                  "first (facilitators.target_priority)",
 }
 """Keys that no longer exist, with what replaced them (for a clear error in old scenario files)."""
 

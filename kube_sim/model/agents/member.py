@@ -116,7 +116,7 @@ def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.n
     Args:
         model: The model.
         visited_groups: Boolean mask over groups visited this month.
-        effectiveness: Visit effectiveness per group (facilitator skill x coordination x targets).
+        effectiveness: Visit effectiveness per group (the facilitator's skill).
 
     Returns:
         How many members came back.
