@@ -151,6 +151,8 @@ class MemberParams:
                                             doc="multiplier on dropout while the group is unaccompanied")
     peer_return_weight: float = param(1.0, "x", A, low=0, high=20,
                                       doc="return chance scales with 1 + w x active share of the group")
+    management_return_factor: float = param(2.0, "x", A + " (range 0-4; the chair calls members back)", low=0,
+                                            high=20, doc="return chance scales with 1 + f x the group's management")
     exit_probability_inactive: float = param(0.03, "1/month", A, low=0, high=1,
                                              doc="monthly chance an inactive member leaves the group for good")
     income_window_months: float = param(12.0, "months", A + " (a year of income)", low=1, high=120,
@@ -241,8 +243,12 @@ class FacilitatorParams:
     pay_per_hour_rp: float = param(50_000.0, "Rp/hour", A + " (Rp 0.5-2 juta a month part-time: Rp 1 juta for "
                                    "20 hours; range 25,000-100,000)", low=0,
                                    doc="facilitator pay per hour of KUBE work; a post's pay follows its hours")
-    support_months: int = param(120, "months", A + " (intensive support >= 12 months)", low=0, high=600,
-                                doc="months after funding that a group stays on a caseload")
+    support_months: int = param(12, "months", A + " (DOMAIN s.4: intensive support 12 months; range 6-36)", low=0,
+                                high=600, doc="months after funding that a group stays on a caseload")
+    visit_management_gain: float = param(0.05, "0-1/visit", A + " (range 0-0.15; Permensos 2/2019 art. 9: "
+                                         "facilitators help with reports)", low=0, high=1,
+                                         doc="gain in the group's management (chair, treasurer, books) per visit, "
+                                             "x skill")
 
 
 @dataclass(frozen=True)
@@ -267,7 +273,27 @@ class GroupParams:
     conflict_work_offset: float = param(2.0, "-", A, low=1, high=20,
                                         doc="k: conflict chance x (k - adequacy), so x(k-1) when all work is done")
     self_resolution_probability: float = param(0.2, "1/month", A, low=0, high=1,
-                                               doc="monthly chance a group settles a conflict on its own")
+                                               doc="monthly chance a group settles a conflict on its own, "
+                                                   "x cohesion x (1 + f x management)")
+    management_gain_payout: float = param(0.02, "per payout", A + " (range 0-0.1; a group that shares profit keeps "
+                                          "books: old Kemensos guideline)", low=0, high=1,
+                                          doc="management gain each time a group shares profit")
+    management_settle_factor: float = param(2.0, "x", A + " (range 0-4)", low=0, high=20,
+                                            doc="f: how much a well-run group settles conflicts more often")
+    management_mean: float = param(0.35, "0-1", A + " (range 0.2-0.6; old Kemensos guideline: chair, secretary, "
+                                   "treasurer and books)", low=0, high=1,
+                                   doc="mean management (kepengurusan) of a group at formation")
+    management_concentration: float = param(6.0, "-", A, low=0.01, high=10_000,
+                                            doc="concentration of the beta distribution of management")
+    village_head_mediation: float = param(0.08, "1/month", A + " (range 0-0.3; the village head knows the "
+                                          "proposal: seed)", low=0, high=1,
+                                          doc="monthly chance the village head settles an open conflict "
+                                              "not yet escalated")
+    complaint_after_months: int = param(2, "months", A + " (range 1-6)", low=1, high=60,
+                                        doc="a conflict this old may be taken to the agency by the members")
+    complaint_probability: float = param(0.2, "1/month", A + " (range 0-0.5)", low=0, high=1,
+                                         doc="monthly chance members complain to the agency about an old "
+                                             "conflict, x management")
     conflict_failure_months: int = param(4, "months", A, low=1, high=120,
                                          doc="an unresolved conflict this old breaks the group")
     min_active_share: float = param(0.4, "share of founding members", A + " (range 0.2-0.6)", low=0, high=1,

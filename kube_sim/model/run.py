@@ -74,6 +74,7 @@ def group_table(model: KubeModel) -> pd.DataFrame:
         "members_at_start": g.members_at_start,
         "members_end": g.members,
         "cohesion": g.cohesion,
+        "management": g.management,
         "equipment": g.equipment,
         "cash_rp": g.cash,
         "units": g.units,

@@ -97,6 +97,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
     random_type = rng.choice(len(weights), size=n_prop, p=weights / weights.sum())
     tiebreak = rng.random(n_prop)
     budget_order = rng.random(n_prop)
+    management = beta_with_mean(rng, p.groups.management_mean, p.groups.management_concentration, n_prop)
 
     # Field verification of NIK/KK: a proposal with too many ineligible households is returned; the
     # ineligible households found in the others are struck off.
@@ -143,6 +144,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         start_month=start,
         equipment=p.business.initial_equipment,
         cohesion=p.groups.initial_cohesion,
+        management=management[chosen_idx],
         last_visit=month,
         last_payout=month,
         members=n_members,

@@ -271,6 +271,7 @@ def visit(model: KubeModel, groups: np.ndarray, month: int) -> None:
     settle_or_escalate_conflict(model, groups, effect, month)
     remotivate_inactive_members(model, groups, effect)
     strengthen_cohesion(model, groups, effect)
+    strengthen_management(model, groups, effect)
 
 
 def report_to_agency(model: KubeModel, groups: np.ndarray, month: int) -> None:
@@ -318,6 +319,16 @@ def strengthen_cohesion(model: KubeModel, groups: np.ndarray, effect: np.ndarray
     g = model.groups
     gain = model.params.facilitators.visit_cohesion_gain * effect[groups]
     g.cohesion[groups] = np.minimum(g.cohesion[groups] + gain, 1.0)
+
+
+def strengthen_management(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> None:
+    """The facilitator helps the chair and treasurer with books and reports.
+
+    Management rises by ``facilitators.visit_management_gain x effect`` (at most to 1).
+    """
+    g = model.groups
+    gain = model.params.facilitators.visit_management_gain * effect[groups]
+    g.management[groups] = np.minimum(g.management[groups] + gain, 1.0)
 
 
 def _mask(model: KubeModel, groups: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
     "cost_basis": (np.float64, 0.0),  # purchase price of the stock held plus inputs since
     "equipment": (np.float64, 0.0),  # 0 (none) to 1 (full set)
     "cohesion": (np.float64, 0.0),
+    "management": (np.float64, 0.0),  # chair, treasurer and books (kepengurusan), 0-1
     "conflict_open": (np.bool_, False),
     "conflict_age": (np.int32, 0),
     "escalated": (np.bool_, False),
@@ -223,6 +224,7 @@ def end_cycles(model: KubeModel, month: int) -> np.ndarray:
     shared = payout > 0
     g.last_payout[idx[shared]] = month
     g.cohesion[idx[shared]] = np.minimum(g.cohesion[idx[shared]] + p.cohesion_gain_payout, 1.0)
+    g.management[idx[shared]] = np.minimum(g.management[idx[shared]] + p.management_gain_payout, 1.0)
     model.event_log.add(month, idx[shared], EventKind.PAYOUT, payout[shared])
 
     # Save toward the missing equipment; buy it when the savings cover it.
@@ -286,8 +288,11 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     """Free-riding breeds conflict; conflicts age, wear cohesion, and sometimes settle on their own.
 
     A conflict opens with probability ``p x inactive share x (1 - w x cohesion) x (k - adequacy)``, with
-    ``w = groups.conflict_cohesion_weight`` and ``k = groups.conflict_work_offset``.
-    Groups unaccompanied (no visit for ``facilitators.unvisited_after_months``) lose cohesion.
+    ``w = groups.conflict_cohesion_weight`` and ``k = groups.conflict_work_offset``. An open conflict
+    settles within the group (chance ``x cohesion x (1 + f x management)``), or the village head settles
+    it, or members who keep books and minutes take an old one to the agency as a complaint.
+    Groups unaccompanied (no visit for ``facilitators.unvisited_after_months``) lose cohesion, the
+    less the better they are run (``x (1 - management)``).
 
     Args:
         model: The model.
@@ -297,6 +302,8 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     rng = model.streams["conflict"]
     u_open = rng.random(g.size)
     u_settle = rng.random(g.size)
+    u_head = rng.random(g.size)
+    u_complain = rng.random(g.size)
     running = g.status == GroupStatus.ACTIVE
     idx = np.flatnonzero(running)
     if len(idx) == 0:
@@ -306,7 +313,10 @@ def update_conflicts(model: KubeModel, month: int) -> None:
               * (p.conflict_work_offset - g.adequacy[idx]))
     is_open = g.conflict_open[idx]
     opens = ~is_open & (u_open[idx] < p_open)
-    settles = is_open & (u_settle[idx] < p.self_resolution_probability * g.cohesion[idx])
+    managed = g.management[idx]
+    p_settle = p.self_resolution_probability * g.cohesion[idx] * (1.0 + p.management_settle_factor * managed)
+    settles = is_open & (u_settle[idx] < p_settle)
+    by_head = is_open & ~settles & ~g.escalated[idx] & (u_head[idx] < p.village_head_mediation)
 
     opened = idx[opens]
     g.conflict_open[opened] = True
@@ -316,12 +326,20 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     settled = idx[settles]
     close_conflicts(model, settled)
     model.event_log.add(month, settled, EventKind.SELF_SETTLED)
+    mediated = idx[by_head]
+    close_conflicts(model, mediated)
+    model.event_log.add(month, mediated, EventKind.VILLAGE_HEAD_SETTLED)
+    old = (is_open & ~settles & ~by_head & ~g.escalated[idx] & (g.conflict_age[idx] >= p.complaint_after_months)
+           & (u_complain[idx] < p.complaint_probability * managed))
+    complained = idx[old]
+    g.escalated[complained] = True
+    model.event_log.add(month, complained, EventKind.COMPLAINT)
 
     still_open = idx[g.conflict_open[idx]]
     g.conflict_age[still_open] += 1
     g.cohesion[still_open] -= p.cohesion_loss_conflict
     unvisited = idx[(month - g.last_visit[idx]) >= model.params.facilitators.unvisited_after_months]
-    g.cohesion[unvisited] -= p.cohesion_decay_unvisited
+    g.cohesion[unvisited] -= p.cohesion_decay_unvisited * (1.0 - g.management[unvisited])
     np.clip(g.cohesion, 0.0, 1.0, out=g.cohesion)
 
 

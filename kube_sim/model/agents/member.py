@@ -70,8 +70,8 @@ def update_engagement(model: KubeModel, month: int) -> None:
 
     An active member becomes inactive with probability
     ``p_drop = base x (F_pay if no profit was shared last cycle) x (1 + F_coh (1 - cohesion))
-    x (F_visit if the group had no recent visit)``; an inactive member returns with
-    ``p_return = base x (1 + w x active share of the group)`` or leaves for good with
+    x (1 + (F_visit - 1)(1 - management) if the group had no recent visit)``; an inactive member returns with
+    ``p_return = base x (1 + w x active share of the group) x (1 + f x management)`` or leaves for good with
     ``p_exit``. One uniform draw per member per month keeps the stream aligned across scenarios.
 
     Args:
@@ -95,10 +95,11 @@ def update_engagement(model: KubeModel, month: int) -> None:
         p.dropout_probability
         * np.where(no_payout, p.no_payout_dropout_factor, 1.0)
         * (1.0 + p.low_cohesion_dropout_factor * (1.0 - g.cohesion[grp]))
-        * np.where(unvisited, p.unvisited_dropout_factor, 1.0)
+        * np.where(unvisited, 1.0 + (p.unvisited_dropout_factor - 1.0) * (1.0 - g.management[grp]), 1.0)
     )
     active_share = model.group_active_share()[grp]
-    p_return = p.return_probability * (1.0 + p.peer_return_weight * active_share)
+    p_return = (p.return_probability * (1.0 + p.peer_return_weight * active_share)
+                * (1.0 + p.management_return_factor * g.management[grp]))
 
     active = m.active[rows]
     u = u_change[rows]
