@@ -122,8 +122,29 @@ class MemberParams:
                                     doc="share of proposals at the size cap; the rest are uniform from min to cap")
     eligible_share: float = param(0.8, "share", A + " (Pandeglang: 47% of proposals pass)", low=0, high=1,
                                   doc="share of proposed households that are really poor and eligible")
-    initial_inactive_share: float = param(0.2, "share", "seed: 1-3 of 10 members not fully active", low=0, high=1,
-                                          doc="share of members inactive at formation")
+    initial_inactive_share: float = param(0.25, "share", "seed: 1-3 of 10 members not fully active", low=0, high=1,
+                                          doc="share of members inclined to leave the work to others "
+                                              "(free-riders, a lasting trait); they start inactive")
+    free_rider_factor: float = param(12.0, "x", A + " (range 1-20; seed: the same 1-3 of 10 hold the group back)",
+                                     low=1, high=100,
+                                     doc="a free-rider drops out this many times as often, and returns as "
+                                         "many times less often")
+    drudgery_dropout_factor: float = param(0.5, "x", A + " (range 0-2; netralnews Sumedang: not all members "
+                                           "would collect fodder)", low=0, high=20,
+                                           doc="dropout x (1 + f x work needed per active member's hours)")
+    farm_wage_rp_per_day: float = param(75_000.0, "Rp/day", "batukita 2022", low=0,
+                                        doc="what a day's farm work pays elsewhere")
+    work_hours_per_day: float = param(8.0, "hours/day", A + " (range 6-10)", low=1, high=24,
+                                      doc="hours in a paid working day")
+    opportunity_dropout_factor: float = param(0.5, "x", A + " (range 0-2)", low=0, high=20,
+                                              doc="dropout x (1 + f x shortfall of group income below what "
+                                                  "the member's hours would earn at the farm wage)")
+    exit_income_ratio: float = param(0.15, "share", A + " (range 0.05-0.5)", low=0, high=1,
+                                     doc="a member whose group income stays below this share of the farm-wage "
+                                         "value of their hours may leave for good")
+    exit_shortfall_months: int = param(24, "months", A + " (range 12-48)", low=1, high=600,
+                                       doc="months in a row below members.exit_income_ratio before a member "
+                                           "may leave")
     skill_mean: float = param(0.4, "0-1", A, low=0, high=1, doc="mean business skill before training")
     skill_concentration: float = param(6.0, "-", A, low=0.01, high=10_000,
                                        doc="concentration of the beta distribution of skill (higher: less spread)")
@@ -137,8 +158,9 @@ class MemberParams:
     nonpoor_income_ratio: float = param(1.4, "x poverty line", A, low=0, high=10,
                                         doc="mean per-capita income of ineligible households")
     income_spread: float = param(0.25, "log-sd", A, low=0, high=2, doc="spread of baseline household income")
-    dropout_probability: float = param(0.04, "1/month", A, low=0, high=1,
-                                       doc="base monthly chance an active member becomes inactive")
+    dropout_probability: float = param(0.01, "1/month", A + " (range 0.002-0.02)", low=0, high=1,
+                                       doc="base monthly chance an active member who is not a free-rider "
+                                           "becomes inactive")
     return_probability: float = param(0.04, "1/month", A, low=0, high=1,
                                       doc="base monthly chance an inactive member becomes active again")
     no_payout_dropout_factor: float = param(2.0, "x", A + " (free-riding, netralnews Sumedang)", low=0, high=20,
@@ -275,7 +297,7 @@ class GroupParams:
     self_resolution_probability: float = param(0.2, "1/month", A, low=0, high=1,
                                                doc="monthly chance a group settles a conflict on its own, "
                                                    "x cohesion x (1 + f x management)")
-    management_gain_payout: float = param(0.02, "per payout", A + " (range 0-0.1; a group that shares profit keeps "
+    management_gain_payout: float = param(0.01, "per payout", A + " (range 0-0.1; a group that shares profit keeps "
                                           "books: old Kemensos guideline)", low=0, high=1,
                                           doc="management gain each time a group shares profit")
     management_settle_factor: float = param(2.0, "x", A + " (range 0-4)", low=0, high=20,
@@ -285,7 +307,7 @@ class GroupParams:
                                    doc="mean management (kepengurusan) of a group at formation")
     management_concentration: float = param(6.0, "-", A, low=0.01, high=10_000,
                                             doc="concentration of the beta distribution of management")
-    village_head_mediation: float = param(0.08, "1/month", A + " (range 0-0.3; the village head knows the "
+    village_head_mediation: float = param(0.05, "1/month", A + " (range 0-0.3; the village head knows the "
                                           "proposal: seed)", low=0, high=1,
                                           doc="monthly chance the village head settles an open conflict "
                                               "not yet escalated")
@@ -341,8 +363,9 @@ class BusinessParams:
                                                 low=0, doc="growth of a unit per month at full labour and fit")
     cycle_months: tuple[int, ...] = param((3, 3, 1), "months", "3-month fattening cycle (Polbangtan Gowa 2021); A",
                                           low=1, high=24, doc="months from purchase to sale")
-    labour_hours_per_unit: tuple[float, ...] = param((75.0, 30.0, 20.0), "hours/unit/month",
-                                                     "grass for 4 cows takes 2-3 h/day (agrina 2011); A for "
+    labour_hours_per_unit: tuple[float, ...] = param((19.0, 30.0, 20.0), "hours/unit/month",
+                                                     "grass for 4 cows takes 2-3 h/day (agrina 2011): ~19 h "
+                                                     "a head; A for "
                                                      "nursery and kiosk (15-60)", low=0,
                                                      doc="labour a unit needs each month without equipment")
     input_cost_per_unit_rp: tuple[float, ...] = param((300_000.0, 100_000.0, 20_000.0), "Rp/unit/month", A,

@@ -109,6 +109,7 @@ def member_table(model: KubeModel) -> pd.DataFrame:
         "eligible": m.eligible,
         "skill": m.skill,
         "active": m.active,
+        "free_rider": m.free_rider,
         "in_group": m.in_group,
         "baseline_income_rp": m.baseline_income,
         "income_from_group": m.income_from_group,

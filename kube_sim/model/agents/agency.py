@@ -168,6 +168,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         eligible=eligible[joins],
         skill=member_skill,
         active=active[joins],
+        free_rider=~active[joins],
         baseline_income=baseline[joins],
     )
     model.member_agents.extend(Member(model, int(i)) for i in rows)

@@ -61,6 +61,7 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
     "members": (np.int32, 0),  # current members
     "members_at_start": (np.int32, 0),
     "adequacy": (np.float64, 1.0),  # share of needed work done last month
+    "labour_needed": (np.float64, 0.0),  # hours the stock needed last month
     "tiebreak": (np.float64, 0.0),  # fixed random order among equals (round-robin)
     "grants_in": (np.float64, 0.0),
     "sales_in": (np.float64, 0.0),
@@ -175,6 +176,7 @@ def produce(model: KubeModel, month: int) -> None:
                                        g.equipment[idx])
     adequacy = economics.labour_adequacy(_hours_available(model)[idx], needed) * paid_share
     g.adequacy[idx] = adequacy
+    g.labour_needed[idx] = needed
     g.unit_size[idx] += economics.growth(b.growth_per_month[kind], adequacy, g.fit[idx], b.fit_sensitivity[kind],
                                          model.group_active_skill()[idx], model.params.business.skill_output_weight)
     # Neglected stock is lost more often (up to 1 + neglect_loss_factor times when no work is done).
