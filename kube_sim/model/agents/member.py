@@ -72,9 +72,14 @@ def update_engagement(model: KubeModel, month: int) -> None:
 
     An active member becomes inactive with probability
     ``p_drop = base x (F_pay if no profit was shared last cycle) x (1 + F_coh (1 - cohesion))
-    x (1 + (F_visit - 1)(1 - management) if the group had no recent visit)``; an inactive member returns with
-    ``p_return = base x (1 + w x active share of the group) x (1 + f x management)`` or leaves for good with
-    ``p_exit``. One uniform draw per member per month keeps the stream aligned across scenarios.
+    x (1 + (F_visit - 1)(1 - management) if the group had no recent visit) x (F_free if a free-rider)
+    x (1 + F_drudge x burden) x (1 + F_opp x shortfall)``, where ``burden`` is the work the stock needs
+    per active member's hours and ``shortfall`` how far the group income falls below the farm-wage
+    value of the member's time (:func:`opportunity_shortfall`). An inactive member returns with
+    ``p_return = base x (1 + w x active share) x (1 + f x management) / (F_free if a free-rider)``
+    or leaves for good with ``p_exit``; so may any member whose group income has stayed below
+    ``members.exit_income_ratio`` of the value of their time for ``members.exit_shortfall_months``.
+    Two uniform draws per member per month keep the stream aligned across scenarios.
 
     Args:
         model: The model.
