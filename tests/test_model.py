@@ -27,7 +27,7 @@ STRESS_SCENARIOS = {
     "needs_based_big_groups": {"facilitators.pattern": "needs_based", "facilitators.targets": True,
                                "members.max_group_size": 20, "grants.equipment_rp": 20_000_000},
     "tight_budget_no_training": {"funding.annual_budget_rp": 150_000_000, "training.enabled": False,
-                                 "business.price_volatility": 0.6},
+                                 "business.price_volatility": [0.6, 0.6, 0.6]},
 }
 
 
@@ -269,3 +269,33 @@ def test_a_visit_is_reported_before_what_came_of_it():
         visit = earlier[(earlier["kind"] == int(EventKind.VISIT)) & (earlier["group"] == outcome["group"])
                         & (earlier["month"] == outcome["month"])]
         assert len(visit) == 1, f"mediation or escalation without a visit logged first: {outcome.to_dict()}"
+
+
+def test_about_half_the_proposals_pass_verification():
+    # Pandeglang 2020: 123 of 260 proposals passed (47%).
+    received = verified = 0
+    for seed in range(6):
+        agencies = run_model(seed=seed, months=25).agencies
+        received += agencies["proposals_received"].sum()
+        verified += agencies["proposals_verified"].sum()
+    assert received > 300
+    assert 0.37 <= verified / received <= 0.57
+
+
+def test_a_returned_proposal_is_one_with_too_many_ineligible_households():
+    lenient = run_model(make_parameters({"agency.max_ineligible_share": 1.0}), seed=3, months=1).agencies
+    strict = run_model(make_parameters({"agency.max_ineligible_share": 0.0}), seed=3, months=1).agencies
+    assert strict["proposals_received"].sum() == lenient["proposals_received"].sum()
+    assert strict["proposals_verified"].sum() < 0.5 * lenient["proposals_verified"].sum()
+
+
+def test_kiosk_shelves_do_not_swing_like_cattle_prices():
+    # A shelf of many goods moves little; cattle-sized swings on the whole shelf starve kiosks of capital.
+    def kiosk_no_capital(volatility):
+        failed = 0
+        for seed in range(12):
+            g = run_model(make_parameters({"business.price_volatility": volatility}), seed=seed, months=60).groups
+            failed += int(((g["business"] == "kiosk") & (g["cause"] == "no_capital")).sum())
+        return failed
+
+    assert kiosk_no_capital([0.15, 0.15, 0.03]) == 0 < kiosk_no_capital([0.15, 0.15, 0.15])

@@ -57,8 +57,8 @@ def test_run_with_every_group_failed_reports_zero_survival():
     from kube_sim.model.parameters import make_parameters
     from kube_sim.model.run import run_model
 
-    # Without facilitators every group fails within two years (the case reported from the command line).
-    result = run_model(make_parameters({"facilitators.groups_per_facilitator": 0}), seed=102, months=72)
+    # A cohesion floor no group can reach: every group fails as soon as its business starts.
+    result = run_model(make_parameters({"groups.collapse_cohesion": 1.0}), seed=102, months=72)
     duration, failed = durations(result.groups["funded_month"].to_numpy(), result.groups["failed_month"].to_numpy(), 72)
     assert failed.all() and duration.max() < 36
     assert result.summary["survival"]["36"] == 0.0 and result.summary["survival"]["60"] == 0.0
@@ -143,3 +143,18 @@ def test_outcome_table_in_docs_is_up_to_date(tmp_path):
     assert written == script.render(), "docs/OUTCOMES.md is stale: run python docs/make_outcome_table.py"
     assert all(f"`{column}`" in written for column in outputs.COLUMNS)
     assert script.main(["--check", "--output", str(tmp_path / "x.md")]) == 1
+
+
+def test_poverty_is_measured_on_eligible_households_against_their_own_income(baseline_run):
+    members, poverty = baseline_run.members, baseline_run.summary["poverty"]
+    line = members.attrs["poverty_line_rp"]
+    eligible = members[members["eligible"]]
+    assert poverty["eligible_households"] == len(eligible) < len(members)
+    assert poverty["headcount_without"] == pytest.approx(np.mean(eligible["baseline_income_rp"] < line))
+    assert poverty["headcount_with"] == pytest.approx(np.mean(eligible["income_per_person_rp"] < line))
+    shortfall = np.maximum(line - eligible["income_per_person_rp"], 0) / line
+    assert poverty["gap_with"] == pytest.approx(shortfall.mean())
+    # Group income only adds: the programme cannot deepen poverty.
+    assert poverty["headcount_with"] <= poverty["headcount_without"]
+    assert 0 < poverty["gap_with"] <= poverty["gap_without"] < 1
+    assert baseline_run.summary["share_above_poverty_line"] == pytest.approx(1 - poverty["headcount_with"])

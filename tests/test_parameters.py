@@ -52,6 +52,7 @@ def test_integers_accepted_for_floats_and_lists_for_tuples():
     ("facilitators.pattern", "random", "round_robin"),
     ("business.cycle_months", [4, 3], "list of 3"),
     ("business.cycle_months", [4, 3, 0.5], "integer"),
+    ("groups.min_active_members", 3, "replaced by groups.min_active_share"),
 ])
 def test_bad_values_name_the_key(key, value, fragment):
     with pytest.raises(ParameterError) as err:

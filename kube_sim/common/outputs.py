@@ -1,8 +1,8 @@
 """The outcomes of a run, declared once: name, unit, meaning, how to format them, which way is better.
 
-A run summary (``summary.json``, ``kube-sim run --json``) nests three families of outcomes
-(``survival`` by horizon, ``cost_by_item_rp`` by item, ``failure_causes`` by cause); a sweep's runs
-table has one flat column per outcome (``survival_36``, ``cost_by_item_training_rp``,
+A run summary (``summary.json``, ``kube-sim run --json``) nests four families of outcomes
+(``survival`` by horizon, ``poverty`` by measure, ``cost_by_item_rp`` by item, ``failure_causes`` by
+cause); a sweep's runs table has one flat column per outcome (``survival_36``, ``cost_by_item_training_rp``,
 ``failure_causes_conflict``). Both are laid out from :data:`OUTCOMES`, in its order; the report's
 labels and number formats and ``docs/OUTCOMES.md`` are read from it too.
 """
@@ -40,6 +40,26 @@ FAILURE_CAUSES: dict[str, str] = {
     "no_capital": "no stock and no cash to restock",
 }
 """Causes of group failure, in the order of ``failure_causes`` (the first that applies)."""
+
+POVERTY_MEASURES: dict[str, tuple[str, str, str, str, bool | None]] = {
+    "eligible_households": ("count", "households", "eligible member households",
+                            "member households that are really poor and eligible (the ones poverty is measured on)",
+                            None),
+    "headcount_without": ("share", "share of eligible households", "poor without the programme",
+                          "share of eligible member households below the poverty line on their own income", None),
+    "headcount_with": ("share", "share of eligible households", "poor with the programme",
+                       "share of eligible member households below the line with their recent group income added",
+                       False),
+    "gap_without": ("share", "share of the line", "poverty gap without the programme",
+                    "mean shortfall below the line (BPS P1) of eligible member households on their own income", None),
+    "gap_with": ("share", "share of the line", "poverty gap with the programme",
+                 "mean shortfall below the line (BPS P1) of eligible member households with their group income",
+                 False),
+}
+"""Poverty of the eligible member households, in the order of ``poverty``: kind, unit, label, meaning, better."""
+
+POVERTY_KEYS: tuple[str, ...] = tuple(POVERTY_MEASURES)
+"""Keys of the ``poverty`` family, in order."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,11 @@ def _causes() -> tuple[Outcome, ...]:
                  for cause, meaning in FAILURE_CAUSES.items())
 
 
+def _poverty() -> tuple[Outcome, ...]:
+    return tuple(Outcome(f"poverty_{key}", ("poverty", key), kind, unit, label, meaning, better)
+                 for key, (kind, unit, label, meaning, better) in POVERTY_MEASURES.items())
+
+
 OUTCOMES: tuple[Outcome, ...] = (
     *_one("months", "count", "months", "months run", "length of the run"),
     *_one("groups_funded", "count", "groups", "groups funded", "KUBE groups decreed and funded during the run"),
@@ -102,8 +127,10 @@ OUTCOMES: tuple[Outcome, ...] = (
     *_survival(),
     *_one("mean_member_income_rp", "rp", "Rp per member per month", "income per member per month",
           "income members received from their group, averaged over the months they were members", True),
-    *_one("share_above_poverty_line", "share", "share of members", "members above the poverty line",
-          "share of member households whose income per person is at or above the poverty line", True),
+    *_one("share_above_poverty_line", "share", "share of eligible households", "eligible members above the line",
+          "share of eligible member households whose income per person, group income included, is at or above "
+          "the poverty line", True),
+    *_poverty(),
     *_one("share_income_to_eligible", "share", "share of group income", "income going to eligible households",
           "share of the income paid out by groups that went to households eligible for the programme"),
     *_one("cost_total_rp", "rp", "Rp", "total programme cost", "programme cost over the run, all items", False),

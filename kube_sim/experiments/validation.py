@@ -103,7 +103,7 @@ CHECKS: tuple[Check, ...] = (
           "24-month failure share after the first sale, lower half of first-cycle payout minus upper half "
           "(within business type)", Direction("low_return_failure_gap", BASELINE, +1), "share"),
     Check("poverty effect small, as matched studies find", f"{D4}: jurnal.umsu.ac.id/ekawan/9853; {D4B}: Suradi "
-          "(A: < 5 pp)", "share of member households above the poverty line at the end, with minus without "
+          "(A: < 5 pp)", "share of eligible member households above the poverty line at the end, with minus without "
           "group income", Band("poverty_effect", BASELINE, high=0.05), "pp"),
     Check("survival not rising steadily with group size", f"{D4}: Permensos 5-20, Polman max 10; seed (A: "
           "correlation <= 0.1)", "Spearman correlation of members at start with surviving 36 months, per run",
@@ -346,10 +346,9 @@ def measure(result: RunResult, params: Parameters, months: int) -> dict[str, flo
     out["return_all_rp"] = _ratio(net.sum(), running.sum())
     out["low_return_failure_gap"] = low_return_failure_gap(g, result.events, months)
 
-    line = m.attrs.get("poverty_line_rp", math.nan)
-    with_group = (m["income_per_person_rp"] >= line).mean() if len(m) else math.nan
-    without = (m["baseline_income_rp"] >= line).mean() if len(m) else math.nan
-    out["poverty_effect"] = float(with_group - without)
+    poverty = s["poverty"]
+    out["poverty_effect"] = _or_nan(poverty["headcount_without"] - poverty["headcount_with"]
+                                    if poverty["eligible_households"] else None)
     out["size_survival_correlation"] = size_survival_correlation(g, months)
     out["mean_member_income_rp"] = float(s["mean_member_income_rp"])
     out["share_income_to_eligible"] = _or_nan(s["share_income_to_eligible"])

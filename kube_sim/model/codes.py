@@ -48,3 +48,5 @@ class EventKind(IntEnum):
     EQUIPMENT_GRANT = 11  # value: grant (Rp)
     FOLLOW_UP_SUPPORT = 12  # value: top-up (Rp)
     FAILURE = 13  # value: cause code (see FailureCause)
+    VILLAGE_HEAD_SETTLED = 14  # the village head settles a conflict
+    COMPLAINT = 15  # members take an old conflict to the agency themselves

@@ -28,6 +28,7 @@ class BusinessTable:
     fit_sensitivity: np.ndarray
     equipment_cost_rp: np.ndarray
     equipment_labour_saving: np.ndarray
+    price_volatility: np.ndarray
 
     @classmethod
     def from_params(cls, p: BusinessParams) -> BusinessTable:

@@ -17,7 +17,7 @@ from kube_sim.model.agents import agency as agency_rules
 from kube_sim.model.agents import group as group_rules
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.agency import Agency
-from kube_sim.model.agents.facilitator import FACILITATOR_COLUMNS, make_visits, on_caseload
+from kube_sim.model.agents.facilitator import FACILITATOR_COLUMNS, make_visits, on_caseload, update_posts
 from kube_sim.model.agents.group import GROUP_COLUMNS, Group
 from kube_sim.model.agents.member import MEMBER_COLUMNS, MEMBER_WATCHED
 from kube_sim.model.codes import GroupStatus
@@ -37,10 +37,10 @@ COST_ITEMS: tuple[str, ...] = (
 
 def _share_above_poverty_line(model: KubeModel) -> float:
     m = model.members
-    if m.size == 0:
+    if not m.eligible.any():
         return float("nan")
     p = model.params
-    income = per_capita_income(m.baseline_income, m.income_recent, p.members.household_size)
+    income = per_capita_income(m.baseline_income[m.eligible], m.income_recent[m.eligible], p.members.household_size)
     return float(np.mean(income >= p.poverty.line_rp_per_person))
 
 
@@ -141,6 +141,7 @@ class KubeModel(mesa.Model):
 
         group_rules.start_business(self, t)
         group_rules.apply_late_equipment_grants(self, t)
+        update_posts(self, t)
         self.visits_this_month = make_visits(self, t)
         agency_rules.settle_escalations(self, t)
         member_rules.update_engagement(self, t)
@@ -156,9 +157,11 @@ class KubeModel(mesa.Model):
     def _pay_facilitators(self, month: int) -> None:
         g = self.groups
         caseload = on_caseload(self, month)
-        working = np.unique(g.facilitator[caseload])
+        f = self.facilitators
+        posts = np.unique(g.facilitator[caseload])
+        working = posts[f.vacant_until[posts] < 0]  # an empty post is not paid
         self.facilitators_working = len(working)
-        self.costs["facilitators"] += len(working) * self.params.facilitators.pay_per_month_rp
+        self.costs["facilitators"] += float(f.hours[working].sum()) * self.params.facilitators.pay_per_hour_rp
 
     # --- views used by the rules (kept by the member table until a member's state changes) ---
     def member_rows_in_groups(self) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kube_sim.common.outputs import FAILURE_CAUSES, SUMMARY_KEYS
+from kube_sim.common.outputs import FAILURE_CAUSES, POVERTY_KEYS, SUMMARY_KEYS
 from kube_sim.common.survival import durations, survival_at
 from kube_sim.model.codes import EventKind
 
@@ -19,6 +19,34 @@ def _mean_or_none(monthly: pd.DataFrame | None, column: str) -> float | None:
     if monthly is None or column not in monthly or monthly[column].isna().all():
         return None
     return float(monthly[column].mean(skipna=True))
+
+
+def poverty_measures(members: pd.DataFrame) -> dict[str, Any]:
+    """Poverty of the eligible member households, without and with their income from the group.
+
+    Each eligible household is judged against the line twice: on its own income per person without
+    the programme (``baseline_income_rp``), and with its recent group income added
+    (``income_per_person_rp``). The headcount is the share below the line; the gap is BPS's P1, the
+    mean shortfall below the line as a share of the line (0 for households above it). Ineligible
+    households that slipped through verification are left out: the question is what the programme
+    does for the poor.
+
+    Args:
+        members: One row per member household; ``attrs["poverty_line_rp"]`` holds the line.
+
+    Returns:
+        ``eligible_households``, ``headcount_without``, ``headcount_with``, ``gap_without``,
+        ``gap_with`` (shares; None when there is no eligible household).
+    """
+    line = members.attrs.get("poverty_line_rp", np.nan)
+    eligible = members[members["eligible"]] if len(members) else members
+    n = len(eligible)
+    out: dict[str, Any] = {"eligible_households": n}
+    for name, column in (("without", "baseline_income_rp"), ("with", "income_per_person_rp")):
+        income = eligible[column].to_numpy(dtype=float) if n else np.empty(0)
+        out[f"headcount_{name}"] = float(np.mean(income < line)) if n else None
+        out[f"gap_{name}"] = float(np.mean(np.maximum(line - income, 0.0) / line)) if n else None
+    return {key: out[key] for key in POVERTY_KEYS}
 
 
 def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame, costs: dict[str, float],
@@ -45,8 +73,7 @@ def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
 
     member_months = float(members["member_months"].sum())
     income_total = float(members["income_from_group"].sum())
-    line = members.attrs.get("poverty_line_rp", np.nan)
-    above = members["income_per_person_rp"] >= line if len(members) else pd.Series(dtype=bool)
+    poverty = poverty_measures(members)
     eligible_income = float(members.loc[members["eligible"], "income_from_group"].sum())
 
     group_months = float((duration + 1).sum()) if len(groups) else 0.0
@@ -68,7 +95,8 @@ def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
         "facilitators": facilitators,
         "survival": survival_at(duration, failed),
         "mean_member_income_rp": income_total / member_months if member_months else 0.0,
-        "share_above_poverty_line": float(above.mean()) if len(members) else None,
+        "share_above_poverty_line": (1.0 - poverty["headcount_with"] if poverty["eligible_households"] else None),
+        "poverty": poverty,
         "share_income_to_eligible": eligible_income / income_total if income_total else None,
         "cost_total_rp": total_cost,
         "cost_by_item_rp": {k: float(v) for k, v in costs.items()},

@@ -122,22 +122,45 @@ class MemberParams:
                                     doc="share of proposals at the size cap; the rest are uniform from min to cap")
     eligible_share: float = param(0.8, "share", A + " (Pandeglang: 47% of proposals pass)", low=0, high=1,
                                   doc="share of proposed households that are really poor and eligible")
-    initial_inactive_share: float = param(0.2, "share", "seed: 1-3 of 10 members not fully active", low=0, high=1,
-                                          doc="share of members inactive at formation")
+    initial_inactive_share: float = param(0.25, "share", "seed: 1-3 of 10 members not fully active", low=0, high=1,
+                                          doc="share of members inclined to leave the work to others "
+                                              "(free-riders, a lasting trait); they start inactive")
+    free_rider_factor: float = param(12.0, "x", A + " (range 1-20; seed: the same 1-3 of 10 hold the group back)",
+                                     low=1, high=100,
+                                     doc="a free-rider drops out this many times as often, and returns as "
+                                         "many times less often")
+    drudgery_dropout_factor: float = param(0.5, "x", A + " (range 0-2; netralnews Sumedang: not all members "
+                                           "would collect fodder)", low=0, high=20,
+                                           doc="dropout x (1 + f x work needed per active member's hours)")
+    farm_wage_rp_per_day: float = param(75_000.0, "Rp/day", "batukita 2022", low=0,
+                                        doc="what a day's farm work pays elsewhere")
+    work_hours_per_day: float = param(8.0, "hours/day", A + " (range 6-10)", low=1, high=24,
+                                      doc="hours in a paid working day")
+    opportunity_dropout_factor: float = param(0.5, "x", A + " (range 0-2)", low=0, high=20,
+                                              doc="dropout x (1 + f x shortfall of group income below what "
+                                                  "the member's hours would earn at the farm wage)")
+    exit_income_ratio: float = param(0.15, "share", A + " (range 0.05-0.5)", low=0, high=1,
+                                     doc="a member whose group income stays below this share of the farm-wage "
+                                         "value of their hours may leave for good")
+    exit_shortfall_months: int = param(24, "months", A + " (range 12-48)", low=1, high=600,
+                                       doc="months in a row below members.exit_income_ratio before a member "
+                                           "may leave")
     skill_mean: float = param(0.4, "0-1", A, low=0, high=1, doc="mean business skill before training")
     skill_concentration: float = param(6.0, "-", A, low=0.01, high=10_000,
                                        doc="concentration of the beta distribution of skill (higher: less spread)")
     hours_per_month: float = param(40.0, "hours/month", A, low=0, high=300,
                                    doc="labour an active member gives the group business")
-    household_size: float = param(4.0, "persons", A + " (BPS average ~3.9)", low=1, high=15,
-                                  doc="persons per member household")
+    household_size: float = param(5.4, "persons", "BPS Sulsel: 5.41 persons per poor household (March 2022), "
+                                  "5.37 (March 2023), 4.62 (Sept 2022); range 4.6-5.7", low=1, high=15,
+                                  doc="persons per member household (a poor household, not the all-household ~3.9)")
     poor_income_ratio: float = param(0.8, "x poverty line", A, low=0, high=5,
                                      doc="mean per-capita income of eligible households, relative to the line")
     nonpoor_income_ratio: float = param(1.4, "x poverty line", A, low=0, high=10,
                                         doc="mean per-capita income of ineligible households")
     income_spread: float = param(0.25, "log-sd", A, low=0, high=2, doc="spread of baseline household income")
-    dropout_probability: float = param(0.04, "1/month", A, low=0, high=1,
-                                       doc="base monthly chance an active member becomes inactive")
+    dropout_probability: float = param(0.01, "1/month", A + " (range 0.002-0.02)", low=0, high=1,
+                                       doc="base monthly chance an active member who is not a free-rider "
+                                           "becomes inactive")
     return_probability: float = param(0.04, "1/month", A, low=0, high=1,
                                       doc="base monthly chance an inactive member becomes active again")
     no_payout_dropout_factor: float = param(2.0, "x", A + " (free-riding, netralnews Sumedang)", low=0, high=20,
@@ -150,6 +173,8 @@ class MemberParams:
                                             doc="multiplier on dropout while the group is unaccompanied")
     peer_return_weight: float = param(1.0, "x", A, low=0, high=20,
                                       doc="return chance scales with 1 + w x active share of the group")
+    management_return_factor: float = param(2.0, "x", A + " (range 0-4; the chair calls members back)", low=0,
+                                            high=20, doc="return chance scales with 1 + f x the group's management")
     exit_probability_inactive: float = param(0.03, "1/month", A, low=0, high=1,
                                              doc="monthly chance an inactive member leaves the group for good")
     income_window_months: float = param(12.0, "months", A + " (a year of income)", low=1, high=120,
@@ -162,6 +187,10 @@ class AgencyParams:
 
     verification_catch_rate: float = param(0.7, "share", A, low=0, high=1,
                                            doc="share of ineligible households caught by NIK/KK field checks")
+    max_ineligible_share: float = param(0.1, "share", A + " (range 0-0.3), set so that about half the proposals "
+                                        "pass: Pandeglang 2020, 123 of 260 (bantenhits 2021)", low=0, high=1,
+                                        doc="a proposal is returned when its checks find more of its households "
+                                            "ineligible than this share")
     business_match_share: float = param(0.6, "share", A + " (seed supporting factor 2)", low=0, high=1,
                                         doc="share of proposals whose business is matched to the village's resources")
     conflict_capacity_per_month: int = param(2, "conflicts/month/district", A, low=0, high=10_000,
@@ -193,7 +222,16 @@ class FacilitatorParams:
     groups_per_facilitator: int = param(10, "groups/facilitator", "seed; Ternate 50:5", low=0, high=1000,
                                         doc="caseload; 0 means no facilitators")
     hours_per_month: float = param(20.0, "hours/month", A + " (part-time, own jobs: seed)", low=0, high=300,
-                                   doc="hours a facilitator gives KUBE work each month")
+                                   doc="mean hours a facilitator gives KUBE work each month")
+    hours_spread: float = param(0.5, "log-sd", A + " (range 0-1; seed: 'many facilitators have their own jobs')",
+                                low=0, high=2, doc="spread of hours between facilitators (lognormal, mean kept)")
+    busy_month_probability: float = param(0.15, "1/month", A + " (range 0-0.4; seed, DOMAIN s.4b: own business, "
+                                          "civil servants)", low=0, high=1,
+                                          doc="monthly chance a facilitator's other work takes the whole month")
+    turnover_per_month: float = param(0.02, "1/month", A + " (range 0-0.05, about a fifth a year)", low=0, high=1,
+                                      doc="monthly chance a facilitator leaves the post")
+    vacancy_months: int = param(3, "months", A + " (range 1-12)", low=0, high=60,
+                                doc="months a post stays empty before the agency fills it")
     hours_per_visit: float = param(4.0, "hours", A, low=0.1, high=100, doc="time with a group per visit")
     skill_mean: float = param(0.6, "0-1", A, low=0, high=1, doc="mean facilitator skill (mediation, teaching)")
     skill_concentration: float = param(8.0, "-", A, low=0.01, high=10_000,
@@ -210,10 +248,12 @@ class FacilitatorParams:
                                          doc="needs-based priority of a group holding no stock")
     needs_weight_waiting: float = param(1.0, "priority/month", A, low=0, high=1000,
                                         doc="needs-based priority per month since the last visit")
-    targets: bool = param(False, "-", "seed supporting factor 4", doc="mentoring with set targets per group")
-    target_effect: float = param(0.3, "x", A, low=0, high=5, doc="extra visit effectiveness with set targets")
-    coordination: float = param(0.7, "0-1", A + " (seed supporting factor 1)", low=0, high=1,
-                                doc="quality of facilitator-group coordination; scales every visit effect")
+    targets: bool = param(False, "-", "seed supporting factor 4",
+                          doc="mentoring with set targets: groups behind their targets are visited first")
+    target_priority: float = param(3.0, "priority", A + " (range 0-10)", low=0, high=1000,
+                                   doc="priority added to a group behind its targets when mentoring with targets")
+    coordination: float = param(0.7, "share", A + " (range 0.3-1; seed supporting factor 1)", low=0, high=1,
+                                doc="chance a facilitator's report of a problem reaches the agency and is acted on")
     unvisited_after_months: int = param(3, "months", A + " (a quarter)", low=1, high=60,
                                         doc="a group with no visit for this long counts as unaccompanied")
     remotivation_probability: float = param(0.5, "share", A, low=0, high=1,
@@ -222,10 +262,15 @@ class FacilitatorParams:
                                          doc="chance a visit settles an open conflict (x skill x coordination)")
     visit_skill_gain: float = param(0.02, "0-1/visit", A, low=0, high=1, doc="members' skill gain per visit")
     visit_cohesion_gain: float = param(0.08, "0-1/visit", A, low=0, high=1, doc="cohesion gain per visit")
-    pay_per_month_rp: float = param(1_000_000.0, "Rp/month", A + " (Rp 0.5-2 juta, part-time)", low=0,
-                                    doc="facilitator honorarium")
-    support_months: int = param(120, "months", A + " (intensive support >= 12 months)", low=0, high=600,
-                                doc="months after funding that a group stays on a caseload")
+    pay_per_hour_rp: float = param(50_000.0, "Rp/hour", A + " (Rp 0.5-2 juta a month part-time: Rp 1 juta for "
+                                   "20 hours; range 25,000-100,000)", low=0,
+                                   doc="facilitator pay per hour of KUBE work; a post's pay follows its hours")
+    support_months: int = param(12, "months", A + " (DOMAIN s.4: intensive support 12 months; range 6-36)", low=0,
+                                high=600, doc="months after funding that a group stays on a caseload")
+    visit_management_gain: float = param(0.05, "0-1/visit", A + " (range 0-0.15; Permensos 2/2019 art. 9: "
+                                         "facilitators help with reports)", low=0, high=1,
+                                         doc="gain in the group's management (chair, treasurer, books) per visit, "
+                                             "x skill")
 
 
 @dataclass(frozen=True)
@@ -250,12 +295,33 @@ class GroupParams:
     conflict_work_offset: float = param(2.0, "-", A, low=1, high=20,
                                         doc="k: conflict chance x (k - adequacy), so x(k-1) when all work is done")
     self_resolution_probability: float = param(0.2, "1/month", A, low=0, high=1,
-                                               doc="monthly chance a group settles a conflict on its own")
+                                               doc="monthly chance a group settles a conflict on its own, "
+                                                   "x cohesion x (1 + f x management)")
+    management_gain_payout: float = param(0.01, "per payout", A + " (range 0-0.1; a group that shares profit keeps "
+                                          "books: old Kemensos guideline)", low=0, high=1,
+                                          doc="management gain each time a group shares profit")
+    management_settle_factor: float = param(2.0, "x", A + " (range 0-4)", low=0, high=20,
+                                            doc="f: how much a well-run group settles conflicts more often")
+    management_mean: float = param(0.35, "0-1", A + " (range 0.2-0.6; old Kemensos guideline: chair, secretary, "
+                                   "treasurer and books)", low=0, high=1,
+                                   doc="mean management (kepengurusan) of a group at formation")
+    management_concentration: float = param(6.0, "-", A, low=0.01, high=10_000,
+                                            doc="concentration of the beta distribution of management")
+    village_head_mediation: float = param(0.05, "1/month", A + " (range 0-0.3; the village head knows the "
+                                          "proposal: seed)", low=0, high=1,
+                                          doc="monthly chance the village head settles an open conflict "
+                                              "not yet escalated")
+    complaint_after_months: int = param(2, "months", A + " (range 1-6)", low=1, high=60,
+                                        doc="a conflict this old may be taken to the agency by the members")
+    complaint_probability: float = param(0.2, "1/month", A + " (range 0-0.5)", low=0, high=1,
+                                         doc="monthly chance members complain to the agency about an old "
+                                             "conflict, x management")
     conflict_failure_months: int = param(4, "months", A, low=1, high=120,
                                          doc="an unresolved conflict this old breaks the group")
-    min_active_members: int = param(3, "members", A, low=0, high=20,
-                                    doc="fewer active members than this for the grace period breaks the group")
-    failure_grace_months: int = param(3, "months", A, low=1, high=60, doc="months below the member minimum")
+    min_active_share: float = param(0.4, "share of founding members", A + " (range 0.2-0.6)", low=0, high=1,
+                                    doc="fewer active members than this share of the group's founding size "
+                                        "(rounded up) for the grace period breaks the group")
+    failure_grace_months: int = param(3, "months", A, low=1, high=60, doc="months below the active-member minimum")
     collapse_cohesion: float = param(0.1, "0-1", A, low=0, high=1, doc="cohesion below this breaks the group")
     reserve_months: float = param(2.0, "months", A, low=0, high=24,
                                   doc="months of input costs kept in cash when restocking")
@@ -290,13 +356,17 @@ class BusinessParams:
     price_per_size_rp: tuple[float, ...] = param((50_000.0, 1_500_000.0, 2_000_000.0), "Rp per size unit",
                                                  "Rp 50k/kg live weight (tribunnews 2024); A for others", low=0,
                                                  doc="purchase and sale price per size unit")
-    growth_per_month: tuple[float, ...] = param((19.8, 0.12, 0.06), "size units/month",
-                                                "Bali cattle 0.65 kg/day (Polbangtan Gowa 2021); A for others",
+    growth_per_month: tuple[float, ...] = param((19.8, 0.22, 0.07), "size units/month",
+                                                "Bali cattle 0.65 kg/day (Polbangtan Gowa 2021); A for others "
+                                                "(nursery 0.1-0.3, kiosk 0.04-0.1), set so that a group nets "
+                                                "Rp 0.5-2 juta a month (DOMAIN s.4: A)",
                                                 low=0, doc="growth of a unit per month at full labour and fit")
-    cycle_months: tuple[int, ...] = param((4, 3, 1), "months", "3-month fattening cycle (Polbangtan Gowa); A",
+    cycle_months: tuple[int, ...] = param((3, 3, 1), "months", "3-month fattening cycle (Polbangtan Gowa 2021); A",
                                           low=1, high=24, doc="months from purchase to sale")
-    labour_hours_per_unit: tuple[float, ...] = param((75.0, 60.0, 40.0), "hours/unit/month",
-                                                     "grass for 4 cows takes 2-3 h/day (agrina 2011)", low=0,
+    labour_hours_per_unit: tuple[float, ...] = param((19.0, 30.0, 20.0), "hours/unit/month",
+                                                     "grass for 4 cows takes 2-3 h/day (agrina 2011): ~19 h "
+                                                     "a head; A for "
+                                                     "nursery and kiosk (15-60)", low=0,
                                                      doc="labour a unit needs each month without equipment")
     input_cost_per_unit_rp: tuple[float, ...] = param((300_000.0, 100_000.0, 20_000.0), "Rp/unit/month", A,
                                                       low=0, doc="feed, seed, water and transport costs")
@@ -312,9 +382,11 @@ class BusinessParams:
                                                        doc="share of labour hours saved with full equipment")
     neglect_loss_factor: float = param(2.0, "x", A, low=0, high=20,
                                        doc="loss rate rises to (1 + f x share of work not done) under neglect")
-    price_volatility: float = param(0.15, "log-sd", A + " (cattle Rp 15-21 juta by season: polewaliterkini, "
-                                    "tribunnews)", low=0, high=2,
-                                    doc="spread of the sale price around its mean, each sale")
+    price_volatility: tuple[float, ...] = param((0.15, 0.15, 0.03), "log-sd",
+                                                "cattle Rp 15-21 juta by season (polewaliterkini 2017, tribunnews "
+                                                "2024); A for seedlings; A: a kiosk's shelf holds many goods, so "
+                                                "its value moves little (range 0.01-0.08)", low=0, high=2,
+                                                doc="spread of a sale's price around its mean, by business type")
     initial_equipment: float = param(0.2, "0-1", "seed: no tools to cut grass or clean the barn", low=0, high=1,
                                      doc="equipment level a group starts with (1 = full set)")
     skill_output_weight: float = param(0.5, "0-1", A, low=0, high=1,
@@ -323,10 +395,15 @@ class BusinessParams:
 
 @dataclass(frozen=True)
 class PovertyParams:
-    """The poverty line used to judge member households."""
+    """The poverty line used to judge member households.
 
-    line_rp_per_person: float = param(452_836.0, "Rp/person/month", "BPS Polewali Mandar 2022", low=0,
-                                      doc="poverty line")
+    BPS's line is a consumption (expenditure) line; the model compares it with income per person,
+    since it follows income, not spending.
+    """
+
+    line_rp_per_person: float = param(364_251.0, "Rp/person/month",
+                                      "BPS Sulawesi Barat, March 2021 (okezone 2023); a consumption line", low=0,
+                                      doc="poverty line, compared with each household's income per person")
 
 
 SECTIONS: dict[str, type] = {
@@ -428,6 +505,15 @@ PARAMETER_SPECS: dict[str, ParameterSpec] = _collect_specs()
 """Every parameter's metadata by dotted key, in declaration order."""
 
 
+RETIRED: dict[str, str] = {
+    "groups.min_active_members": "replaced by groups.min_active_share (a share of the founding members)",
+    "facilitators.pay_per_month_rp": "replaced by facilitators.pay_per_hour_rp (pay follows hours)",
+    "facilitators.target_effect": "removed: with facilitators.targets, groups behind their targets are visited "
+                                  "first (facilitators.target_priority)",
+}
+"""Keys that no longer exist, with what replaced them (for a clear error in old scenario files)."""
+
+
 def spec_for(key: str) -> ParameterSpec:
     """Return the spec of a dotted key, or raise naming the closest known key.
 
@@ -440,6 +526,8 @@ def spec_for(key: str) -> ParameterSpec:
     Raises:
         ParameterError: If the key is unknown.
     """
+    if key in RETIRED:
+        raise ParameterError(key, f"no longer a parameter: {RETIRED[key]}")
     try:
         return PARAMETER_SPECS[key]
     except KeyError:

@@ -97,11 +97,14 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
     random_type = rng.choice(len(weights), size=n_prop, p=weights / weights.sum())
     tiebreak = rng.random(n_prop)
     budget_order = rng.random(n_prop)
+    management = beta_with_mean(rng, p.groups.management_mean, p.groups.management_concentration, n_prop)
 
-    # Field verification of NIK/KK.
+    # Field verification of NIK/KK: a proposal with too many ineligible households is returned; the
+    # ineligible households found in the others are struck off.
     kept = ~caught
     kept_count = np.bincount(owner, weights=kept, minlength=n_prop).astype(int)
-    passes = kept_count >= m.min_group_size
+    caught_share = 1.0 - kept_count / sizes
+    passes = (kept_count >= m.min_group_size) & (caught_share <= p.agency.max_ineligible_share + 1e-9)
 
     # Quota: up to N villages per kecamatan among those with a verified proposal, at random,
     # villages never funded before first.
@@ -141,6 +144,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         start_month=start,
         equipment=p.business.initial_equipment,
         cohesion=p.groups.initial_cohesion,
+        management=management[chosen_idx],
         last_visit=month,
         last_payout=month,
         members=n_members,
@@ -164,6 +168,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         eligible=eligible[joins],
         skill=member_skill,
         active=active[joins],
+        free_rider=~active[joins],
         baseline_income=baseline[joins],
     )
     model.member_agents.extend(Member(model, int(i)) for i in rows)

@@ -1,6 +1,9 @@
-"""Facilitators (pendamping): caseload, hours, skill, and the visits they make.
+"""Facilitators (pendamping): caseload, hours, other work, turnover, skill, and the visits they make.
 
-Each month, :func:`make_visits` first chooses which groups every facilitator visits
+A facilitator holds a *post* (one row of the facilitator table) with its own hours a month. Each
+month :func:`update_posts` lets some facilitators leave (the post stays empty for
+``facilitators.vacancy_months``, then a new facilitator takes it and its groups), and marks those
+whose other work takes the month. Then :func:`make_visits` first chooses which groups every facilitator visits
 (:func:`choose_groups_to_visit`: the mentoring pattern of :mod:`kube_sim.model.policy` ranks the
 caseload, and each facilitator goes down the list until the month's hours, visit plus travel, run
 out), then applies the visits (:func:`visit`): the facilitator reports to the agency, trains the
@@ -24,12 +27,16 @@ from kube_sim.model.streams import beta_with_mean
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
+    from kube_sim.model.parameters import FacilitatorParams
 
 FACILITATOR_COLUMNS: dict[str, tuple[type, object]] = {
     "replica": (np.int32, 0),
     "hours": (np.float64, 0.0),  # hours per month for KUBE work
     "skill": (np.float64, 0.5),  # 0-1
     "visits_made": (np.int64, 0),
+    "vacant_until": (np.int32, -1),  # the post is empty through this month (-1: filled)
+    "busy": (np.bool_, False),  # other work takes this month
+    "occupants": (np.int32, 1),  # facilitators who have held the post
 }
 
 
@@ -101,25 +108,79 @@ def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
     p = model.params.facilitators
     rng = model.streams["staffing"]
     skill = beta_with_mean(rng, p.skill_mean, p.skill_concentration, n_new)
-    rows = f.append(n_new, replica=np.repeat(np.arange(n_rep), hires), hours=p.hours_per_month, skill=skill)
+    rows = f.append(n_new, replica=np.repeat(np.arange(n_rep), hires), hours=draw_hours(rng, p, n_new),
+                    skill=skill)
     model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
     hire_start = rows[0] + np.concatenate([[0], np.cumsum(hires)[:-1]])
     g.facilitator[new_groups[~placed]] = hire_start[rest_replica] + rest_rank // per
 
 
+def draw_hours(rng: np.random.Generator, p: FacilitatorParams, n: int) -> np.ndarray:
+    """Hours a month of ``n`` new facilitators: lognormal around ``facilitators.hours_per_month``.
+
+    Args:
+        rng: The staffing stream.
+        p: Facilitator parameters.
+        n: How many.
+
+    Returns:
+        Hours per month (mean ``hours_per_month``, log-sd ``hours_spread``).
+    """
+    sigma = p.hours_spread
+    return p.hours_per_month * rng.lognormal(-0.5 * sigma**2, sigma, n)
+
+
+def update_posts(model: KubeModel, month: int) -> None:
+    """Turnover and other work: some facilitators leave, empty posts are filled, some are busy this month.
+
+    A filled post is left with chance ``facilitators.turnover_per_month`` and stays empty for
+    ``facilitators.vacancy_months``; its groups wait. When the vacancy ends a new facilitator, with
+    a new skill and new hours, takes the post and its groups. A facilitator in post is taken by
+    other work for the whole month with chance ``facilitators.busy_month_probability``. Every draw
+    is made for every post, so the stream stays aligned.
+
+    Args:
+        model: The model.
+        month: The current month.
+    """
+    f, p = model.facilitators, model.params.facilitators
+    if f.size == 0:
+        return
+    rng = model.streams["staffing"]
+    u_leave, u_busy = rng.random(f.size), rng.random(f.size)
+    new_skill = beta_with_mean(rng, p.skill_mean, p.skill_concentration, f.size)
+    new_hours = draw_hours(rng, p, f.size)
+    filled = (f.vacant_until >= 0) & (f.vacant_until < month)
+    f.skill[filled] = new_skill[filled]
+    f.hours[filled] = new_hours[filled]
+    f.occupants[filled] += 1
+    f.vacant_until[filled] = -1
+    leaving = (f.vacant_until < 0) & (u_leave < p.turnover_per_month)
+    f.vacant_until[leaving] = month + p.vacancy_months - 1 if p.vacancy_months > 0 else -1
+    if p.vacancy_months == 0:  # filled at once
+        f.skill[leaving] = new_skill[leaving]
+        f.hours[leaving] = new_hours[leaving]
+        f.occupants[leaving] += 1
+    f.busy[:] = (u_busy < p.busy_month_probability)
+
+
+def hours_this_month(model: KubeModel) -> np.ndarray:
+    """Hours each post gives KUBE work this month: none while empty or while other work takes the month."""
+    f = model.facilitators
+    return np.where((f.vacant_until < 0) & ~f.busy, f.hours, 0.0)
+
+
 def visit_effectiveness(model: KubeModel, facilitator_of_group: np.ndarray) -> np.ndarray:
-    """How well a visit works: facilitator skill x coordination x (1 + target effect, if targets).
+    """How well a visit works: the facilitator's skill.
 
     Args:
         model: The model.
         facilitator_of_group: Facilitator row of each group.
 
     Returns:
-        Effectiveness per group (>= 0; probabilities use it capped at 1).
+        Effectiveness per group, 0-1.
     """
-    p = model.params.facilitators
-    boost = 1.0 + (p.target_effect if p.targets else 0.0)
-    return model.facilitators.skill[facilitator_of_group] * p.coordination * boost
+    return model.facilitators.skill[facilitator_of_group]
 
 
 def make_visits(model: KubeModel, month: int) -> int:
@@ -149,9 +210,10 @@ def choose_groups_to_visit(model: KubeModel, month: int) -> np.ndarray:
     Returns:
         Indices of the groups visited.
     """
-    g, f = model.groups, model.facilitators
+    g = model.groups
     idx = np.flatnonzero(on_caseload(model, month))
     fac = g.facilitator[idx]
+    p = model.params.facilitators
     view = CaseloadView(
         months_since_visit=month - g.last_visit[idx],
         inactive_share=1.0 - model.group_active_share()[idx],
@@ -159,15 +221,41 @@ def choose_groups_to_visit(model: KubeModel, month: int) -> np.ndarray:
         cohesion=g.cohesion[idx],
         short_of_capital=(g.units[idx] == 0).astype(float),
     )
-    cost = model.params.facilitators.hours_per_visit + model.district.kecamatan_travel_hours[g.kecamatan[idx]]
-    return idx[within_hours(fac, model.pattern.priority(view), g.tiebreak[idx], cost, f.hours[fac])]
+    priority = model.pattern.priority(view)
+    if p.targets:
+        priority = priority + p.target_priority * behind_targets(model, idx, month)
+    cost = p.hours_per_visit + model.district.kecamatan_travel_hours[g.kecamatan[idx]]
+    return idx[within_hours(fac, priority, g.tiebreak[idx], cost, hours_this_month(model)[fac])]
+
+
+def behind_targets(model: KubeModel, idx: np.ndarray, month: int) -> np.ndarray:
+    """Whether groups ``idx`` are behind the targets a facilitator set with them (1.0) or on track (0.0).
+
+    The targets are the ones a facilitator can judge from the group's books: a profit shared every
+    business cycle (within ``members.payout_grace_months``), and at least the minimum of active
+    members (``groups.min_active_share``).
+
+    Args:
+        model: The model.
+        idx: Group indices.
+        month: The current month.
+
+    Returns:
+        1.0 for a group behind its targets, else 0.0.
+    """
+    g, p = model.groups, model.params
+    cycle = model.business.cycle_months[g.business[idx]]
+    late = month - g.last_payout[idx] > cycle + p.members.payout_grace_months
+    no_payout = (g.status[idx] == GroupStatus.ACTIVE) & late
+    too_few = model.group_active_count()[idx] < np.ceil(p.groups.min_active_share * g.members_at_start[idx] - 1e-9)
+    return (no_payout | too_few).astype(float)
 
 
 def visit(model: KubeModel, groups: np.ndarray, month: int) -> None:
     """What a facilitator does on a visit, for each of ``groups``.
 
     The visit is dated and logged first, so that a group's story shows the visit before what came
-    of it. Each effect scales with the visit's effectiveness (:func:`visit_effectiveness`). Every
+    of it. Each effect scales with the facilitator's skill (:func:`visit_effectiveness`). Every
     effect draws its random numbers for all rows, visited or not, so the draws stay paired across
     scenarios.
 
@@ -183,10 +271,11 @@ def visit(model: KubeModel, groups: np.ndarray, month: int) -> None:
     settle_or_escalate_conflict(model, groups, effect, month)
     remotivate_inactive_members(model, groups, effect)
     strengthen_cohesion(model, groups, effect)
+    strengthen_management(model, groups, effect)
 
 
 def report_to_agency(model: KubeModel, groups: np.ndarray, month: int) -> None:
-    """The visit is the facilitator's report: the agency now knows the group's state (see follow-up support)."""
+    """The visit is dated and counted, and is the facilitator's monitoring report (see follow-up support)."""
     g, f = model.groups, model.facilitators
     g.last_visit[groups] = month
     g.visits[groups] += 1
@@ -202,15 +291,18 @@ def train_members(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> N
 def settle_or_escalate_conflict(model: KubeModel, groups: np.ndarray, effect: np.ndarray, month: int) -> None:
     """An open conflict the facilitator meets is settled, or else passed to the agency.
 
-    It is settled with chance ``facilitators.mediation_probability x min(effect, 1)``; one draw per
-    group decides, so every conflict a facilitator meets is either settled or escalated.
+    It is settled with chance ``facilitators.mediation_probability x effect``. If not, the facilitator
+    reports it, and the report reaches the agency and is acted on with chance
+    ``facilitators.coordination``; otherwise the conflict stays with the group until the next visit.
     """
     g = model.groups
-    u = model.streams["facilitation"].random(g.size)
+    stream = model.streams["facilitation"]
+    u, u_report = stream.random(g.size), stream.random(g.size)
     meets = groups[g.conflict_open[groups] & ~g.escalated[groups]]
     chance = model.params.facilitators.mediation_probability * np.minimum(effect[meets], 1.0)
     settled = meets[u[meets] < chance]
-    escalated = meets[u[meets] >= chance]
+    reported = (u[meets] >= chance) & (u_report[meets] < model.params.facilitators.coordination)
+    escalated = meets[reported]
     close_conflicts(model, settled)
     g.escalated[escalated] = True
     model.event_log.add(month, settled, EventKind.MEDIATED)
@@ -227,6 +319,16 @@ def strengthen_cohesion(model: KubeModel, groups: np.ndarray, effect: np.ndarray
     g = model.groups
     gain = model.params.facilitators.visit_cohesion_gain * effect[groups]
     g.cohesion[groups] = np.minimum(g.cohesion[groups] + gain, 1.0)
+
+
+def strengthen_management(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> None:
+    """The facilitator helps the chair and treasurer with books and reports.
+
+    Management rises by ``facilitators.visit_management_gain x effect`` (at most to 1).
+    """
+    g = model.groups
+    gain = model.params.facilitators.visit_management_gain * effect[groups]
+    g.management[groups] = np.minimum(g.management[groups] + gain, 1.0)
 
 
 def _mask(model: KubeModel, groups: np.ndarray) -> np.ndarray:

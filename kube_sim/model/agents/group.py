@@ -49,6 +49,7 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
     "cost_basis": (np.float64, 0.0),  # purchase price of the stock held plus inputs since
     "equipment": (np.float64, 0.0),  # 0 (none) to 1 (full set)
     "cohesion": (np.float64, 0.0),
+    "management": (np.float64, 0.0),  # chair, treasurer and books (kepengurusan), 0-1
     "conflict_open": (np.bool_, False),
     "conflict_age": (np.int32, 0),
     "escalated": (np.bool_, False),
@@ -60,6 +61,7 @@ GROUP_COLUMNS: dict[str, tuple[type, object]] = {
     "members": (np.int32, 0),  # current members
     "members_at_start": (np.int32, 0),
     "adequacy": (np.float64, 1.0),  # share of needed work done last month
+    "labour_needed": (np.float64, 0.0),  # hours the stock needed last month
     "tiebreak": (np.float64, 0.0),  # fixed random order among equals (round-robin)
     "grants_in": (np.float64, 0.0),
     "sales_in": (np.float64, 0.0),
@@ -174,6 +176,7 @@ def produce(model: KubeModel, month: int) -> None:
                                        g.equipment[idx])
     adequacy = economics.labour_adequacy(_hours_available(model)[idx], needed) * paid_share
     g.adequacy[idx] = adequacy
+    g.labour_needed[idx] = needed
     g.unit_size[idx] += economics.growth(b.growth_per_month[kind], adequacy, g.fit[idx], b.fit_sensitivity[kind],
                                          model.group_active_skill()[idx], model.params.business.skill_output_weight)
     # Neglected stock is lost more often (up to 1 + neglect_loss_factor times when no work is done).
@@ -199,9 +202,10 @@ def end_cycles(model: KubeModel, month: int) -> np.ndarray:
         The groups whose cycle ended.
     """
     g, b, p = model.groups, model.business, model.params.groups
-    sigma = model.params.business.price_volatility
-    # One price draw for every group every month keeps the stream paired across arms.
-    price_factor = np.exp(model.streams["business"].normal(-0.5 * sigma**2, sigma, g.size))
+    # One price draw for every group every month keeps the stream paired across arms; each business
+    # has its own spread (a bull's price swings by season, a kiosk's many goods hardly move together).
+    sigma = b.price_volatility[g.business]
+    price_factor = np.exp(sigma * model.streams["business"].standard_normal(g.size) - 0.5 * sigma**2)
     cycle = b.cycle_months[g.business]
     age = month - g.start_month + 1
     due = (g.status == GroupStatus.ACTIVE) & (age > 0) & (age % cycle == 0)
@@ -222,6 +226,7 @@ def end_cycles(model: KubeModel, month: int) -> np.ndarray:
     shared = payout > 0
     g.last_payout[idx[shared]] = month
     g.cohesion[idx[shared]] = np.minimum(g.cohesion[idx[shared]] + p.cohesion_gain_payout, 1.0)
+    g.management[idx[shared]] = np.minimum(g.management[idx[shared]] + p.management_gain_payout, 1.0)
     model.event_log.add(month, idx[shared], EventKind.PAYOUT, payout[shared])
 
     # Save toward the missing equipment; buy it when the savings cover it.
@@ -285,8 +290,11 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     """Free-riding breeds conflict; conflicts age, wear cohesion, and sometimes settle on their own.
 
     A conflict opens with probability ``p x inactive share x (1 - w x cohesion) x (k - adequacy)``, with
-    ``w = groups.conflict_cohesion_weight`` and ``k = groups.conflict_work_offset``.
-    Groups unaccompanied (no visit for ``facilitators.unvisited_after_months``) lose cohesion.
+    ``w = groups.conflict_cohesion_weight`` and ``k = groups.conflict_work_offset``. An open conflict
+    settles within the group (chance ``x cohesion x (1 + f x management)``), or the village head settles
+    it, or members who keep books and minutes take an old one to the agency as a complaint.
+    Groups unaccompanied (no visit for ``facilitators.unvisited_after_months``) lose cohesion, the
+    less the better they are run (``x (1 - management)``).
 
     Args:
         model: The model.
@@ -296,6 +304,8 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     rng = model.streams["conflict"]
     u_open = rng.random(g.size)
     u_settle = rng.random(g.size)
+    u_head = rng.random(g.size)
+    u_complain = rng.random(g.size)
     running = g.status == GroupStatus.ACTIVE
     idx = np.flatnonzero(running)
     if len(idx) == 0:
@@ -305,7 +315,10 @@ def update_conflicts(model: KubeModel, month: int) -> None:
               * (p.conflict_work_offset - g.adequacy[idx]))
     is_open = g.conflict_open[idx]
     opens = ~is_open & (u_open[idx] < p_open)
-    settles = is_open & (u_settle[idx] < p.self_resolution_probability * g.cohesion[idx])
+    managed = g.management[idx]
+    p_settle = p.self_resolution_probability * g.cohesion[idx] * (1.0 + p.management_settle_factor * managed)
+    settles = is_open & (u_settle[idx] < p_settle)
+    by_head = is_open & ~settles & ~g.escalated[idx] & (u_head[idx] < p.village_head_mediation)
 
     opened = idx[opens]
     g.conflict_open[opened] = True
@@ -315,12 +328,20 @@ def update_conflicts(model: KubeModel, month: int) -> None:
     settled = idx[settles]
     close_conflicts(model, settled)
     model.event_log.add(month, settled, EventKind.SELF_SETTLED)
+    mediated = idx[by_head]
+    close_conflicts(model, mediated)
+    model.event_log.add(month, mediated, EventKind.VILLAGE_HEAD_SETTLED)
+    old = (is_open & ~settles & ~by_head & ~g.escalated[idx] & (g.conflict_age[idx] >= p.complaint_after_months)
+           & (u_complain[idx] < p.complaint_probability * managed))
+    complained = idx[old]
+    g.escalated[complained] = True
+    model.event_log.add(month, complained, EventKind.COMPLAINT)
 
     still_open = idx[g.conflict_open[idx]]
     g.conflict_age[still_open] += 1
     g.cohesion[still_open] -= p.cohesion_loss_conflict
     unvisited = idx[(month - g.last_visit[idx]) >= model.params.facilitators.unvisited_after_months]
-    g.cohesion[unvisited] -= p.cohesion_decay_unvisited
+    g.cohesion[unvisited] -= p.cohesion_decay_unvisited * (1.0 - g.management[unvisited])
     np.clip(g.cohesion, 0.0, 1.0, out=g.cohesion)
 
 
@@ -341,8 +362,8 @@ def check_failures(model: KubeModel, month: int) -> None:
     """Apply the failure rules to running groups and dissolve those that fail.
 
     Rules, by precedence: an unresolved conflict older than the limit; fewer active members than
-    the minimum for the grace period; cohesion below the collapse level; no stock and no cash to
-    buy a unit.
+    ``groups.min_active_share`` of the founding members (rounded up) for the grace period; cohesion
+    below the collapse level; no stock and no cash to buy a unit.
 
     Args:
         model: The model.
@@ -352,7 +373,8 @@ def check_failures(model: KubeModel, month: int) -> None:
     idx = np.flatnonzero(g.status == GroupStatus.ACTIVE)
     if len(idx) == 0:
         return
-    low_active = model.group_active_count()[idx] < p.min_active_members
+    minimum = np.ceil(p.min_active_share * g.members_at_start[idx] - 1e-9)
+    low_active = model.group_active_count()[idx] < minimum
     g.low_active_months[idx] = np.where(low_active, g.low_active_months[idx] + 1, 0)
 
     kind = g.business[idx]

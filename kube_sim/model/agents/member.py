@@ -22,6 +22,7 @@ MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
     "eligible": (np.bool_, True),  # really poor and eligible (NIK/KK)
     "skill": (np.float64, 0.0),  # business skill, 0-1
     "active": (np.bool_, True),  # fully active in the group business
+    "free_rider": (np.bool_, False),  # inclined to leave the work to others (a lasting trait)
     "in_group": (np.bool_, True),  # still a member of a running group
     "baseline_income": (np.float64, 0.0),  # income per person without the group, Rp/month
     "income_from_group": (np.float64, 0.0),  # all profit shares received, Rp
@@ -31,6 +32,7 @@ MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
     "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
     "member_months": (np.int32, 0),  # months spent in a running group
     "months_inactive": (np.int32, 0),  # of those, months spent inactive
+    "shortfall_months": (np.int32, 0),  # months in a row with group income far below the value of their time
 }
 
 MEMBER_WATCHED: tuple[str, ...] = ("group", "active", "in_group", "skill")
@@ -70,9 +72,14 @@ def update_engagement(model: KubeModel, month: int) -> None:
 
     An active member becomes inactive with probability
     ``p_drop = base x (F_pay if no profit was shared last cycle) x (1 + F_coh (1 - cohesion))
-    x (F_visit if the group had no recent visit)``; an inactive member returns with
-    ``p_return = base x (1 + w x active share of the group)`` or leaves for good with
-    ``p_exit``. One uniform draw per member per month keeps the stream aligned across scenarios.
+    x (1 + (F_visit - 1)(1 - management) if the group had no recent visit) x (F_free if a free-rider)
+    x (1 + F_drudge x burden) x (1 + F_opp x shortfall)``, where ``burden`` is the work the stock needs
+    per active member's hours and ``shortfall`` how far the group income falls below the farm-wage
+    value of the member's time (:func:`opportunity_shortfall`). An inactive member returns with
+    ``p_return = base x (1 + w x active share) x (1 + f x management) / (F_free if a free-rider)``
+    or leaves for good with ``p_exit``; so may any member whose group income has stayed below
+    ``members.exit_income_ratio`` of the value of their time for ``members.exit_shortfall_months``.
+    Two uniform draws per member per month keep the stream aligned across scenarios.
 
     Args:
         model: The model.
@@ -91,23 +98,50 @@ def update_engagement(model: KubeModel, month: int) -> None:
     cycle = model.business.cycle_months[g.business[grp]]
     no_payout = (month - g.last_payout[grp]) > cycle + p.payout_grace_months
     unvisited = (month - g.last_visit[grp]) >= model.params.facilitators.unvisited_after_months
+    free_rider = np.where(m.free_rider[rows], p.free_rider_factor, 1.0)
+    burden = np.minimum(g.labour_needed[grp] / np.maximum(model.group_active_count()[grp] * p.hours_per_month, 1.0),
+                        2.0)
+    shortfall = opportunity_shortfall(model, rows)
     p_drop = (
         p.dropout_probability
         * np.where(no_payout, p.no_payout_dropout_factor, 1.0)
         * (1.0 + p.low_cohesion_dropout_factor * (1.0 - g.cohesion[grp]))
-        * np.where(unvisited, p.unvisited_dropout_factor, 1.0)
+        * np.where(unvisited, 1.0 + (p.unvisited_dropout_factor - 1.0) * (1.0 - g.management[grp]), 1.0)
+        * free_rider
+        * (1.0 + p.drudgery_dropout_factor * burden)
+        * (1.0 + p.opportunity_dropout_factor * shortfall)
     )
     active_share = model.group_active_share()[grp]
-    p_return = p.return_probability * (1.0 + p.peer_return_weight * active_share)
+    p_return = (p.return_probability * (1.0 + p.peer_return_weight * active_share)
+                * (1.0 + p.management_return_factor * g.management[grp]) / free_rider)
 
     active = m.active[rows]
     u = u_change[rows]
     drops = active & (u < p_drop)
     returns = ~active & (u < p_return)
-    exits = ~active & ~returns & (u_exit[rows] < p.exit_probability_inactive)
+    m.shortfall_months[rows] = np.where(shortfall > 1.0 - p.exit_income_ratio, m.shortfall_months[rows] + 1, 0)
+    gives_up = m.shortfall_months[rows] >= p.exit_shortfall_months
+    exits = (~active & ~returns | gives_up & ~drops) & (u_exit[rows] < p.exit_probability_inactive)
     m.assign("active", rows[drops], False)
     m.assign("active", rows[returns], True)
     leave(model, rows[exits], month)
+
+
+def opportunity_shortfall(model: KubeModel, rows: np.ndarray) -> np.ndarray:
+    """How far each member's group income falls short of what their hours would earn at the farm wage.
+
+    Args:
+        model: The model.
+        rows: Member rows.
+
+    Returns:
+        ``max(0, 1 - recent group income / (members.hours_per_month x wage per hour))``, 0-1.
+    """
+    p = model.params.members
+    value_of_time = p.hours_per_month * p.farm_wage_rp_per_day / p.work_hours_per_day
+    if value_of_time <= 0:
+        return np.zeros(len(rows))
+    return np.clip(1.0 - model.members.income_recent[rows] / value_of_time, 0.0, 1.0)
 
 
 def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.ndarray) -> int:
@@ -116,7 +150,7 @@ def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.n
     Args:
         model: The model.
         visited_groups: Boolean mask over groups visited this month.
-        effectiveness: Visit effectiveness per group (facilitator skill x coordination x targets).
+        effectiveness: Visit effectiveness per group (the facilitator's skill).
 
     Returns:
         How many members came back.
