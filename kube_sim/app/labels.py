@@ -99,6 +99,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "equipment_grant": ("equipment grant", "bantuan sarana"),
     "follow_up_support": ("follow-up support", "bantuan lanjutan"),
     "failure": ("group failed", "kelompok bubar"),
+    "village_head_settled": ("village head settled the conflict", "kepala desa menyelesaikan konflik"),
+    "complaint": ("members complained to the agency", "anggota mengadu ke Dinas Sosial"),
     # failure causes
     "cause_none": ("-", "-"),
     "cause_conflict": ("a conflict left unsettled too long", "konflik yang terlalu lama tidak terselesaikan"),
