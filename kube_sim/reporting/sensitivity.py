@@ -86,7 +86,9 @@ def ranking_markdown(table: pd.DataFrame, manifest: Mapping[str, Any], top: int 
     header, rows = ranking_rows(table, sens["caseloads"], top)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-    return f"{reading_note(manifest)}\n\n" + "\n".join(lines) + "\n"
+    skipped = [f"- `{key}`: {reason}" for key, reason in sens["skipped"].items()]
+    tail = "\n\nNot varied:\n\n" + "\n".join(skipped) if skipped else ""
+    return f"{reading_note(manifest)}\n\n" + "\n".join(lines) + tail + "\n"
 
 
 def reading_note(manifest: Mapping[str, Any]) -> str:
