@@ -9,9 +9,11 @@ per design point and replication (both runs share a seed), then averaged.
 
 Noise: every point is replicated with seeds shared by all points, and the indices are computed on the
 replication means. What seed noise is left is measured, not assumed away: for Morris, each factor's
-``noise`` is the typical standard error of one elementary effect over replications (an effect much
-smaller than about twice the noise cannot be told from it); for Sobol, ``noise_share`` is the share of
-the variance of the point means that seed noise alone would give (indices of that size are noise).
+``noise`` is the mu* that seed noise alone would give, from the spread of its elementary effects
+over replications (a factor whose mu* is within two standard errors of it cannot be told from
+noise); for Sobol,
+``noise_share`` is the share of the variance of the point means that seed noise alone would give
+(indices of that size are noise).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ DIFFERENCE_PREFIX = "delta_"
 FALLBACK_INCOME = "mean_member_income_rp"
 """Income outcome used when the runs carry no eligible households' income gain."""
 
-MORRIS_COLUMNS: tuple[str, ...] = ("mu_star", "mu_star_conf", "mu", "sigma", "noise")
+MORRIS_COLUMNS: tuple[str, ...] = ("mu_star", "mu_star_conf", "mu", "sigma", "noise", "above_noise")
 SOBOL_COLUMNS: tuple[str, ...] = ("S1", "S1_conf", "ST", "ST_conf", "noise_share")
 BOOTSTRAP_RESAMPLES = 1000
 Z95 = 1.959964
@@ -148,8 +150,10 @@ def morris_indices(unit: np.ndarray, values: np.ndarray, names: Sequence[str], s
     Returns:
         One row per factor (index ``factor``): ``mu_star`` (mean absolute effect), ``mu_star_conf``
         (half-width of its bootstrap 95% interval over trajectories), ``mu`` (mean effect), ``sigma``
-        (spread of the effects: interaction or non-linearity), ``noise`` (typical standard error of one
-        effect from seed noise; NaN with one replication).
+        (spread of the effects: interaction or non-linearity), ``noise`` (the mu* of a factor without
+        effect: sqrt(2/pi) times the root mean square standard error of its effects over replications, the
+        mean absolute value of pure noise; NaN with one replication) and ``above_noise`` (mu* lies more
+        than two of its standard errors under noise alone above ``noise``).
     """
     k = len(names)
     unit = np.asarray(unit, dtype=float)
@@ -176,9 +180,14 @@ def morris_indices(unit: np.ndarray, values: np.ndarray, names: Sequence[str], s
             rows.append({"factor": name, **dict.fromkeys(MORRIS_COLUMNS, np.nan)})
             continue
         boot = np.abs(ee[rng.integers(0, len(ee), size=(BOOTSTRAP_RESAMPLES, len(ee)))]).mean(axis=1)
-        rows.append({"factor": name, "mu_star": float(np.abs(ee).mean()), "mu_star_conf": float(Z95 * boot.std()),
-                     "mu": float(ee.mean()), "sigma": float(ee.std(ddof=1)) if len(ee) > 1 else np.nan,
-                     "noise": float(np.sqrt(np.nanmean(se ** 2))) if np.isfinite(se).any() else np.nan})
+        mu_star, conf = float(np.abs(ee).mean()), float(Z95 * boot.std())
+        rms = float(np.sqrt(np.nanmean(se ** 2))) if np.isfinite(se).any() else np.nan
+        floor = np.sqrt(2 / np.pi) * rms
+        # under noise alone mu* is a mean of len(ee) absolute normals: mean `floor`, this standard error
+        floor_se = np.sqrt(1 - 2 / np.pi) * rms / np.sqrt(len(ee))
+        rows.append({"factor": name, "mu_star": mu_star, "mu_star_conf": conf, "mu": float(ee.mean()),
+                     "sigma": float(ee.std(ddof=1)) if len(ee) > 1 else np.nan, "noise": floor,
+                     "above_noise": bool(mu_star > floor + 2 * floor_se) if np.isfinite(floor) else True})
     return pd.DataFrame(rows).set_index("factor")
 
 

@@ -43,7 +43,7 @@ def _cells(table: pd.DataFrame, outcomes: Sequence[str], factors: Sequence[str])
             text = f"{_number(r[key])} ± {_number(r[conf])} (#{int(r['rank'])})"
             if not morris:
                 text = f"S1 {_number(r['S1'])}, ST {text}"
-            elif math.isfinite(r["noise"]) and r["mu_star"] <= 2 * r["noise"]:
+            elif not r["above_noise"]:
                 text += " ~noise"
             row.append(text)
         rows.append(row)
@@ -109,7 +109,8 @@ def reading_note(manifest: Mapping[str, Any]) -> str:
     if sens["method"] == "morris":
         return (f"Morris screening ({sens['trajectories']} trajectories). Each cell: mu* (mean absolute change of "
                 "the outcome when the parameter moves across its whole range) ± half-width of its 95% bootstrap "
-                "interval, and the rank for that outcome; '~noise' marks mu* within twice the seed noise. " + common)
+                "interval, and the rank for that outcome; '~noise' marks a mu* that cannot be told from the mu* "
+                "that seed noise alone would give. " + common)
     return (f"Sobol indices (base sample {sens['base_samples']}). Each cell: first-order S1 and total ST, ± "
             "half-width of ST's 95% bootstrap interval, and the rank by ST. " + common)
 
@@ -152,7 +153,7 @@ def _morris_panel(ax: Any, part: pd.DataFrame) -> None:
                         textcoords="offset points")
     noise = part["noise"].median()
     if math.isfinite(noise):
-        ax.axvline(2 * noise, color="grey", ls="--", lw=0.8, label="twice the seed noise")
+        ax.axvline(noise, color="grey", ls="--", lw=0.8, label="mu* of seed noise alone (median)")
         ax.legend(fontsize=7, loc="upper left")
     ax.set_xlabel("mu* (mean |effect| over the range)")
     ax.set_ylabel("sigma (spread of effects)")
