@@ -29,9 +29,9 @@ from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
 
 DEFAULT_OUT = "sensitivity"
-DEFAULTS = {"trajectories": 10, "samples": 128, "replications": 3, "months": 48}
+DEFAULTS = {"trajectories": 10, "samples": 128, "replications": 3, "months": 64}
 """Settings at default: Morris within about 15 minutes and Sobol (top 6) within about 30 on 2 cores."""
-QUICK = {"trajectories": 3, "samples": 16, "replications": 2, "months": 40}
+QUICK = {"trajectories": 3, "samples": 16, "replications": 2, "months": 64}
 """Settings with --quick: a few minutes."""
 SHOWN = 15
 """Parameters the printed ranking shows."""
@@ -129,7 +129,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="parameters from the Morris ranking that Sobol varies (default: 6)")
     p.add_argument("--replications", type=replications_arg, metavar="R",
                    help=f"paired replications per point and caseload (default: {DEFAULTS['replications']})")
-    add_months_option(p, None, f"months per run (default: {DEFAULTS['months']}; at least 37 for survival_36)")
+    add_months_option(p, None, f"months per run (default: {DEFAULTS['months']}: every yearly cohort of the "
+                               "default three rounds is followed 36 months, so survival_36 is known)")
     add_seed_option(p, 42, "master seed of the design and the replication seeds")
     p.add_argument("--quick", action="store_true",
                    help="small settings for a first look: " + ", ".join(f"{k} {v}" for k, v in QUICK.items()))

@@ -110,7 +110,7 @@ def _range(spec: ParameterSpec, default: float, span: float | None) -> tuple[flo
     low, high = spec.low, spec.high
     if span is not None:
         if default <= 0:
-            return f"default {default:g}: no span around it (use the declared range)"
+            return f"default {default:g}: a span around it is empty (--span full uses the declared range)"
         low = default / span if low is None else max(low, default / span)
         high = default * span if high is None else min(high, default * span)
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):

@@ -27,7 +27,7 @@ LABELLED = 5
 
 
 def _number(x: Any) -> str:
-    return "" if x is None or not math.isfinite(float(x)) else f"{float(x):.3g}"
+    return "n/a" if x is None or not math.isfinite(float(x)) else f"{float(x):.3g}"
 
 
 def _cells(table: pd.DataFrame, outcomes: Sequence[str], factors: Sequence[str]) -> list[list[str]]:
