@@ -243,7 +243,7 @@ def _morris_top(folder: Path, outcomes: list[str], top: int) -> list[str]:
 
     try:
         manifest = store.load_manifest(folder)
-    except (FileNotFoundError, ValueError, InputError):
+    except (FileNotFoundError, InputError):
         manifest = {}
     if not manifest.get("finished") or manifest.get("sensitivity", {}).get("method") != "morris":
         raise InputError("holds no finished Morris screening; run 'kube-sim sensitivity --method morris' with the "
