@@ -160,6 +160,11 @@ def _morris_panel(ax: Any, part: pd.DataFrame) -> None:
 
 
 def _sobol_panel(ax: Any, part: pd.DataFrame) -> None:
+    if not part["ST"].notna().any():
+        ax.text(0.5, 0.5, "not computed: a design point has no value", ha="center", va="center",
+                transform=ax.transAxes, fontsize=9)
+        ax.set_axis_off()
+        return
     y = np.arange(len(part))
     ax.barh(y - 0.2, part["S1"], height=0.4, xerr=part["S1_conf"], label="first order S1", capsize=2)
     ax.barh(y + 0.2, part["ST"], height=0.4, xerr=part["ST_conf"], label="total ST", capsize=2)
