@@ -160,9 +160,9 @@ def plan_experiment(experiment: Experiment) -> SweepPlan:
         "description": experiment.description,
         "experiment_file": str(experiment.path) if experiment.path else None,
         "experiment_text": experiment.text,
-        "base_scenario": _scenario_entry(base),
+        "base_scenario": scenario_entry(base),
         "factors": {f.key: f.levels() for f in experiment.factors},
-        "parameter_notes": _parameter_notes(f.key for f in experiment.factors),
+        "parameter_notes": parameter_notes(f.key for f in experiment.factors),
         "master_seed": experiment.master_seed,
         "design": {"kind": experiment.design, "samples": experiment.samples,
                    "seed": experiment.design_seed if experiment.design != "factorial" else None,
@@ -173,13 +173,13 @@ def plan_experiment(experiment: Experiment) -> SweepPlan:
                      outcomes=kept_outcomes(experiment.outcomes), manifest=manifest)
 
 
-def _scenario_entry(scenario: Scenario) -> dict[str, Any]:
+def scenario_entry(scenario: Scenario) -> dict[str, Any]:
     """A scenario as the manifest records it: name, file, its changes and every parameter's value."""
     return {"name": scenario.name, "path": str(scenario.path) if scenario.path else None,
             "overrides": dict(scenario.overrides), "parameters": scenario.params.to_dict()}
 
 
-def _parameter_notes(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+def parameter_notes(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Unit, model default and meaning of the parameters an experiment varies, so readers need no model."""
     notes = {}
     for key in sorted(set(keys)):
@@ -210,9 +210,9 @@ def plan_comparison(a: Scenario, b: Scenario, *, replications: int, months: int,
         "description": f"Paired comparison of scenario {b.name} against {a.name}.",
         "experiment_file": None,
         "experiment_text": None,
-        "base_scenario": _scenario_entry(a),
+        "base_scenario": scenario_entry(a),
         "factors": {"scenario": [a.name, b.name]},
-        "parameter_notes": _parameter_notes({*a.overrides, *b.overrides}),
+        "parameter_notes": parameter_notes({*a.overrides, *b.overrides}),
         "design": {"kind": "scenarios", "samples": None, "seed": None, "points": 2},
     }
     return SweepPlan(name=name, arms=arms, seeds=tuple(replication_seeds(master_seed, replications)), months=months,
