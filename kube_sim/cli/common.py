@@ -11,10 +11,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kube_sim.common.errors import InputError
 from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
+
+if TYPE_CHECKING:
+    from kube_sim.experiments.sweep import SweepSummary
 
 PROG = "kube-sim"
 EXIT_INPUT = 2
@@ -216,6 +219,68 @@ def command_line(args: argparse.Namespace) -> list[str]:
     """
     argv = getattr(args, "argv", None)
     return [PROG, *(argv if argv is not None else sys.argv[1:])]
+
+
+def add_sweep_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--resume``, ``--overwrite``, ``--backend`` and ``--scheduler``, the sweep engine's options.
+
+    Args:
+        parser: A command's parser.
+        what: What the results folder holds, for the help ("a sweep", "a sensitivity run").
+    """
+    parser.add_argument("--resume", action="store_true",
+                        help=f"finish {what} started earlier in the results folder: run only its missing runs")
+    parser.add_argument("--overwrite", action="store_true", help="delete results already in the folder and start again")
+    parser.add_argument("--backend", choices=("local", "dask"), default="local",
+                        help="where runs execute: local processes, or Dask distributed (default: local)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask; "
+                             "default: start a local cluster); kube-sim must be installed on its workers")
+
+
+def check_sweep_options(args: argparse.Namespace) -> None:
+    """Refuse option combinations the sweep engine cannot honour, before any work starts.
+
+    Args:
+        args: Parsed arguments with the options of :func:`add_sweep_options`.
+
+    Raises:
+        InputError: For ``--scheduler`` without ``--backend dask``.
+    """
+    if args.scheduler and args.backend != "dask":
+        raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
+
+
+def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary | None:
+    """Run a sweep plan with the command's options and print how it went.
+
+    Args:
+        plan: A :class:`kube_sim.experiments.sweep.SweepPlan`.
+        folder: The results folder.
+        args: Parsed arguments with the options of :func:`add_sweep_options` and ``--workers``.
+
+    Returns:
+        The sweep's summary, or None when the sweep stopped early (its finished runs are saved).
+
+    Raises:
+        InputError: When the results cannot be written.
+    """
+    from kube_sim.experiments.sweep import SweepAborted, format_duration, run_sweep
+
+    try:
+        summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                            resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
+                            manifest_extra={"command": command_line(args), "backend": args.backend,
+                                            "workers": args.workers})
+    except SweepAborted as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return None
+    except OSError as exc:
+        raise write_error(exc, folder) from None
+    print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}"
+          + (f"; {summary.runs_this_time} ran now in {format_duration(summary.wall_s)} "
+             f"({summary.runs_per_s:.2f} runs/s)" if summary.runs_this_time else ""))
+    return summary
 
 
 def write_error(exc: OSError, folder: Path) -> InputError:

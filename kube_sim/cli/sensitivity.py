@@ -8,20 +8,20 @@ are written next to the sweep's tables.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
-    PROG,
     add_command,
     add_months_option,
     add_seed_option,
+    add_sweep_options,
     add_workers_option,
-    command_line,
+    check_sweep_options,
     output_folder,
     render_table,
     replications_arg,
+    run_plan,
     whole_number,
     write_error,
 )
@@ -137,11 +137,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help=f"results folder (default: results/{DEFAULT_OUT}); the method's results go in DIR/METHOD")
-    p.add_argument("--resume", action="store_true", help="finish a run stopped earlier: only its missing runs")
-    p.add_argument("--overwrite", action="store_true", help="delete results already there and start again")
-    p.add_argument("--backend", choices=("local", "dask"), default="local",
-                   help="where runs execute: local processes, or Dask distributed (default: local)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --backend dask)")
+    add_sweep_options(p, "a sensitivity run")
     p.set_defaults(func=cmd_sensitivity)
 
 
@@ -168,10 +164,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from kube_sim.experiments import sensitivity as design
     from kube_sim.experiments.rows import all_outcome_columns
     from kube_sim.experiments.scenario import load_scenario
-    from kube_sim.experiments.sweep import SweepAborted, format_duration, run_sweep
 
-    if args.scheduler and args.backend != "dask":
-        raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
+    check_sweep_options(args)
     outcomes = indices.check_outcomes(args.outcomes or indices.default_outcomes(all_outcome_columns()),
                                       all_outcome_columns())
     base = load_scenario(args.scenario)
@@ -199,19 +193,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                                    design=info, skipped=skipped)
     print(f"{args.method}: {len(factors)} parameters varied, {len(skipped)} skipped (listed in ranking.md); "
           f"{len(unit)} points x {len(args.caseloads)} caseloads")
-    try:
-        summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-                            resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
-                            manifest_extra={"command": command_line(args), "backend": args.backend,
-                                            "workers": args.workers})
-    except SweepAborted as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED
-    except OSError as exc:
-        raise write_error(exc, folder) from None
-    if summary.runs_this_time:
-        print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}; "
-              f"{summary.runs_this_time} ran now in {format_duration(summary.wall_s)}")
     try:
         paths = _write_ranking(folder, outcomes)
     except OSError as exc:

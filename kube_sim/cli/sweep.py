@@ -6,23 +6,21 @@ A sweep that stops early (a worker died) prints one line and exits 1; its finish
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
-    PROG,
     add_command,
     add_months_option,
+    add_sweep_options,
     add_workers_option,
-    command_line,
+    check_sweep_options,
     output_folder,
     render_table,
     replications_arg,
-    write_error,
+    run_plan,
 )
-from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
 
 SUMMARY_OUTCOMES: tuple[str, ...] = ("survival_36", "mean_member_income_rp")
@@ -69,15 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                        help="replications per arm, replacing the file's (seeds are unchanged for the first ones)")
     add_months_option(sweep, None, "months per run, replacing the file's")
     sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
-    sweep.add_argument("--resume", action="store_true",
-                       help="finish a sweep started earlier in the results folder: run only its missing runs")
-    sweep.add_argument("--overwrite", action="store_true",
-                       help="delete results already in the folder and start again")
-    sweep.add_argument("--backend", choices=("local", "dask"), default="local",
-                       help="where runs execute: local processes, or Dask distributed (default: local)")
-    sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask; "
-                            "default: start a local cluster); kube-sim must be installed on its workers")
+    add_sweep_options(sweep, "a sweep")
     sweep.set_defaults(func=cmd_sweep)
 
 
@@ -94,28 +84,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         InputError: For a bad experiment file, output folder or backend option.
     """
     from kube_sim.experiments.experiment import load_experiment
-    from kube_sim.experiments.sweep import SweepAborted, format_duration, plan_experiment, run_sweep
+    from kube_sim.experiments.sweep import plan_experiment
 
-    if args.scheduler and args.backend != "dask":
-        raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
+    check_sweep_options(args)
     experiment = load_experiment(args.experiment).with_run_settings(replications=args.replications,
                                                                     months=args.months)
     plan = plan_experiment(experiment)
     folder = output_folder(args.out, experiment.name)
-    try:
-        summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-                            resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
-                            manifest_extra={"command": command_line(args), "backend": args.backend,
-                                            "workers": args.workers})
-    except SweepAborted as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+    if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED
-    except OSError as exc:
-        raise write_error(exc, folder) from None
-
-    print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}"
-          + (f"; {summary.runs_this_time} ran now in {format_duration(summary.wall_s)} "
-             f"({summary.runs_per_s:.2f} runs/s)" if summary.runs_this_time else ""))
     table = sweep_table(folder)
     if table:
         print()
