@@ -12,9 +12,11 @@ from pathlib import Path
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     add_command,
+    add_ensemble_option,
     add_months_option,
     add_sweep_options,
     add_workers_option,
+    apply_ensemble,
     check_sweep_options,
     output_folder,
     render_table,
@@ -68,6 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_months_option(sweep, None, "months per run, replacing the file's")
     sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
     add_sweep_options(sweep, "a sweep")
+    add_ensemble_option(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
 
@@ -89,7 +92,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     check_sweep_options(args)
     experiment = load_experiment(args.experiment).with_run_settings(replications=args.replications,
                                                                     months=args.months)
-    plan = plan_experiment(experiment)
+    plan = apply_ensemble(plan_experiment(experiment), args)
     folder = output_folder(args.out, experiment.name)
     if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED
