@@ -212,12 +212,14 @@ def find_threshold(values: np.ndarray, caseloads: Sequence[int], *, target: floa
     else:
         status, caseload = FOUND, grid[int(np.flatnonzero(passes).max())]
     crossing = crossing_point(fitted, grid, target)
-    boot = np.array([crossing_point(c, grid, target) for c in curves])
+    # A crossing outside the grid is an open end: stand in a value beyond any caseload for the quantiles.
+    outside = 10.0 * grid[-1] + 1.0
+    boot = np.clip([crossing_point(c, grid, target) for c in curves], -outside, outside)
     low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
     return Threshold(status=status, caseload=caseload,
                      crossing=crossing if np.isfinite(crossing) else None,
-                     crossing_low=float(low) if np.isfinite(low) else None,
-                     crossing_high=float(high) if np.isfinite(high) else None,
+                     crossing_low=float(low) if abs(low) < outside else None,
+                     crossing_high=float(high) if abs(high) < outside else None,
                      curve=curve, target=target, horizon=horizon, confidence=confidence,
                      replications=reps, resamples=resamples)
 

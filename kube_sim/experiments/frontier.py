@@ -152,7 +152,8 @@ def plan_costs(today: Scenario, *, replications: int, months: int, master_seed: 
     Returns:
         The plan.
     """
-    arms = [Arm(index=0, label="today", params=today.params, factors={CASELOAD_KEY: today.params.facilitators.groups_per_facilitator}, scenario=today.name,
+    now = today.params.facilitators.groups_per_facilitator
+    arms = [Arm(index=0, label="today", params=today.params, factors={CASELOAD_KEY: now}, scenario=today.name,
                 parameters=dict(today.overrides))]
     for c in caseloads:
         params = make_parameters({CASELOAD_KEY: c}, base=today.params)
@@ -224,8 +225,10 @@ class Allocation:
     """One split of the yearly budget and the parameters it gives.
 
     Attributes:
-        facilitator_share: Share of the budget after administration paid to facilitators.
+        facilitator_share: Share of the budget after administration offered to facilitators.
         equipment_share: Share of a round's grant money given as equipment grants.
+        pay_share: Share of the budget after administration the facilitators' pay is planned to take (the
+            whole caseload bought leaves the rest of the offered share to fund more groups).
         round_budget_rp: ``funding.annual_budget_rp``: UEP, training and equipment of one round.
         equipment_rp: ``grants.equipment_rp`` per group.
         caseload: ``facilitators.groups_per_facilitator`` (0: none).
@@ -237,6 +240,7 @@ class Allocation:
 
     facilitator_share: float
     equipment_share: float
+    pay_share: float
     round_budget_rp: float
     equipment_rp: float
     caseload: int
@@ -295,8 +299,14 @@ def allocate(budget: float, facilitator_share: float, equipment_share: float, ru
     caseload = 0
     if pay_money > 0 and groups > 0:
         caseload = next((c for c in range(1, MAX_CASELOAD + 1) if pay(c) <= pay_money), 0)
-    planned_pay = pay(caseload) / GROUPS_SPREAD
+    # Whole caseloads rarely use the facilitator money exactly: what is left funds more groups (whose
+    # facilitators are paid from it too), so the allocation spends its money.
+    per_group_pay = GROUPS_SPREAD * rules.post_months(caseload) * per_month
+    groups = money / (k + equipment + per_group_pay)
+    grant_money = groups * (k + equipment)
+    planned_pay = groups * rules.post_months(caseload) * per_month
     return Allocation(facilitator_share=facilitator_share, equipment_share=equipment_share,
+                      pay_share=planned_pay / money if money > 0 else 0.0,
                       round_budget_rp=grant_money / replicas, equipment_rp=equipment, caseload=caseload,
                       hours_per_month=hours, planned_groups_per_round=groups, planned_pay_per_year_rp=planned_pay,
                       planned_cost_per_year_rp=rules.admin_per_year_rp + grant_money + planned_pay)
@@ -305,7 +315,7 @@ def allocate(budget: float, facilitator_share: float, equipment_share: float, ru
 def _label(a: Allocation) -> str:
     staff = "no facilitators" if a.caseload == 0 else f"1:{a.caseload}"
     equipment = "no equipment grant" if a.equipment_rp <= 0 else f"Rp {a.equipment_rp / 1e6:,.1f} juta a group"
-    return f"pay {a.facilitator_share:.0%} ({staff}), equipment {a.equipment_share:.0%} ({equipment})"
+    return f"pay {a.pay_share:.0%} ({staff}), equipment {a.equipment_share:.0%} ({equipment})"
 
 
 def plan_frontier(today: Scenario, rules: CostRules, *, budget: float, facilitator_shares: Sequence[float],
@@ -339,11 +349,15 @@ def plan_frontier(today: Scenario, rules: CostRules, *, budget: float, facilitat
                 parameters={})]
     allocations: list[dict[str, Any]] = [{"arm": 0, "label": "today's allocation", "today": True, **shares_today,
                                           **_levers(p)}]
+    planned: list[dict[str, Any]] = []
     for fs in facilitator_shares:
         for es in equipment_shares:
             a = allocate(budget, fs, es, rules, hours=hours_value, pay_per_hour=p.facilitators.pay_per_hour_rp,
                          replicas=p.district.replicas)
             overrides = a.overrides(quota)
+            if any(seen == overrides for seen in planned):
+                continue  # another pair of shares gave the same allocation
+            planned.append(overrides)
             try:
                 params = make_parameters(overrides, base=p)
             except ParameterError as exc:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from kube_sim.common.errors import InputError, ParameterError
+from kube_sim.common.errors import ParameterError
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.rows import kept_outcomes
 from kube_sim.experiments.scenario import Scenario

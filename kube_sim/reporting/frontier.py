@@ -19,7 +19,7 @@ from kube_sim.store.files import atomic_write, write_json, write_text
 TABLE_CSV = "frontier.csv"
 FIGURE = "frontier.png"
 ANSWER_JSON = "frontier.json"
-SHOWN = 8
+SHOWN = 10
 """Frontier allocations the printed table shows at most (the CSV holds every allocation)."""
 
 
