@@ -1,0 +1,226 @@
+"""``kube-sim frontier``: the best splits of a yearly budget between groups, equipment grants and facilitators.
+
+Two sweeps (see ``kube-sim sweep``), saved run by run and resumable: today's allocation first, whose
+runs measure what a group, a facilitator post and administration cost; then the allocations of the
+budget, converted to parameters by those costs, with the same seeds. Afterwards the frontier table,
+its reading and the figure are written in the results folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from pathlib import Path
+
+from kube_sim.cli.common import (
+    EXIT_STOPPED,
+    add_command,
+    add_months_option,
+    add_seed_option,
+    add_set_option,
+    add_sweep_options,
+    add_workers_option,
+    check_sweep_options,
+    output_folder,
+    render_table,
+    replications_arg,
+    run_plan,
+    whole_number,
+    write_error,
+)
+from kube_sim.common.errors import InputError
+from kube_sim.experiments.files import display_path
+
+DEFAULT_OUT = "frontier"
+DEFAULT_REPLICATIONS = 20
+"""Paired replications per allocation by default (29 allocations: a minute or two on 2 cores)."""
+MAX_BUDGET = 1e15
+
+EPILOG = """\
+An allocation splits the yearly budget, after the agency's administration, between facilitators'
+pay (--facilitator-shares) and grant money for funding rounds; a share of the grant money
+(--equipment-shares) goes to equipment grants per group. The model's own cost rules turn the
+shares into parameters: the round's money is funding.annual_budget_rp (UEP grant, training and
+equipment of the groups funded; the village quota is lifted so the money decides), the equipment
+grant is grants.equipment_rp, and the pay buys facilitator posts at facilitators.pay_per_hour_rp
+for their hours, which sets facilitators.groups_per_facilitator. What a group and a post cost is
+measured on today's allocation (the scenario, run first with the same seeds, alone and at several
+caseloads). Every allocation is
+run with paired replications and its simulated cost is reported beside the budget.
+
+The frontier: allocations within the budget that no other beats on surviving groups at the end,
+income paid to eligible households over the run, and cost. Each comes with 95% bootstrap intervals,
+its difference from today's allocation, and how often it is on the frontier across resamples.
+
+Without --budget, the budget is today's simulated yearly spend (about Rp 690-720 juta for the
+Polewali Mandar baseline), so the question is the best use of today's money.
+
+Results: <out>/frontier.csv (every allocation), frontier.png, frontier.json (the best and the
+reading); <out>/today/ and <out>/allocations/ hold the two sweeps' tables and manifests.
+
+examples:
+  kube-sim frontier                                    # today's budget
+  kube-sim frontier --budget 1_000_000_000             # Rp 1 milyar a year
+  kube-sim frontier --budget "800 juta" --years 5 --hours 30
+  kube-sim frontier --facilitator-shares 0,0.1,0.2 --equipment-shares 0,0.2 --replications 10
+  kube-sim frontier --resume                           # finish a stopped run
+"""
+
+_UNITS = {"": 1.0, "rb": 1e3, "ribu": 1e3, "jt": 1e6, "juta": 1e6, "m": 1e9, "milyar": 1e9, "miliar": 1e9}
+
+
+def budget_arg(text: str) -> float:
+    """Parse ``--budget``: rupiah a year, with ``_`` or ``,`` separators or a unit (``800 juta``, ``1.2 milyar``).
+
+    Args:
+        text: The option's value.
+
+    Returns:
+        Rupiah.
+
+    Raises:
+        argparse.ArgumentTypeError: If it is not a positive amount.
+    """
+    match = re.fullmatch(r"\s*(?:rp\.?\s*)?([0-9][0-9_,]*(?:\.[0-9]+)?)\s*([a-z]*)\s*", text.lower())
+    if not match or match.group(2) not in _UNITS:
+        raise argparse.ArgumentTypeError(f"expected rupiah a year, e.g. 1_000_000_000 or '800 juta', got {text!r}")
+    value = float(match.group(1).replace("_", "").replace(",", "")) * _UNITS[match.group(2)]
+    if not 0 < value <= MAX_BUDGET:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_BUDGET:,.0f}, got {text!r}")
+    return value
+
+
+def _shares(text: str, top: float) -> list[float]:
+    values = []
+    for item in text.split(","):
+        try:
+            value = float(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected shares like 0,0.1,0.2, got {item!r}") from None
+        if not 0 <= value < top:
+            raise argparse.ArgumentTypeError(f"each share must be from 0 to below {top:g}, got {item}")
+        values.append(value)
+    return sorted(set(values))
+
+
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected hours a month, e.g. 20, got {text!r}") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 300, got {text}")
+    return value
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``frontier`` on the main parser.
+
+    Args:
+        subparsers: The main parser's subparsers.
+    """
+    from kube_sim.experiments.frontier import EQUIPMENT_SHARES, FACILITATOR_SHARES
+
+    p = add_command(
+        subparsers, "frontier", summary="the best splits of a yearly budget: groups, equipment, facilitators",
+        description="Allocations of a yearly programme budget between funding more groups, equipment grants and "
+                    "facilitators, run with paired seeds; the Pareto frontier of surviving groups and eligible "
+                    "households' income against cost, with intervals, and what each buys against today's allocation.",
+        epilog=EPILOG,
+    )
+    p.add_argument("--budget", type=budget_arg, metavar="RP_PER_YEAR",
+                   help="yearly programme budget in rupiah, e.g. 1_000_000_000 or '800 juta' "
+                        "(default: today's simulated yearly spend)")
+    p.add_argument("--years", type=lambda t: whole_number(t, 1, 50), metavar="N",
+                   help="years of funding rounds (funding.rounds; default: the scenario's, 3 for the baseline)")
+    p.add_argument("--scenario", default="baseline", metavar="NAME",
+                   help="today's allocation, a scenario name or .toml path (default: baseline)")
+    p.add_argument("--hours", type=_hours, metavar="H",
+                   help="facilitator hours a month in the allocations (default: the scenario's)")
+    p.add_argument("--facilitator-shares", type=lambda t: _shares(t, 1.0), metavar="A,B,...",
+                   default=list(FACILITATOR_SHARES),
+                   help="shares of the budget for facilitators' pay (default: "
+                        f"{','.join(f'{s:g}' for s in FACILITATOR_SHARES)})")
+    p.add_argument("--equipment-shares", type=lambda t: _shares(t, 0.9), metavar="A,B,...",
+                   default=list(EQUIPMENT_SHARES),
+                   help="shares of a round's grant money for equipment grants, each below 0.9 (default: "
+                        f"{','.join(f'{s:g}' for s in EQUIPMENT_SHARES)})")
+    p.add_argument("--replications", type=replications_arg, default=DEFAULT_REPLICATIONS, metavar="R",
+                   help=f"paired replications per allocation (default: {DEFAULT_REPLICATIONS})")
+    add_months_option(p, None, "months per run (default: 96, or 12 per year of rounds plus 36 if longer)")
+    add_set_option(p)
+    add_seed_option(p, 42, "master seed of the replication seeds and the bootstrap")
+    add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
+    p.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: results/{DEFAULT_OUT})")
+    add_sweep_options(p, "a frontier run")
+    p.set_defaults(func=cmd_frontier)
+
+
+def cmd_frontier(args: argparse.Namespace) -> int:
+    """Run today's sweep, then the allocations' sweep, and write the frontier.
+
+    Args:
+        args: Parsed ``frontier`` arguments.
+
+    Returns:
+        Exit status: 0 when every run is saved, 1 when a sweep stopped early.
+
+    Raises:
+        InputError: For a bad option, scenario or output folder.
+    """
+    from kube_sim.experiments import frontier as design
+    from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
+    from kube_sim.store import sweep_folder as store
+
+    check_sweep_options(args)
+    base = apply_overrides(load_scenario(args.scenario), parse_assignments(args.assignments))
+    years = args.years if args.years is not None else int(base.params.funding.rounds)
+    if years < 1:
+        raise InputError("the scenario holds no funding round; give --years", source="--years",
+                         key="funding.rounds")
+    today = design.today_scenario(base, years)
+    months = args.months if args.months is not None else design.default_months(years)
+    if months <= 12 * (years - 1):
+        raise InputError(f"the last of {years} rounds starts in month {12 * (years - 1) + 1}; raise --months",
+                         source="--months", key=str(months))
+    root = output_folder(args.out, DEFAULT_OUT)
+    print("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
+          "and administration cost")
+    plan = design.plan_costs(today, replications=args.replications, months=months, master_seed=args.seed)
+    if run_plan(plan, root / "today", args) is None:
+        return EXIT_STOPPED
+    rules = design.cost_rules(store.load_runs(root / "today"), today.params)
+    budget = args.budget if args.budget is not None else math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
+    source = "given" if args.budget is not None else "today's simulated spend"
+    print(f"\nbudget: Rp {budget:,.0f} a year ({source}); a group's UEP grant and training cost "
+          f"Rp {rules.group_cost_rp:,.0f}, administration Rp {rules.admin_per_year_rp:,.0f} a year")
+    plan = design.plan_frontier(today, rules, budget=budget, facilitator_shares=args.facilitator_shares,
+                                equipment_shares=args.equipment_shares, hours=args.hours,
+                                replications=args.replications, months=months, master_seed=args.seed)
+    folder = root / "allocations"
+    if run_plan(plan, folder, args) is None:
+        return EXIT_STOPPED
+    try:
+        paths = _write_frontier(folder, root)
+    except OSError as exc:
+        raise write_error(exc, root) from None
+    print(f"\nresults in {display_path(root)}/ ({', '.join(p.name for p in paths.values())}; the sweeps in "
+          "today/ and allocations/)")
+    return 0
+
+
+def _write_frontier(folder: Path, root: Path) -> dict[str, Path]:
+    """Compute, print and write the frontier of a finished allocations sweep."""
+    from kube_sim.analysis.frontier import frontier_from_sweep
+    from kube_sim.reporting import frontier as report
+    from kube_sim.store import sweep_folder as store
+
+    manifest = store.load_manifest(folder)
+    table = frontier_from_sweep(store.load_runs(folder), store.read_table(folder, "monthly"), manifest)
+    header, rows = report.best_rows(table)
+    print()
+    print(render_table(header, rows, left=1))
+    print()
+    print(report.reading(table, manifest))
+    return report.write_outputs(root, table, manifest)
