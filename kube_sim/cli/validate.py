@@ -164,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
             "environment": environment(),
             "design": validation.design,
             "parameters": Parameters().to_dict(),
+            "district": Parameters().geography.record(),
             "arm_changes": ARMS,
             "runs": len(validation.measurements),
             "runs_resumed": validation.resumed,
