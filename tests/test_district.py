@@ -299,6 +299,7 @@ def test_the_app_draws_any_district(majene):
 
 def test_the_app_starts_in_the_district_kube_sim_app_gives(tmp_path, monkeypatch):
     path = _write(tmp_path, GOOD, "mine.csv")
+    assert state.make_params(state.Settings()).geography == POLEWALI_MANDAR
     monkeypatch.setenv(state.DISTRICT_ENV, str(path))
     assert state.district_choices()[0] == str(path)
     assert state.make_params(state.Settings()).geography == load_district(path)

@@ -152,7 +152,6 @@ def district_choices() -> list[str]:
     return [first, *(name for name in list_district_names() if name != first)]
 
 
-@functools.lru_cache(maxsize=32)
 def district(choice: str = "") -> DistrictMap:
     """Return a district by name or path ("": the starting one), read once.
 
@@ -165,7 +164,12 @@ def district(choice: str = "") -> DistrictMap:
     Raises:
         InputError: For a missing or bad file.
     """
-    return load_district(choice or default_district_choice())
+    return _read_district(choice or default_district_choice())
+
+
+@functools.lru_cache(maxsize=32)
+def _read_district(choice: str) -> DistrictMap:
+    return load_district(choice)
 
 
 def make_params(settings: Settings) -> Parameters:
