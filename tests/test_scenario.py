@@ -50,17 +50,84 @@ def test_shipped_scenario_loads_and_validates(name):
     assert scenario.name == name == scenario.path.stem
     assert scenario.description and "\n" not in scenario.description
     assert scenario.params == make_parameters(scenario.overrides)
-    # only changes from the defaults
-    defaults = Parameters()
-    for key, value in scenario.overrides.items():
-        assert defaults.get(key) != value, key
+    # its own changes are changes from its base
+    own = {k: v for k, v in scenario.overrides.items() if Path(scenario.sources[k]).name == scenario.path.name}
+    base = Parameters() if scenario.base == "defaults" else load_scenario(scenario.base).params
+    for key, value in own.items():
+        assert base.get(key) != value, key
         assert scenario.params.get(key) == value
-    assert scenario.params.changes_from_default().keys() == scenario.overrides.keys()
 
 
-def test_baseline_is_the_defaults():
-    scenario = load_scenario("baseline")
-    assert scenario.overrides == {}
+def test_baseline_sits_on_the_calibrated_values():
+    baseline, calibrated = load_scenario("baseline"), load_scenario("calibrated")
+    assert baseline.base == "calibrated" and calibrated.base == "defaults"
+    assert baseline.params == calibrated.params
+    assert baseline.overrides == calibrated.overrides
+
+
+def test_shipped_scenarios_are_changes_from_the_baseline():
+    baseline = load_scenario("baseline").params
+    ratio = load_scenario("ratio_1_20")
+    assert ratio.base == "baseline"
+    assert ratio.params == make_parameters({"facilitators.groups_per_facilitator": 20}, base=baseline)
+
+
+def test_base_chain_own_values_win_and_sources_tell_where(tmp_path):
+    write(tmp_path, HEADER + 'base = "defaults"\n[grants]\nequipment_rp = 1_000_000\n[facilitators]\n'
+          "groups_per_facilitator = 8\n", "parent.toml")
+    child = write(tmp_path, HEADER + 'base = "parent.toml"\n[grants]\nequipment_rp = 2_000_000\n', "child.toml")
+    scenario = load_scenario(child)
+    assert scenario.params.grants.equipment_rp == 2_000_000
+    assert scenario.params.facilitators.groups_per_facilitator == 8
+    assert "parent.toml" in scenario.sources["facilitators.groups_per_facilitator"]
+    assert "child.toml" in scenario.sources["grants.equipment_rp"]
+
+
+def test_a_file_without_base_sits_on_the_baseline(tmp_path):
+    path = write(tmp_path, HEADER + "[grants]\nequipment_rp = 1_000_000\n")
+    scenario = load_scenario(path)
+    assert scenario.base == "baseline"
+    assert scenario.params == make_parameters({"grants.equipment_rp": 1_000_000}, base=load_scenario("baseline").params)
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('base = "a.toml"\n', "base"),                              # leads back to itself
+    ('base = "nosuch"\n', "base"),
+    ('base = 3\n', "base"),
+    ('base = "defaults"\n[ensemble]\nkeys = ["groups.min_active_share"]\nmembers = [[0.3, 0.4]]\n',
+     "ensemble.members[0]"),
+    ('base = "defaults"\n[ensemble]\nkeys = ["groups.min_active_share"]\nmembers = [[2.0]]\n',
+     "ensemble.members[0]: groups.min_active_share"),
+    ('base = "defaults"\n[ensemble]\nkeys = ["groups.nosuch"]\nmembers = [[2.0]]\n',
+     "ensemble.members[0]: groups.nosuch"),
+    ('base = "defaults"\n[ensemble]\nmembers = [[2.0]]\n', "ensemble"),
+    ('base = "defaults"\ncalibration = 3\n', "calibration"),
+])
+def test_bad_base_or_ensemble_names_file_and_key(tmp_path, monkeypatch, text, key):
+    path = write(tmp_path, HEADER + text, "a.toml")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    line = info.value.one_line()
+    assert line.startswith(f"a.toml: {key}: "), line
+    assert "\n" not in line
+
+
+def test_cycle_of_two_files_is_caught(tmp_path):
+    write(tmp_path, HEADER + 'base = "b.toml"\n', "a.toml")
+    write(tmp_path, HEADER + 'base = "a.toml"\n', "b.toml")
+    with pytest.raises(InputError, match="leads back"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_ensemble_and_calibration_tables_are_read(tmp_path):
+    path = write(tmp_path, HEADER + 'base = "defaults"\n[calibration]\nmethod = "x"\n[ensemble]\n'
+                 'keys = ["groups.min_active_share", "members.exit_shortfall_months"]\n'
+                 "members = [[0.3, 20], [0.5, 30]]\n")
+    scenario = load_scenario(path)
+    assert scenario.calibration == {"method": "x"}
+    assert scenario.ensemble == ({"groups.min_active_share": 0.3, "members.exit_shortfall_months": 20},
+                                 {"groups.min_active_share": 0.5, "members.exit_shortfall_months": 30})
     assert scenario.params == Parameters()
 
 

@@ -271,6 +271,39 @@ def add_sweep_options(parser: argparse.ArgumentParser, what: str) -> None:
                              "default: start a local cluster); kube-sim must be installed on its workers")
 
 
+def add_ensemble_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--ensemble NAME``: run the replications over a calibration's accepted parameter sets.
+
+    Args:
+        parser: A command's parser.
+    """
+    parser.add_argument("--ensemble", metavar="NAME",
+                        help="run the replications over the ensemble of a calibrated scenario (e.g. 'calibrated'): "
+                             "replication i uses member i mod K (K = min(members, replications / 2)), so "
+                             "differences carry parameter uncertainty as well as seed noise")
+
+
+def apply_ensemble(plan: Any, args: argparse.Namespace) -> Any:
+    """The plan over the ensemble ``--ensemble`` names (the plan itself without the option).
+
+    Args:
+        plan: A :class:`kube_sim.experiments.sweep.SweepPlan`.
+        args: Parsed arguments with ``--ensemble``.
+
+    Returns:
+        The plan.
+
+    Raises:
+        InputError: If the scenario is missing or holds no ensemble.
+    """
+    if not getattr(args, "ensemble", None):
+        return plan
+    from kube_sim.experiments.scenario import load_scenario
+    from kube_sim.experiments.sweep import with_ensemble
+
+    return with_ensemble(plan, load_scenario(args.ensemble))
+
+
 def check_sweep_options(args: argparse.Namespace) -> None:
     """Refuse option combinations the sweep engine cannot honour, before any work starts.
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kube_sim.analysis.ensemble import has_ensemble
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     PROG,
     add_command,
     add_district_option,
+    add_ensemble_option,
     add_months_option,
     add_seed_option,
     add_workers_option,
+    apply_ensemble,
     command_line,
     render_table,
     replications_arg,
@@ -66,6 +70,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_seed_option(compare, DEFAULT_MASTER_SEED, "master seed the replication seeds derive from")
     add_workers_option(compare, "parallel runs")
     add_district_option(compare)
+    add_ensemble_option(compare)
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
     compare.set_defaults(func=cmd_compare)
@@ -92,7 +97,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.out is not None and args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise InputError("exists and is not an empty folder; choose a new folder for the comparison's runs",
                          source="--out", key=display_path(args.out))
-    plan = plan_comparison(a, b, replications=args.replications, months=args.months, master_seed=args.seed)
+    plan = apply_ensemble(plan_comparison(a, b, replications=args.replications, months=args.months,
+                                          master_seed=args.seed), args)
     with tempfile.TemporaryDirectory(prefix="kube-sim-compare-") as tmp:
         folder = args.out if args.out is not None else Path(tmp)
         try:
@@ -104,6 +110,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         runs = store.load_runs(folder)
     print()
     print(compare_table(runs, a.name, b.name))
+    if has_ensemble(runs):
+        print()
+        print(ensemble_table(runs, args.ensemble))
     if args.out is not None:
         print(f"\nruns in {display_path(args.out)}/ (report: kube-sim report {display_path(args.out)})")
     return 0
@@ -139,3 +148,35 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
     if failed:
         note += f"; {failed} runs failed and are left out"
     return render_table(header, rows) + f"\n({note})"
+
+
+def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> str:
+    """B - A over the ensemble: the interval with parameter uncertainty, and which part is which.
+
+    Args:
+        runs: The runs table of a two-arm sweep over an ensemble.
+        name: The ensemble's name.
+        outcomes: Outcomes to show.
+
+    Returns:
+        The table with a note on how to read it.
+    """
+    from kube_sim.analysis.ensemble import ensemble_differences
+    from kube_sim.reporting.formats import fmt_diff, fmt_p
+
+    shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
+    table = ensemble_differences(runs, 0, shown)
+    header = ["outcome", "B - A", "95% CI (seeds + parameters)", "p", "from parameters", "across members (5-95%)"]
+    rows = []
+    for _, row in table.iterrows():
+        o = row["outcome"]
+        share = "n/a" if row["param_share"] != row["param_share"] else f"{row['param_share']:.0%}"
+        rows.append([o, fmt_diff(o, row["mean_diff"]), f"[{fmt_diff(o, row['ci_low'])}, {fmt_diff(o, row['ci_high'])}]",
+                     fmt_p(row["pvalue"]), share,
+                     f"{fmt_diff(o, row['member_p05'])} to {fmt_diff(o, row['member_p95'])}"])
+    members = int(table["members"].max()) if len(table) else 0
+    pairs = int(table["n_pairs"].max()) if len(table) else 0
+    note = (f"ensemble {name}: {pairs} paired replications over {members} calibrated parameter sets; the interval is "
+            "a t-interval on the members' mean differences; 'from parameters' is the share of its variance that "
+            "the spread between parameter sets gives (the rest is seed noise)")
+    return render_table(header, rows) + "\n(" + textwrap.fill(note, 110, subsequent_indent=" ") + ")"

@@ -18,12 +18,12 @@ import platform
 import sys
 
 from kube_sim import __version__
-from kube_sim.cli import app, compare, params, report, run, scenarios, sensitivity, sweep, validate
+from kube_sim.cli import app, calibrate, compare, params, report, run, scenarios, sensitivity, sweep, validate
 from kube_sim.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, PROG, Formatter, Parser, raw
 from kube_sim.common.errors import InputError
 from kube_sim.common.provenance import package_version
 
-COMMANDS = (run, scenarios, params, sweep, report, compare, validate, sensitivity, app)
+COMMANDS = (run, scenarios, params, sweep, report, compare, validate, sensitivity, calibrate, app)
 """The command modules, in the order the help lists them."""
 
 EPILOG = """\

@@ -14,9 +14,11 @@ from kube_sim.cli.common import (
     EXIT_STOPPED,
     add_command,
     add_district_option,
+    add_ensemble_option,
     add_months_option,
     add_sweep_options,
     add_workers_option,
+    apply_ensemble,
     check_sweep_options,
     output_folder,
     render_table,
@@ -73,6 +75,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_district_option(sweep)
     sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
     add_sweep_options(sweep, "a sweep")
+    add_ensemble_option(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
 
@@ -95,7 +98,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.experiment).with_run_settings(replications=args.replications,
                                                                     months=args.months)
     experiment = dataclasses.replace(experiment, base_scenario=with_district(experiment.base_scenario, args))
-    plan = plan_experiment(experiment)
+    plan = apply_ensemble(plan_experiment(experiment), args)
     folder = output_folder(args.out, experiment.name)
     if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED

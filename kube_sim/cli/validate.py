@@ -61,6 +61,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help=f"replications per arm, 2 or more (default: {DEFAULT_VALIDATION_REPLICATIONS})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help=f"folder for the table, measurements and manifest (default: {DEFAULT_OUT})")
+    parser.add_argument("--scenario", default="baseline", metavar="NAME",
+                        help="scenario every arm starts from, a name or a TOML path (default: baseline, which "
+                             "holds the calibrated values)")
     add_seed_option(parser, DEFAULT_MASTER_SEED, "master seed of the replication seeds")
     add_workers_option(parser, "parallel local processes; 1 runs in this process")
     parser.set_defaults(func=run)
@@ -148,23 +151,26 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("exists and is not a folder", source="--out", key=str(out))
 
     from kube_sim.common.provenance import environment, now_iso
+    from kube_sim.experiments.scenario import load_scenario
     from kube_sim.experiments.validation import ARMS, run_validation
-    from kube_sim.model.parameters import Parameters
     from kube_sim.store.files import dumps, write_text
     from kube_sim.store.run_folder import write_table
 
+    scenario = load_scenario(args.scenario)
     started = now_iso()
     try:
         validation = run_validation(out, replications=args.replications, seed=args.seed, workers=args.workers,
-                                    progress=not args.no_progress and sys.stderr.isatty(), say=_say)
+                                    base=scenario.overrides, progress=not args.no_progress and sys.stderr.isatty(),
+                                    say=_say)
         files = write_table(validation.measurements, out, "measurements", csv=True)
         files.append(write_text(out / "validation.csv", validation.table.to_csv(index=False)).name)
         files.append(write_text(out / "validation.md", format_markdown(validation.table)).name)
         manifest = {
             "environment": environment(),
             "design": validation.design,
-            "parameters": Parameters().to_dict(),
-            "district": Parameters().geography.record(),
+            "scenario": {"name": scenario.name, "path": str(scenario.path), "overrides": scenario.overrides},
+            "parameters": scenario.params.to_dict(),
+            "district": scenario.params.geography.record(),
             "arm_changes": ARMS,
             "runs": len(validation.measurements),
             "runs_resumed": validation.resumed,

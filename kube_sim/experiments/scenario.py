@@ -1,8 +1,8 @@
-"""Scenarios: named TOML files holding only the changes from the default parameters.
+"""Scenarios: named TOML files holding only the changes from another scenario (by default the baseline).
 
 A scenario file has one table per parameter section with the changed values, after optional
-top-level ``name`` (default: the file's name without ``.toml``) and ``description`` strings, for
-example::
+top-level ``name`` (default: the file's name without ``.toml``), ``description`` and ``base``
+strings, for example::
 
     name = "ratio_1_20"
     description = "One facilitator for 20 groups: does a doubled caseload cut survival?"
@@ -11,6 +11,16 @@ example::
     groups_per_facilitator = 20
 
 A file holding only ``[facilitators]`` then ``groups_per_facilitator = 20`` is a scenario too.
+
+``base`` names the scenario the changes apply to: ``"baseline"`` when absent, ``"defaults"`` for the
+model's own defaults (the parameter registry), or any scenario name or path. The shipped baseline
+sits on ``calibrated`` (the values ``kube-sim calibrate`` fitted), which sits on the defaults, so
+every shipped scenario is the calibrated baseline plus its own changes.
+
+A file written by ``kube-sim calibrate`` also carries two tables that are not parameters:
+``[calibration]`` (its provenance: method, targets, fit, date; kept as read) and ``[ensemble]``
+(``keys``, a list of dotted keys, and ``members``, a list of value lists, one per accepted parameter
+set), which ``--ensemble NAME`` runs replications over.
 Shipped scenarios live in ``scenarios/`` at the repository root (see
 :mod:`kube_sim.experiments.files`); the environment variable ``KUBE_SIM_SCENARIOS`` points
 elsewhere. ``--set KEY=VALUE`` assignments on the command line are parsed by
@@ -34,9 +44,11 @@ from kube_sim.experiments.files import (
     TomlFiles,
     display_path,
     file_name,
+    looks_like_path,
     optional_text,
     parse_toml,
     read_text,
+    shipped_folder,
     suggestion,
 )
 from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, Parameters, coerce_value, make_parameters
@@ -44,8 +56,17 @@ from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, Parameters, coe
 SET_SOURCE = "--set"
 """Source named in errors about command-line assignments."""
 
-META_KEYS: tuple[str, ...] = ("name", "description")
+META_KEYS: tuple[str, ...] = ("name", "description", "base")
 """Top-level keys a scenario file may have (non-empty strings); the name defaults to the file's name."""
+
+META_TABLES: tuple[str, ...] = ("calibration", "ensemble")
+"""Top-level tables that are not parameter sections: a calibration's provenance and its ensemble."""
+
+DEFAULT_BASE = "baseline"
+"""The scenario a file's changes apply to when it names no ``base``."""
+
+DEFAULTS_BASE = "defaults"
+"""The ``base`` that means the model's own defaults."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,9 @@ class Scenario:
         overrides: Every change from the defaults, ``{dotted key: value}`` (file first, then ``--set``).
         params: The validated parameters.
         sources: Where each override came from (``{dotted key: file path or "--set"}``).
+        base: The scenario it is built on (``"defaults"`` for the model's defaults).
+        calibration: The file's ``[calibration]`` provenance table (empty for most scenarios).
+        ensemble: The file's accepted parameter sets (``{dotted key: value}`` each; empty for most).
     """
 
     name: str
@@ -67,6 +91,9 @@ class Scenario:
     overrides: dict[str, Any]
     params: Parameters
     sources: dict[str, str] = field(default_factory=dict)
+    base: str = DEFAULTS_BASE
+    calibration: dict[str, Any] = field(default_factory=dict)
+    ensemble: tuple[dict[str, Any], ...] = ()
 
 
 SCENARIO_FILES = TomlFiles(kind="scenario", folder_name="scenarios", env="KUBE_SIM_SCENARIOS")
@@ -98,7 +125,7 @@ def _flatten_sections(data: dict[str, Any], source: str) -> dict[str, Any]:
     """Turn the section tables of a parsed file into checked ``{dotted key: value}`` overrides."""
     overrides: dict[str, Any] = {}
     for section, table in data.items():
-        if section in META_KEYS:
+        if section in META_KEYS or section in META_TABLES:
             continue
         if section not in SECTIONS:
             if isinstance(table, dict):
@@ -120,31 +147,104 @@ def _flatten_sections(data: dict[str, Any], source: str) -> dict[str, Any]:
     return overrides
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Read, check and build a scenario.
+def _ensemble(data: dict[str, Any], source: str) -> tuple[dict[str, Any], ...]:
+    """The ``[ensemble]`` table as checked parameter sets (empty when the file has none)."""
+    table = data.get("ensemble")
+    if table is None:
+        return ()
+    if not isinstance(table, dict) or set(table) != {"keys", "members"}:
+        raise InputError("expected a table with 'keys' (dotted keys) and 'members' (lists of values)",
+                         source=source, key="ensemble")
+    keys, members = table["keys"], table["members"]
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+        raise InputError("expected a non-empty list of dotted parameter keys", source=source, key="ensemble.keys")
+    if not isinstance(members, list) or not members:
+        raise InputError("expected a non-empty list of parameter sets", source=source, key="ensemble.members")
+    out = []
+    for i, values in enumerate(members):
+        where = f"ensemble.members[{i}]"
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise InputError(f"expected a list of {len(keys)} values (one per key)", source=source, key=where)
+        member = {}
+        for key, value in zip(keys, values, strict=True):
+            try:
+                member[key] = coerce_value(key, value)
+            except InputError as exc:
+                raise InputError(exc.reason, source=source, key=f"{where}: {key}") from None
+        try:
+            make_parameters(member)
+        except InputError as exc:
+            raise InputError(exc.reason, source=source, key=f"{where}: {exc.key or ''}".rstrip(": ")) from None
+        out.append(member)
+    return tuple(out)
+
+
+def _calibration(data: dict[str, Any], source: str) -> dict[str, Any]:
+    table = data.get("calibration", {})
+    if not isinstance(table, dict):
+        raise InputError("expected a table (the calibration's provenance)", source=source, key="calibration")
+    return table
+
+
+def _find_base(base_name: str, path: Path, source: str) -> Path:
+    """The file of a ``base``.
+
+    A path (relative to the file's folder), else a name in the scenario folder, else a shipped scenario.
+    """
+    if looks_like_path(base_name):
+        candidate = Path(base_name).expanduser()
+        if not candidate.is_absolute() and (path.parent / candidate).is_file():
+            return path.parent / candidate
+    try:
+        return SCENARIO_FILES.find(base_name)
+    except InputError as exc:
+        shipped = shipped_folder(SCENARIO_FILES.folder_name) / f"{base_name}.toml"
+        if not looks_like_path(base_name) and shipped.is_file():
+            return shipped
+        raise InputError(f"base scenario not found: {exc.reason}", source=source, key="base") from None
+
+
+def load_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
+    """Read, check and build a scenario, on top of the scenario it names as its ``base``.
 
     Args:
         name_or_path: A scenario name (a file in :func:`scenario_dir`) or a path to a TOML file.
+        _seen: Files already being loaded further down the chain of bases (to catch a cycle).
 
     Returns:
-        The :class:`Scenario`, with validated parameters.
+        The :class:`Scenario`, with validated parameters: its base's changes, then its own.
 
     Raises:
         InputError: For a missing file, malformed TOML, an empty name or description, an unknown
-            section or key, a wrong type or a value out of range; the message names the file and key.
+            section or key, a wrong type or a value out of range, a base that is missing or leads
+            back to the file; the message names the file and key.
     """
     path = SCENARIO_FILES.find(name_or_path)
     source = display_path(path)
     data = parse_toml(read_text(path, source), source)
     name = file_name(data, path, source, "scenario")
     description = optional_text(data, "description", source)
+    base_name = optional_text(data, "base", source) or DEFAULT_BASE
     overrides = _flatten_sections(data, source)
+    ensemble = _ensemble(data, source)
+    calibration = _calibration(data, source)
+    inherited: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    if base_name != DEFAULTS_BASE:
+        resolved = path.resolve()
+        base_path = _find_base(base_name, path, source)
+        if base_path.resolve() in (*_seen, resolved):
+            raise InputError(f"'{base_name}' leads back to this file; write base = \"defaults\" or name another "
+                             "scenario", source=source, key="base")
+        parent = load_scenario(base_path, (*_seen, resolved))
+        inherited, sources = dict(parent.overrides), dict(parent.sources)
     try:
-        params = make_parameters(overrides)
+        params = make_parameters({**inherited, **overrides})
     except InputError as exc:
         raise exc.located(source) from None
-    return Scenario(name=name, description=description, path=path, overrides=overrides, params=params,
-                    sources=dict.fromkeys(overrides, source))
+    return Scenario(name=name, description=description, path=path, overrides={**inherited, **overrides},
+                    params=params, sources={**sources, **dict.fromkeys(overrides, source)}, base=base_name,
+                    calibration=calibration, ensemble=ensemble)
 
 
 def parse_value(text: str) -> Any:

@@ -20,13 +20,14 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from tqdm import tqdm
 
+from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN
 from kube_sim.common.errors import InputError
 from kube_sim.common.provenance import environment, now_iso
 from kube_sim.experiments.executors import Executor, make_executor
@@ -34,7 +35,7 @@ from kube_sim.experiments.experiment import Experiment, replication_seeds
 from kube_sim.experiments.rows import STATUS_OK, arm_label, arrow_type, kept_outcomes, runs_schema
 from kube_sim.experiments.scenario import Scenario, display_path
 from kube_sim.experiments.tasks import RunOutput, RunTask, execute
-from kube_sim.model.parameters import PARAMETER_SPECS, Parameters
+from kube_sim.model.parameters import PARAMETER_SPECS, Parameters, make_parameters
 from kube_sim.store import parts
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import jsonable
@@ -51,6 +52,7 @@ class Arm:
         factors: Its factor values by column (the runs table's factor columns).
         scenario: Scenario name recorded in its runs.
         parameters: What the manifest records as the arm's parameters (dotted keys).
+        ensemble_params: Its parameters under each ensemble member (empty without an ensemble).
     """
 
     index: int
@@ -59,6 +61,7 @@ class Arm:
     factors: dict[str, Any]
     scenario: str
     parameters: dict[str, Any]
+    ensemble_params: tuple[Parameters, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class SweepPlan:
         factor_types: Factor columns and their Arrow types.
         outcomes: Outcome columns kept.
         manifest: Experiment information for the manifest (file, text, design, factors, ...).
+        ensemble: Parameter sets the replications cycle through (empty: none; see :func:`with_ensemble`).
+        reference: The parameters the arms vary from (the base scenario; None: arm 0's).
     """
 
     name: str
@@ -82,6 +87,23 @@ class SweepPlan:
     factor_types: dict[str, pa.DataType]
     outcomes: tuple[str, ...]
     manifest: dict[str, Any] = field(default_factory=dict)
+    ensemble: tuple[dict[str, Any], ...] = ()
+    reference: Parameters | None = None
+
+    @property
+    def members_used(self) -> int:
+        """Ensemble members the replications cycle through (0 without an ensemble).
+
+        Each member gets at least two seeds where the replications allow, so that the seed noise
+        within a member can be told from the spread between members.
+        """
+        if not self.ensemble:
+            return 0
+        return max(1, min(len(self.ensemble), self.replications // 2))
+
+    def member_of(self, replication: int) -> int | None:
+        """The ensemble member a replication runs (``replication mod members_used``), or None."""
+        return replication % self.members_used if self.ensemble else None
 
     @property
     def replications(self) -> int:
@@ -109,9 +131,13 @@ class SweepPlan:
         """
         arm = self.arms[run_id // self.replications]
         replication = run_id % self.replications
+        params, factors = arm.params, arm.factors
+        member = self.member_of(replication)
+        if member is not None:
+            params, factors = arm.ensemble_params[member], {**factors, ENSEMBLE_COLUMN: member}
         return RunTask(run_id=run_id, arm=arm.index, arm_label=arm.label, replication=replication,
-                       seed=self.seeds[replication], months=self.months, scenario=arm.scenario, params=arm.params,
-                       factors=arm.factors, schema=schema or self.schema())
+                       seed=self.seeds[replication], months=self.months, scenario=arm.scenario, params=params,
+                       factors=factors, schema=schema or self.schema())
 
     def tasks(self, run_ids: list[int]) -> Iterator[RunTask]:
         """Tasks of the given runs, made one at a time.
@@ -136,7 +162,56 @@ class SweepPlan:
             "arms": [[a.label, a.scenario, jsonable(a.factors), jsonable(a.params.to_dict()),
                       a.params.geography.digest()] for a in self.arms],
         }
+        if self.ensemble:
+            data["ensemble"] = [[jsonable(p.to_dict()) for p in a.ensemble_params] for a in self.arms]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def with_ensemble(plan: SweepPlan, calibrated: Scenario) -> SweepPlan:
+    """The plan run over a calibration's ensemble: replication ``i`` uses member ``i mod members_used``.
+
+    A member's values replace an arm's value of the same parameter wherever the arm holds the plan's
+    reference value (the base scenario's); where the arm sets its own value (a factor it varies, or a
+    compared scenario's own change) the arm's value stays. The seeds stay paired across arms, and so do the
+    members: arm differences per replication carry both seed noise and parameter uncertainty.
+
+    Args:
+        plan: A plan.
+        calibrated: The scenario holding the ensemble (``calibrated``).
+
+    Returns:
+        The plan with the ensemble.
+
+    Raises:
+        InputError: If the scenario has no ensemble.
+    """
+    if not calibrated.ensemble:
+        raise InputError("has no [ensemble] table (run 'kube-sim calibrate' to make one)", source="--ensemble",
+                         key=calibrated.name)
+    reference = plan.reference or plan.arms[0].params
+    arms = []
+    for arm in plan.arms:
+        member_params = []
+        for member in calibrated.ensemble:
+            changes = {key: value for key, value in member.items()
+                       if _same_value(arm.params.get(key), reference.get(key))}
+            member_params.append(make_parameters(changes, base=arm.params))
+        arms.append(replace(arm, ensemble_params=tuple(member_params)))
+    manifest = {**plan.manifest, "ensemble": {
+        "name": calibrated.name, "path": str(calibrated.path) if calibrated.path else None,
+        "members": [dict(m) for m in calibrated.ensemble], "calibration": jsonable(calibrated.calibration),
+        "column": ENSEMBLE_COLUMN}}
+    factor_types = {**plan.factor_types, ENSEMBLE_COLUMN: pa.int64()}
+    planned = replace(plan, arms=tuple(arms), ensemble=tuple(calibrated.ensemble), factor_types=factor_types,
+                      manifest=manifest)
+    manifest["ensemble"]["members_used"] = planned.members_used
+    return planned
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=0.0)
+    return a == b
 
 
 def plan_experiment(experiment: Experiment) -> SweepPlan:
@@ -171,7 +246,7 @@ def plan_experiment(experiment: Experiment) -> SweepPlan:
     }
     return SweepPlan(name=experiment.name, arms=arms, seeds=tuple(experiment.seeds()), months=experiment.months,
                      factor_types={f.key: arrow_type(f.key) for f in experiment.factors},
-                     outcomes=kept_outcomes(experiment.outcomes), manifest=manifest)
+                     outcomes=kept_outcomes(experiment.outcomes), manifest=manifest, reference=base.params)
 
 
 def scenario_entry(scenario: Scenario) -> dict[str, Any]:
@@ -218,7 +293,8 @@ def plan_comparison(a: Scenario, b: Scenario, *, replications: int, months: int,
         "design": {"kind": "scenarios", "samples": None, "seed": None, "points": 2},
     }
     return SweepPlan(name=name, arms=arms, seeds=tuple(replication_seeds(master_seed, replications)), months=months,
-                     factor_types={}, outcomes=kept_outcomes(None), manifest={**manifest, "master_seed": master_seed})
+                     factor_types={}, outcomes=kept_outcomes(None), manifest={**manifest, "master_seed": master_seed},
+                     reference=a.params)
 
 
 # --- the driver ------------------------------------------------------------------------------------
