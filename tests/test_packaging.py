@@ -69,6 +69,10 @@ def test_wheel_carries_the_shipped_files_and_an_spdx_license(wheel):
     for folder, inside in SHIPPED.items():
         carried = {Path(n).name for n in names if n.startswith(inside + "/") and n.endswith(".toml")}
         assert carried == _toml_names(REPO / folder), folder
+    districts = REPO / "kube_sim" / "shipped" / "districts"
+    carried = {Path(n).name for n in names if n.startswith("kube_sim/shipped/districts/")}
+    assert carried == {p.name for p in districts.iterdir() if p.suffix in (".csv", ".md")} >= {"majene.csv",
+                                                                                                "README.md"}
     assert "License-Expression: MIT" in metadata.splitlines()
 
 
@@ -84,6 +88,11 @@ def test_installed_wheel_runs_shipped_scenario_and_experiment(installed, tmp_pat
     assert summary["scenario"] == "baseline"
     assert summary["months"] == 12
     assert (tmp_path / "base" / "summary.json").is_file()
+
+    in_majene = _kube_sim(installed, tmp_path, "run", "--district", "majene", "--months", "2", "--json",
+                          "--no-plots", "--out", "majene")
+    assert in_majene.returncode == 0, in_majene.stderr
+    assert json.loads((tmp_path / "majene" / "manifest.json").read_text())["district"]["name"] == "Majene"
 
     listing = _kube_sim(installed, tmp_path, "scenarios")
     assert listing.returncode == 0, listing.stderr

@@ -8,8 +8,8 @@ LANGUAGES: dict[str, str] = {"en": "English", "id": "Bahasa Indonesia"}
 LABELS: dict[str, tuple[str, str]] = {
     # page
     "title": ("KUBE in the classroom", "KUBE di kelas"),
-    "subtitle": ("Joint business groups in Polewali Mandar, month by month",
-                 "Kelompok Usaha Bersama di Polewali Mandar, bulan demi bulan"),
+    "subtitle": ("Joint business groups in {district}, month by month",
+                 "Kelompok Usaha Bersama di {district}, bulan demi bulan"),
     "language": ("Language", "Bahasa"),
     "mode_single": ("One district", "Satu kabupaten"),
     "mode_compare": ("Side by side", "Berdampingan"),
@@ -17,6 +17,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # controls
     "controls": ("Policy", "Kebijakan"),
     "scenario": ("Starting scenario", "Skenario awal"),
+    "district_choice": ("District (kabupaten)", "Kabupaten"),
     "facilitators.groups_per_facilitator": ("Groups per facilitator", "Kelompok per pendamping"),
     "facilitators.hours_per_month": ("Facilitator hours per month", "Jam pendamping per bulan"),
     "facilitators.pattern": ("Mentoring pattern", "Pola pendampingan"),

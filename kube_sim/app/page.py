@@ -7,6 +7,7 @@ opens, one set per browser tab. Everything the page reads from a model goes thro
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import threading
@@ -100,11 +101,11 @@ def _t(key: str) -> str:
 
 
 @solara.lab.task
-def replicate(scenario_a: str, scenario_b: str, seed: int, months: int) -> pd.DataFrame:
+def replicate(scenario_a: str, scenario_b: str, seed: int, months: int, district: str = "") -> pd.DataFrame:
     """Run the paired replications of the side-by-side view (in a thread, off the page's event loop)."""
     replications_done.set(0)
-    a = state.make_params(state.Settings(scenario=scenario_a))
-    b = state.make_params(state.Settings(scenario=scenario_b))
+    a = state.make_params(state.Settings(scenario=scenario_a, district=district))
+    b = state.make_params(state.Settings(scenario=scenario_b, district=district))
     seeds = [seed + r for r in range(REPLICATIONS)]
     return paired_replications(a, b, seeds=seeds, months=months, on_done=replications_done.set)
 
@@ -112,7 +113,8 @@ def replicate(scenario_a: str, scenario_b: str, seed: int, months: int) -> pd.Da
 def _build(current_mode: str, current: state.Settings, current_arms: tuple[str, str]) -> list[KubeModel]:
     if current_mode == "single":
         return [state.build_model(current)]
-    return [state.build_model(state.Settings(scenario=name, seed=current.seed)) for name in current_arms]
+    return [state.build_model(state.Settings(scenario=name, seed=current.seed, district=current.district))
+            for name in current_arms]
 
 
 def _fmt(value: float, key: str) -> str:
@@ -151,12 +153,11 @@ def Controls() -> None:
     names = solara.use_memo(state.scenario_names, [])
 
     def set_scenario(name: str) -> None:
-        settings.set(state.Settings(scenario=name, values={}, seed=current.seed))
+        settings.set(dataclasses.replace(current, scenario=name, values={}))
         selected.set(-1)
 
     def set_value(key: str, value: Any) -> None:
-        settings.set(state.Settings(scenario=current.scenario, values={**current.values, key: value},
-                                    seed=current.seed))
+        settings.set(dataclasses.replace(current, values={**current.values, key: value}))
         selected.set(-1)
 
     solara.HTML(tag="h3", unsafe_innerHTML=_t("controls"))
@@ -185,6 +186,21 @@ def Controls() -> None:
 
 
 @solara.component
+def DistrictChoice() -> None:
+    """The district the runs are in (both arms): the starting one and the shipped ones."""
+    current = settings.value
+    choices = solara.use_memo(state.district_choices, [])
+    value = current.district or choices[0]
+
+    def set_district(choice: str) -> None:
+        settings.set(dataclasses.replace(current, district=choice))
+        selected.set(-1)
+
+    with solara.Div(classes=["kube-ctl-district"]):
+        solara.Select(_t("district_choice"), values=choices, value=value, on_value=set_district)
+
+
+@solara.component
 def ArmControls() -> None:
     """Side-by-side controls: the two arms' scenarios and the presets."""
     names = solara.use_memo(state.scenario_names, [])
@@ -206,7 +222,7 @@ def SeedInput() -> None:
 
     def set_seed(value: int | None) -> None:
         if value is not None and value >= 0:
-            settings.set(state.Settings(scenario=current.scenario, values=current.values, seed=int(value)))
+            settings.set(dataclasses.replace(current, seed=int(value)))
 
     with solara.Div(classes=["kube-ctl-seed"], style="margin: 8px 0 12px 0;"):
         solara.InputInt(_t("seed"), value=current.seed, on_value=set_seed)
@@ -385,7 +401,8 @@ def Replications() -> None:
         with solara.Row(style="align-items: center;"):
             solara.Button(_t("replicate"), icon_name="mdi-repeat", color="primary", classes=["kube-replicate"],
                           disabled=replicate.pending,
-                          on_click=lambda: replicate(a, b, seed, replication_months.value))
+                          on_click=lambda: replicate(a, b, seed, replication_months.value,
+                                                     settings.value.district))
             with solara.Div(style="width: 260px; margin-left: 16px;", classes=["kube-ctl"]):
                 solara.HTML(tag="div", unsafe_innerHTML=f"{_t('months_run')}: <b>{replication_months.value}</b>",
                             classes=["kube-ctl-label"])
@@ -434,8 +451,9 @@ def Page() -> None:
     version = tick.value
     solara.Style(CSS)
     solara.Title(_t("title"))
+    district_name = state.district(settings.value.district).name
     with solara.AppBarTitle():
-        solara.Text(f"{_t('title')} — {_t('subtitle')}")
+        solara.Text(f"{_t('title')} — {_t('subtitle').format(district=district_name)}")
     with solara.AppBar():
         with solara.Div(classes=["kube-language"], style="width: 190px;"):
             solara.Select(_t("language"), values=list(LANGUAGES), value=language, dense=True)
@@ -446,6 +464,7 @@ def Page() -> None:
                                                  solara.Button(_t("mode_compare"), value="compare",
                                                                classes=["kube-mode-compare"])])
         SeedInput()
+        DistrictChoice()
         if mode.value == "single":
             Controls()
         else:

@@ -6,14 +6,18 @@ the page stays free of the model's internals and the adapter can be tested witho
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from kube_sim.experiments.district_file import DEFAULT_DISTRICT, list_district_names, load_district, use_district
 from kube_sim.experiments.scenario import list_scenarios, load_scenario
 from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
+from kube_sim.model.geography import DistrictMap
 from kube_sim.model.model import KubeModel
 from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
 from kube_sim.model.parameters import VISIT_PATTERNS as VISIT_PATTERNS  # passed on to the page
@@ -27,6 +31,9 @@ CONTROL_KEYS: tuple[str, ...] = (
     "grants.uep_per_member_rp",
 )
 """Parameters the page's controls set, on top of the chosen scenario."""
+
+DISTRICT_ENV = "KUBE_SIM_APP_DISTRICT"
+"""Environment variable through which ``kube-sim app --district FILE`` names the page's starting district."""
 
 GROUP_STATES: tuple[str, ...] = ("training", "active", "conflict", "failed")
 """States a group is shown in: training, business running, running with an open conflict, failed."""
@@ -114,11 +121,13 @@ class Settings:
         scenario: Shipped scenario name.
         values: ``{dotted key: value}`` for the :data:`CONTROL_KEYS` (missing keys keep the scenario's value).
         seed: Run seed.
+        district: A district file's name or path ("": :func:`default_district_choice`).
     """
 
     scenario: str = "baseline"
     values: dict[str, Any] = field(default_factory=dict)
     seed: int = 42
+    district: str = ""
 
 
 def scenario_names() -> list[str]:
@@ -132,8 +141,39 @@ def scenario_description(name: str) -> str:
     return load_scenario(name).description
 
 
+def default_district_choice() -> str:
+    """Return the district the page starts in: the one ``kube-sim app --district`` gave, else Polewali Mandar."""
+    return os.environ.get(DISTRICT_ENV, "").strip() or DEFAULT_DISTRICT
+
+
+def district_choices() -> list[str]:
+    """Return the districts the page offers: the starting one first, then the shipped ones."""
+    first = default_district_choice()
+    return [first, *(name for name in list_district_names() if name != first)]
+
+
+def district(choice: str = "") -> DistrictMap:
+    """Return a district by name or path ("": the starting one), read once.
+
+    Args:
+        choice: A district file's name or path.
+
+    Returns:
+        The district.
+
+    Raises:
+        InputError: For a missing or bad file.
+    """
+    return _read_district(choice or default_district_choice())
+
+
+@functools.lru_cache(maxsize=32)
+def _read_district(choice: str) -> DistrictMap:
+    return load_district(choice)
+
+
 def make_params(settings: Settings) -> Parameters:
-    """Return the parameters of a scenario with the controls' values on top.
+    """Return the parameters of a scenario in the chosen district with the controls' values on top.
 
     Args:
         settings: The controls.
@@ -141,7 +181,7 @@ def make_params(settings: Settings) -> Parameters:
     Returns:
         Validated parameters.
     """
-    base = load_scenario(settings.scenario).params
+    base = use_district(load_scenario(settings.scenario), district(settings.district)).params
     return make_parameters(settings.values, base=base)
 
 

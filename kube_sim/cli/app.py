@@ -14,7 +14,7 @@ import threading
 import time
 import webbrowser
 
-from kube_sim.cli.common import add_command, whole_number
+from kube_sim.cli.common import add_command, add_district_option, whole_number
 from kube_sim.common.errors import InputError
 
 APP_MODULE = "kube_sim.app.page"
@@ -45,6 +45,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help=f"address to bind (default: {DEFAULT_HOST}, this machine only; 0.0.0.0 for a "
                              "classroom network)")
     parser.add_argument("--open", action="store_true", help="open the page in the default browser")
+    add_district_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -52,15 +53,20 @@ def run(args: argparse.Namespace) -> int:
     """Serve the page until interrupted.
 
     Args:
-        args: Parsed arguments (``port``, ``host``, ``open``).
+        args: Parsed arguments (``port``, ``host``, ``open``, ``district``).
 
     Returns:
         Exit status 0 after a clean stop.
 
     Raises:
-        InputError: If the address cannot be listened on (in use, or not this machine's), or the ``app``
-            extra is not installed.
+        InputError: If the address cannot be listened on (in use, or not this machine's), the district file
+            is bad, or the ``app`` extra is not installed.
     """
+    if args.district:  # checked now, so that a bad file exits 2; the page reads it from the environment
+        from kube_sim.app.state import DISTRICT_ENV
+        from kube_sim.experiments.district_file import load_district
+
+        os.environ[DISTRICT_ENV] = load_district(args.district).source
     _check_free(args.host, args.port)
     os.environ["SOLARA_APP"] = APP_MODULE
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"

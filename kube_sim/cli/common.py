@@ -17,6 +17,7 @@ from kube_sim.common.errors import InputError
 from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
 
 if TYPE_CHECKING:
+    from kube_sim.experiments.scenario import Scenario
     from kube_sim.experiments.sweep import SweepSummary
 
 PROG = "kube-sim"
@@ -190,6 +191,38 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="assignments",
                         help="change one parameter on top of the scenario, e.g. grants.equipment_rp=5000000; "
                              "repeat for more (see 'kube-sim params' for keys)")
+
+
+def add_district_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--district FILE`` (a district file's name or path) into ``args.district``.
+
+    Args:
+        parser: A command's parser.
+    """
+    parser.add_argument("--district", metavar="FILE",
+                        help="the district to run in: a shipped name (polewali_mandar, majene) or a path to a CSV "
+                             "with the columns kecamatan,population,terrain,travel_hours,villages "
+                             "(default: Polewali Mandar; see docs/districts.md)")
+
+
+def with_district(scenario: Scenario, args: argparse.Namespace) -> Scenario:
+    """Return the scenario in the district ``--district`` names (the scenario itself when it names none).
+
+    Args:
+        scenario: A loaded scenario.
+        args: Parsed arguments with the option of :func:`add_district_option`.
+
+    Returns:
+        The scenario, in the district.
+
+    Raises:
+        InputError: For a missing or bad district file (naming the file, row and column).
+    """
+    if not getattr(args, "district", None):
+        return scenario
+    from kube_sim.experiments.district_file import load_district, use_district
+
+    return use_district(scenario, load_district(args.district))
 
 
 def output_folder(out: Path | None, name: str) -> Path:

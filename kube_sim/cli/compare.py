@@ -15,6 +15,7 @@ from kube_sim.cli.common import (
     EXIT_STOPPED,
     PROG,
     add_command,
+    add_district_option,
     add_ensemble_option,
     add_months_option,
     add_seed_option,
@@ -23,6 +24,7 @@ from kube_sim.cli.common import (
     command_line,
     render_table,
     replications_arg,
+    with_district,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
@@ -67,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_months_option(compare, DEFAULT_COMPARE_MONTHS, "months per run")
     add_seed_option(compare, DEFAULT_MASTER_SEED, "master seed the replication seeds derive from")
     add_workers_option(compare, "parallel runs")
+    add_district_option(compare)
     add_ensemble_option(compare)
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
@@ -89,8 +92,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from kube_sim.experiments.sweep import SweepAborted, plan_comparison, run_sweep
     from kube_sim.store import sweep_folder as store
 
-    a = load_scenario(args.scenario_a)
-    b = load_scenario(args.scenario_b)
+    a = with_district(load_scenario(args.scenario_a), args)
+    b = with_district(load_scenario(args.scenario_b), args)
     if args.out is not None and args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
         raise InputError("exists and is not an empty folder; choose a new folder for the comparison's runs",
                          source="--out", key=display_path(args.out))

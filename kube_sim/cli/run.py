@@ -10,11 +10,13 @@ from typing import Any
 
 from kube_sim.cli.common import (
     add_command,
+    add_district_option,
     add_months_option,
     add_seed_option,
     add_set_option,
     command_line,
     output_folder,
+    with_district,
     write_error,
 )
 from kube_sim.common.errors import InputError
@@ -41,6 +43,8 @@ examples:
   kube-sim run no_facilitators --months 60 --seed 1
   kube-sim run baseline --set facilitators.groups_per_facilitator=20 --out results/ratio20
   kube-sim run equipment_grant --json --no-plots
+  kube-sim run baseline --district majene          # another district (see docs/districts.md)
+  kube-sim run baseline --district my_district.csv
 """
 
 
@@ -59,6 +63,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_seed_option(run, DEFAULT_SEED, "random seed; the same seed gives the same run")
     add_months_option(run, DEFAULT_MONTHS, "months to simulate")
     add_set_option(run)
+    add_district_option(run)
     run.add_argument("--out", type=Path, metavar="DIR",
                      help="folder for the results (default: results/<scenario name>)")
     run.add_argument("--json", action="store_true",
@@ -68,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def format_summary(summary: dict[str, Any], description: str = "", results_dir: Path | None = None,
-                   files: list[str] | None = None) -> str:
+                   files: list[str] | None = None, district: str = "") -> str:
     """Render a run summary as a readable table, one line per declared outcome.
 
     Labels and number formats come from the outcome declaration (:mod:`kube_sim.common.outputs`);
@@ -79,11 +84,14 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
         description: The scenario's description.
         results_dir: Where the results were written.
         files: The file names written there.
+        district: The district's name, shown under the seed ("" shows none).
 
     Returns:
         Multi-line text.
     """
     rows: list[tuple[str, str]] = [("scenario", str(summary.get("scenario"))), ("seed", str(summary.get("seed")))]
+    if district:
+        rows.append(("district", district))
     causes: list[tuple[str, int]] = []
     for outcome in OUTCOMES:
         value = summary_value(summary, outcome)
@@ -119,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     Raises:
         InputError: For a bad scenario, ``--set`` assignment or output folder.
     """
-    scenario = load_scenario(args.scenario)
+    scenario = with_district(load_scenario(args.scenario), args)
     scenario = apply_overrides(scenario, parse_assignments(args.assignments))
     out_dir = output_folder(args.out, scenario.name)
     if out_dir.exists() and not out_dir.is_dir():
@@ -157,5 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps({**result.summary, "results_dir": str(path)}))
     else:
         files = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-        print(format_summary(result.summary, scenario.description, path, files))
+        print(format_summary(result.summary, scenario.description, path, files,
+                             district=f"{scenario.params.geography.name} ({len(scenario.params.geography.kecamatan)} "
+                                      f"kecamatan, {scenario.params.geography.villages} villages)"))
     return 0

@@ -6,12 +6,14 @@ A sweep that stops early (a worker died) prints one line and exits 1; its finish
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     add_command,
+    add_district_option,
     add_ensemble_option,
     add_months_option,
     add_sweep_options,
@@ -22,6 +24,7 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    with_district,
 )
 from kube_sim.experiments.files import display_path
 
@@ -45,6 +48,7 @@ examples:
   kube-sim sweep staffing --workers 2 --replications 5 --months 60
   kube-sim sweep my_experiment.toml --out results/mine
   kube-sim sweep staffing --resume                 # finish a sweep that was stopped
+  kube-sim sweep staffing --district majene        # in another district (see docs/districts.md)
   kube-sim sweep combined --backend dask           # a local Dask cluster
   kube-sim sweep combined --backend dask --scheduler tcp://10.0.0.5:8786
   kube-sim report results/staffing                 # then read the report
@@ -68,6 +72,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--replications", type=replications_arg, metavar="R",
                        help="replications per arm, replacing the file's (seeds are unchanged for the first ones)")
     add_months_option(sweep, None, "months per run, replacing the file's")
+    add_district_option(sweep)
     sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
     add_sweep_options(sweep, "a sweep")
     add_ensemble_option(sweep)
@@ -92,6 +97,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     check_sweep_options(args)
     experiment = load_experiment(args.experiment).with_run_settings(replications=args.replications,
                                                                     months=args.months)
+    experiment = dataclasses.replace(experiment, base_scenario=with_district(experiment.base_scenario, args))
     plan = apply_ensemble(plan_experiment(experiment), args)
     folder = output_folder(args.out, experiment.name)
     if run_plan(plan, folder, args) is None:

@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             "design": validation.design,
             "scenario": {"name": scenario.name, "path": str(scenario.path), "overrides": scenario.overrides},
             "parameters": scenario.params.to_dict(),
+            "district": scenario.params.geography.record(),
             "arm_changes": ARMS,
             "runs": len(validation.measurements),
             "runs_resumed": validation.resumed,

@@ -5,6 +5,7 @@ An experiment is a TOML file in ``experiments/`` (or any path)::
     name = "staffing"                # optional: default the file's name without .toml
     description = "Caseload crossed with facilitator hours."   # optional
     base_scenario = "baseline"      # a scenario name or a path (default "baseline")
+    district = "majene"             # optional: a district name or a CSV path (default Polewali Mandar)
     months = 96                     # run length (default 96)
     replications = 20               # seeds per design point (default 10)
     master_seed = 2024              # every replication seed derives from it (default 1)
@@ -43,6 +44,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from kube_sim.common.errors import InputError
+from kube_sim.experiments.district_file import load_district, use_district
 from kube_sim.experiments.files import (
     TomlFiles,
     display_path,
@@ -67,6 +69,7 @@ from kube_sim.model.parameters import SECTIONS, Parameters, coerce_value, make_p
 DESIGN_KINDS: tuple[str, ...] = ("factorial", "lhs", "sobol")
 TOP_KEYS: tuple[str, ...] = (
     "name", "description", "base_scenario", "months", "replications", "master_seed", "outcomes", "design", "factors",
+    "district",
 )
 DESIGN_KEYS: tuple[str, ...] = ("kind", "samples", "seed")
 RANGE_KEYS: tuple[str, ...] = ("low", "high", "steps")
@@ -426,6 +429,9 @@ def parse_experiment(text: str, source: str, path: Path | None = None) -> Experi
         base = load_scenario(base_ref)
     except InputError as exc:
         raise InputError(f"base scenario: {exc.one_line()}", source=source, key="base_scenario") from None
+    district = optional_text(data, "district", source)
+    if district:
+        base = _in_district(base, district, path, source)
 
     n_points = math.prod(len(f.values or ()) for f in factors) if kind == "factorial" else int(samples or 0)
     if n_points * replications > MAX_RUNS:
@@ -437,6 +443,18 @@ def parse_experiment(text: str, source: str, path: Path | None = None) -> Experi
                             design_seed=design_seed, factors=factors)
     experiment.arm_parameters()  # every point must give consistent parameters
     return experiment
+
+
+def _in_district(base: Scenario, district: str, path: Path | None, source: str) -> Scenario:
+    """The base scenario in the district the file names (a relative path is taken from the file's folder first)."""
+    ref: str | Path = district
+    beside = path.parent / district if path is not None else None
+    if beside is not None and (looks_like_path(district) or district.endswith(".csv")) and beside.is_file():
+        ref = beside
+    try:
+        return use_district(base, load_district(ref))
+    except InputError as exc:
+        raise InputError(f"district: {exc.one_line()}", source=source, key="district") from None
 
 
 def load_experiment(name_or_path: str | Path) -> Experiment:

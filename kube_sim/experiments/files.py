@@ -1,10 +1,11 @@
-"""Finding and reading the TOML files of scenarios and experiments, by name or by path.
+"""Finding and reading the files of scenarios, experiments and districts, by name or by path.
 
 A name (``ratio_1_20``) is a file in a folder of its kind: the folder an environment variable
 names (``KUBE_SIM_SCENARIOS``, ``KUBE_SIM_EXPERIMENTS``), else the shipped one. The shipped
 folders are the repository's ``scenarios/`` and ``experiments/`` in a source checkout, and the
 copies below the package :mod:`kube_sim.shipped` in an installed wheel (found with
 :mod:`importlib.resources`). A value ending in ``.toml`` or holding a folder separator is a path.
+District files (``.csv``, ``KUBE_SIM_DISTRICTS``) live below :mod:`kube_sim.shipped` in both.
 
 Every problem raises :class:`~kube_sim.common.errors.InputError` naming the file.
 """
@@ -48,7 +49,7 @@ def shipped_folder(name: str) -> Path:
     """Return the folder of the shipped files of one kind.
 
     Args:
-        name: ``"scenarios"`` or ``"experiments"``.
+        name: ``"scenarios"``, ``"experiments"`` or ``"districts"``.
 
     Returns:
         The installed package's copy when there is one, else the source checkout's top-level folder.
@@ -73,17 +74,19 @@ def looks_like_path(text: str) -> bool:
 
 @dataclass(frozen=True)
 class TomlFiles:
-    """The TOML files of one kind, found by name in a folder or by path.
+    """The files of one kind (TOML unless ``suffix`` says otherwise), found by name in a folder or by path.
 
     Attributes:
         kind: What one file holds, as messages name it (``"scenario"``).
         folder_name: The shipped folder's name (``"scenarios"``).
         env: Environment variable naming a folder to use instead of the shipped one.
+        suffix: The files' suffix (``".toml"``; ``".csv"`` for districts).
     """
 
     kind: str
     folder_name: str
     env: str
+    suffix: str = ".toml"
 
     def folder(self) -> Path:
         """Return the folder names are looked up in.
@@ -95,9 +98,9 @@ class TomlFiles:
         return Path(env).expanduser() if env else shipped_folder(self.folder_name)
 
     def paths(self) -> list[Path]:
-        """Return the ``*.toml`` files in :meth:`folder`, sorted by name (none if it does not exist)."""
+        """Return the files with :attr:`suffix` in :meth:`folder`, sorted by name (none if it does not exist)."""
         folder = self.folder()
-        return sorted(p for p in folder.glob("*.toml") if p.is_file()) if folder.is_dir() else []
+        return sorted(p for p in folder.glob(f"*{self.suffix}") if p.is_file()) if folder.is_dir() else []
 
     def names(self) -> list[str]:
         """Return the names (file stems) of the files in :meth:`folder`, sorted."""
@@ -107,7 +110,7 @@ class TomlFiles:
         """Find a file given by name or by path.
 
         Args:
-            name_or_path: A name (``"ratio_1_20"``) or a path to a TOML file.
+            name_or_path: A name (``"ratio_1_20"``) or a path to a file.
 
         Returns:
             The path of an existing file.
@@ -116,7 +119,8 @@ class TomlFiles:
             InputError: If no such file exists (suggesting close names) or the path is a folder.
         """
         folder = self.folder()
-        if isinstance(name_or_path, Path) or looks_like_path(str(name_or_path)):
+        text = str(name_or_path)
+        if isinstance(name_or_path, Path) or looks_like_path(text) or text.endswith(self.suffix):
             path = Path(name_or_path).expanduser()
             if path.is_file():
                 return path
@@ -125,7 +129,7 @@ class TomlFiles:
             wanted = path.stem
         else:
             wanted = str(name_or_path)
-            path = folder / f"{wanted}.toml"
+            path = folder / f"{wanted}{self.suffix}"
             if path.is_file():
                 return path
         names = self.names()

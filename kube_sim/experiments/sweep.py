@@ -159,7 +159,8 @@ class SweepPlan:
             "seeds": list(self.seeds),
             "outcomes": list(self.outcomes),
             "factors": {k: str(v) for k, v in self.factor_types.items()},
-            "arms": [[a.label, a.scenario, jsonable(a.factors), jsonable(a.params.to_dict())] for a in self.arms],
+            "arms": [[a.label, a.scenario, jsonable(a.factors), jsonable(a.params.to_dict()),
+                      a.params.geography.digest()] for a in self.arms],
         }
         if self.ensemble:
             data["ensemble"] = [[jsonable(p.to_dict()) for p in a.ensemble_params] for a in self.arms]
@@ -249,9 +250,10 @@ def plan_experiment(experiment: Experiment) -> SweepPlan:
 
 
 def scenario_entry(scenario: Scenario) -> dict[str, Any]:
-    """A scenario as the manifest records it: name, file, its changes and every parameter's value."""
+    """A scenario as the manifest records it: name, file, its changes, every parameter's value and its district."""
     return {"name": scenario.name, "path": str(scenario.path) if scenario.path else None,
-            "overrides": dict(scenario.overrides), "parameters": scenario.params.to_dict()}
+            "overrides": dict(scenario.overrides), "parameters": scenario.params.to_dict(),
+            "district": scenario.params.geography.record()}
 
 
 def parameter_notes(keys: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -362,6 +364,7 @@ def _manifest(plan: SweepPlan, started: str, finished: str | None, counts: Mappi
         "arms": [{"arm": a.index, "arm_label": a.label, "scenario": a.scenario, "parameters": a.parameters}
                  for a in plan.arms],
         "outcomes_kept": list(plan.outcomes),
+        "district": plan.arms[0].params.geography.record() if plan.arms else None,
         "plan_fingerprint": plan.fingerprint(),
         "started": (previous or {}).get("started", started),
         "finished": finished,
@@ -399,8 +402,8 @@ def _prepare_folder(plan: SweepPlan, folder: Path, resume: bool, overwrite: bool
         raise InputError("has results but no readable manifest.json; cannot resume (use --overwrite)",
                          source="--out", key=display_path(folder)) from None
     if previous.get("plan_fingerprint") != plan.fingerprint():
-        raise InputError("holds a different sweep (other design, seeds, months, outcomes or base parameters); "
-                         "resume it with the same settings, or choose another --out",
+        raise InputError("holds a different sweep (other design, seeds, months, outcomes, base parameters or "
+                         "district); resume it with the same settings, or choose another --out",
                          source="--out", key=display_path(folder))
     return previous
 

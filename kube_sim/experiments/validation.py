@@ -34,7 +34,6 @@ from kube_sim.experiments.executors import make_executor
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.model.codes import EventKind
 from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_VALIDATION_REPLICATIONS
-from kube_sim.model.district import KECAMATAN
 from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
 from kube_sim.model.run import RunResult, run_model
 from kube_sim.store.files import jsonable
@@ -358,7 +357,7 @@ def measure(result: RunResult, params: Parameters, months: int) -> dict[str, flo
 
     agencies = result.agencies
     out["verification_pass_rate"] = _ratio(agencies["proposals_verified"].sum(), agencies["proposals_received"].sum())
-    quota = params.funding.villages_per_kecamatan * len(KECAMATAN) * params.district.replicas
+    quota = params.funding.villages_per_kecamatan * len(params.geography.kecamatan) * params.district.replicas
     rounds = float(agencies["rounds"].max()) if len(agencies) else 0.0
     out["funded_per_quota"] = _ratio(float(agencies["groups_funded"].sum()), rounds * quota)
 

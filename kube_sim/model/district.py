@@ -1,12 +1,12 @@
-"""The district: kecamatan, villages, travel times and each village's natural-resource fit.
+"""The district built for a run: kecamatan, villages, travel times and each village's natural-resource fit.
 
-Built from Polewali Mandar's 16 kecamatan and their 2010 census populations; villages are spread in
-proportion to population. Mountain kecamatan are remote (longer facilitator travel) and suit cattle
-(fodder); the coast suits kiosks; the lowland plain suits nurseries. ``district.replicas`` copies the
-district (each copy with its own agency and fresh village draws) for province or national scale.
-
-References:
-    BPS 2010 census via Wikipedia; Wiki Aswaja NU (villages per kecamatan, BPS 2008).
+The district comes as data (:class:`~kube_sim.model.geography.DistrictMap` in
+``params.geography``; Polewali Mandar by default): each kecamatan's villages, terrain and travel
+hours per visit. Mountain villages suit cattle (fodder), the coast suits kiosks, the lowland plain
+suits nurseries. ``district.villages`` above 0 spreads that many villages over the kecamatan in
+proportion to population instead; ``district.travel_scale`` scales every travel time.
+``district.replicas`` copies the district (each copy with its own agency and fresh village draws)
+for province or national scale.
 """
 
 from __future__ import annotations
@@ -15,27 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kube_sim.model.geography import TERRAINS
 from kube_sim.model.parameters import Parameters
-
-# name, 2010 population, terrain (0 coast/town, 1 lowland plain, 2 mountain), remote
-KECAMATAN: tuple[tuple[str, int, int, bool], ...] = (
-    ("Polewali", 54_843, 0, False),
-    ("Campalagian", 52_307, 1, False),
-    ("Wonomulyo", 45_269, 1, False),
-    ("Binuang", 30_504, 0, False),
-    ("Mapilli", 27_220, 1, False),
-    ("Luyo", 26_692, 1, False),
-    ("Balanipa", 24_021, 0, False),
-    ("Tinambung", 22_317, 0, False),
-    ("Tapango", 21_492, 2, False),
-    ("Matakali", 21_310, 1, False),
-    ("Tubbi Taramanu", 18_273, 2, True),
-    ("Limboro", 16_981, 2, False),
-    ("Alu", 11_980, 2, True),
-    ("Anreapi", 9_273, 2, False),
-    ("Bulo", 8_633, 2, True),
-    ("Matangnga", 5_005, 2, True),
-)
 
 
 def terrain_fit(params: Parameters) -> np.ndarray:
@@ -58,7 +39,8 @@ class District:
     Attributes:
         kecamatan_names: Name of each kecamatan (repeated per replica).
         kecamatan_replica: Replica (district copy) of each kecamatan.
-        kecamatan_remote: Whether each kecamatan is remote.
+        kecamatan_remote: Whether each kecamatan is remote (travel of
+            :data:`~kube_sim.model.geography.REMOTE_TRAVEL_HOURS` or more per visit, before scaling).
         kecamatan_travel_hours: Facilitator travel hours per visit in each kecamatan.
         village_kecamatan: Kecamatan index of each village.
         village_fit: Resource fit of each village for each business type, shape (villages, 3).
@@ -112,25 +94,27 @@ def build_district(params: Parameters, rng: np.random.Generator) -> District:
         The :class:`District`.
     """
     p = params.district
-    population = np.array([k[1] for k in KECAMATAN])
-    villages_per_kec = apportion(p.villages, population)
-    terrain = np.array([k[2] for k in KECAMATAN])
-    remote = np.array([k[3] for k in KECAMATAN])
-    n_kec = len(KECAMATAN)
+    geo = params.geography.kecamatan
+    population = np.array([k.population for k in geo])
+    villages_per_kec = apportion(p.villages, population) if p.villages else np.array([k.villages for k in geo])
+    terrain = np.array([TERRAINS.index(k.terrain) for k in geo])
+    remote = np.array([k.remote for k in geo])
+    travel_one = np.array([k.travel_hours for k in geo], dtype=float) * p.travel_scale
+    n_kec = len(geo)
 
     replica = np.repeat(np.arange(p.replicas), n_kec)
     kec_terrain = np.tile(terrain, p.replicas)
     kec_remote = np.tile(remote, p.replicas)
-    travel = np.where(kec_remote, p.remote_travel_hours, p.near_travel_hours)
+    travel = np.tile(travel_one, p.replicas)
     village_kec = np.repeat(np.arange(n_kec * p.replicas), np.tile(villages_per_kec, p.replicas))
     mean_fit = terrain_fit(params)[kec_terrain[village_kec]]
     fit = np.clip(mean_fit + rng.normal(0.0, p.fit_noise, size=mean_fit.shape), p.min_fit, 1.0)
-    names = tuple(k[0] for k in KECAMATAN) * p.replicas
+    names = tuple(k.name for k in geo) * p.replicas
     return District(
         kecamatan_names=names,
         kecamatan_replica=replica,
         kecamatan_remote=kec_remote,
-        kecamatan_travel_hours=travel.astype(float),
+        kecamatan_travel_hours=travel,
         village_kecamatan=village_kec,
         village_fit=fit,
         replicas=p.replicas,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kube_sim.common.errors import ParameterError
+from kube_sim.model.geography import POLEWALI_MANDAR, DistrictMap
 from kube_sim.model.policy import VISIT_PATTERNS as _PATTERN_CLASSES
 
 BUSINESS_TYPES: tuple[str, ...] = ("cattle", "nursery", "kiosk")
@@ -71,17 +72,24 @@ A = "assumption"
 
 @dataclass(frozen=True)
 class DistrictParams:
-    """The district the programme runs in (Polewali Mandar by default)."""
+    """The district the programme runs in (Polewali Mandar by default).
 
-    name: str = param("Polewali Mandar", "-", "seed; DOMAIN.md s.5", doc="district name, for reports")
-    villages: int = param(167, "villages", "RPIJM profile 2016 (144 desa + 23 kelurahan)", low=16, high=10_000,
-                          doc="villages, spread over the 16 kecamatan in proportion to population")
+    The district itself (kecamatan, population, terrain, travel, villages) is data, not parameters:
+    :class:`~kube_sim.model.geography.DistrictMap` in :attr:`Parameters.geography`.
+    """
+
+    name: str = param("Polewali Mandar", "-", "seed; DOMAIN.md s.5; the district file's name when one is given",
+                      doc="district name, for reports")
+    villages: int = param(0, "villages", "0: the district's own (Polewali Mandar: 167, RPIJM profile 2016, "
+                          "144 desa + 23 kelurahan)", low=0, high=10_000,
+                          doc="villages per district copy: 0 keeps each kecamatan's villages as the district "
+                              "gives them; more spreads that many over the kecamatan in proportion to population")
     replicas: int = param(1, "districts", A, low=1, high=2_000,
                           doc="copies of the district run together (province or national scale)")
-    remote_travel_hours: float = param(4.0, "hours/visit", A + " (Tubbi Taramanu 72 km from Polewali)", low=0, high=24,
-                                       doc="facilitator travel time per visit to a remote mountain kecamatan")
-    near_travel_hours: float = param(1.0, "hours/visit", A, low=0, high=24,
-                                     doc="facilitator travel time per visit elsewhere")
+    travel_scale: float = param(1.0, "x", A + " (range 0.5-2; the district gives each kecamatan's travel: "
+                                "Polewali Mandar 4 h in the remote mountain kecamatan, Tubbi Taramanu 72 km from "
+                                "Polewali, 1 h elsewhere)", low=0, high=10,
+                                doc="multiplies every kecamatan's facilitator travel hours per visit")
     coast_fit: tuple[float, ...] = param((0.45, 0.55, 0.85), "0-1", A + " (seed: town trade on the coast)",
                                          low=0, high=1, doc="mean resource fit of a coastal or town village")
     lowland_fit: tuple[float, ...] = param((0.70, 0.85, 0.60), "0-1", A + " (paddy and vegetables on the plain)",
@@ -422,7 +430,11 @@ SECTIONS: dict[str, type] = {
 
 @dataclass(frozen=True)
 class Parameters:
-    """All model parameters, by section. Build with :func:`make_parameters`, never mutate."""
+    """All model parameters, by section, and the district they apply to. Build with :func:`make_parameters`.
+
+    ``geography`` is the district as data (Polewali Mandar by default); it is not a parameter (no
+    dotted key, not in :meth:`to_dict`), but it travels with the parameters to every run.
+    """
 
     district: DistrictParams = field(default_factory=DistrictParams)
     funding: FundingParams = field(default_factory=FundingParams)
@@ -434,6 +446,7 @@ class Parameters:
     grants: GrantParams = field(default_factory=GrantParams)
     business: BusinessParams = field(default_factory=BusinessParams)
     poverty: PovertyParams = field(default_factory=PovertyParams)
+    geography: DistrictMap = field(default=POLEWALI_MANDAR)
 
     def get(self, key: str) -> Any:
         """Return the value of a dotted key such as ``"grants.equipment_rp"``.
@@ -510,6 +523,10 @@ RETIRED: dict[str, str] = {
     "facilitators.pay_per_month_rp": "replaced by facilitators.pay_per_hour_rp (pay follows hours)",
     "facilitators.target_effect": "removed: with facilitators.targets, groups behind their targets are visited "
                                   "first (facilitators.target_priority)",
+    "district.remote_travel_hours": "replaced by each kecamatan's travel_hours in the district file "
+                                    "(--district; see docs/districts.md), scaled by district.travel_scale",
+    "district.near_travel_hours": "replaced by each kecamatan's travel_hours in the district file "
+                                  "(--district; see docs/districts.md), scaled by district.travel_scale",
 }
 """Keys that no longer exist, with what replaced them (for a clear error in old scenario files)."""
 

@@ -2,8 +2,9 @@
 
 A run folder holds ``summary.json``, ``monthly`` and ``groups`` tables (Parquet and CSV),
 ``members.parquet``, ``events.parquet``, any figures, and ``manifest.json`` (versions, scenario,
-every parameter, seed, times, command line). Each file is written whole or not at all
-(:func:`kube_sim.store.files.atomic_write`), so an interrupted run never leaves a half-written file;
+every parameter, the district (name, file, content hash), seed, times, command line). Each file
+is written whole or not at all (:func:`kube_sim.store.files.atomic_write`), so an interrupted run
+never leaves a half-written file;
 the manifest is written last. No statistics are computed here.
 """
 
@@ -107,6 +108,7 @@ def write_run(result: RunResult, out_dir: str | Path, *, scenario: Scenario, see
         "overrides": scenario.overrides,
         "override_sources": scenario.sources,
         "parameters": scenario.params.to_dict(),
+        "district": scenario.params.geography.record(),
         "seed": seed,
         "months": months,
         "started": started,
