@@ -68,8 +68,9 @@ CHECKS: tuple[Check, ...] = (
     Check("survival at 36 months", f"{D4}: derived from Kota Batu and Sleman (A)",
           "Kaplan-Meier share active 36 months after funding", Band("survival_36", BASELINE, 0.30, 0.50), "share"),
     Check("about half active of groups up to five years old", f"{D4}: Kota Batu, 21 of 42 active after <= 5 years "
-          "(A: +/- 10 pp)", "share of the groups funded in the first five years still active at month 60 (ages 0-5 "
-          "years, as in Kota Batu's count)", Band("active_share_5y", BASELINE, 0.40, 0.60), "share"),
+          "(A: +/- 10 pp)", "share still active of groups formed one cohort a year over five years: mean of the "
+          "Kaplan-Meier survival at ages 6, 18, 30, 42 and 54 months", Band("active_share_5y", BASELINE, 0.40, 0.60),
+          "share"),
     Check("unaccompanied groups fail 2-3x as often", f"{D3} (A, consistent with Batu/Sleman); seed",
           "failures per group-month in the first 36 months, no facilitators / 1:10, paired",
           PairedRatio("failure_rate_36", "no_facilitators", BASELINE, 2.0, 3.0), "ratio"),
@@ -162,25 +163,28 @@ def survival(groups: pd.DataFrame, months: int, horizons: tuple[int, ...] = SURV
     return {f"survival_{h}": float(v) for h, v in zip(horizons, estimate, strict=True)}
 
 
-FIVE_YEARS = 60
-"""Month at which the share of groups up to five years old still active is counted (Kota Batu's count)."""
+FIVE_YEAR_AGES: tuple[int, ...] = (6, 18, 30, 42, 54)
+"""Mid-year ages of five yearly cohorts: Kota Batu's count is of groups formed over up to five years."""
 
 
-def active_share_at(groups: pd.DataFrame, month: int) -> float:
-    """Share of the groups funded by ``month`` that are still active at ``month`` (groups of mixed ages).
+def active_share_of_cohorts(groups: pd.DataFrame, months: int, ages: tuple[int, ...] = FIVE_YEAR_AGES) -> float:
+    """Share still active of groups formed one cohort a year, at the given ages (groups of mixed ages).
+
+    A count like Kota Batu's (21 of 42 groups formed over five years still active) is the mean of the
+    survival curve at the cohorts' ages; the curve is the run's Kaplan-Meier estimate over all its
+    cohorts, so the count does not depend on how many rounds the run itself funded.
 
     Args:
         groups: The run's group table.
-        month: The month of the count (NaN when no group was funded by then).
+        months: Run length.
+        ages: The cohorts' ages in months.
 
     Returns:
-        The share; groups failing in a later month count as active.
+        The mean survival at those ages (NaN when any age is past the longest follow-up).
     """
-    funded = groups["funded_month"].to_numpy()
-    failed = groups["failed_month"].to_numpy()
-    counted = (funded >= 0) & (funded <= month)
-    active = counted & ((failed < 0) | (failed > month))
-    return _ratio(float(active.sum()), float(counted.sum()))
+    duration, failed = durations(groups["funded_month"].to_numpy(), groups["failed_month"].to_numpy(), months)
+    estimate = survival_estimate(duration, failed, np.asarray(ages, dtype=float))
+    return float(np.mean(estimate)) if np.all(np.isfinite(estimate)) else math.nan
 
 
 def failure_rate(groups: pd.DataFrame, months: int, horizon: int) -> float:
@@ -348,7 +352,7 @@ def measure(result: RunResult, params: Parameters, months: int) -> dict[str, flo
     """
     s, g, m = result.summary, result.groups, result.members
     out = survival(g, months)
-    out["active_share_5y"] = active_share_at(g, FIVE_YEARS)
+    out["active_share_5y"] = active_share_of_cohorts(g, months)
     out["failure_rate_36"] = failure_rate(g, months, 36)
     out.update(visit_hazard_counts(g, result.events, months))
     out["share_unaccompanied"] = _or_nan(s["mean_share_unvisited_quarter"])
