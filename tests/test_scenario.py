@@ -155,11 +155,16 @@ def test_env_var_points_elsewhere(tmp_path, monkeypatch):
 
 
 def test_file_values_become_overrides_with_sources(tmp_path):
-    path = write(tmp_path, HEADER + "[facilitators]\ngroups_per_facilitator = 20\npattern = \"needs_based\"\n")
+    path = write(tmp_path, HEADER + 'base = "defaults"\n[facilitators]\ngroups_per_facilitator = 20\n'
+                 'pattern = "needs_based"\n')
     scenario = load_scenario(path)
     assert scenario.overrides == {"facilitators.groups_per_facilitator": 20, "facilitators.pattern": "needs_based"}
     assert set(scenario.sources) == set(scenario.overrides)
     assert all("s.toml" in source for source in scenario.sources.values())
+    on_baseline = load_scenario(write(tmp_path, HEADER + "[facilitators]\ngroups_per_facilitator = 20\n", "b.toml"))
+    inherited = {k for k, source in on_baseline.sources.items() if "calibrated.toml" in source}
+    assert inherited == set(load_scenario("calibrated").overrides)
+    assert on_baseline.sources["facilitators.groups_per_facilitator"].endswith("b.toml")
 
 
 # --- --set -----------------------------------------------------------------------------------------
@@ -241,7 +246,7 @@ def test_name_and_description_are_optional(tmp_path):
     scenario = load_scenario(path)
     assert scenario.name == "planner_ratio"
     assert scenario.description == ""
-    assert scenario.overrides == {"facilitators.groups_per_facilitator": 20}
+    assert scenario.overrides == {**load_scenario("baseline").overrides, "facilitators.groups_per_facilitator": 20}
     assert scenario.params.facilitators.groups_per_facilitator == 20
 
 

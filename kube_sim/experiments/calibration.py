@@ -71,6 +71,7 @@ CALIBRATED_PARAMETERS: tuple[str, ...] = (
     "groups.cohesion_decay_unvisited",
     "groups.village_head_mediation",
     "funding.village_head_approval",
+    "funding.proposal_probability",
 )
 """The assumptions fitted by default: the first of the sensitivity ranking for survival, and those
 behind the targets' other patterns (unaccompanied failure, inactivity, the quota)."""
