@@ -95,11 +95,11 @@ def test_summary_mentions_every_arm_and_formats_numbers(three_arm_report, three_
     for arm in manifest["arms"]:
         assert f"| {arm['arm']}" in summary
         value = arm["parameters"][RATIO]
-        assert f"| groups per facilitator = {value} |" in summary
-        assert arm["arm_label"] in md  # the arms table keeps the sweep's own labels
+        assert f"| 1:{value} caseload |" in summary  # arms read as a planner names them
+        assert arm["arm_label"] not in summary
     assert "Rp " in summary and re.search(r"Rp \d{1,3},\d{3}", summary)
     assert re.search(r"\d+\.\d%", summary)
-    assert "(baseline)" in summary
+    assert "(reference)" in summary and "baseline" not in summary
     assert "Staffing sweep for tests." in md
     assert "![Survival of groups by arm](survival.png)" in md
     assert "Failed runs" in md and "a model failure for the test" in md
@@ -111,7 +111,8 @@ def test_baseline_is_the_base_scenario_arm(three_arm_report):
     assert set(paired["baseline_arm"]) == {1}  # groups_per_facilitator = 10 is the model default
     assert set(paired["arm"]) == {0, 2}
     md = (three_arm_report / "report.md").read_text(encoding="utf-8")
-    assert "Differences from the baseline arm (arm 1" in md
+    assert "Differences from the reference arm (arm 1: 1:10 caseload)" in md
+    assert "this arm has the base scenario's parameters" in md  # the report says why it uses this arm
 
 
 def test_failed_run_left_out(three_arm_report):
@@ -128,7 +129,7 @@ def test_factorial_report_with_many_arms_and_custom_output(tmp_path):
     out = report.write_report(results, tmp_path / "elsewhere", baseline_arm=2)
     assert out == tmp_path / "elsewhere"
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "Differences from the baseline arm (arm 2" in md
+    assert "Differences from the reference arm (arm 2" in md
     assert "Failed runs" not in md
     effects = pd.read_csv(out / "factor_effects.csv")
     assert set(effects["factor"]) == {RATIO, HOURS}
@@ -181,7 +182,7 @@ def test_many_arms_figures_stay_readable(tmp_path):
     assert len(survival.axes) == 1  # one panel of thin lines, not n small panels
     income = report_figures.income_figure(res.runs, labels, baseline_arm=5)
     ticks = [t.get_text() for t in income.axes[0].get_yticklabels()]
-    assert ticks[5] == "arm 5 (baseline)" and len(ticks) == n
+    assert ticks[5] == "arm 5 (reference)" and len(ticks) == n
     assert income.get_size_inches()[1] < 0.3 * n
 
 

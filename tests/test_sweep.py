@@ -266,7 +266,7 @@ def test_compare_prints_paired_differences(capsys):
     assert status == 0
     out = capsys.readouterr().out
     assert "B - A" in out and "95% CI" in out
-    assert "survival_12" in out and "mean_member_income_rp" in out
+    assert "survival at 12 months" in out and "income per member per month" in out
     assert "3 paired replications" in out
 
 
