@@ -135,3 +135,18 @@ def reference_reason(manifest: Mapping[str, Any], chosen: int, matching: int | N
         return "the experiment names no reference, and this arm has the base scenario's parameters"
     return "the experiment names no reference and no arm has exactly the base scenario's parameters, so the first " \
            "arm is used"
+
+
+def names_from_manifest(manifest: Mapping[str, Any], arms: Sequence[int]) -> dict[int, str]:
+    """Each arm's name from a results manifest alone (its ``arms`` entries: names and parameters).
+
+    Args:
+        manifest: The results manifest.
+        arms: The arms to name.
+
+    Returns:
+        ``{arm: name}`` (see :func:`arm_names`).
+    """
+    values = {int(a["arm"]): dict(a.get("parameters") or {}) for a in manifest.get("arms") or []}
+    factors = list(dict.fromkeys(key for entry in values.values() for key in entry))
+    return arm_names(list(arms), manifest, factors, values)
