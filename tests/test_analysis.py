@@ -281,3 +281,25 @@ def test_base_scenario_arm_none_when_no_arm_matches():
         {"arm": 1, "arm_label": "scenario=b", "parameters": {"members.initial_inactive_share": 0.3}},
     ]}
     assert analysis.base_scenario_arm(comparison) == 0
+
+
+# --- value for money -------------------------------------------------------------------------------
+
+def test_fieller_interval_holds_exactly_the_ratios_the_paired_test_accepts():
+    from kube_sim.analysis.value import fieller
+
+    rng = np.random.default_rng(5)
+    cost = rng.normal(1e8, 2e7, 30)
+    effect = 2.0e-8 * cost + rng.normal(0, 0.5, 30)
+    ratio, low, high = fieller(effect, cost)
+    assert ratio == pytest.approx(effect.mean() / cost.mean())
+    assert low < ratio < high
+    for r in np.linspace(low * 0.5, high * 1.5, 41):  # inside the interval <=> the t-test keeps r
+        p = stats.ttest_1samp(effect - r * cost, 0.0).pvalue
+        if low + 1e-12 < r < high - 1e-12:
+            assert p > 0.05 - 1e-9
+        elif r < low - 1e-12 or r > high + 1e-12:
+            assert p < 0.05 + 1e-9
+    # A cost difference that is not clearly non-zero gives no bounded interval.
+    _, low, high = fieller(effect, rng.normal(0, 1e7, 30))
+    assert np.isnan(low) and np.isnan(high)

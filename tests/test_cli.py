@@ -242,6 +242,44 @@ def test_compare_help_shows_a_plain_percent_sign(capsys):
     assert "%%" not in out
 
 
+def test_no_help_shows_a_doubled_percent_sign(capsys):
+    for name in [None, *_subcommands()]:
+        status = main([name, "--help"] if name else ["--help"])
+        assert status == 0
+        assert "%%" not in capsys.readouterr().out, name
+
+
+def test_compare_runs_as_long_as_run_and_sweep_by_default():
+    from kube_sim.cli.compare import DEFAULT_COMPARE_MONTHS
+    from kube_sim.model.defaults import DEFAULT_MONTHS
+
+    assert DEFAULT_COMPARE_MONTHS == DEFAULT_MONTHS == 96
+
+
+def test_compare_a_headcount_at_equal_cost(capsys):
+    status = main(["compare", "baseline", "baseline", "--set", "facilitators.count=4", "--set-b",
+                   "facilitators.count=8", "--replications", "4", "--months", "36", "--workers", "1",
+                   "--no-progress", "--equal-cost"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "on both arms: facilitators.count=4" in out
+    assert "A: baseline" in out and "B: baseline + count=8" in out
+    staff = next(line for line in out.splitlines() if line.startswith("facilitators "))
+    assert staff.split()[1:4] == ["4", "8", "+4"]  # the headcount each arm employed, and the difference
+    assert "groups per facilitator (carried)" in out
+    assert "  facilitators " in out and "  UEP grants" in out  # cost by item
+    assert "per Rp 100 juta spent" in out and "B - A at equal cost" in out and "per extra Rp 100 juta" in out
+    assert re.search(r"B costs \+Rp [\d.]+ juta against A", out)  # four more facilitators cost more
+    assert "reading the differences" in out and ("within noise" in out or "real difference" in out)
+    assert not re.search(r"\d[eE][+-]\d", out)
+
+
+def test_compare_per_arm_changes_need_good_keys(capsys):
+    assert main(["compare", "baseline", "baseline", "--set-b", "facilitators.cont=8"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--set-b" in err and "did you mean 'facilitators.count'" in err
+
+
 # --- structure of the command line -----------------------------------------------------------------
 
 CLI_DIR = Path(cli_main.__file__).parent

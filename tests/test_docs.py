@@ -176,7 +176,7 @@ def _parameter_keys_mentioned(text: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["ODD.md", "GLOSSARY.md", "threshold.md", "frontier.md"])
+@pytest.mark.parametrize("name", ["ODD.md", "GLOSSARY.md", "threshold.md", "frontier.md", "compare.md", "report.md"])
 def test_parameter_keys_in_docs_exist(name):
     keys = _parameter_keys_mentioned((DOCS / name).read_text(encoding="utf-8"))
     unknown = sorted(key for key in keys if key not in PARAMETER_SPECS)

@@ -189,6 +189,71 @@ BAD_FILES = [
 ]
 
 
+FACTORS_2 = '[factors]\n"facilitators.groups_per_facilitator" = [5, 10]\n'
+BAD_FILES += [
+    ("reference not named", HEADER + 'reference = "status quo"\n' + FACTORS_2, "reference", "name it in [arms]"),
+    ("reference misspelt", HEADER + 'reference = "staus quo"\n[arms]\n"status quo" = '
+                                    '{ "facilitators.groups_per_facilitator" = 10 }\n' + FACTORS_2,
+     "reference", "did you mean 'status quo'"),
+    ("reference not text", HEADER + "reference = 3\n" + FACTORS_2, "reference", "name of an arm"),
+    ("arm off the design", HEADER + '[arms]\n"odd" = { "facilitators.groups_per_facilitator" = 7 }\n' + FACTORS_2,
+     "arms.odd", "not a point of the design"),
+    ("arm misses a factor", HEADER + '[arms]\n"a" = { "facilitators.groups_per_facilitator" = 5 }\n'
+     + FACTORS_2 + '"grants.equipment_rp" = [0, 1]\n',
+     "arms.a.grants.equipment_rp", "missing"),
+    ("arm names a non-factor", HEADER + '[arms]\n"a" = { "facilitators.groups_per_facilitator" = 5, '
+                                        '"grants.equipment_rp" = 0 }\n' + FACTORS_2,
+     "arms.a.grants.equipment_rp", "not a factor"),
+    ("arm value of a wrong type", HEADER + '[arms]\n"a" = { "facilitators.groups_per_facilitator" = "five" }\n'
+     + FACTORS_2, "arms.a.facilitators.groups_per_facilitator", "expected an integer"),
+    ("two names, one arm", HEADER + '[arms]\n"a" = { "facilitators.groups_per_facilitator" = 5 }\n'
+                                    '"b" = { "facilitators.groups_per_facilitator" = 5 }\n' + FACTORS_2,
+     "arms.b", "same arm as 'a'"),
+    ("arm not a table", HEADER + '[arms]\n"a" = 5\n' + FACTORS_2, "arms.a", "table of factor values"),
+    ("arms in a sampled design", HEADER + '[arms]\n"a" = { "grants.equipment_rp" = 0 }\n[design]\nkind = "lhs"\n'
+                                          'samples = 4\n[factors]\n"grants.equipment_rp" = { low = 0, high = 1 }\n',
+     "arms", "only a factorial design"),
+]
+
+
+ARMED = HEADER + '''reference = "status quo"
+[arms]
+"status quo" = { "facilitators.groups_per_facilitator" = 10, "grants.equipment_rp" = 0 }
+"hire more" = { "facilitators.groups_per_facilitator" = 5, "grants.equipment_rp" = 0 }
+[factors]
+"facilitators.groups_per_facilitator" = [5, 10]
+"grants.equipment_rp" = [0, 5_000_000]
+'''
+
+
+def test_arms_are_named_and_the_reference_is_found(tmp_path):
+    experiment = load_experiment(write(tmp_path, ARMED))
+    points = experiment.design_points()
+    assert experiment.arm_names == {2: "status quo", 0: "hire more"}
+    assert points[2] == {"facilitators.groups_per_facilitator": 10, "grants.equipment_rp": 0.0}
+    assert experiment.reference == 2
+
+
+def test_the_manifest_carries_arm_names_and_the_reference(tmp_path):
+    from kube_sim.experiments.sweep import plan_experiment
+
+    plan = plan_experiment(load_experiment(write(tmp_path, ARMED)))
+    assert plan.manifest["reference_arm"] == 2
+    assert [a.name for a in plan.arms] == ["hire more", None, "status quo", None]
+    unnamed = plan_experiment(load_experiment(write(tmp_path, HEADER + FACTORS_2, "plain.toml")))
+    assert unnamed.manifest["reference_arm"] is None
+    # Names are for readers: renaming arms leaves the runs, and a resume, alone.
+    assert plan.fingerprint() == plan_experiment(load_experiment(write(
+        tmp_path, ARMED.replace('"hire more"', '"hire"'), "renamed.toml"))).fingerprint()
+
+
+def test_shipped_staffing_compares_with_the_status_quo():
+    experiment = load_experiment("staffing")
+    point = experiment.design_points()[experiment.reference]
+    assert point == {"facilitators.groups_per_facilitator": 10, "facilitators.hours_per_month": 20.0}
+    assert "status quo" in experiment.arm_names[experiment.reference]
+
+
 @pytest.mark.parametrize("label,text,key,reason", BAD_FILES, ids=[b[0] for b in BAD_FILES])
 def test_bad_files_give_one_line_naming_file_and_key(tmp_path, label, text, key, reason):
     path = write(tmp_path, text, "bad.toml")

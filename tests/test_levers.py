@@ -25,6 +25,33 @@ def test_more_groups_per_facilitator_lowers_survival():
     assert_greater(few, many)
 
 
+def test_hiring_facilitators_lowers_the_caseload_carried_and_adds_visits():
+    seven, ten = (paired_outcomes({"facilitators.count": 7}, {"facilitators.count": 10}, outcome,
+                                  replications=REPLICATIONS, months=MONTHS)
+                  for outcome in ("mean_caseload", "visits_per_group_month"))
+    assert_greater(seven[0], seven[1])  # hire 3: each facilitator carries fewer groups
+    assert_greater(ten[1], ten[0])  # ... and groups get more visits
+
+
+def test_the_caseload_carried_is_the_groups_to_serve_over_the_headcount():
+    result = run_model(make_parameters({"facilitators.count": 4}), seed=3, months=MONTHS)
+    monthly = result.monthly
+    assert result.summary["facilitators"] == 4
+    busy = monthly["facilitators_working"] > 0
+    # With no vacancies a month's caseload is the groups on caseloads over the 4 facilitators.
+    assert (monthly.loc[busy, "facilitators_working"] <= 4).all()
+    expected = monthly["groups_accompanied"].sum() / monthly["facilitators_working"].sum()
+    assert result.summary["mean_caseload"] == expected
+    assert 1.0 <= expected <= result.summary["groups_funded"] / 4
+
+
+def test_a_caseload_run_carries_at_most_its_ratio():
+    for seed in range(4):
+        summary = run_model(make_parameters({"facilitators.groups_per_facilitator": 10}), seed=seed,
+                            months=MONTHS).summary
+        assert 0 < summary["mean_caseload"] <= 10
+
+
 def test_no_facilitators_fail_two_to_three_times_as_often():
     staffed, alone = paired_outcomes({}, {"facilitators.groups_per_facilitator": 0},
                                      "survival.12", replications=REPLICATIONS, months=MONTHS)

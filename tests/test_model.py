@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 
 from kube_sim.model.agents import Agency, Facilitator, Group, Member
+from kube_sim.model.agents import facilitator as facilitator_rules
+from kube_sim.model.agents.facilitator import on_caseload
 from kube_sim.model.codes import EventKind, GroupStatus
 from kube_sim.model.model import KubeModel
 from kube_sim.model.parameters import make_parameters
@@ -181,6 +183,33 @@ def test_facilitator_caseload_respects_ratio():
     load = np.bincount(model.groups.facilitator[model.groups.facilitator >= 0])
     assert load.max() <= 7 * model.rounds_held  # spare places are refilled, never beyond the ratio at a time
     assert model.facilitators.size >= model.groups.size / 7 / model.rounds_held
+
+
+def test_a_headcount_employs_exactly_that_many_and_shares_groups_evenly(monkeypatch):
+    loads = []
+    assign = facilitator_rules.assign
+
+    def assign_and_record(model, new_groups, month):
+        assign(model, new_groups, month)
+        loads.append(np.bincount(model.groups.facilitator[on_caseload(model, month)], minlength=7))
+
+    monkeypatch.setattr(facilitator_rules, "assign", assign_and_record)
+    # Fewer facilitators than the caseload rule would hire: the headcount decides, not the caseload.
+    model = KubeModel(make_parameters({"facilitators.count": 7, "facilitators.groups_per_facilitator": 2}), seed=6)
+    for _ in range(40):
+        model.step()
+        assert model.facilitators.size == (7 if model.groups.size else 0)
+    assert len(loads) == 3 and (model.groups.facilitator >= 0).all()
+    for load in loads:  # the least loaded first: caseloads within one group of each other after each round
+        assert len(load) == 7 and load.max() - load.min() <= 1, f"caseloads {load}"
+
+
+def test_a_headcount_serves_every_district_copy():
+    model = KubeModel(make_parameters({"facilitators.count": 3, "district.replicas": 2}), seed=2)
+    model.run_for(2)
+    assert np.array_equal(np.bincount(model.facilitators.replica, minlength=2), [3, 3])
+    g = model.groups
+    assert (model.facilitators.replica[g.facilitator] == g.replica).all(), "a group's facilitator in another copy"
 
 
 def test_same_seed_same_output_and_different_seed_differs():

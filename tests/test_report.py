@@ -21,7 +21,7 @@ from kube_sim.cli.main import main
 from kube_sim.experiments import tasks
 from kube_sim.experiments.experiment import load_experiment, replication_seeds
 from kube_sim.experiments.sweep import plan_experiment, run_sweep
-from kube_sim.reporting import formats, report, report_figures
+from kube_sim.reporting import arms, formats, readings, report, report_figures
 from kube_sim.store import parts, sweep_folder
 from kube_sim.store.parts import finished_run_ids
 
@@ -30,7 +30,7 @@ HOURS = "facilitators.hours_per_month"
 
 
 def make_results(path: Path, factors: dict[str, list], replications: int = 4, months: int = 24,
-                 fail: tuple[int, int] | None = (1, 2)) -> Path:
+                 fail: tuple[int, int] | None = (1, 2), extra: str = "") -> Path:
     """Run a small real sweep (full factorial of ``factors``) into ``path`` with the sweep's own writer.
 
     ``fail = (arm, replication)`` makes that one run raise, so the sweep records it as failed.
@@ -39,7 +39,8 @@ def make_results(path: Path, factors: dict[str, list], replications: int = 4, mo
     path.mkdir(parents=True, exist_ok=True)
     toml = path.parent / f"{path.name}.toml"
     toml.write_text(f'name = "staffing_test"\ndescription = "Staffing sweep for tests."\nmonths = {months}\n'
-                    f"replications = {replications}\nmaster_seed = 3\n\n[factors]\n{levels}\n", encoding="utf-8")
+                    f"replications = {replications}\nmaster_seed = 3\n{extra}\n[factors]\n{levels}\n",
+                    encoding="utf-8")
     plan = plan_experiment(load_experiment(toml))
     real = tasks.runner.run_model
     failing_seed = replication_seeds(3, replications)[fail[1]] if fail else None
@@ -95,11 +96,11 @@ def test_summary_mentions_every_arm_and_formats_numbers(three_arm_report, three_
     for arm in manifest["arms"]:
         assert f"| {arm['arm']}" in summary
         value = arm["parameters"][RATIO]
-        assert f"| groups per facilitator = {value} |" in summary
-        assert arm["arm_label"] in md  # the arms table keeps the sweep's own labels
+        assert f"| 1:{value} caseload |" in summary  # arms read as a planner names them
+        assert arm["arm_label"] not in summary
     assert "Rp " in summary and re.search(r"Rp \d{1,3},\d{3}", summary)
     assert re.search(r"\d+\.\d%", summary)
-    assert "(baseline)" in summary
+    assert "(reference)" in summary and "baseline" not in summary
     assert "Staffing sweep for tests." in md
     assert "![Survival of groups by arm](survival.png)" in md
     assert "Failed runs" in md and "a model failure for the test" in md
@@ -111,7 +112,8 @@ def test_baseline_is_the_base_scenario_arm(three_arm_report):
     assert set(paired["baseline_arm"]) == {1}  # groups_per_facilitator = 10 is the model default
     assert set(paired["arm"]) == {0, 2}
     md = (three_arm_report / "report.md").read_text(encoding="utf-8")
-    assert "Differences from the baseline arm (arm 1" in md
+    assert "Differences from the reference arm (arm 1: 1:10 caseload)" in md
+    assert "this arm has the base scenario's parameters" in md  # the report says why it uses this arm
 
 
 def test_failed_run_left_out(three_arm_report):
@@ -128,7 +130,7 @@ def test_factorial_report_with_many_arms_and_custom_output(tmp_path):
     out = report.write_report(results, tmp_path / "elsewhere", baseline_arm=2)
     assert out == tmp_path / "elsewhere"
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert "Differences from the baseline arm (arm 2" in md
+    assert "Differences from the reference arm (arm 2" in md
     assert "Failed runs" not in md
     effects = pd.read_csv(out / "factor_effects.csv")
     assert set(effects["factor"]) == {RATIO, HOURS}
@@ -181,7 +183,7 @@ def test_many_arms_figures_stay_readable(tmp_path):
     assert len(survival.axes) == 1  # one panel of thin lines, not n small panels
     income = report_figures.income_figure(res.runs, labels, baseline_arm=5)
     ticks = [t.get_text() for t in income.axes[0].get_yticklabels()]
-    assert ticks[5] == "arm 5 (baseline)" and len(ticks) == n
+    assert ticks[5] == "arm 5 (reference)" and len(ticks) == n
     assert income.get_size_inches()[1] < 0.3 * n
 
 
@@ -273,3 +275,101 @@ def test_parts_outrank_a_table_consolidated_earlier(stopped_sweep, tmp_path):
     shutil.copytree(stopped_sweep, copy)
     sweep_folder.read_table(copy, "runs").head(3).to_parquet(copy / "runs.parquet")  # as left by an earlier stop
     assert sweep_folder.read_table(copy, "runs")["run_id"].tolist() == sorted(finished_run_ids(copy))
+
+
+NAMED = f"""reference = "hire: 1:5"
+[arms]
+"hire: 1:5" = {{ "{RATIO}" = 5 }}
+"""
+
+
+@pytest.fixture(scope="module")
+def named_arms(tmp_path_factory) -> Path:
+    return make_results(tmp_path_factory.mktemp("named") / "named", {RATIO: [5, 10, 20]}, replications=4,
+                        months=24, fail=None, extra=NAMED)
+
+
+def test_the_report_compares_with_the_experiments_reference_and_says_so(named_arms, tmp_path):
+    folder = report.write_report(named_arms, tmp_path / "r")
+    paired = pd.read_csv(folder / "paired_differences.csv")
+    assert set(paired["baseline_arm"]) == {0}  # the file's reference, not the arm equal to the base scenario
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "arm 0: hire: 1:5 (the experiment file names it as its reference)" in md
+    assert "| 1 | 1:10 caseload |" in md and "| 2 | 1:20 caseload |" in md  # unnamed arms read in words
+    assert "than under hire: 1:5" in md and "baseline" not in md.split("## How to read", 1)[0].split(
+        "## What was run", 1)[0]
+
+
+def test_sentences_follow_the_reference_chosen_by_name(named_arms, tmp_path):
+    folder = report.write_report(named_arms, tmp_path / "r", baseline_arm="1:20 caseload")
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert set(pd.read_csv(folder / "paired_differences.csv")["baseline_arm"]) == {2}
+    assert "chosen for this report with --baseline-arm (the experiment's own reference is arm 0)" in md
+    logrank = md.split("Log-rank tests", 1)[1].split("\n## ", 1)[0]
+    assert "than under 1:20 caseload" in logrank and "hire: 1:5" in logrank
+    assert "than under hire" not in logrank and "than in the baseline" not in logrank
+    with pytest.raises(ValueError, match="neither an arm's number nor its name"):
+        report.write_report(named_arms, tmp_path / "bad", baseline_arm="1:7 caseload")
+
+
+def test_the_report_puts_cost_and_value_for_money_side_by_side(named_arms, tmp_path):
+    folder = report.write_report(named_arms, tmp_path / "r")
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    section = md.split("## Cost and value for money", 1)[1].split("\n## ", 1)[0]
+    assert "groups per facilitator (carried)" in section and "Rp 100 juta" in section
+    assert re.search(r"Rp \d[\d.]* (juta|miliar)", section)
+    value = pd.read_csv(folder / "value_for_money.csv")
+    assert set(value["arm"]) == {1, 2} and set(value["reference_arm"]) == {0}
+    # Fewer facilitators (1:10, 1:20) cost less than the reference 1:5.
+    assert (value.groupby("arm")["cost_diff"].first() < 0).all()
+
+
+def test_no_exponents_in_a_report(named_arms, tmp_path):
+    folder = report.write_report(named_arms, tmp_path / "r")
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    body = md.split("The experiment file:", 1)[0]
+    assert not re.search(r"\d[eE][+-]\d", body)
+
+
+def test_numbers_a_head_of_office_can_read():
+    assert formats.fmt_diff("visits_per_group_month", -5.93e-05) == "−0.0000593"
+    assert formats.fmt_diff("visits_per_group_month", 0.0161) == "+0.0161"
+    assert formats.fmt_diff("groups_active_end", 2.31) == "+2.3" and formats.fmt_diff("facilitators", 3.0) == "+3"
+    assert formats.fmt_rp(5e6) == "Rp 5 juta" and formats.fmt_rp(1.988e9) == "Rp 1.99 miliar"
+    assert formats.fmt_rp(-1.13e8, signed=True) == "−Rp 113 juta"
+    assert formats.fmt_rp(1.13e8, signed=True) == "+Rp 113 juta"
+    assert formats.fmt_setting("grants.equipment_rp", 5_000_000.0) == "Rp 5 juta"
+    assert formats.fmt_level(1e-5) == "0.00001"
+    assert report_figures.setting_label("grants.equipment_rp") == "equipment"
+
+
+def _row(diff, low, high, n=10):
+    return pd.Series({"mean_diff": diff, "ci_low": low, "ci_high": high, "n_pairs": n})
+
+
+def test_a_difference_within_noise_says_so():
+    text = readings.difference_reading("survival_36", _row(-0.004, -0.016, 0.008), {}, arm="grant", reference="today")
+    assert "within noise" in text and "cannot tell grant from today" in text and "−0.4 pp" in text
+
+
+def test_a_real_difference_names_what_moved_with_it():
+    rows = {"failure_causes_conflict": _row(-3.0, -4.5, -1.5), "failure_causes_no_capital": _row(0.2, -0.5, 0.9)}
+    text = readings.difference_reading("survival_36", _row(0.05, 0.02, 0.08), rows, arm="hire 3", reference="today")
+    assert "real difference" in text and "better under hire 3 than under today" in text
+    assert "groups failed by conflict −3" in text and "no capital" not in text  # only clear moves are named
+    worse = readings.difference_reading("survival_36", _row(-0.05, -0.08, -0.02), {}, arm="a", reference="b")
+    assert "worse under a" in worse and "no single failure cause moved clearly" in worse
+    cost = readings.difference_reading("cost_total_rp", _row(1.13e8, 5e7, 1.7e8),
+                                       {"cost_by_item_facilitators_rp": _row(1.13e8, 5e7, 1.7e8)}, arm="a",
+                                       reference="b")
+    assert "higher under a" in cost and "facilitators +Rp 113 juta" in cost
+
+
+def test_arms_read_in_words():
+    assert arms.phrase("facilitators.groups_per_facilitator", 8) == "1:8 caseload"
+    assert arms.phrase("facilitators.groups_per_facilitator", 0) == "no facilitators"
+    assert arms.phrase("grants.equipment_rp", 0.0) == "no equipment grant"
+    assert arms.phrase("grants.equipment_rp", 5e6) == "Rp 5 juta equipment grant"
+    assert arms.phrase("facilitators.count", 10) == "10 facilitators"
+    assert arms.phrase("members.initial_inactive_share", 0.2) == "20% inactive at start"
+    assert arms.phrase("facilitators.support_months", 24) == "support months 24"

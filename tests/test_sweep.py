@@ -257,7 +257,7 @@ def test_sweep_command_prints_plan_estimate_and_summary(tmp_path, capsys):
     assert "4 arms x 2 replications = 8 runs of 24 months" in out
     assert "should take about" in out
     assert "done: 8 runs ok, 0 failed, of 8" in out
-    assert "groups_per_facilitator=20, initial_inactive_share=0.3" in out
+    assert "1:20 caseload, 30% inactive at start" in out  # arms named in words
 
 
 def test_compare_prints_paired_differences(capsys):
@@ -266,7 +266,7 @@ def test_compare_prints_paired_differences(capsys):
     assert status == 0
     out = capsys.readouterr().out
     assert "B - A" in out and "95% CI" in out
-    assert "survival_12" in out and "mean_member_income_rp" in out
+    assert "survival at 12 months" in out and "income per member per month" in out
     assert "3 paired replications" in out
 
 

@@ -457,8 +457,10 @@ def base_scenario_arm(manifest: Mapping[str, Any] | None) -> int | None:
 def default_baseline_arm(manifest: Mapping[str, Any] | None, runs: pd.DataFrame | None = None) -> int:
     """Choose the arm every other arm is compared with.
 
-    The baseline is the first arm whose parameters equal the base scenario's (see
-    :func:`base_scenario_arm`); failing that, arm 0 (or the smallest arm present in the runs table).
+    The baseline is the experiment's reference arm when the manifest names one (``reference_arm``,
+    from the experiment file's ``reference``); else the first arm whose parameters equal the base
+    scenario's (see :func:`base_scenario_arm`); failing that, arm 0 (or the smallest arm present in
+    the runs table).
 
     Args:
         manifest: The results manifest (``base_scenario``, ``arms``), or None.
@@ -467,6 +469,8 @@ def default_baseline_arm(manifest: Mapping[str, Any] | None, runs: pd.DataFrame 
     Returns:
         The baseline arm.
     """
+    if manifest and manifest.get("reference_arm") is not None:
+        return int(manifest["reference_arm"])
     match = base_scenario_arm(manifest)
     if match is not None:
         return match

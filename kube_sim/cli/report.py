@@ -14,17 +14,27 @@ MAX_ARM = 10_000_000
 EPILOG = """\
 Reads the folder a sweep wrote and writes, in RESULTS_DIR/report/ (or --out): figures (survival
 curves by arm with bands, income distributions, cost against surviving groups, facilitator
-workload, the effect of each factor), report.md and report.html with a plain summary table, paired
-differences against the baseline arm and log-rank tests, and CSV tables.
+workload, the effect of each factor), report.md and report.html with a plain summary table, the
+staff, cost and value for money of each arm (per Rp 100 juta, and at equal cost), paired
+differences against the reference arm with a reading of surprising ones, log-rank tests, and CSV
+tables. The reference arm is the experiment file's 'reference', else the arm equal to the base
+scenario, else arm 0; the report says which it uses and why.
 
 examples:
   kube-sim report results/staffing
+  kube-sim report results/staffing --baseline-arm "1:5 caseload, 20 hours a month"
   kube-sim report results/staffing --out /tmp/staffing-report --baseline-arm 3
 """
 
 
-def _arm(text: str) -> int:
-    return whole_number(text, 0, MAX_ARM)
+def _arm(text: str) -> int | str:
+    """An arm by number, or by its name (any text that is not a whole number)."""
+    stripped = text.strip()
+    if stripped.lstrip("-").isdigit():
+        return whole_number(stripped, 0, MAX_ARM)
+    if not stripped:
+        raise argparse.ArgumentTypeError("expected an arm's number or name")
+    return stripped
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("results_dir", type=Path, metavar="RESULTS_DIR", help="the folder a sweep wrote")
     report.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: RESULTS_DIR/report)")
     report.add_argument("--baseline-arm", type=_arm, metavar="ARM",
-                        help="arm the others are compared with (default: the arm equal to the base scenario, "
-                             "else arm 0)")
+                        help="arm the others are compared with, by number or name (default: the experiment's "
+                             "reference arm, else the arm equal to the base scenario, else arm 0)")
     report.set_defaults(func=cmd_report)
 
 

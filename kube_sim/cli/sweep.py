@@ -122,7 +122,9 @@ def sweep_table(folder: Path, outcomes: Sequence[str] = SUMMARY_OUTCOMES) -> str
         The table, or "" when there is nothing to show.
     """
     from kube_sim.analysis import statistics as analysis
-    from kube_sim.reporting.formats import fmt_value
+    from kube_sim.common.outputs import label_of
+    from kube_sim.reporting.arms import names_from_manifest
+    from kube_sim.reporting.formats import fmt_brief
     from kube_sim.store import sweep_folder as store
 
     runs = store.load_runs(folder)
@@ -130,14 +132,21 @@ def sweep_table(folder: Path, outcomes: Sequence[str] = SUMMARY_OUTCOMES) -> str
     if not shown or runs.empty:
         return ""
     summary = analysis.arm_summary(runs, shown)
-    header = ["arm", "label", "runs ok", *shown]
+    try:
+        manifest = store.load_manifest(folder)
+    except FileNotFoundError:
+        manifest = {}
+    names = names_from_manifest(manifest, sorted(int(a) for a in summary["arm"].unique()))
+    reference = manifest.get("reference_arm")
+    header = ["arm", "name", "runs ok", *[label_of(o) for o in shown]]
     rows = []
     ok = runs[runs["status"] == "ok"].groupby("arm").size()
     for arm, part in summary.groupby("arm", sort=True):
-        cells = [str(arm), str(part["arm_label"].iloc[0]), str(int(ok.get(arm, 0)))]
+        cells = [str(arm) + (" (reference)" if reference is not None and int(arm) == int(reference) else ""),
+                 names.get(int(arm), str(part["arm_label"].iloc[0])), str(int(ok.get(arm, 0)))]
         for outcome in shown:
             row = part[part["outcome"] == outcome].iloc[0]
-            cells.append(f"{fmt_value(outcome, row['mean'])} "
-                         f"[{fmt_value(outcome, row['ci_low'])}, {fmt_value(outcome, row['ci_high'])}]")
+            cells.append(f"{fmt_brief(outcome, row['mean'])} "
+                         f"({fmt_brief(outcome, row['ci_low'])} to {fmt_brief(outcome, row['ci_high'])})")
         rows.append(cells)
     return render_table(header, rows, left=2) + "\n(means with 95% confidence intervals over replications)"

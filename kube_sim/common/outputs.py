@@ -123,7 +123,11 @@ OUTCOMES: tuple[Outcome, ...] = (
     *_one("groups_active_end", "count", "groups", "groups still active at the end",
           "groups still running at the end of the run", True),
     *_one("members", "count", "households", "member households", "households that joined a group"),
-    *_one("facilitators", "count", "people", "facilitators", "facilitators recruited"),
+    *_one("facilitators", "count", "people", "facilitators",
+          "facilitators recruited (posts; the headcount, facilitators.count, when it is set)"),
+    *_one("mean_caseload", "rate", "groups per facilitator", "groups per facilitator (carried)",
+          "caseload actually carried: groups on a caseload per facilitator in post with groups, over the months "
+          "any group was on one (group-months / facilitator-months)"),
     *_survival(),
     *_one("mean_member_income_rp", "rp", "Rp per member per month", "income per member per month",
           "income members received from their group, averaged over the months they were members", True),

@@ -10,6 +10,10 @@ An experiment is a TOML file in ``experiments/`` (or any path)::
     replications = 20               # seeds per design point (default 10)
     master_seed = 2024              # every replication seed derives from it (default 1)
     outcomes = ["survival_36", "mean_member_income_rp"]   # optional: outcome columns to keep
+    reference = "status quo"        # optional: the arm the others are compared with (a name in [arms])
+
+    [arms]                          # optional (factorial designs): names of design points
+    "status quo" = { "facilitators.groups_per_facilitator" = 10, "facilitators.hours_per_month" = 20 }
 
     [design]
     kind = "factorial"              # "factorial" (default), "lhs" or "sobol"
@@ -27,6 +31,11 @@ and Sobol designs draw ``samples`` points in the box of the factors' ranges with
 
 Replication ``i`` uses the same seed in every design point (common random numbers), so arms are
 paired; see :func:`replication_seeds`.
+
+``[arms]`` names design points of a factorial design: each name gives a value of every factor, and
+those values must be one point of the design. ``reference`` names the arm reports compare every
+other arm with (the planner's status quo); without it a report falls back to the arm equal to the
+base scenario.
 
 Every problem raises :class:`~kube_sim.common.errors.InputError` naming the file and the key.
 """
@@ -68,8 +77,8 @@ from kube_sim.model.parameters import SECTIONS, Parameters, coerce_value, make_p
 
 DESIGN_KINDS: tuple[str, ...] = ("factorial", "lhs", "sobol")
 TOP_KEYS: tuple[str, ...] = (
-    "name", "description", "base_scenario", "months", "replications", "master_seed", "outcomes", "design", "factors",
-    "district",
+    "name", "description", "base_scenario", "months", "replications", "master_seed", "outcomes", "reference", "arms",
+    "design", "factors", "district",
 )
 DESIGN_KEYS: tuple[str, ...] = ("kind", "samples", "seed")
 RANGE_KEYS: tuple[str, ...] = ("low", "high", "steps")
@@ -117,6 +126,8 @@ class Experiment:
         samples: Design points drawn by lhs or sobol (None for factorial).
         design_seed: Seed of the lhs or sobol sampler.
         factors: The varied parameters, in file order.
+        arm_names: Names the file gives design points, by point index (``[arms]``).
+        reference: The point other arms are compared with (``reference``), or None.
     """
 
     name: str
@@ -132,6 +143,8 @@ class Experiment:
     samples: int | None = None
     design_seed: int | None = None
     factors: tuple[Factor, ...] = field(default_factory=tuple)
+    arm_names: dict[int, str] = field(default_factory=dict)
+    reference: int | None = None
 
     @property
     def source(self) -> str:
@@ -388,6 +401,61 @@ def _read_outcomes(reader: _Reader) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(value))
 
 
+MAX_NAME_LENGTH = 80
+
+
+def _read_arms(reader: _Reader, design: str, factors: tuple[Factor, ...],
+               points: list[dict[str, Any]]) -> tuple[dict[int, str], int | None]:
+    """The ``[arms]`` table (names of design points) and ``reference`` (the arm others are compared with)."""
+    table = reader.data.get("arms", {})
+    if not isinstance(table, dict):
+        raise reader.fail("arms", f'expected a table ([arms] then "name" = {{ "section.key" = value, ... }}), '
+                                  f"got {table!r}")
+    if table and design != "factorial":
+        raise reader.fail("arms", f"only a factorial design has arms to name; a {design} design samples its points")
+    keys = [f.key for f in factors]
+    names: dict[int, str] = {}
+    for name, values in table.items():
+        where = f"arms.{name}"
+        if not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise reader.fail(where, f"an arm's name needs 1 to {MAX_NAME_LENGTH} characters")
+        if not isinstance(values, dict):
+            raise reader.fail(where, f"expected a table of factor values, e.g. {{ \"{keys[0]}\" = ... }}, "
+                                     f"got {values!r}")
+        given = _flatten_factors(reader, values)
+        for key in given:
+            if key not in keys:
+                hint = suggestion(key, keys, "factors")
+                raise reader.fail(f"{where}.{key}", f"not a factor of this experiment{hint}")
+        point: dict[str, Any] = {}
+        for key in keys:
+            if key not in given:
+                raise reader.fail(f"{where}.{key}", "missing: an arm's name needs a value of every factor")
+            try:
+                point[key] = coerce_value(key, given[key])
+            except InputError as exc:
+                raise reader.fail(f"{where}.{key}", exc.reason) from None
+        matches = [i for i, p in enumerate(points) if p == point]
+        if not matches:
+            raise reader.fail(where, "these values are not a point of the design (each must be one of the "
+                                     "factor's values)")
+        index = matches[0]
+        if index in names:
+            raise reader.fail(where, f"names the same arm as {names[index]!r}")
+        names[index] = name
+    reference = None
+    if "reference" in reader.data:
+        wanted = reader.data["reference"]
+        if not isinstance(wanted, str):
+            raise reader.fail("reference", f"expected the name of an arm in [arms], got {wanted!r}")
+        by_name = {n: i for i, n in names.items()}
+        if wanted not in by_name:
+            hint = suggestion(wanted, list(by_name), "arms") if by_name else " (name it in [arms] first)"
+            raise reader.fail("reference", f"no arm named {wanted!r}{hint}")
+        reference = by_name[wanted]
+    return names, reference
+
+
 def parse_experiment(text: str, source: str, path: Path | None = None) -> Experiment:
     """Check the text of an experiment file and build the experiment.
 
@@ -441,6 +509,8 @@ def parse_experiment(text: str, source: str, path: Path | None = None) -> Experi
                             months=int(months or DEFAULT_MONTHS), replications=int(replications or 1),
                             master_seed=int(master_seed or 0), outcomes=outcomes, design=kind, samples=samples,
                             design_seed=design_seed, factors=factors)
+    names, reference = _read_arms(reader, kind, factors, experiment.design_points() if kind == "factorial" else [])
+    experiment = dataclasses.replace(experiment, arm_names=names, reference=reference)
     experiment.arm_parameters()  # every point must give consistent parameters
     return experiment
 

@@ -53,6 +53,8 @@ class Arm:
         scenario: Scenario name recorded in its runs.
         parameters: What the manifest records as the arm's parameters (dotted keys).
         ensemble_params: Its parameters under each ensemble member (empty without an ensemble).
+        name: The arm's name for readers (an experiment file's ``[arms]``, a compared scenario's name),
+            or None; it does not change the runs.
     """
 
     index: int
@@ -62,6 +64,7 @@ class Arm:
     scenario: str
     parameters: dict[str, Any]
     ensemble_params: tuple[Parameters, ...] = ()
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,8 +233,10 @@ def plan_experiment(experiment: Experiment) -> SweepPlan:
     params = experiment.arm_parameters()
     base = experiment.base_scenario
     arms = tuple(Arm(index=i, label=arm_label(point), params=p, factors=dict(point), scenario=base.name,
-                     parameters=dict(point)) for i, (point, p) in enumerate(zip(points, params, strict=True)))
+                     parameters=dict(point), name=experiment.arm_names.get(i))
+                 for i, (point, p) in enumerate(zip(points, params, strict=True)))
     manifest = {
+        "reference_arm": experiment.reference,
         "experiment_name": experiment.name,
         "description": experiment.description,
         "experiment_file": str(experiment.path) if experiment.path else None,
@@ -280,9 +285,10 @@ def plan_comparison(a: Scenario, b: Scenario, *, replications: int, months: int,
         The plan.
     """
     arms = tuple(Arm(index=i, label=f"scenario={s.name}", params=s.params, factors={}, scenario=s.name,
-                     parameters=dict(s.overrides)) for i, s in enumerate((a, b)))
+                     parameters=dict(s.overrides), name=s.name) for i, s in enumerate((a, b)))
     name = f"compare_{a.name}_vs_{b.name}"
     manifest = {
+        "reference_arm": 0,
         "experiment_name": name,
         "description": f"Paired comparison of scenario {b.name} against {a.name}.",
         "experiment_file": None,
@@ -361,8 +367,8 @@ def _manifest(plan: SweepPlan, started: str, finished: str | None, counts: Mappi
         "master_seed": plan.manifest.get("master_seed"),
         "months": plan.months,
         "seeds": list(plan.seeds),
-        "arms": [{"arm": a.index, "arm_label": a.label, "scenario": a.scenario, "parameters": a.parameters}
-                 for a in plan.arms],
+        "arms": [{"arm": a.index, "arm_label": a.label, "name": a.name, "scenario": a.scenario,
+                  "parameters": a.parameters} for a in plan.arms],
         "outcomes_kept": list(plan.outcomes),
         "district": plan.arms[0].params.geography.record() if plan.arms else None,
         "plan_fingerprint": plan.fingerprint(),

@@ -53,6 +53,7 @@ MONTHLY_REPORTERS = {
     "members_in_groups": lambda m: len(m.member_rows_in_groups()),
     "inactive_member_share": lambda m: m.inactive_member_share(),
     "facilitators_working": lambda m: m.facilitators_working,
+    "groups_accompanied": lambda m: m.groups_accompanied,
     "visits": lambda m: m.visits_this_month,
     "share_unvisited_quarter": lambda m: m.share_unvisited_quarter(),
     "open_conflicts": lambda m: int(np.sum(m.groups.conflict_open)),
@@ -109,6 +110,7 @@ class KubeModel(mesa.Model):
         self.month_payouts = 0.0
         self.visits_this_month = 0
         self.facilitators_working = 0
+        self.groups_accompanied = 0
 
         if self.params.funding.rounds > 0:
             self.schedule_recurring(self.funding_round, Schedule(interval=12, start=0.5,
@@ -161,6 +163,7 @@ class KubeModel(mesa.Model):
         posts = np.unique(g.facilitator[caseload])
         working = posts[f.vacant_until[posts] < 0]  # an empty post is not paid
         self.facilitators_working = len(working)
+        self.groups_accompanied = int(np.sum(f.vacant_until[g.facilitator[caseload]] < 0))
         self.costs["facilitators"] += float(f.hours[working].sum()) * self.params.facilitators.pay_per_hour_rp
 
     # --- views used by the rules (kept by the member table until a member's state changes) ---

@@ -21,6 +21,14 @@ def _mean_or_none(monthly: pd.DataFrame | None, column: str) -> float | None:
     return float(monthly[column].mean(skipna=True))
 
 
+def _caseload_carried(monthly: pd.DataFrame | None) -> float | None:
+    """Groups on a caseload per facilitator at work, over the run (None when no facilitator ever worked)."""
+    if monthly is None or not {"groups_accompanied", "facilitators_working"} <= set(monthly.columns):
+        return None
+    facilitator_months = float(monthly["facilitators_working"].sum())
+    return float(monthly["groups_accompanied"].sum()) / facilitator_months if facilitator_months else None
+
+
 def poverty_measures(members: pd.DataFrame) -> dict[str, Any]:
     """Poverty of the eligible member households, without and with their income from the group.
 
@@ -93,6 +101,7 @@ def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
         "groups_active_end": n_running,
         "members": len(members),
         "facilitators": facilitators,
+        "mean_caseload": _caseload_carried(monthly),
         "survival": survival_at(duration, failed),
         "mean_member_income_rp": income_total / member_months if member_months else 0.0,
         "share_above_poverty_line": (1.0 - poverty["headcount_with"] if poverty["eligible_households"] else None),

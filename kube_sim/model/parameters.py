@@ -228,7 +228,12 @@ class FacilitatorParams:
     """Facilitators (pendamping): caseload, time, skill and mentoring pattern."""
 
     groups_per_facilitator: int = param(10, "groups/facilitator", "seed; Ternate 50:5", low=0, high=1000,
-                                        doc="caseload; 0 means no facilitators")
+                                        doc="caseload; 0 means no facilitators (unused when facilitators.count is set)")
+    count: int = param(0, "facilitators/district", "policy lever (a planner's headcount, e.g. 7 today, 10 after "
+                       "hiring 3); 0: recruit by the caseload", low=0, high=10_000,
+                       doc="facilitators the agency employs, recruited at the first funding round; the groups are "
+                           "shared evenly among them, so the caseload follows from the groups to serve (0: "
+                           "follow the caseload)")
     hours_per_month: float = param(20.0, "hours/month", A + " (part-time, own jobs: seed)", low=0, high=300,
                                    doc="mean hours a facilitator gives KUBE work each month")
     hours_spread: float = param(0.5, "log-sd", A + " (range 0-1; seed: 'many facilitators have their own jobs')",

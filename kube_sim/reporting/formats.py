@@ -35,7 +35,52 @@ def finite(x: Any) -> bool:
 def _number(v: float) -> str:
     if abs(v) >= 100 or v == int(v):
         return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
-    return f"{v:.3g}"
+    return _significant(v)
+
+
+def _significant(v: float, digits: int = 3) -> str:
+    """A number to ``digits`` significant digits in plain notation (0.0000593, never 5.93e-05)."""
+    if v == 0 or not math.isfinite(v):
+        return "0" if v == 0 else str(v)
+    if abs(v) >= 10 ** digits:
+        return f"{v:,.0f}"
+    return np.format_float_positional(v, precision=digits, unique=False, fractional=False, trim="-")
+
+
+def fmt_rp(value: Any, signed: bool = False) -> str:
+    """An amount of money as a head of office says it: ``Rp 5 juta``, ``Rp 1.99 miliar``, ``Rp 70,601``.
+
+    Args:
+        value: Rupiah.
+        signed: Show ``+`` before a positive amount (for differences).
+
+    Returns:
+        Rp miliar (thousand millions) from Rp 1 miliar, Rp juta (millions) from Rp 1 juta, whole rupiah
+        below, with a minus sign when negative ("n/a" when missing).
+    """
+    if not finite(value):
+        return MISSING
+    v = float(value)
+    sign, a = ("−" if v < 0 else "+" if signed and v > 0 else ""), abs(v)
+    for size, word in ((1e9, "miliar"), (1e6, "juta")):
+        if a >= size * 0.9995:
+            return f"{sign}Rp {_significant(a / size)} {word}"
+    return f"{sign}Rp {a:,.0f}"
+
+
+def fmt_setting(key: str, value: Any) -> str:
+    """A parameter's value as a planner reads it: money (keys ending ``_rp``) in Rp juta, else :func:`fmt_level`.
+
+    Args:
+        key: Dotted parameter key (or a factor name).
+        value: Its value.
+
+    Returns:
+        The text, e.g. ``Rp 5 juta`` for ``grants.equipment_rp = 5000000``.
+    """
+    if str(key).endswith("_rp") and isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        return fmt_rp(value)
+    return fmt_level(value)
 
 
 def _by_kind(outcome: str, value: Any, share: Callable[[float], str], rp: Callable[[float], str],
@@ -93,8 +138,14 @@ def fmt_diff(outcome: str, value: Any) -> str:
     def signed(text: Callable[[float], str]) -> Callable[[float], str]:
         return lambda v: ("+" if v > 0 else "−" if v < 0 else "±") + text(abs(v))
 
+    other = _count if kind_of(outcome) == "count" else _significant
     return _by_kind(outcome, value, signed(lambda a: f"{a * 100:.1f} pp"), signed(lambda a: f"Rp {a:,.0f}"),
-                    signed(lambda a: f"{a:.3g}"))
+                    signed(other))
+
+
+def _count(a: float) -> str:
+    """A count or a difference of counts: whole numbers as such, others to one decimal."""
+    return f"{a:,.0f}" if a == int(a) else f"{a:,.1f}"
 
 
 def fmt_p(p: Any) -> str:
@@ -123,7 +174,33 @@ def fmt_level(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{value:,.0f}"
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return _significant(value, 4) if abs(value) < 1000 else f"{value:,.0f}"
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return f"{int(value):,}"
     return str(value)
+
+
+def fmt_brief(outcome: str, value: Any) -> str:
+    """Like :func:`fmt_value`, with money in Rp juta or miliar (``Rp 1.99 miliar``) for tables a planner scans.
+
+    Args:
+        outcome: Outcome column.
+        value: The value.
+
+    Returns:
+        The text.
+    """
+    return fmt_rp(value) if kind_of(outcome) == "rp" else fmt_value(outcome, value)
+
+
+def fmt_brief_diff(outcome: str, value: Any) -> str:
+    """Like :func:`fmt_diff`, with money in Rp juta or miliar (``+Rp 94.2 juta``).
+
+    Args:
+        outcome: Outcome column.
+        value: The difference.
+
+    Returns:
+        The text.
+    """
+    return fmt_rp(value, signed=True) if kind_of(outcome) == "rp" else fmt_diff(outcome, value)

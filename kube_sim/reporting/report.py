@@ -29,10 +29,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kube_sim.analysis import statistics as analysis
+from kube_sim.analysis.value import value_for_money
 from kube_sim.common.outputs import BY_COLUMN, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations
 from kube_sim.reporting import report_figures as figs
-from kube_sim.reporting.formats import finite, fmt_ci, fmt_diff, fmt_level, fmt_p, fmt_value
+from kube_sim.reporting.arms import arm_names, reference_reason, resolve_arm
+from kube_sim.reporting.formats import finite, fmt_ci, fmt_diff, fmt_p, fmt_rp, fmt_setting, fmt_value
+from kube_sim.reporting.readings import difference_reading
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import write_bytes, write_text
 from kube_sim.store.parts import PARTS_DIR
@@ -312,16 +315,6 @@ def _arm_factors(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> tuple[list[
     return factors, values
 
 
-def _figure_labels(labels: Mapping[int, str], factors: Sequence[str],
-                   arm_values: Mapping[int, Mapping[str, Any]]) -> dict[int, str]:
-    """Readable arm names for figures: ``name = value`` of each factor that differs between arms."""
-    varying = [k for k in factors if len({repr(arm_values.get(a, {}).get(k)) for a in labels}) > 1]
-    if not varying:
-        return dict(labels)
-    return {a: "; ".join(f"{figs.factor_label(k)} = {fmt_level(arm_values.get(a, {}).get(k, '?'))}"
-                         for k in varying) for a in labels}
-
-
 def _experiment_description(manifest: Mapping[str, Any]) -> str:
     for key in ("description", "experiment_description"):
         if manifest.get(key):
@@ -345,7 +338,7 @@ def _base_scenario_text(base: Any) -> str:
         return base
     if isinstance(base, Mapping):
         name = base.get("name")
-        changes = base.get("overrides") or base.get("parameters") or {}
+        changes = (base.get("overrides") if "overrides" in base else base.get("parameters")) or {}
         if isinstance(changes, Mapping) and changes:
             listed = ", ".join(f"{k} = {v}" for k, v in analysis._flatten(changes).items())
             return f"{name}: {listed}" if name else listed
@@ -388,7 +381,7 @@ def _parameter_note(manifest: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 
 def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: Sequence[str],
-                  arm_values: Mapping[int, Mapping[str, Any]], baseline: int) -> None:
+                  arm_values: Mapping[int, Mapping[str, Any]], baseline: int, why: str) -> None:
     m = res.manifest
     runs = res.runs
     n_ok = len(analysis.ok_runs(runs))
@@ -424,24 +417,19 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
             values = (m.get("factors") or {}).get(key)
             if values is None:
                 values = sorted({v[key] for v in arm_values.values() if key in v}, key=_level_key)
-            shown = ", ".join(fmt_level(v) for v in values) if isinstance(values, list | tuple) else str(values)
+            shown = (", ".join(fmt_setting(key, v) for v in values) if isinstance(values, list | tuple)
+                     else str(values))
             rows.append([figs.factor_label(key), key, note.get("unit", ""), shown,
-                         fmt_level(note["default"]) if "default" in note else "", note.get("meaning", "")])
+                         fmt_setting(key, note["default"]) if "default" in note else "", note.get("meaning", "")])
         doc.table(["factor", "parameter", "unit", "values", "model default", "meaning"], rows)
     doc.heading(3, "Arms")
     rows = []
     for arm, label in labels.items():
-        rows.append([str(arm) + (" (baseline)" if arm == baseline else ""), label,
-                     *[fmt_level(arm_values.get(arm, {}).get(k, "")) for k in factors]])
-    match = analysis.base_scenario_arm(m)
-    if match == baseline:
-        why = "it has the base scenario's parameters"
-    elif match is None:
-        why = "no arm has exactly the base scenario's parameters, so the first arm is used"
-    else:
-        why = f"chosen for this report (arm {match} has the base scenario's parameters)"
-    doc.table(["arm", "label", *[figs.factor_label(k) for k in factors]], rows,
-              note=f"The baseline arm (arm {baseline}) is the one every other arm is compared with: {why}.")
+        rows.append([str(arm) + (" (reference)" if arm == baseline else ""), label,
+                     *[fmt_setting(k, arm_values.get(arm, {}).get(k, "")) for k in factors]])
+    doc.table(["arm", "name", *[figs.factor_label(k) for k in factors]], rows,
+              note=f"The reference arm, arm {baseline} ({labels[baseline]}), is the one every other arm is "
+                   f"compared with: {why}.")
     text = m.get("experiment_text")
     if text:
         doc.code(str(text), "The experiment file")
@@ -470,7 +458,7 @@ def _summary_table(doc: _Doc, summary: pd.DataFrame, labels: Mapping[int, str], 
     s = summary.set_index(["arm", "outcome"])
     rows = []
     for arm, label in labels.items():
-        row = [f"{arm}" + (" (baseline)" if arm == baseline else ""), label, str(int(counts.get(arm, 0)))]
+        row = [f"{arm}" + (" (reference)" if arm == baseline else ""), label, str(int(counts.get(arm, 0)))]
         for o in outcomes:
             if (arm, o) in s.index:
                 r = s.loc[(arm, o)]
@@ -478,13 +466,13 @@ def _summary_table(doc: _Doc, summary: pd.DataFrame, labels: Mapping[int, str], 
             else:
                 row.append("n/a")
         rows.append(row)
-    header = ["arm", "label", "runs", *[label_of(o) for o in outcomes]]
+    header = ["arm", "name", "runs", *[label_of(o) for o in outcomes]]
     doc.table(header, rows, note="Mean over replications, with the 95% confidence interval in brackets. "
                                  "n/a: not available (e.g. the runs were too short to follow groups 36 months).")
 
 
 def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> list[str]:
-    """One plain sentence per key outcome: which arm did best and how it compares with the baseline."""
+    """One plain sentence per key outcome: which arm did best and how it compares with the reference arm."""
     items = []
     if len(labels) < 2:
         return items
@@ -498,7 +486,7 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
         text = (f"{label_of(outcome).capitalize()}: best in arm {arm} ({labels.get(arm, arm)}), "
                 f"{fmt_ci(outcome, best['mean'], best['ci_low'], best['ci_high'])}")
         if arm == baseline:
-            text += "; that is the baseline arm."
+            text += "; that is the reference arm."
         else:
             d = paired[(paired["arm"] == arm) & (paired["outcome"] == outcome)]
             if len(d):
@@ -512,18 +500,29 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
                     verdict += (f", even allowing for the {compared} comparisons" if clear else
                                 f" once the {compared} comparisons are allowed for")
                 shown = f"p {fmt_p(r['pvalue'])}" + (f", Holm-adjusted {fmt_p(p)}" if several else "")
-                text += (f"; {fmt_diff(outcome, r['mean_diff'])} against the baseline "
+                text += (f"; {fmt_diff(outcome, r['mean_diff'])} against {labels.get(baseline, baseline)} "
                          f"(95% CI {fmt_diff(outcome, r['ci_low'])} to {fmt_diff(outcome, r['ci_high'])}, "
                          f"{shown}: {verdict}).")
         items.append(text)
     return items
 
 
+def _surprising(outcome: str, row: pd.Series, paired: pd.DataFrame) -> bool:
+    """A result to explain: the arm costs clearly more than the reference yet this outcome is worse on average."""
+    better = BY_COLUMN[outcome].higher_is_better if outcome in BY_COLUMN else None
+    if better is None or not finite(row["mean_diff"]) or outcome.startswith("cost_"):
+        return False
+    cost = paired[(paired["arm"] == row["arm"]) & (paired["outcome"] == "cost_total_rp")]
+    costs_more = len(cost) and finite(cost.iloc[0]["ci_low"]) and cost.iloc[0]["ci_low"] > 0
+    return bool(costs_more) and (row["mean_diff"] > 0) != better and row["mean_diff"] != 0
+
+
 def _paired_tables(doc: _Doc, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> None:
     if paired.empty:
         doc.para("There is only one arm, so there is nothing to compare." if len(labels) < 2 else
-                 "No run of the baseline arm has finished yet, so there is nothing to compare with.")
+                 "No run of the reference arm has finished yet, so there is nothing to compare with.")
         return
+    by_arm = {int(arm): {r["outcome"]: r for _, r in sub.iterrows()} for arm, sub in paired.groupby("arm")}
     for outcome in SUMMARY_OUTCOMES:
         sub = paired[paired["outcome"] == outcome]
         if sub.empty:
@@ -535,8 +534,15 @@ def _paired_tables(doc: _Doc, paired: pd.DataFrame, labels: Mapping[int, str], b
                          fmt_value(outcome, r["baseline_mean"]), fmt_value(outcome, r["arm_mean"]),
                          f"{fmt_diff(outcome, r['mean_diff'])} ({fmt_diff(outcome, r['ci_low'])} to "
                          f"{fmt_diff(outcome, r['ci_high'])})", fmt_p(r["pvalue"]), fmt_p(r["pvalue_holm"])])
-        doc.table(["arm", "label", "pairs", f"baseline (arm {baseline})", "this arm",
+        doc.table(["arm", "name", "pairs", f"reference: {labels.get(baseline, baseline)}", "this arm",
                    "difference (95% CI)", "p", "p (Holm)"], rows)
+        why = [difference_reading(outcome, r, by_arm[int(r["arm"])], arm=labels.get(int(r["arm"]), str(r["arm"])),
+                                  reference=labels.get(baseline, str(baseline)))
+               for _, r in sub.iterrows() if _surprising(outcome, r, paired)]
+        if why:
+            doc.para("Costs more, does worse? Arms that cost clearly more than the reference but do worse on "
+                     "average here:")
+            doc.bullets([w for w in why if w])
 
 
 def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: Mapping[int, str],
@@ -551,15 +557,17 @@ def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: M
         first = sub.iloc[0]
         cells = [fmt_ci("survival_12", sub.loc[h, "survival"], sub.loc[h, "lower"], sub.loc[h, "upper"])
                  for h in horizons]
-        rows.append([str(arm) + (" (baseline)" if arm == baseline else ""), label,
+        rows.append([str(arm) + (" (reference)" if arm == baseline else ""), label,
                      f"{int(first['groups']):,} ({int(first['failed']):,})", *cells])
-    doc.table(["arm", "label", "groups (failed)", *[f"{h} months" for h in horizons]], rows,
+    doc.table(["arm", "name", "groups (failed)", *[f"{h} months" for h in horizons]], rows,
               note="Kaplan-Meier share of groups still active that many months after their own funding, all "
                    "replications pooled, with the 95% pointwise band; 0 once every group had failed; n/a where "
                    "no group was followed that long while some were still active.")
     if lr.empty:
         return
-    doc.para(f"Log-rank tests: does each arm's survival curve differ from the baseline arm's (arm {baseline})?")
+    reference = labels.get(baseline, str(baseline))
+    doc.para(f"Log-rank tests: does each arm's survival curve differ from the reference arm's (arm {baseline}: "
+             f"{reference})?")
     rows = []
     for _, r in lr.iterrows():
         if not finite(r["pvalue"]):
@@ -567,12 +575,12 @@ def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: M
         elif r["pvalue"] >= 0.05:
             reading = "no clear difference"
         elif r["statistic"] < 0:
-            reading = "groups fail less often than in the baseline"
+            reading = f"groups fail less often than under {reference}"
         else:
-            reading = "groups fail more often than in the baseline"
+            reading = f"groups fail more often than under {reference}"
         rows.append([str(int(r["arm"])), str(r["arm_label"]), f"{int(r['groups']):,} ({int(r['failed']):,})",
                      f"{r['statistic']:.2f}" if finite(r["statistic"]) else "n/a", fmt_p(r["pvalue"]), reading])
-    doc.table(["arm", "label", "groups (failed)", "statistic z", "p", "reading at the 5% level"], rows,
+    doc.table(["arm", "name", "groups (failed)", "statistic z", "p", "reading at the 5% level"], rows,
               note="z is SciPy's signed log-rank statistic (z² is the usual chi-squared with 1 degree of freedom); "
                    "negative z: fewer failures than expected if the arms were alike. Groups within a run are not "
                    "independent, so treat small p-values from very large pooled samples with some caution.")
@@ -583,7 +591,7 @@ HOW_TO_READ: tuple[str, ...] = (
     "is one simulated district with its own random seed; replication i uses the same seed in every arm "
     "(common random numbers), so every arm faces the same villages, members and chance events and the arms "
     "differ only by their parameters.",
-    "Paired differences. Because of the shared seeds, each arm is compared with the baseline replication by "
+    "Paired differences. Because of the shared seeds, each arm is compared with the reference arm replication by "
     "replication, and the differences are averaged. This removes most of the luck that two separate samples "
     "would carry, so paired intervals are much narrower than the difference of two separate intervals suggests.",
     "Confidence intervals. A 95% confidence interval is the range of values compatible with the runs: if the "
@@ -670,16 +678,66 @@ def _all_outcomes(doc: _Doc, summary: pd.DataFrame, outcomes: Sequence[str], lab
                    "to it.")
 
 
-def write_report(results_dir: str | Path, out: str | Path | None = None, *, baseline_arm: int | None = None,
-                 confidence: float = 0.95) -> Path:
+def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: Mapping[int, str],
+                   baseline: int, confidence: float) -> pd.DataFrame:
+    """Staff, cost and what each arm buys per Rp 100 juta against the reference; returns the table behind it."""
+    doc.heading(2, "Cost and value for money")
+    doc.para("Options rarely cost the same. For each arm: the facilitators it recruited and the groups each "
+             "actually carried, its total cost and the difference from the reference, the groups still active at "
+             "the end per Rp 100 juta spent, the difference at equal cost (that count per Rp 100 juta, arm minus "
+             "reference, paired by replication: what one budget of Rp 100 juta buys more, if the programme "
+             "scales with its budget), and what the arm's extra money buys (extra groups still active per extra "
+             "Rp 100 juta, Fieller's interval; n/a when the costs do not clearly differ).")
+    s = summary.set_index(["arm", "outcome"])
+
+    def mean(arm: int, outcome: str) -> Any:
+        return s.loc[(arm, outcome), "mean"] if (arm, outcome) in s.index else None
+
+    tables, rows = [], []
+    for arm, name in names.items():
+        row = [str(arm) + (" (reference)" if arm == baseline else ""), name,
+               fmt_value("facilitators", mean(arm, "facilitators")),
+               fmt_value("mean_caseload", mean(arm, "mean_caseload")),
+               fmt_rp(mean(arm, "cost_total_rp"))]
+        if arm == baseline:
+            value = value_for_money(runs, baseline, baseline, confidence)
+            first = value[value["outcome"] == "groups_active_end"]
+            per = first.iloc[0]["reference_per_100m"] if len(first) else None
+            rows.append([*row, "", f"{per:.2f}" if finite(per) else "n/a", "", ""])
+            continue
+        value = value_for_money(runs, baseline, arm, confidence)
+        tables.append(value.assign(arm=arm, reference_arm=baseline))
+        g = value[value["outcome"] == "groups_active_end"]
+        if g.empty:
+            rows.append([*row, "n/a", "n/a", "n/a", "n/a"])
+            continue
+        r = g.iloc[0]
+        extra = (f"{r['extra_per_100m']:+.2f} ({r['extra_low']:+.2f} to {r['extra_high']:+.2f})"
+                 if finite(r["extra_low"]) else "n/a")
+        rows.append([*row, f"{fmt_rp(r['cost_diff'], signed=True)} ({fmt_rp(r['cost_diff_low'], signed=True)} to "
+                           f"{fmt_rp(r['cost_diff_high'], signed=True)})",
+                     f"{r['arm_per_100m']:.2f}", f"{r['diff_per_100m']:+.2f} ({r['diff_low']:+.2f} to "
+                                                 f"{r['diff_high']:+.2f})", extra])
+    doc.table(["arm", "name", "facilitators", "groups per facilitator (carried)", "total cost",
+               "cost against the reference (95% CI)", "groups still active per Rp 100 juta",
+               "at equal cost: difference (95% CI)", "extra groups per extra Rp 100 juta (95% CI)"], rows,
+              note="Means over replications. Counts per Rp 100 juta are worked out run by run; value_for_money.csv "
+                   "holds the same for groups active 36 months after funding, eligible households above the "
+                   "line and member households reached.")
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def write_report(results_dir: str | Path, out: str | Path | None = None, *,
+                 baseline_arm: int | str | None = None, confidence: float = 0.95) -> Path:
     """Write a planner's report of a sweep: figures, ``report.md``, ``report.html`` and CSV tables.
 
     Args:
         results_dir: The folder a sweep wrote (``runs.parquet``, ``groups.parquet``, ``monthly.parquet``,
             ``manifest.json``).
         out: Folder to write into (``<results_dir>/report`` when None); created if needed.
-        baseline_arm: The arm others are compared with (by default the arm equal to the base
-            scenario, else arm 0; see :func:`kube_sim.analysis.statistics.default_baseline_arm`).
+        baseline_arm: The arm others are compared with, by number or name (by default the experiment's
+            reference arm, else the arm equal to the base scenario, else arm 0; see
+            :func:`kube_sim.analysis.statistics.default_baseline_arm`).
         confidence: Confidence level of every interval.
 
     Returns:
@@ -696,11 +754,13 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
     if "arm" not in runs.columns:
         raise ValueError(f"{res.path}: the runs table has no 'arm' column")
     labels = _arm_labels(runs, res.manifest)
-    baseline = analysis.default_baseline_arm(res.manifest, runs) if baseline_arm is None else int(baseline_arm)
+    factors, arm_values = _arm_factors(runs, res.manifest)
+    names = arm_names(list(labels), res.manifest, factors, arm_values)  # names for tables and figures
+    baseline = (analysis.default_baseline_arm(res.manifest, runs) if baseline_arm is None
+                else resolve_arm(baseline_arm, names))
     if baseline not in labels:
         raise ValueError(f"baseline arm {baseline} is not one of the arms ({', '.join(map(str, labels))})")
-    factors, arm_values = _arm_factors(runs, res.manifest)
-    names = _figure_labels(labels, factors, arm_values)  # readable arm names for tables and figures
+    why = reference_reason(res.manifest, baseline, analysis.base_scenario_arm(res.manifest), baseline_arm is not None)
 
     outcomes = analysis.outcome_columns(runs)
     summary = analysis.arm_summary(runs, outcomes, confidence)
@@ -735,13 +795,17 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
     findings = _findings(summary, paired, names, baseline)
     if findings:
         doc.heading(2, "Key findings")
+        doc.para(f"Every arm is compared with the reference arm, arm {baseline}: {names[baseline]} ({why}).")
         doc.bullets(findings)
-    _what_was_run(doc, res, labels, factors, arm_values, baseline)
+    _what_was_run(doc, res, names, factors, arm_values, baseline, why)
     doc.heading(2, "Summary by arm")
     _summary_table(doc, summary, names, baseline, runs)
-    doc.heading(2, f"Differences from the baseline arm (arm {baseline}: {names[baseline]})")
-    doc.para("Each arm minus the baseline, replication by replication (paired by seed); mean difference with its "
-             "95% confidence interval and the paired t-test p-value.")
+    if has_baseline and len(names) > 1:
+        value = _value_section(doc, runs, summary, names, baseline, confidence)
+        write_text(folder / "value_for_money.csv", value.to_csv(index=False))
+    doc.heading(2, f"Differences from the reference arm (arm {baseline}: {names[baseline]})")
+    doc.para(f"Each arm minus the reference ({names[baseline]}; {why}), replication by replication (paired by "
+             "seed); mean difference with its 95% confidence interval and the paired t-test p-value.")
     _paired_tables(doc, paired, names, baseline)
     doc.heading(2, "Survival of groups")
     if has_groups:
@@ -771,7 +835,7 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *, base
 
     doc.heading(2, "How to read this report")
     doc.bullets(HOW_TO_READ)
-    _all_outcomes(doc, summary, outcomes, labels)
+    _all_outcomes(doc, summary, outcomes, names)
 
     write_text(folder / "report.md", _to_markdown(doc))
     write_text(folder / "report.html", _to_html(doc, title, images))

@@ -29,7 +29,7 @@ from kube_sim.analysis.statistics import arm_summary, factor_columns, factor_eff
 from kube_sim.common.outputs import kind_of, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS
 from kube_sim.reporting.canvas import new_figure, style
-from kube_sim.reporting.formats import fmt_level
+from kube_sim.reporting.formats import fmt_setting
 
 MAX_OVERLAID_ARMS = 6
 """Most arms drawn on one survival panel; more are drawn as small multiples."""
@@ -61,6 +61,18 @@ def factor_label(key: str) -> str:
     if name.endswith("_rp"):
         return name.removesuffix("_rp").replace("_", " ") + " (Rp)"
     return name.replace("_", " ")
+
+
+def setting_label(key: str) -> str:
+    """A factor's name for a legend or a label whose values are formatted (money already says Rp).
+
+    Args:
+        key: Dotted parameter key.
+
+    Returns:
+        E.g. ``equipment`` for ``grants.equipment_rp`` (its values read ``Rp 5 juta``).
+    """
+    return factor_label(key).removesuffix(" (Rp)")
 
 
 _ASSIGNMENT = re.compile(r"([A-Za-z_][\w.]*)=([^,;\s]+)")
@@ -198,7 +210,7 @@ def _display_labels(arms: Sequence[int], labels: Mapping[int, str], baseline_arm
     for arm in arms:
         text = f"arm {arm}" if len(arms) > MANY_ARMS else short_label(labels.get(arm, str(arm)), width)
         if arm == baseline_arm:
-            text += " (baseline)"
+            text += " (reference)"
         out[arm] = text
     return out
 
@@ -280,7 +292,7 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
                         linewidth=2.4)
             handles = [Line2D([], [], color="0.6", linewidth=0.8, label=f"each of the other {len(arms) - 1} arms"),
                        Line2D([], [], color=palette.get(baseline_arm, "C0"), linewidth=2.4,
-                              label=f"baseline arm {baseline_arm} (shaded: 95% band)")]
+                              label=f"reference arm {baseline_arm} (shaded: 95% band)")]
             _survival_axes(ax, x_max, horizons)
             ax.set_xlabel("months since the group's own funding")
             ax.set_ylabel("groups still active")
@@ -301,7 +313,7 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
             ax.fill_between(c["month"], c["lower"], c["upper"], step="post", color=colour, alpha=0.25, linewidth=0)
             ax.plot(c["month"], c["survival"], drawstyle="steps-post", color=colour, linewidth=1.8)
             _survival_axes(ax, x_max, horizons)
-            ax.set_title(short_label(labels.get(arm, str(arm)), 34) + (" (baseline)" if arm == baseline_arm else ""),
+            ax.set_title(short_label(labels.get(arm, str(arm)), 34) + (" (reference)" if arm == baseline_arm else ""),
                          fontsize=8)
         for ax in axes[len(arms):]:
             ax.set_visible(False)
@@ -309,7 +321,7 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
         fig.supylabel("groups still active", fontsize=9)
         if len(base):
             handles = [Line2D([], [], color="0.3", linewidth=1.8, label="this arm (shaded: 95% band)"),
-                       Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label="baseline arm")]
+                       Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label="reference arm")]
             fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=8, frameon=False)
     return fig
 
@@ -429,14 +441,14 @@ def _scatter_by_factors(ax: Axes, runs: pd.DataFrame, x: str, y: str, hue: str, 
                 ax.scatter(sub[x], sub[y], color=colours[level], marker=marker[shape], s=34, alpha=0.85,
                            edgecolor="0.2", linewidth=0.4)
     handles = [Line2D([], [], linestyle="", marker="o", color=colours[v], markeredgecolor="0.2",
-                      label=fmt_level(v)) for v in levels]
-    first = ax.legend(handles=handles, title=factor_label(hue), fontsize=7.5, title_fontsize=8, loc="upper left",
+                      label=fmt_setting(hue, v)) for v in levels]
+    first = ax.legend(handles=handles, title=setting_label(hue), fontsize=7.5, title_fontsize=8, loc="upper left",
                       frameon=True)
     if style:
         ax.add_artist(first)
-        handles = [Line2D([], [], linestyle="", marker=marker[v], color="0.4", label=fmt_level(v))
+        handles = [Line2D([], [], linestyle="", marker=marker[v], color="0.4", label=fmt_setting(style, v))
                    for v in shapes]
-        ax.legend(handles=handles, title=factor_label(style), fontsize=7.5, title_fontsize=8, loc="lower right",
+        ax.legend(handles=handles, title=setting_label(style), fontsize=7.5, title_fontsize=8, loc="lower right",
                   frameon=True)
 
 
@@ -546,8 +558,7 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
             if by_ratio:
                 hue = None
                 if len(others) == 1 and runs[others[0]].nunique() <= 6:
-                    hue = {f"{factor_label(others[0])} = {level:g}" if isinstance(level, float | int) else
-                           f"{factor_label(others[0])} = {level}":
+                    hue = {f"{setting_label(others[0])} = {fmt_setting(others[0], level)}":
                            factor_effects(runs[runs[others[0]] == level], outcome, [RATIO_KEY], confidence)
                            for level in sorted(runs[others[0]].dropna().unique())}
                 effects = factor_effects(runs, outcome, [RATIO_KEY], confidence)
@@ -705,7 +716,7 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
                                 linewidth=0)
                 ax.plot(base["month"], base["mean"], color=palette[baseline_arm], linewidth=2.4)
                 handles.append(Line2D([], [], color=palette[baseline_arm], linewidth=2.4,
-                                      label=f"baseline arm {baseline_arm} (shaded: lowest to highest replication)"))
+                                      label=f"reference arm {baseline_arm} (shaded: lowest to highest replication)"))
             finish(ax)
             ax.set_xlabel("month of the programme")
             ax.set_ylabel(ylabel)
@@ -730,6 +741,6 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
         fig.supylabel(ylabel, fontsize=9)
         handles = [Line2D([], [], color="0.3", linewidth=1.8, label="this arm: mean (shaded: lowest to highest)")]
         if len(base):
-            handles.append(Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label="baseline arm (mean)"))
+            handles.append(Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label="reference arm (mean)"))
         fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=8, frameon=False)
     return fig

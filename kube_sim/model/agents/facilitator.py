@@ -70,7 +70,76 @@ def on_caseload(model: KubeModel, month: int) -> np.ndarray:
 
 
 def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
-    """Give new groups to facilitators of their district copy: fill spare places first, then recruit.
+    """Give new groups to facilitators of their district copy.
+
+    With a headcount (``facilitators.count`` > 0) the agency employs that many facilitators and
+    shares the groups evenly among them (:func:`assign_to_headcount`); otherwise it fills the spare
+    places of its facilitators at ``facilitators.groups_per_facilitator`` and recruits for the rest
+    (:func:`assign_by_caseload`).
+
+    Args:
+        model: The model.
+        new_groups: Indices of the new groups.
+        month: The current month.
+    """
+    if len(new_groups) == 0:
+        return
+    if model.params.facilitators.count > 0:
+        assign_to_headcount(model, new_groups, month)
+    elif model.params.facilitators.groups_per_facilitator > 0:
+        assign_by_caseload(model, new_groups, month)
+
+
+def _recruit(model: KubeModel, hires: np.ndarray) -> np.ndarray:
+    """Recruit ``hires[r]`` new facilitators in district copy ``r``; returns their rows (copy by copy)."""
+    p = model.params.facilitators
+    rng = model.streams["staffing"]
+    n_new = int(hires.sum())
+    skill = beta_with_mean(rng, p.skill_mean, p.skill_concentration, n_new)
+    rows = model.facilitators.append(n_new, replica=np.repeat(np.arange(len(hires)), hires),
+                                     hours=draw_hours(rng, p, n_new), skill=skill)
+    model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
+    return rows
+
+
+def assign_to_headcount(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
+    """Share new groups among a fixed headcount of facilitators, least loaded first.
+
+    The agency employs ``facilitators.count`` facilitators in each district copy, recruited when it
+    first has groups to give them. Each new group goes to the facilitator with the fewest groups on
+    the caseload at that point (ties: the earlier post), so caseloads stay within one group of each
+    other; a facilitator's new groups are consecutive in kecamatan order, so they lie close
+    together. The caseload a facilitator carries is then the groups to serve divided by the
+    headcount.
+
+    Args:
+        model: The model.
+        new_groups: Indices of the new groups.
+        month: The current month.
+    """
+    g, f = model.groups, model.facilitators
+    n_rep = model.district.replicas
+    count = model.params.facilitators.count
+    missing = np.maximum(count - np.bincount(f.replica, minlength=n_rep), 0)
+    if missing.any():
+        _recruit(model, missing)
+    new_groups = new_groups[np.lexsort((g.kecamatan[new_groups], g.replica[new_groups]))]
+    working = on_caseload(model, month) & (g.facilitator >= 0)
+    load = np.bincount(g.facilitator[working], minlength=f.size)
+    replica = g.replica[new_groups]
+    for r in np.unique(replica):
+        mine = new_groups[replica == r]
+        posts = np.flatnonzero(f.replica == r)
+        # Water-filling: the k smallest (load + s, post) slots, s = 0, 1, ..., give each post its share.
+        k = len(mine)
+        levels = load[posts][:, None] + np.arange(k)[None, :]
+        order = np.lexsort((np.repeat(np.arange(len(posts)), k), levels.ravel()))[:k]
+        share = np.bincount(order // k, minlength=len(posts))
+        g.facilitator[mine] = np.repeat(posts, share)
+
+
+def assign_by_caseload(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
+    """Fill spare places at ``facilitators.groups_per_facilitator`` first, then recruit for the rest.
 
     New groups are taken in kecamatan order, so that a facilitator's groups lie close together.
 
@@ -80,8 +149,6 @@ def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
         month: The current month.
     """
     per = model.params.facilitators.groups_per_facilitator
-    if per == 0 or len(new_groups) == 0:
-        return
     g, f = model.groups, model.facilitators
     n_rep = model.district.replicas
     new_groups = new_groups[np.lexsort((g.kecamatan[new_groups], g.replica[new_groups]))]
@@ -104,13 +171,7 @@ def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
     if len(rest_rank) == 0:
         return
     hires = -(-np.bincount(rest_replica, minlength=n_rep) // per)
-    n_new = int(hires.sum())
-    p = model.params.facilitators
-    rng = model.streams["staffing"]
-    skill = beta_with_mean(rng, p.skill_mean, p.skill_concentration, n_new)
-    rows = f.append(n_new, replica=np.repeat(np.arange(n_rep), hires), hours=draw_hours(rng, p, n_new),
-                    skill=skill)
-    model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
+    rows = _recruit(model, hires)
     hire_start = rows[0] + np.concatenate([[0], np.cumsum(hires)[:-1]])
     g.facilitator[new_groups[~placed]] = hire_start[rest_replica] + rest_rank // per
 
