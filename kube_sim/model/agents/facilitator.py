@@ -66,7 +66,7 @@ def on_caseload(model: KubeModel, month: int) -> np.ndarray:
     """
     g = model.groups
     return ((g.facilitator >= 0) & (g.status != GroupStatus.FAILED)
-            & (month - g.funded_month <= model.params.facilitators.support_months))
+            & (month - g.funded_month < model.params.facilitators.support_months))
 
 
 def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
