@@ -16,17 +16,21 @@ from pathlib import Path
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     add_command,
+    add_district_option,
+    add_ensemble_option,
     add_months_option,
     add_seed_option,
     add_set_option,
     add_sweep_options,
     add_workers_option,
+    apply_ensemble,
     check_sweep_options,
     output_folder,
     render_table,
     replications_arg,
     run_plan,
     whole_number,
+    with_district,
     write_error,
 )
 from kube_sim.common.errors import InputError
@@ -154,6 +158,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
     p.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: results/{DEFAULT_OUT})")
     add_sweep_options(p, "a frontier run")
+    add_district_option(p)
+    add_ensemble_option(p)
     p.set_defaults(func=cmd_frontier)
 
 
@@ -174,7 +180,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     from kube_sim.store import sweep_folder as store
 
     check_sweep_options(args)
-    base = apply_overrides(load_scenario(args.scenario), parse_assignments(args.assignments))
+    base = apply_overrides(with_district(load_scenario(args.scenario), args), parse_assignments(args.assignments))
     years = args.years if args.years is not None else int(base.params.funding.rounds)
     if years < 1:
         raise InputError("the scenario holds no funding round; give --years", source="--years",
@@ -187,7 +193,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     root = output_folder(args.out, DEFAULT_OUT)
     print("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
           "and administration cost")
-    plan = design.plan_costs(today, replications=args.replications, months=months, master_seed=args.seed)
+    plan = apply_ensemble(design.plan_costs(today, replications=args.replications, months=months,
+                                            master_seed=args.seed), args)
     if run_plan(plan, root / "today", args) is None:
         return EXIT_STOPPED
     rules = design.cost_rules(store.load_runs(root / "today"), today.params)
@@ -198,6 +205,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     plan = design.plan_frontier(today, rules, budget=budget, facilitator_shares=args.facilitator_shares,
                                 equipment_shares=args.equipment_shares, hours=args.hours,
                                 replications=args.replications, months=months, master_seed=args.seed)
+    plan = apply_ensemble(plan, args)
     folder = root / "allocations"
     if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED

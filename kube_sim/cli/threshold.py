@@ -13,17 +13,21 @@ from pathlib import Path
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     add_command,
+    add_district_option,
+    add_ensemble_option,
     add_months_option,
     add_seed_option,
     add_set_option,
     add_sweep_options,
     add_workers_option,
+    apply_ensemble,
     check_sweep_options,
     output_folder,
     render_table,
     replications_arg,
     run_plan,
     whole_number,
+    with_district,
     write_error,
 )
 from kube_sim.common.errors import InputError
@@ -115,6 +119,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
     p.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: results/{DEFAULT_OUT})")
     add_sweep_options(p, "a threshold run")
+    add_district_option(p)
+    add_ensemble_option(p)
     p.set_defaults(func=cmd_threshold)
 
 
@@ -134,15 +140,16 @@ def cmd_threshold(args: argparse.Namespace) -> int:
     from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
 
     check_sweep_options(args)
-    base = apply_overrides(load_scenario(args.scenario), parse_assignments(args.assignments))
+    base = apply_overrides(with_district(load_scenario(args.scenario), args), parse_assignments(args.assignments))
     months = args.months if args.months is not None else design.default_months(base, args.horizon)
     if args.horizon >= months:
         raise InputError(f"must be shorter than the run ({months} months); raise --months", source="--horizon",
                          key=str(args.horizon))
     folder = output_folder(args.out, DEFAULT_OUT)
-    plan = design.plan_threshold(base, caseloads=args.caseloads, hours=args.hours, target=args.target,
-                                 horizon=args.horizon, confidence=args.confidence, replications=args.replications,
-                                 months=months, master_seed=args.seed)
+    plan = apply_ensemble(design.plan_threshold(base, caseloads=args.caseloads, hours=args.hours,
+                                                target=args.target, horizon=args.horizon,
+                                                confidence=args.confidence, replications=args.replications,
+                                                months=months, master_seed=args.seed), args)
     if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED
     try:
