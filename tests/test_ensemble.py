@@ -131,3 +131,16 @@ def test_compare_prints_the_decomposition(ensemble, capsys):
     out = capsys.readouterr().out
     assert "from parameters" in out and "calibrated parameter sets" in out
     assert main(["compare", "baseline", "baseline", "--ensemble", "baseline", "--replications", "2"]) == 2
+
+
+def test_report_on_an_ensemble_sweep_splits_the_uncertainty(ensemble, tmp_path):
+    from kube_sim.reporting.report import write_report
+
+    a, b = _arms(ensemble)
+    plan = with_ensemble(plan_comparison(a, b, replications=4, months=24, master_seed=5), ensemble)
+    run_sweep(plan, tmp_path / "sweep", workers=1, progress=False)
+    write_report(tmp_path / "sweep", tmp_path / "report")
+    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "Parameter uncertainty (calibrated ensemble)" in text and "tiny_calibration" in text
+    table = pd.read_csv(tmp_path / "report" / "ensemble_differences.csv")
+    assert (table["members"] == 2).all() and table["param_share"].between(0, 1).all()

@@ -29,6 +29,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kube_sim.analysis import statistics as analysis
+from kube_sim.analysis.ensemble import ensemble_differences, has_ensemble
 from kube_sim.analysis.value import value_for_money
 from kube_sim.common.outputs import BY_COLUMN, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations
@@ -545,6 +546,38 @@ def _paired_tables(doc: _Doc, paired: pd.DataFrame, labels: Mapping[int, str], b
             doc.bullets([w for w in why if w])
 
 
+def _ensemble_section(doc: _Doc, runs: pd.DataFrame, manifest: Mapping[str, Any], labels: Mapping[int, str],
+                      baseline: int, confidence: float) -> pd.DataFrame:
+    """Differences from the reference over the calibrated ensemble: seed noise and parameter uncertainty apart."""
+    outcomes = [o for o in SUMMARY_OUTCOMES if o in runs.columns and runs[o].notna().any()]
+    table = ensemble_differences(runs, baseline, outcomes, confidence)
+    info = manifest.get("ensemble") or {}
+    doc.heading(2, "Parameter uncertainty (calibrated ensemble)")
+    doc.para(f"The replications ran over the ensemble '{info.get('name', '?')}': replication i used parameter set "
+             f"i mod {int(table['members'].max()) if len(table) else 0} in every arm, so each difference below "
+             "carries the uncertainty of the calibrated parameters as well as seed noise. The interval is a "
+             "t-interval on the parameter sets' mean differences; 'from parameters' is the share of its variance "
+             "that the spread between parameter sets gives, the rest is seed noise (a one-way random-effects "
+             "decomposition); the last column is the range of the effect across parameter sets. A large share "
+             "from parameters means more replications will not narrow the interval; better knowledge of the "
+             "assumptions would.")
+    for outcome in outcomes:
+        sub = table[table["outcome"] == outcome]
+        if sub.empty:
+            continue
+        rows = []
+        for _, r in sub.iterrows():
+            share = "n/a" if pd.isna(r["param_share"]) else f"{r['param_share']:.0%}"
+            rows.append([str(int(r["arm"])), labels.get(int(r["arm"]), str(r["arm"])), str(int(r["n_pairs"])),
+                         f"{fmt_diff(outcome, r['mean_diff'])} ({fmt_diff(outcome, r['ci_low'])} to "
+                         f"{fmt_diff(outcome, r['ci_high'])})", fmt_p(r["pvalue"]), share,
+                         f"{fmt_diff(outcome, r['member_p05'])} to {fmt_diff(outcome, r['member_p95'])}"])
+        doc.heading(3, label_of(outcome).capitalize() + " (ensemble)")
+        doc.table(["arm", "name", "pairs", "difference (95% CI, seeds + parameters)", "p", "from parameters",
+                   "across parameter sets (5-95%)"], rows)
+    return table
+
+
 def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: Mapping[int, str],
                      baseline: int) -> None:
     horizons = sorted(table["horizon"].unique()) if len(table) else []
@@ -807,6 +840,9 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
     doc.para(f"Each arm minus the reference ({names[baseline]}; {why}), replication by replication (paired by "
              "seed); mean difference with its 95% confidence interval and the paired t-test p-value.")
     _paired_tables(doc, paired, names, baseline)
+    if has_baseline and has_ensemble(runs):
+        ensemble = _ensemble_section(doc, runs, res.manifest, names, baseline, confidence)
+        write_text(folder / "ensemble_differences.csv", ensemble.to_csv(index=False))
     doc.heading(2, "Survival of groups")
     if has_groups:
         _survival_tables(doc, surv, lr, names, baseline)
