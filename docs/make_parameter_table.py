@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kube_sim.experiments.scenario import load_scenario
 from kube_sim.model.parameters import BUSINESS_TYPES, PARAMETER_SPECS, SECTIONS, ParameterSpec
 
 OUTPUT = Path(__file__).resolve().parent / "PARAMETERS.md"
@@ -101,6 +102,17 @@ def format_range(spec: ParameterSpec) -> str:
     return escape(text)
 
 
+def _baseline_cell(spec: ParameterSpec, value: Any, priors: dict[str, Any]) -> str:
+    """The baseline's value where it differs from the default, with the prior it was fitted in."""
+    if value == spec.default:
+        return ""
+    text = format_value(value)
+    prior = priors.get(spec.key)
+    if prior:
+        text += " " + escape(f"(calibrated in {format_number(prior[0])} to {format_number(prior[1])})")
+    return text
+
+
 def render() -> str:
     """Build the text of ``docs/PARAMETERS.md``.
 
@@ -118,22 +130,31 @@ def render() -> str:
         "*assumption* marks a number that no source gives: these are what sensitivity analysis and "
         "calibration vary. Business parameters hold one value per business type (cattle, nursery, kiosk).",
         "",
+        "The column *baseline* gives the value the shipped baseline scenario uses where it differs from the "
+        "default: the values `kube-sim calibrate` fitted, read from `scenarios/calibrated.toml` (which also "
+        "holds their priors, the fit and the ensemble; see [calibrate.md](calibrate.md)).",
+        "",
         "This file is generated from the code: after changing a parameter run "
         "`python docs/make_parameter_table.py` (the tests fail while it is stale).",
         "",
         f"{len(PARAMETER_SPECS)} parameters in {len(SECTIONS)} sections.",
         "",
     ]
+    baseline = load_scenario("baseline")
+    calibrated = load_scenario("calibrated")
+    priors = calibrated.calibration.get("priors", {})
     for section, cls in SECTIONS.items():
         summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         lines += [f"## {section}", "", escape(summary), ""]
-        lines += ["| key | default | unit | range / choices | source | meaning |", "|---|---|---|---|---|---|"]
+        lines += ["| key | default | baseline | unit | range / choices | source | meaning |",
+                  "|---|---|---|---|---|---|---|"]
         for spec in PARAMETER_SPECS.values():
             if spec.section != section:
                 continue
             cells = [
                 f"`{spec.key}`",
                 format_value(spec.default),
+                _baseline_cell(spec, baseline.params.get(spec.key), priors),
                 escape(spec.unit),
                 format_range(spec),
                 escape(spec.source),

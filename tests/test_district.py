@@ -176,7 +176,7 @@ def test_the_shipped_default_file_is_the_built_in_district_exactly():
 
 
 def test_running_with_the_shipped_default_file_gives_the_default_run_exactly():
-    default = run_model(seed=3, months=24)
+    default = run_model(load_scenario("baseline").params, seed=3, months=24)
     with_file = run_model(_params(load_district("polewali_mandar")), seed=3, months=24)
     assert default.summary == with_file.summary
     pd.testing.assert_frame_equal(default.groups, with_file.groups)

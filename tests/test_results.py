@@ -64,7 +64,8 @@ def test_manifest(run_dir, scenario):
     assert manifest["scenario"]["name"] == scenario.name
     assert manifest["scenario"]["description"] == scenario.description
     assert manifest["scenario"]["path"].endswith("ratio_1_20.toml")
-    assert manifest["overrides"] == {"facilitators.groups_per_facilitator": 20, "grants.equipment_rp": 1_000_000}
+    assert manifest["overrides"] == {**load_scenario("baseline").overrides, "facilitators.groups_per_facilitator": 20,
+                                     "grants.equipment_rp": 1_000_000}
     assert manifest["override_sources"]["grants.equipment_rp"] == "--set"
     assert manifest["command"] == ["kube-sim", "run", "x"]
     assert manifest["started"] <= manifest["finished"]

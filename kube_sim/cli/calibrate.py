@@ -210,4 +210,7 @@ def run(args: argparse.Namespace) -> int:
     print("calibrated values: " + ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                                             for k, v in calibration.point.items()))
     print(f"results in {out}/" + (f"; scenario written to {target}" if target else ""))
+    if target is not None and (Path.cwd() / "docs" / "make_parameter_table.py").is_file():
+        print("the baseline now uses these values: run 'python docs/make_parameter_table.py' to refresh "
+              "docs/PARAMETERS.md")
     return 0
