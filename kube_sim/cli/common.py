@@ -380,3 +380,40 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def add_planning_options(parser: argparse.ArgumentParser, what: str, default_out: str) -> None:
+    """Add the options every planning command shares.
+
+    They are ``--set``, ``--seed``, ``--workers``, ``--out``, the sweep engine's options, ``--district``
+    and ``--ensemble``.
+
+    Args:
+        parser: A command's parser.
+        what: What its results folder holds, for the help ("a threshold run").
+        default_out: The results folder's name below ``results/``.
+    """
+    add_set_option(parser)
+    add_seed_option(parser, 42, "master seed of the replication seeds and the bootstrap")
+    add_workers_option(parser, "parallel runs: local processes (1 runs in this process) or local Dask workers")
+    parser.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: results/{default_out})")
+    add_sweep_options(parser, what)
+    add_district_option(parser)
+    add_ensemble_option(parser)
+
+
+def planned_scenario(args: argparse.Namespace) -> Scenario:
+    """The ``--scenario`` in the ``--district`` with the ``--set`` changes on top.
+
+    Args:
+        args: Parsed arguments with ``scenario``, ``assignments`` and the district option.
+
+    Returns:
+        The scenario.
+
+    Raises:
+        InputError: For a bad scenario, district or assignment.
+    """
+    from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
+
+    return apply_overrides(with_district(load_scenario(args.scenario), args), parse_assignments(args.assignments))

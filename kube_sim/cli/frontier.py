@@ -16,21 +16,16 @@ from pathlib import Path
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     add_command,
-    add_district_option,
-    add_ensemble_option,
     add_months_option,
-    add_seed_option,
-    add_set_option,
-    add_sweep_options,
-    add_workers_option,
+    add_planning_options,
     apply_ensemble,
     check_sweep_options,
     output_folder,
+    planned_scenario,
     render_table,
     replications_arg,
     run_plan,
     whole_number,
-    with_district,
     write_error,
 )
 from kube_sim.common.errors import InputError
@@ -153,13 +148,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--replications", type=replications_arg, default=DEFAULT_REPLICATIONS, metavar="R",
                    help=f"paired replications per allocation (default: {DEFAULT_REPLICATIONS})")
     add_months_option(p, None, "months per run (default: 96, or 12 per year of rounds plus 36 if longer)")
-    add_set_option(p)
-    add_seed_option(p, 42, "master seed of the replication seeds and the bootstrap")
-    add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
-    p.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: results/{DEFAULT_OUT})")
-    add_sweep_options(p, "a frontier run")
-    add_district_option(p)
-    add_ensemble_option(p)
+    add_planning_options(p, "a frontier run", DEFAULT_OUT)
     p.set_defaults(func=cmd_frontier)
 
 
@@ -176,11 +165,10 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         InputError: For a bad option, scenario or output folder.
     """
     from kube_sim.experiments import frontier as design
-    from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
     from kube_sim.store import sweep_folder as store
 
     check_sweep_options(args)
-    base = apply_overrides(with_district(load_scenario(args.scenario), args), parse_assignments(args.assignments))
+    base = planned_scenario(args)
     years = args.years if args.years is not None else int(base.params.funding.rounds)
     if years < 1:
         raise InputError("the scenario holds no funding round; give --years", source="--years",

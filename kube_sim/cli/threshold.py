@@ -13,21 +13,16 @@ from pathlib import Path
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     add_command,
-    add_district_option,
-    add_ensemble_option,
     add_months_option,
-    add_seed_option,
-    add_set_option,
-    add_sweep_options,
-    add_workers_option,
+    add_planning_options,
     apply_ensemble,
     check_sweep_options,
     output_folder,
+    planned_scenario,
     render_table,
     replications_arg,
     run_plan,
     whole_number,
-    with_district,
     write_error,
 )
 from kube_sim.common.errors import InputError
@@ -114,13 +109,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"paired replications per caseload (default: {DEFAULT_REPLICATIONS})")
     add_months_option(p, None, "months per run (default: the horizon plus 12 per later funding round plus 4, "
                                "so every cohort is followed to the horizon: 64 for the baseline)")
-    add_set_option(p)
-    add_seed_option(p, 42, "master seed of the replication seeds and the bootstrap")
-    add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
-    p.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: results/{DEFAULT_OUT})")
-    add_sweep_options(p, "a threshold run")
-    add_district_option(p)
-    add_ensemble_option(p)
+    add_planning_options(p, "a threshold run", DEFAULT_OUT)
     p.set_defaults(func=cmd_threshold)
 
 
@@ -137,10 +126,9 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         InputError: For a bad option, scenario or output folder.
     """
     from kube_sim.experiments import threshold as design
-    from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
 
     check_sweep_options(args)
-    base = apply_overrides(with_district(load_scenario(args.scenario), args), parse_assignments(args.assignments))
+    base = planned_scenario(args)
     months = args.months if args.months is not None else design.default_months(base, args.horizon)
     if args.horizon >= months:
         raise InputError(f"must be shorter than the run ({months} months); raise --months", source="--horizon",
