@@ -149,7 +149,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print("\n".join(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  ")
                         for line in readings))
     if has_ensemble(runs):
-        print()
+        print("\nover the calibrated ensemble: the tables above pool the parameter sets as if every replication "
+              "were alike;\nthe one below gives each difference's interval with both seed noise and parameter "
+              "uncertainty, and the share of each:")
         print(ensemble_table(runs, args.ensemble))
     if args.out is not None:
         print(f"\nruns in {display_path(args.out)}/ (report: kube-sim report {display_path(args.out)})")
