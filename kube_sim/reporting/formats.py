@@ -47,6 +47,19 @@ def _significant(v: float, digits: int = 3) -> str:
     return np.format_float_positional(v, precision=digits, unique=False, fractional=False, trim="-")
 
 
+def fmt_number(value: float, digits: int = 3) -> str:
+    """A number to ``digits`` significant digits in plain notation (``18,800``, ``0.0000593``; never ``1.88e+04``).
+
+    Args:
+        value: The number.
+        digits: Significant digits.
+
+    Returns:
+        The text.
+    """
+    return _significant(float(value), digits)
+
+
 def fmt_rp(value: Any, signed: bool = False) -> str:
     """An amount of money as a head of office says it: ``Rp 5 juta``, ``Rp 1.99 miliar``, ``Rp 70,601``.
 

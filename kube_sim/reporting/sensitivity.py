@@ -15,7 +15,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kube_sim.analysis.sensitivity import outcome_label, overall_scores
+from kube_sim.common.outputs import kind_of
 from kube_sim.reporting.canvas import new_figure, style
+from kube_sim.reporting.formats import fmt_number, fmt_rp
 from kube_sim.store.files import atomic_write, write_json, write_text
 
 RANKING_CSV = "ranking.csv"
@@ -26,8 +28,11 @@ LABELLED = 5
 """Factors named on each Morris panel."""
 
 
-def _number(x: Any) -> str:
-    return "n/a" if x is None or not math.isfinite(float(x)) else f"{float(x):.3g}"
+def _number(x: Any, money: bool = False) -> str:
+    """An index in plain notation (never ``1.66e+04``); rupiah outcomes as Rp juta or miliar."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return fmt_rp(x) if money else fmt_number(float(x))
 
 
 def _cells(table: pd.DataFrame, outcomes: Sequence[str], factors: Sequence[str]) -> list[list[str]]:
@@ -40,7 +45,8 @@ def _cells(table: pd.DataFrame, outcomes: Sequence[str], factors: Sequence[str])
         row = [str(i), factor, f"{scores[factor]:.2f}"]
         for outcome in outcomes:
             r = by.loc[(outcome, factor)]
-            text = f"{_number(r[key])} ± {_number(r[conf])} (#{int(r['rank'])})"
+            money = morris and kind_of(outcome.removeprefix("delta_")) == "rp"
+            text = f"{_number(r[key], money)} ± {_number(r[conf], money)} (#{int(r['rank'])})"
             if not morris:
                 text = f"S1 {_number(r['S1'])}, ST {text}"
             elif not r["above_noise"]:
