@@ -301,7 +301,11 @@ def apply_ensemble(plan: Any, args: argparse.Namespace) -> Any:
     from kube_sim.experiments.scenario import load_scenario
     from kube_sim.experiments.sweep import with_ensemble
 
-    return with_ensemble(plan, load_scenario(args.ensemble))
+    try:
+        calibrated = load_scenario(args.ensemble)
+    except InputError as exc:
+        raise InputError(exc.one_line(), source="--ensemble") from None
+    return with_ensemble(plan, calibrated)
 
 
 def check_sweep_options(args: argparse.Namespace) -> None:
