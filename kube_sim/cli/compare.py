@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kube_sim.analysis.ensemble import has_ensemble
 from kube_sim.cli.common import (
     EXIT_STOPPED,
     PROG,
@@ -148,6 +147,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print("\nreading the differences (95% intervals):")
         print("\n".join(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  ")
                         for line in readings))
+    from kube_sim.analysis.ensemble import has_ensemble
+
     if has_ensemble(runs):
         print("\nover the calibrated ensemble: the tables above pool the parameter sets as if every replication "
               "were alike;\nthe one below gives each difference's interval with both seed noise and parameter "

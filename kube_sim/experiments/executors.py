@@ -181,7 +181,16 @@ class ProcessPoolExecutor:
         if cancel:
             for future in self._pending:
                 future.cancel()
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        if cancel:
+            # A run in progress is only lost work (nothing of it is saved yet): end the workers now, so
+            # that an interrupted command exits at once instead of waiting for them at interpreter exit.
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+            for process in processes:
+                process.join(timeout=5)
 
     def describe(self) -> str:
         """One line naming the backend and its workers."""
