@@ -183,3 +183,31 @@ def test_command_writes_results_and_bad_options_exit_2(tmp_path, capsys):
     assert main(["calibrate", "--particles", "2"]) == 2
     assert main(["calibrate", "--parameters", "groups.nosuch", "--out", str(tmp_path / "x")]) == 2
     assert "--parameters: groups.nosuch" in capsys.readouterr().err
+
+
+def test_an_interrupted_calibration_stops_at_once_and_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from kube_sim.cli.common import EXIT_INTERRUPTED
+
+    out = tmp_path / "cal"
+    command = [sys.executable, "-m", "kube_sim.cli.main", "calibrate", "--quick", "--months", "61", "--no-write",
+               "--workers", "2", "--no-progress", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    first = out / "generation_0.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not first.exists() or len(first.read_text().splitlines()) < 10):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == EXIT_INTERRUPTED
+    saved = sum(len(p.read_text().splitlines()) for p in out.glob("*.jsonl"))
+    assert saved >= 10
+    again = c.run_calibration(out, load_scenario("calibrated"), c.CalibrationSettings(
+        particles=24, generations=2, keep=8, replications=2, refine=2, refine_replications=4, ensemble_size=8,
+        months=61), progress=False)
+    assert again.resumed >= saved - 2 and again.runs == again.settings.runs
