@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 from kube_sim.cli.common import (
+    add_backend_options,
     add_command,
     add_months_option,
     add_seed_option,
     add_workers_option,
+    check_sweep_options,
     render_table,
     replications_arg,
     whole_number,
@@ -105,9 +107,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                              "folder, which the baseline reads)")
     parser.add_argument("--no-write", action="store_true", help="write no scenario file, only the results")
     add_workers_option(parser, "parallel local processes (or local Dask workers); 1 runs in this process")
-    parser.add_argument("--backend", choices=("local", "dask"), default="local",
-                        help="where runs execute: local processes, or Dask distributed (default: local)")
-    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --backend dask)")
+    add_backend_options(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -147,8 +147,7 @@ def run(args: argparse.Namespace) -> int:
     Raises:
         InputError: For bad options or an unwritable output.
     """
-    if args.scheduler and args.backend != "dask":
-        raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
+    check_sweep_options(args)
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder", source="--out", key=str(out))

@@ -264,6 +264,15 @@ def add_sweep_options(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--resume", action="store_true",
                         help=f"finish {what} started earlier in the results folder: run only its missing runs")
     parser.add_argument("--overwrite", action="store_true", help="delete results already in the folder and start again")
+    add_backend_options(parser)
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--backend`` and ``--scheduler``: where runs execute (checked by :func:`check_sweep_options`).
+
+    Args:
+        parser: A command's parser.
+    """
     parser.add_argument("--backend", choices=("local", "dask"), default="local",
                         help="where runs execute: local processes, or Dask distributed (default: local)")
     parser.add_argument("--scheduler", metavar="ADDRESS",

@@ -254,24 +254,15 @@ def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> 
         The table with a note on how to read it.
     """
     from kube_sim.analysis.ensemble import ensemble_differences
-    from kube_sim.reporting.formats import fmt_diff, fmt_p
+    from kube_sim.reporting.ensemble import HEADER, READING, ensemble_cells
 
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     table = ensemble_differences(runs, 0, shown)
-    header = ["outcome", "B - A", "95% CI (seeds + parameters)", "p", "from parameters", "across members (5-95%)"]
-    rows = []
-    for _, row in table.iterrows():
-        o = row["outcome"]
-        share = "n/a" if row["param_share"] != row["param_share"] else f"{row['param_share']:.0%}"
-        rows.append([o, fmt_diff(o, row["mean_diff"]), f"[{fmt_diff(o, row['ci_low'])}, {fmt_diff(o, row['ci_high'])}]",
-                     fmt_p(row["pvalue"]), share,
-                     f"{fmt_diff(o, row['member_p05'])} to {fmt_diff(o, row['member_p95'])}"])
+    rows = [[row["outcome"], *ensemble_cells(row["outcome"], row)] for _, row in table.iterrows()]
     members = int(table["members"].max()) if len(table) else 0
     pairs = int(table["n_pairs"].max()) if len(table) else 0
-    note = (f"ensemble {name}: {pairs} paired replications over {members} calibrated parameter sets; the interval is "
-            "a t-interval on the members' mean differences; 'from parameters' is the share of its variance that "
-            "the spread between parameter sets gives (the rest is seed noise)")
-    return render_table(header, rows) + "\n(" + textwrap.fill(note, 110, subsequent_indent=" ") + ")"
+    note = f"ensemble {name}: B - A over {pairs} paired replications and {members} calibrated parameter sets. {READING}"
+    return render_table(["outcome", *HEADER], rows) + "\n(" + textwrap.fill(note, 110, subsequent_indent=" ") + ")"
 
 
 def _per_100m(value: Any) -> str:

@@ -285,15 +285,11 @@ def _rng(settings: CalibrationSettings, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([settings.seed, stream]))
 
 
-def _values(base: Scenario, factors: Sequence[Factor], row: np.ndarray) -> dict[str, Any]:
-    return point_overrides(base, factors, row)
-
-
 def _tasks(stage: str, base: Scenario, factors: Sequence[Factor], unit: np.ndarray, seeds: Sequence[int],
            months: int, fingerprint: str) -> list[ValidationTask]:
     tasks = []
     for particle, row in enumerate(unit):
-        values = _values(base, factors, row)
+        values = point_overrides(base, factors, row)
         for arm in CALIBRATION_ARMS:
             try:
                 params = make_parameters({**base.overrides, **values, **ARMS[arm]})
@@ -402,15 +398,15 @@ def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings
     frames = _by_particle(rows, len(candidates))
     refined_distance = np.array([distance(checks, frame) for frame in frames])
     best = int(np.argmin(refined_distance))
-    point = _values(base, factors, candidates[best])
-    refined = pd.DataFrame([{**_values(base, factors, row), "distance_selection": float(last.distances[i]),
+    point = point_overrides(base, factors, candidates[best])
+    refined = pd.DataFrame([{**point_overrides(base, factors, row), "distance_selection": float(last.distances[i]),
                              "distance_fresh_seeds": float(d), "chosen": j == best}
                             for j, (i, row, d) in enumerate(zip(last.accepted[:settings.refine], candidates,
                                                                 refined_distance, strict=True))])
     fit = fit_table(checks, frames[best])
 
     picks = systematic_resample(last.weights, settings.ensemble_size, _rng(settings, 10_000))
-    members = [_values(base, factors, last.unit[last.accepted[i]]) for i in picks]
+    members = [point_overrides(base, factors, last.unit[last.accepted[i]]) for i in picks]
     estimates = pd.DataFrame([fit_table(checks, last_frames[last.accepted[i]])["estimate"].to_numpy()
                               for i in picks], columns=[c.pattern for c in checks])
     ensemble_fit = pd.DataFrame({"pattern": estimates.columns, "median": estimates.median().to_numpy(),
@@ -435,7 +431,7 @@ def particles_table(calibration: Calibration) -> pd.DataFrame:
         weight = dict(zip(generation.accepted.tolist(), generation.weights.tolist(), strict=True))
         for i, row in enumerate(generation.unit):
             rows.append({"generation": generation.index, "particle": i,
-                         **_values(calibration.base, calibration.factors, row),
+                         **point_overrides(calibration.base, calibration.factors, row),
                          "distance": float(generation.distances[i]), "accepted": i in weight,
                          "weight": weight.get(i, 0.0)})
     return pd.DataFrame(rows)

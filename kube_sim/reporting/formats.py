@@ -81,6 +81,28 @@ def fmt_rp(value: Any, signed: bool = False) -> str:
     return f"{sign}Rp {a:,.0f}"
 
 
+def fmt_juta(value: Any, signed: bool = False) -> str:
+    """Rupiah always in juta (millions), e.g. ``Rp 708 juta``, ``Rp 1,592 juta`` or ``+Rp 12.5 juta``.
+
+    For columns that should read on one scale (:func:`fmt_rp` switches to miliar from Rp 1 miliar).
+
+    Args:
+        value: Rupiah.
+        signed: Show the sign (for differences).
+
+    Returns:
+        Text ("n/a" when missing).
+    """
+    if not finite(value):
+        return MISSING
+    v = float(value) / 1e6
+    digits = 0 if abs(v) >= 100 else 1
+    text = f"Rp {abs(v):,.{digits}f} juta"
+    if not signed:
+        return text if v >= 0 else "−" + text
+    return ("+" if v > 0 else "−" if v < 0 else "±") + text
+
+
 def fmt_setting(key: str, value: Any) -> str:
     """A parameter's value as a planner reads it: money (keys ending ``_rp``) in Rp juta, else :func:`fmt_level`.
 

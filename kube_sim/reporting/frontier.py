@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kube_sim.reporting.canvas import new_figure, style
+from kube_sim.reporting.formats import finite, fmt_juta
 from kube_sim.store.files import atomic_write, write_json, write_text
 
 TABLE_CSV = "frontier.csv"
@@ -23,47 +24,20 @@ SHOWN = 10
 """Frontier allocations the printed table shows at most (the CSV holds every allocation)."""
 
 
-def _finite(x: Any) -> bool:
-    try:
-        return x is not None and bool(np.isfinite(float(x)))
-    except (TypeError, ValueError):
-        return False
-
-
-def juta(x: Any, signed: bool = False) -> str:
-    """Rupiah in juta (millions), e.g. ``Rp 708 juta`` or ``+Rp 12.5 juta``.
-
-    Args:
-        x: Rupiah.
-        signed: Show the sign (for differences).
-
-    Returns:
-        Text ("n/a" when missing).
-    """
-    if not _finite(x):
-        return "n/a"
-    v = float(x) / 1e6
-    digits = 0 if abs(v) >= 100 else 1
-    text = f"Rp {abs(v):,.{digits}f} juta"
-    if not signed:
-        return text if v >= 0 else "−" + text
-    return ("+" if v > 0 else "−" if v < 0 else "±") + text
-
-
 def _groups(x: Any, signed: bool = False) -> str:
-    if not _finite(x):
+    if not finite(x):
         return "n/a"
     return f"{float(x):+.1f}" if signed else f"{float(x):.1f}"
 
 
 def _bare(x: Any, signed: bool = False) -> str:
     """Rupiah in juta without the unit, for the ends of an interval."""
-    return juta(x, signed).replace("Rp ", "").replace(" juta", "")
+    return fmt_juta(x, signed).replace("Rp ", "").replace(" juta", "")
 
 
 def _interval(row: Mapping[str, Any], name: str, fmt: Any, diff: bool = False) -> str:
     key = f"diff_{name}" if diff else name
-    ends = _bare if fmt is juta else fmt
+    ends = _bare if fmt is fmt_juta else fmt
     return f"{fmt(row[key], diff)} ({ends(row[f'{key}_low'], diff)} to {ends(row[f'{key}_high'], diff)})"
 
 
@@ -79,7 +53,7 @@ def allocation_text(row: Mapping[str, Any]) -> str:
     if row.get("today"):
         caseload = int(row["facilitators.groups_per_facilitator"])
         staff = "no facilitators" if caseload == 0 else f"1:{caseload}"
-        equipment = (f"equipment {juta(row['grants.equipment_rp'])} a group" if row["grants.equipment_rp"] > 0
+        equipment = (f"equipment {fmt_juta(row['grants.equipment_rp'])} a group" if row["grants.equipment_rp"] > 0
                      else "no equipment grant")
         return f"today ({staff}, {equipment}, {int(row['funding.villages_per_kecamatan'])} villages per kecamatan)"
     return str(row["label"])
@@ -103,10 +77,10 @@ def best_rows(table: pd.DataFrame, confidence: float = 0.95) -> tuple[list[str],
     rows = []
     for _, r in pd.concat([today, front]).iterrows():
         is_today = bool(r["today"])
-        rows.append([allocation_text(r), juta(r["cost_per_year_rp"]), _groups(r["groups_funded"]),
-                     _interval(r, "surviving_groups", _groups), _interval(r, "eligible_income_rp", juta),
+        rows.append([allocation_text(r), fmt_juta(r["cost_per_year_rp"]), _groups(r["groups_funded"]),
+                     _interval(r, "surviving_groups", _groups), _interval(r, "eligible_income_rp", fmt_juta),
                      "—" if is_today else _interval(r, "surviving_groups", _groups, diff=True),
-                     "—" if is_today else _interval(r, "eligible_income_rp", juta, diff=True),
+                     "—" if is_today else _interval(r, "eligible_income_rp", fmt_juta, diff=True),
                      f"{r['frontier_share']:.0%}"])
     return header, rows
 
@@ -125,9 +99,9 @@ def reading(table: pd.DataFrame, manifest: Mapping[str, Any]) -> str:
     budget = float(spec["budget_rp"])
     today = table[table["today"].astype(bool)].iloc[0]
     years, months = int(spec["years"]), manifest.get("months")
-    lines = [f"Budget {juta(budget)} a year over {years} yearly rounds; today's allocation spends "
-             f"{juta(today['cost_per_year_rp'])} a year (simulated) and ends with {today['surviving_groups']:.1f} "
-             f"surviving groups after {months} months and {juta(today['eligible_income_rp'])} paid to eligible "
+    lines = [f"Budget {fmt_juta(budget)} a year over {years} yearly rounds; today's allocation spends "
+             f"{fmt_juta(today['cost_per_year_rp'])} a year (simulated) and ends with {today['surviving_groups']:.1f} "
+             f"surviving groups after {months} months and {fmt_juta(today['eligible_income_rp'])} paid to eligible "
              "households."]
     front = table[table["on_frontier"] & ~table["today"].astype(bool)]
     if len(front) == 0:
@@ -137,10 +111,10 @@ def reading(table: pd.DataFrame, manifest: Mapping[str, Any]) -> str:
     richest = front.loc[front["eligible_income_rp"].idxmax()]
     lines.append(f"Most surviving groups: {allocation_text(most)}, "
                  f"{_interval(most, 'surviving_groups', _groups, diff=True)} groups against today at "
-                 f"{juta(most['cost_per_year_rp'])} a year.")
+                 f"{fmt_juta(most['cost_per_year_rp'])} a year.")
     if richest["arm"] != most["arm"]:
         lines.append(f"Most income to eligible households: {allocation_text(richest)}, "
-                     f"{_interval(richest, 'eligible_income_rp', juta, diff=True)} against today.")
+                     f"{_interval(richest, 'eligible_income_rp', fmt_juta, diff=True)} against today.")
     over = int((~table["within_budget"]).sum())
     if over:
         lines.append(f"{over} allocation(s) cost more than the budget in simulation and are left off the frontier.")

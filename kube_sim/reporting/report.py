@@ -35,6 +35,9 @@ from kube_sim.common.outputs import BY_COLUMN, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations
 from kube_sim.reporting import report_figures as figs
 from kube_sim.reporting.arms import arm_names, reference_reason, resolve_arm
+from kube_sim.reporting.ensemble import HEADER as ENSEMBLE_HEADER
+from kube_sim.reporting.ensemble import READING as ENSEMBLE_READING
+from kube_sim.reporting.ensemble import ensemble_cells
 from kube_sim.reporting.formats import finite, fmt_ci, fmt_diff, fmt_p, fmt_rp, fmt_setting, fmt_value
 from kube_sim.reporting.readings import difference_reading
 from kube_sim.store import sweep_folder as store
@@ -555,26 +558,17 @@ def _ensemble_section(doc: _Doc, runs: pd.DataFrame, manifest: Mapping[str, Any]
     doc.heading(2, "Parameter uncertainty (calibrated ensemble)")
     doc.para(f"The replications ran over the ensemble '{info.get('name', '?')}': replication i used parameter set "
              f"i mod {int(table['members'].max()) if len(table) else 0} in every arm, so each difference below "
-             "carries the uncertainty of the calibrated parameters as well as seed noise. The interval is a "
-             "t-interval on the parameter sets' mean differences; 'from parameters' is the share of its variance "
-             "that the spread between parameter sets gives, the rest is seed noise (a one-way random-effects "
-             "decomposition); the last column is the range of the effect across parameter sets. A large share "
-             "from parameters means more replications will not narrow the interval; better knowledge of the "
-             "assumptions would.")
+             f"carries the uncertainty of the calibrated parameters as well as seed noise. {ENSEMBLE_READING} A "
+             "large share from parameters means more replications will not narrow the interval; better "
+             "knowledge of the assumptions would.")
     for outcome in outcomes:
         sub = table[table["outcome"] == outcome]
         if sub.empty:
             continue
-        rows = []
-        for _, r in sub.iterrows():
-            share = "n/a" if pd.isna(r["param_share"]) else f"{r['param_share']:.0%}"
-            rows.append([str(int(r["arm"])), labels.get(int(r["arm"]), str(r["arm"])), str(int(r["n_pairs"])),
-                         f"{fmt_diff(outcome, r['mean_diff'])} ({fmt_diff(outcome, r['ci_low'])} to "
-                         f"{fmt_diff(outcome, r['ci_high'])})", fmt_p(r["pvalue"]), share,
-                         f"{fmt_diff(outcome, r['member_p05'])} to {fmt_diff(outcome, r['member_p95'])}"])
+        rows = [[str(int(r["arm"])), labels.get(int(r["arm"]), str(r["arm"])), str(int(r["n_pairs"])),
+                 *ensemble_cells(outcome, r)] for _, r in sub.iterrows()]
         doc.heading(3, label_of(outcome).capitalize() + " (ensemble)")
-        doc.table(["arm", "name", "pairs", "difference (95% CI, seeds + parameters)", "p", "from parameters",
-                   "across parameter sets (5-95%)"], rows)
+        doc.table(["arm", "name", "pairs", *ENSEMBLE_HEADER], rows)
     return table
 
 

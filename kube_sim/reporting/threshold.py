@@ -16,6 +16,7 @@ from matplotlib.ticker import PercentFormatter
 
 from kube_sim.analysis.threshold import ALL, FOUND, Threshold
 from kube_sim.reporting.canvas import new_figure, style
+from kube_sim.reporting.formats import MISSING, finite
 from kube_sim.store.files import atomic_write, write_json, write_text
 
 TABLE_CSV = "threshold.csv"
@@ -24,7 +25,7 @@ ANSWER_JSON = "threshold.json"
 
 
 def _pct(x: Any) -> str:
-    return "n/a" if x is None or not np.isfinite(float(x)) else f"{float(x):.1%}"
+    return f"{float(x):.1%}" if finite(x) else MISSING
 
 
 def _ratio(x: float) -> str:

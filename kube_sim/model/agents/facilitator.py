@@ -124,7 +124,7 @@ def assign_to_headcount(model: KubeModel, new_groups: np.ndarray, month: int) ->
     if missing.any():
         _recruit(model, missing)
     new_groups = new_groups[np.lexsort((g.kecamatan[new_groups], g.replica[new_groups]))]
-    working = on_caseload(model, month) & (g.facilitator >= 0)
+    working = on_caseload(model, month)
     load = np.bincount(g.facilitator[working], minlength=f.size)
     replica = g.replica[new_groups]
     for r in np.unique(replica):
@@ -156,7 +156,7 @@ def assign_by_caseload(model: KubeModel, new_groups: np.ndarray, month: int) -> 
     rank = np.arange(len(new_groups)) - np.searchsorted(replica, replica)  # position within its copy
 
     # Spare places of current facilitators, in facilitator order within each copy.
-    working = on_caseload(model, month) & (g.facilitator >= 0)
+    working = on_caseload(model, month)
     spare = np.maximum(per - np.bincount(g.facilitator[working], minlength=f.size), 0)
     by_copy = np.argsort(f.replica, kind="stable")
     slots = np.repeat(by_copy, spare[by_copy])
