@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -269,9 +270,46 @@ def test_compare_a_headcount_at_equal_cost(capsys):
     assert "groups per facilitator (carried)" in out
     assert "  facilitators " in out and "  UEP grants" in out  # cost by item
     assert "per Rp 100 juta spent" in out and "B - A at equal cost" in out and "per extra Rp 100 juta" in out
-    assert re.search(r"B costs \+Rp [\d.]+ juta against A", out)  # four more facilitators cost more
+    assert re.search(r"B costs Rp [\d.]+ juta more \(95% CI", out)  # four more facilitators cost more
     assert "reading the differences" in out and ("within noise" in out or "real difference" in out)
     assert not re.search(r"\d[eE][+-]\d", out)
+    # The answer opens with the reference it compares to, taken from the runs, and leads with households lifted.
+    lines = [line for line in out.splitlines() if line.strip()]
+    opening = next(i for i, line in enumerate(lines) if line.startswith("Today (A: baseline"))
+    assert "4 facilitators (the headcount, facilitators.count = 4)" in " ".join(lines[opening:opening + 4])
+    lead = next(i for i, line in enumerate(lines) if line.startswith("Households lifted out of poverty"))
+    assert opening < lead < next(i for i, line in enumerate(lines) if line.startswith("outcome "))
+    assert re.search(r"A \(baseline\): (about [\d.]+|less than one \([\d.]+\) of the) households lifted out of "
+                     r"poverty\s+per\s+Rp\s+1\s+miliar\s+\(95%\s+CI", " ".join(lines))
+
+
+def test_a_cheaper_b_reads_as_cheaper_and_changes_that_change_nothing_warn(capsys):
+    status = main(["compare", "baseline", "baseline", "--set-a", "facilitators.count=8", "--set-b",
+                   "facilitators.count=4", "--set", "facilitators.hours_per_month=20", "--replications", "3",
+                   "--months", "24", "--workers", "1", "--no-progress"])
+    assert status == 0
+    captured = capsys.readouterr()
+    assert re.search(r"B costs Rp [\d.]+ juta less", captured.out) and "B costs −" not in captured.out
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert warnings == ["kube-sim: warning: --set facilitators.hours_per_month=20 changes nothing: both arms "
+                        "already have it"]
+
+
+def test_two_identical_arms_and_levers_after_the_run_warn(capsys):
+    assert main(["compare", "baseline", "baseline", "--set-b", "grants.equipment_rp=5000000", "--set-b",
+                 "grants.equipment_month=30", "--replications", "2", "--months", "24", "--workers", "1",
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "grants.equipment_month=30" in err and "after the run" in err
+    assert main(["compare", "baseline", "baseline", "--replications", "2", "--months", "12", "--workers", "1",
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning") == 1 and "the same parameters" in err
+    assert main(["run", "--set", "facilitators.groups_per_facilitator=10", "--months", "12", "--no-plots", "--out",
+                 str(Path(tempfile.mkdtemp()) / "r")]) == 0
+    err = capsys.readouterr().err
+    assert err.strip() == ("kube-sim: warning: --set facilitators.groups_per_facilitator=10 changes nothing: "
+                           "baseline already has facilitators.groups_per_facilitator = 10")
 
 
 def test_compare_per_arm_changes_need_good_keys(capsys):

@@ -34,7 +34,7 @@ META_COLUMNS: tuple[str, ...] = (
 """Columns of the runs table that are bookkeeping, not outcomes."""
 
 KEY_OUTCOMES: tuple[str, ...] = (
-    "survival_36", "mean_member_income_rp", "share_above_poverty_line", "cost_per_surviving_group_rp",
+    "poverty_lifted_end", "survival_36", "mean_member_income_rp", "cost_per_surviving_group_rp",
 )
 """The outcomes a planner reads first (the report's summary table and factor-effect figure)."""
 

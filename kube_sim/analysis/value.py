@@ -13,9 +13,11 @@ put arms on one footing, both from the runs table, paired by replication (common
   paired means. It answers "what does the extra money buy?"; it is undefined when the costs do not
   clearly differ.
 
-Shares are turned into the things they count before dividing by money: survival at 36 months times
-the groups funded is the groups still active 36 months after funding; the share of eligible
-households above the line times the eligible households is the households above the line.
+The headline is the households lifted out of poverty (poor on their own income, at or above the line
+with the programme, in the same run): never-poor and still-poor households count zero. Shares are
+turned into the things they count before dividing by money: survival at 36 months times the groups
+funded is the groups still active 36 months after funding. Each arm's own mean per Rp 100 juta comes
+with its interval over replications; a district budget reads it per Rp 1 miliar (ten times as much).
 
 Nothing here runs or imports the model.
 """
@@ -34,19 +36,22 @@ from kube_sim.analysis.statistics import ok_runs, t_interval
 PER_RP = 1e8
 """The budget unit: Rp 100 juta (100 million rupiah)."""
 
+PER_MILIAR = 1e9
+"""The unit of a district budget: Rp 1 miliar (a thousand million rupiah), ten times :data:`PER_RP`."""
+
 COST = "cost_total_rp"
 
 BOUGHT: dict[str, tuple[str, str, str | None]] = {
+    "households_lifted": ("households lifted out of poverty (end of run)", "poverty_lifted_end", None),
     "groups_active_end": ("groups still active at the end", "groups_active_end", None),
     "groups_active_36": ("groups active 36 months after funding", "survival_36", "groups_funded"),
-    "households_above_line": ("eligible households above the line", "share_above_poverty_line",
-                              "poverty_eligible_households"),
     "members": ("member households reached", "members", None),
 }
 """What a budget buys, by name: (label, outcome column, column it is a share of, or None for a count)."""
 
 VALUE_COLUMNS: tuple[str, ...] = (
-    "outcome", "label", "n_pairs", "reference_per_100m", "arm_per_100m", "diff_per_100m", "diff_low", "diff_high",
+    "outcome", "label", "n_pairs", "reference_per_100m", "reference_low", "reference_high", "arm_per_100m",
+    "arm_low", "arm_high", "diff_per_100m", "diff_low", "diff_high",
     "pvalue", "cost_diff", "cost_diff_low", "cost_diff_high", "extra_per_100m", "extra_low", "extra_high",
 )
 
@@ -125,10 +130,10 @@ def value_for_money(runs: pd.DataFrame, reference: int, arm: int, confidence: fl
 
     Returns:
         One row per thing bought that the runs can give, columns :data:`VALUE_COLUMNS`: the mean per
-        Rp 100 juta spent in each arm, their paired difference (the difference at equal cost) with its
-        interval and paired t-test p-value, the mean cost difference with its interval, and the extra
-        outcome per extra Rp 100 juta with Fieller's interval (NaN ends when the cost difference is
-        not clear).
+        Rp 100 juta spent in each arm with its interval over replications, their paired difference (the
+        difference at equal cost) with its interval and paired t-test p-value, the mean cost difference
+        with its interval, and the extra outcome per extra Rp 100 juta with Fieller's interval (NaN ends
+        when the cost difference is not clear).
     """
     table = bought(runs)
     names = [name for name in BOUGHT if name in table.columns]
@@ -153,7 +158,9 @@ def value_for_money(runs: pd.DataFrame, reference: int, arm: int, confidence: fl
         else:
             p = float(stats.ttest_1samp(finite, 0.0).pvalue)
         ratio, r_low, r_high = fieller(other - ref, cost_arm - cost_ref, confidence)
-        rows.append((name, BOUGHT[name][0], n, float(np.nanmean(per_ref)) if n else math.nan,
-                     float(np.nanmean(per_arm)) if n else math.nan, diff, low, high, p, cost_diff, cost_low,
-                     cost_high, ratio * PER_RP, r_low * PER_RP, r_high * PER_RP))
+        _, ref_mean, _, ref_low, ref_high = t_interval(per_ref, confidence)
+        _, arm_mean, _, arm_low, arm_high = t_interval(per_arm, confidence)
+        rows.append((name, BOUGHT[name][0], n, ref_mean, ref_low, ref_high, arm_mean, arm_low, arm_high,
+                     diff, low, high, p, cost_diff, cost_low, cost_high, ratio * PER_RP, r_low * PER_RP,
+                     r_high * PER_RP))
     return pd.DataFrame(rows, columns=list(VALUE_COLUMNS))

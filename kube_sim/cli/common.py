@@ -427,6 +427,109 @@ def planned_scenario(args: argparse.Namespace) -> Scenario:
     Raises:
         InputError: For a bad scenario, district or assignment.
     """
-    from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
+    from kube_sim.experiments.scenario import load_scenario
 
-    return apply_overrides(with_district(load_scenario(args.scenario), args), parse_assignments(args.assignments))
+    return with_changes(with_district(load_scenario(args.scenario), args), args.assignments)
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr: ``kube-sim: warning: ...``.
+
+    Args:
+        message: What the command did not do, naming the option or key.
+    """
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: str = "--set") -> Scenario:
+    """The scenario with ``--set``-style changes on top, warning once for each change that changes nothing.
+
+    Args:
+        scenario: The scenario.
+        assignments: ``KEY=VALUE`` strings.
+        source: The option they came from (``--set``, ``--set-b``).
+
+    Returns:
+        The changed scenario.
+
+    Raises:
+        InputError: For a bad assignment.
+    """
+    from kube_sim.experiments.scenario import apply_overrides, parse_assignments, unchanged_keys
+    from kube_sim.reporting.formats import fmt_level
+
+    overrides = parse_assignments(list(assignments or []), source=source)
+    for key in unchanged_keys(scenario, overrides):
+        warn(f"{source} {key}={fmt_level(overrides[key])} changes nothing: {scenario.name} already has "
+             f"{key} = {fmt_level(overrides[key])}")
+    return apply_overrides(scenario, overrides, source=source)
+
+
+def warn_unreached(scenario: Scenario, months: int, name: str = "") -> None:
+    """Warn once for each lever changed on the command line that acts only after the run ends.
+
+    Args:
+        scenario: The scenario run (its ``--set`` changes are checked).
+        months: Length of the run.
+        name: The scenario or arm, named in the warning when given.
+    """
+    from kube_sim.experiments.scenario import unreached_changes
+
+    asked = [key for key, source in scenario.sources.items() if source.startswith("--set")]
+    for sentence in unreached_changes(scenario.params, months, asked):
+        warn((f"{name}: " if name else "") + sentence)
+
+
+def today_of(scenario: Scenario, runs: Any, months: int, name: str = "") -> Any:
+    """The reference an answer opens with, from the scenario's parameters and its runs.
+
+    Args:
+        scenario: The reference scenario.
+        runs: Its runs: a runs table (one row per run) or one run's flat outcomes.
+        months: Length of each run.
+        name: How the answer names the reference (default: the scenario's name).
+
+    Returns:
+        A :class:`kube_sim.reporting.today.Today`.
+    """
+    import pandas as pd
+
+    from kube_sim.experiments.scenario import parameter_value
+    from kube_sim.model.parameters import PARAMETER_SPECS
+    from kube_sim.reporting.today import LOCAL_KEYS, Today, local_figures
+
+    frame = runs if isinstance(runs, pd.DataFrame) else pd.DataFrame([runs])
+
+    def mean(column: str) -> float | None:
+        if column not in frame or frame[column].isna().all():
+            return None
+        return float(frame[column].astype(float).mean())
+
+    p = scenario.params
+    district = p.geography.name
+    local = local_figures({key: parameter_value(p, key) for key in LOCAL_KEYS},
+                          {k: v for k, v in scenario.sources.items() if k in LOCAL_KEYS},
+                          {key: PARAMETER_SPECS[key].source for key in LOCAL_KEYS}, district)
+    return Today(name=name or scenario.name, district=district, months=months,
+                 facilitators=mean("facilitators") or 0.0, headcount=p.facilitators.count,
+                 caseload_rule=p.facilitators.groups_per_facilitator, caseload_carried=mean("mean_caseload"),
+                 hours=p.facilitators.hours_per_month, equipment_rp=p.grants.equipment_rp,
+                 budget_rp=p.funding.annual_budget_rp, groups_funded=mean("groups_funded") or 0.0,
+                 members=mean("members") or 0.0, cost_total_rp=mean("cost_total_rp") or 0.0, local=local)
+
+
+def print_today(today: Any, width: int = 100) -> None:
+    """Print the answer's opening: today's reference and the local figures with their sources.
+
+    Args:
+        today: A :class:`kube_sim.reporting.today.Today`.
+        width: Line width.
+    """
+    import textwrap
+
+    from kube_sim.reporting.today import local_sentence, today_sentence
+
+    print(textwrap.fill(today_sentence(today), width=width))
+    local = local_sentence(today)
+    if local:
+        print(textwrap.fill(local, width=width))

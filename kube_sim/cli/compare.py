@@ -22,27 +22,34 @@ from kube_sim.cli.common import (
     add_workers_option,
     apply_ensemble,
     command_line,
+    print_today,
     render_table,
     replications_arg,
+    today_of,
+    warn,
+    warn_unreached,
     with_district,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.common.outputs import COST_ITEMS
 from kube_sim.experiments.files import display_path
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_MONTHS
+from kube_sim.reporting.formats import fmt_level
 
 DEFAULT_COMPARE_REPLICATIONS = 20
 DEFAULT_COMPARE_MONTHS = DEFAULT_MONTHS
 OUTCOMES: tuple[str, ...] = (
+    "poverty_lifted_end", "poverty_lifted_36", "poverty_gap_closed_end_rp", "poverty_poor_without",
     "groups_funded", "facilitators", "mean_caseload", "groups_active_end",
-    "survival_12", "survival_24", "survival_36", "survival_60", "mean_member_income_rp", "share_above_poverty_line",
+    "survival_12", "survival_24", "survival_36", "groups_failed_36", "survival_60", "groups_failed_60", "members",
+    "mean_member_income_rp", "share_above_poverty_line",
     "inactive_member_share", "visits_per_group_month", "mean_share_unvisited_quarter", "cost_total_rp",
     *(f"cost_by_item_{item}_rp" for item in COST_ITEMS), "cost_per_surviving_group_rp",
 )
 """Outcomes the table shows by default (those the run length allows)."""
 
-READ_OUTCOMES: tuple[str, ...] = ("survival_36", "groups_active_end", "mean_member_income_rp",
-                                  "share_above_poverty_line", "cost_total_rp")
+READ_OUTCOMES: tuple[str, ...] = ("poverty_lifted_end", "survival_36", "groups_active_end", "mean_member_income_rp",
+                                  "cost_total_rp")
 """Outcomes whose difference gets a sentence of reading."""
 
 EPILOG = """\
@@ -137,8 +144,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
             return EXIT_STOPPED
         runs = store.load_runs(folder)
     print()
+    print_today(today_of(a, runs[runs["arm"] == 0], args.months, f"A: {a.name}"))
     if args.assignments:
         print("on both arms: " + ", ".join(args.assignments))
+    print()
+    print("\n".join(headline_lines(runs, a.name, b.name, args.months)))
+    print()
     print(compare_table(runs, a.name, b.name))
     print()
     print(value_table(runs, equal_cost=args.equal_cost))
@@ -180,19 +191,29 @@ def compared_scenarios(args: argparse.Namespace) -> tuple[Any, Any]:
     """
     import dataclasses
 
-    from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
+    from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments, unchanged_keys
 
     both = parse_assignments(args.assignments)
+    loaded = [with_district(load_scenario(name), args) for name in (args.scenario_a, args.scenario_b)]
+    for key in set(unchanged_keys(loaded[0], both)) & set(unchanged_keys(loaded[1], both)):
+        warn(f"--set {key}={fmt_level(both[key])} changes nothing: both arms already have it")
     out = []
-    for arm, name in (("a", args.scenario_a), ("b", args.scenario_b)):
-        scenario = apply_overrides(with_district(load_scenario(name), args), both)
-        own = parse_assignments(getattr(args, f"assignments_{arm}"), source=f"--set-{arm}")
-        scenario = apply_overrides(scenario, own, source=f"--set-{arm}")
+    for arm, scenario in zip(("a", "b"), loaded, strict=True):
+        scenario = apply_overrides(scenario, both)
+        source = f"--set-{arm}"
+        own = parse_assignments(getattr(args, f"assignments_{arm}"), source=source)
+        for key in unchanged_keys(scenario, own):
+            warn(f"{source} {key}={fmt_level(own[key])} changes nothing: {arm.upper()} already has it")
+        scenario = apply_overrides(scenario, own, source=source)
         if own:
             changes = ", ".join(_change_text(k, v) for k, v in own.items())
             scenario = dataclasses.replace(scenario, name=f"{scenario.name} + {changes}")
+        warn_unreached(scenario, args.months, f"{arm.upper()} ({scenario.name})")
         out.append(scenario)
     a, b = out
+    if a.params == b.params:
+        warn(f"A ({a.name}) and B ({b.name}) have the same parameters: every difference is seed noise, "
+             "and with paired seeds it is zero")
     if a.name == b.name:
         a, b = (dataclasses.replace(a, name=f"{a.name} (A)"), dataclasses.replace(b, name=f"{b.name} (B)"))
     return a, b
@@ -205,6 +226,91 @@ def _change_text(key: str, value: Any) -> str:
     if key.endswith("_rp"):
         return f"{_short(key).removesuffix('_rp').replace('_', ' ')} {fmt_setting(key, value)}"
     return f"{_short(key)}={fmt_setting(key, value)}"
+
+
+DERIVED_LABELS: dict[str, str] = {f"groups_failed_{h}": f"groups failed by {h} months" for h in (36, 60)}
+"""Counts derived from shares, for the table (groups funded x (1 - survival at the horizon))."""
+
+
+def with_counts(runs: Any) -> Any:
+    """The runs table with the groups failed by 36 and 60 months as counts beside the survival shares.
+
+    Args:
+        runs: A runs table.
+
+    Returns:
+        A copy with ``groups_failed_36`` and ``groups_failed_60`` where the survival columns exist.
+    """
+    out = runs.copy()
+    for h in (36, 60):
+        if f"survival_{h}" in out and "groups_funded" in out:
+            out[f"groups_failed_{h}"] = out["groups_funded"] * (1.0 - out[f"survival_{h}"])
+    return out
+
+
+def headline_lines(runs: Any, name_a: str, name_b: str, months: int) -> list[str]:
+    """The answer's lead: households lifted out of poverty per Rp 1 miliar in each arm, in words, and the counts.
+
+    Args:
+        runs: The runs table of a two-arm sweep (arm 0 is A).
+        name_a: Name of A.
+        name_b: Name of B.
+        months: Length of each run.
+
+    Returns:
+        Lines of text.
+    """
+    from kube_sim.analysis.statistics import t_interval
+    from kube_sim.analysis.value import PER_MILIAR, PER_RP, value_for_money
+    from kube_sim.reporting.formats import fmt_cost_diff, fmt_count, fmt_per_budget, fmt_rp, fmt_years
+    from kube_sim.reporting.readings import per_budget_reading, spans_zero
+
+    lines = [f"Households lifted out of poverty (poor on their own income, at or above the line with the programme, "
+             f"at the end of the run of {fmt_years(months)}), per Rp 1 miliar of programme cost:"]
+    value = value_for_money(runs, 0, 1)
+    lifted = value[value["outcome"] == "households_lifted"]
+    scale = PER_MILIAR / PER_RP
+    if lifted.empty:
+        lines.append("n/a (the runs hold no poverty counts)")
+    else:
+        r = lifted.iloc[0]
+        for arm, name, key in (("A", name_a, "reference"), ("B", name_b, "arm")):
+            text = per_budget_reading("households lifted out of poverty", r[f"{key}_per_100m"] * scale,
+                                      r[f"{key}_low"] * scale, r[f"{key}_high"] * scale)
+            lines.append(f"{arm} ({name}): {text}; {fmt_per_budget(r[f'{key}_per_100m'])} per Rp 100 juta.")
+        diff, low, high = (r["diff_per_100m"] * scale, r["diff_low"] * scale, r["diff_high"] * scale)
+        verdict = ("within noise: the interval includes no difference" if spans_zero(low, high)
+                   else "a real difference in the model")
+        lines.append(f"At equal cost, B - A: {diff:+,.1f} households per Rp 1 miliar (95% CI {low:+,.1f} to "
+                     f"{high:+,.1f}), {verdict}.")
+        yearly = fmt_cost_diff("B", r["cost_diff"] * 12 / months)
+        lines.append(fmt_cost_diff("B", r["cost_diff"], r["cost_diff_low"], r["cost_diff_high"])
+                     + f" than A over {fmt_years(months)}; {yearly.removeprefix('B costs ')} a year.")
+    table = with_counts(runs)
+    for arm, name in ((0, name_a), (1, name_b)):
+        rows = table[(table["arm"] == arm) & (table["status"] == "ok")]
+
+        def count(column: str, rows: Any = rows) -> str:
+            return fmt_count(rows[column].mean()) if column in rows and rows[column].notna().any() else "n/a"
+
+        def money(column: str, rows: Any = rows) -> str:
+            return fmt_rp(rows[column].mean()) if column in rows and rows[column].notna().any() else "n/a"
+
+        def interval(column: str, rows: Any = rows) -> str:
+            if column not in rows or rows[column].isna().all():
+                return "n/a"
+            _, mean, _, lo, hi = t_interval(rows[column])
+            return f"{fmt_count(mean)} (95% CI {fmt_count(lo)} to {fmt_count(hi)})"
+
+        lines.append(f"{'AB'[arm]} ({name}): {count('poverty_lifted_end')} of the {count('poverty_poor_without')} "
+                     f"eligible households poor without the programme are lifted out at the end, "
+                     f"{count('poverty_lifted_36')} of {count('poverty_followed_36')} followed 36 months after "
+                     f"funding; poverty gap closed {money('poverty_gap_closed_end_rp')} a month. Groups: "
+                     f"{count('groups_funded')} funded, {count('groups_active_end')} still running at the end, "
+                     f"{interval('groups_failed_36')} failed by 36 months, {interval('groups_failed_60')} by 60 "
+                     f"months; {count('members')} member households reached.")
+    return [textwrap.fill(line, width=100) for line in lines]
+    return lines
 
 
 def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] = OUTCOMES) -> str:
@@ -220,17 +326,23 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
         The table with a note on the number of pairs.
     """
     from kube_sim.analysis.statistics import paired_differences
-    from kube_sim.common.outputs import label_of
-    from kube_sim.reporting.formats import fmt_brief, fmt_brief_diff, fmt_p
+    from kube_sim.common.outputs import kind_of, label_of
+    from kube_sim.reporting.formats import fmt_brief, fmt_brief_diff, fmt_count, fmt_p
 
+    runs = with_counts(runs)
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     diffs = paired_differences(runs, 0, shown)
     header = ["outcome", f"A: {name_a}", f"B: {name_b}", "B - A", "95% CI", "p"]
     rows = []
+
+    def mean_text(o: str, value: Any) -> str:
+        return fmt_count(value) if kind_of(o) == "count" or o in DERIVED_LABELS else fmt_brief(o, value)
+
     for _, row in diffs.iterrows():
         o = row["outcome"]
-        label = ("  " + label_of(o).removeprefix("cost: ")) if o.startswith("cost_by_item_") else label_of(o)
-        rows.append([label, fmt_brief(o, row["baseline_mean"]), fmt_brief(o, row["arm_mean"]),
+        label = ("  " + label_of(o).removeprefix("cost: ")) if o.startswith("cost_by_item_") else (
+            DERIVED_LABELS.get(o) or label_of(o))
+        rows.append([label, mean_text(o, row["baseline_mean"]), mean_text(o, row["arm_mean"]),
                      fmt_brief_diff(o, row["mean_diff"]),
                      f"{fmt_brief_diff(o, row['ci_low'])} to {fmt_brief_diff(o, row['ci_high'])}",
                      fmt_p(row["pvalue"])])
@@ -290,7 +402,7 @@ def value_table(runs: Any, *, equal_cost: bool) -> str:
         The table with its notes.
     """
     from kube_sim.analysis.value import value_for_money
-    from kube_sim.reporting.formats import fmt_p, fmt_rp
+    from kube_sim.reporting.formats import fmt_cost_diff, fmt_p
 
     value = value_for_money(runs, 0, 1)
     if value.empty:
@@ -308,9 +420,8 @@ def value_table(runs: Any, *, equal_cost: bool) -> str:
                     if r["extra_low"] == r["extra_low"] else "n/a"]
         rows.append(row)
     first = value.iloc[0]
-    cost = (f"B costs {fmt_rp(first['cost_diff'], signed=True)} against A (95% CI "
-            f"{fmt_rp(first['cost_diff_low'], signed=True)} to {fmt_rp(first['cost_diff_high'], signed=True)}) "
-            "over the run")
+    cost = fmt_cost_diff("B", first["cost_diff"], first["cost_diff_low"], first["cost_diff_high"])
+    cost += " than A over the run"
     notes = [cost]
     if equal_cost:
         notes.append("at equal cost: B's count per Rp 100 juta minus A's, paired by replication (the programme "

@@ -16,6 +16,10 @@ from kube_sim.cli.common import (
     add_set_option,
     command_line,
     output_folder,
+    print_today,
+    today_of,
+    warn_unreached,
+    with_changes,
     with_district,
     write_error,
 )
@@ -23,7 +27,7 @@ from kube_sim.common.errors import InputError
 from kube_sim.common.outputs import OUTCOMES, summary_value
 from kube_sim.common.provenance import now_iso
 from kube_sim.experiments.files import display_path
-from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
+from kube_sim.experiments.scenario import load_scenario
 from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_SEED
 from kube_sim.reporting.formats import fmt_value
 
@@ -115,6 +119,33 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
     return "\n".join(lines)
 
 
+def lifted_sentence(summary: dict[str, Any]) -> str:
+    """The run's headline: households lifted out of poverty, at the end and 36 months after funding, per Rp 1 miliar.
+
+    Args:
+        summary: A run summary.
+
+    Returns:
+        One or two sentences.
+    """
+    from kube_sim.common.outputs import POVERTY_HORIZON_MONTHS as H
+    from kube_sim.reporting.formats import fmt_count, fmt_per_budget, fmt_rp, fmt_years
+
+    poverty = summary.get("poverty") or {}
+    cost = summary.get("cost_total_rp") or 0.0
+    lifted = poverty.get("lifted_end", 0)
+    per = f"{fmt_per_budget(lifted / cost * 1e9)} per Rp 1 miliar of cost" if cost else "no cost"
+    text = (f"Households lifted out of poverty: {fmt_count(lifted)} of the {fmt_count(poverty.get('poor_without'))} "
+            f"eligible member households poor without the programme at the end of the run of "
+            f"{fmt_years(summary.get('months', 0))} ({per}; one run, so no interval: compare gives one), "
+            f"{fmt_count(poverty.get(f'lifted_{H}'))} of {fmt_count(poverty.get(f'followed_{H}'))} followed {H} "
+            f"months after their group's funding; poverty gap closed {fmt_rp(poverty.get('gap_closed_end_rp'))} a "
+            "month.")
+    if poverty.get("pushed_below_end"):
+        text += f" {fmt_count(poverty['pushed_below_end'])} households were pushed below the line."
+    return text
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, write its results and report the summary.
 
@@ -127,8 +158,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     Raises:
         InputError: For a bad scenario, ``--set`` assignment or output folder.
     """
-    scenario = with_district(load_scenario(args.scenario), args)
-    scenario = apply_overrides(scenario, parse_assignments(args.assignments))
+    scenario = with_changes(with_district(load_scenario(args.scenario), args), args.assignments)
+    warn_unreached(scenario, args.months)
     out_dir = output_folder(args.out, scenario.name)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("exists and is not a folder", source="--out", key=str(out_dir))
@@ -165,6 +196,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps({**result.summary, "results_dir": str(path)}))
     else:
         files = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        from kube_sim.model.run import flat_outcomes
+
+        print_today(today_of(scenario, flat_outcomes(result.summary), args.months, f"this run: {scenario.name}"))
+        print(textwrap.fill(lifted_sentence(result.summary), width=100))
+        print()
         print(format_summary(result.summary, scenario.description, path, files,
                              district=f"{scenario.params.geography.name} ({len(scenario.params.geography.kecamatan)} "
                                       f"kecamatan, {scenario.params.geography.villages} villages)"))

@@ -303,6 +303,7 @@ def use_district(scenario: Scenario, district: DistrictMap) -> Scenario:
 
     The district's name becomes ``district.name`` and its poverty line (when the file gives one)
     ``poverty.line_rp_per_person``, unless the scenario itself sets them; ``--set`` applied afterwards wins.
+    The scenario's description names the new district in place of the one it was written for.
 
     Args:
         scenario: The scenario.
@@ -317,8 +318,15 @@ def use_district(scenario: Scenario, district: DistrictMap) -> Scenario:
     changes = {key: value for key, value in changes.items() if key not in scenario.overrides}
     base = dataclasses.replace(scenario.params, geography=district)
     origin = district.source or district.name
+    old = scenario.params.district.name
+    description = scenario.description
+    if old != district.name:  # the scenario's words speak of the district it is now run in, and of no other
+        description = description.replace(f"{old} as the study describes it",
+                                          f"{district.name} under the programme rules of the field study")
+        description = description.replace(old, district.name)
     return dataclasses.replace(
         scenario,
+        description=description,
         params=make_parameters(changes, base=base),
         overrides={**scenario.overrides, **changes},
         sources={**scenario.sources, **dict.fromkeys(changes, origin)},

@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -342,3 +343,58 @@ def toml_value(value: Any) -> str:
             return f"{value:_.1f}"
         return repr(value)
     return repr(value)
+
+
+def parameter_value(params: Parameters, key: str) -> Any:
+    """The value of one dotted parameter key in a set of parameters.
+
+    Args:
+        params: The parameters.
+        key: ``section.name``.
+
+    Returns:
+        The value.
+    """
+    section, name = key.split(".", 1)
+    return getattr(getattr(params, section), name)
+
+
+def unchanged_keys(scenario: Scenario, overrides: dict[str, Any]) -> list[str]:
+    """The changes that change nothing: each key whose new value equals the scenario's own.
+
+    Args:
+        scenario: The scenario the changes go on.
+        overrides: ``{dotted key: value}`` (checked values, as :func:`parse_assignments` gives).
+
+    Returns:
+        The keys, in order.
+    """
+    return [key for key, value in overrides.items() if parameter_value(scenario.params, key) == value]
+
+
+def unreached_changes(params: Parameters, months: int, keys: Iterable[str] | None = None) -> list[str]:
+    """Levers set so that they act only after a run of ``months`` months ends: one sentence each.
+
+    Args:
+        params: The parameters of the run.
+        months: Length of the run.
+        keys: Only the levers among these dotted keys (the changes asked for); None: every lever.
+
+    Returns:
+        Sentences naming the key and why the run never reaches it (empty when all act within the run).
+    """
+    out = []
+    f = params.funding
+    last_round = 1 + 12 * (f.rounds - 1)
+    if f.rounds > 1 and last_round > months:
+        held = 1 + (months - 1) // 12
+        out.append(f"funding.rounds={f.rounds}: a run of {months} months holds only {held} yearly "
+                   f"round{'s' if held != 1 else ''} (round {f.rounds} would be in month {last_round})")
+    g = params.grants
+    if g.equipment_rp > 0 and g.equipment_month > 0 and 1 + g.equipment_month > months:
+        out.append(f"grants.equipment_month={g.equipment_month}: the equipment grant would arrive after the run's "
+                   f"{months} months end, so no group gets it")
+    if params.training.enabled and params.training.months >= months:
+        out.append(f"training.months={params.training.months}: no business starts within the run's {months} months")
+    wanted = None if keys is None else set(keys)
+    return [sentence for sentence in out if wanted is None or sentence.split("=", 1)[0] in wanted]

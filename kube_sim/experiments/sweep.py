@@ -492,16 +492,21 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
             rest = todo[1:]
             if executor is None:
                 executor = make_executor(backend, workers, scheduler, dask_processes=dask_processes)
-            estimate = first.duration_s * len(rest) / max(executor.workers, 1)
-            say(f"{executor.describe()}; one run took {first.duration_s:.2f} s, so the {len(todo)} runs should "
-                f"take about {format_duration(first.duration_s + estimate)}")
             bar = tqdm(total=plan.n_runs, initial=plan.n_runs - len(rest), desc=plan.name, unit="run",
                        file=sys.stderr, disable=not progress, dynamic_ncols=True,
                        mininterval=0.5 if sys.stderr.isatty() else 30.0)
+            timer = _Estimate(len(rest), executor.workers, time.perf_counter())
+            timed = timer.after < len(rest)
+            say(f"one run took {first.duration_s:.2f} s here"
+                + (f"; the time the other {len(rest)} take is measured on the workers' first runs" if timed else ""))
             for output in executor.map(execute, plan.tasks(rest)):
                 _save(folder, output)
                 summary.runs_this_time += 1
                 bar.update(1)
+                line = timer.finished_one(time.perf_counter(), first.duration_s, executor.describe())
+                if line:
+                    bar.clear()
+                    say(line)
     except KeyboardInterrupt:
         _stop(executor, own_executor, cancel=True, bar=bar)
         _finish(plan, folder, started, previous, extra, summary, clock, complete=False)
@@ -517,6 +522,39 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
     _stop(executor, own_executor, cancel=False, bar=bar)
     _finish(plan, folder, started, previous, extra, summary, clock, complete=True)
     return summary
+
+
+class _Estimate:
+    """How long the rest of a sweep should take, measured on the workers themselves.
+
+    A pilot run in one process says little about the workers: they take time to start, and on a
+    shared machine they run slower than the pilot. So the estimate waits until the workers have
+    finished a few runs (at least two per worker, or a tenth of the runs), then divides the runs
+    left by the rate they were finished at since the first came back, and adds the time already spent.
+    """
+
+    def __init__(self, runs: int, workers: int, started: float) -> None:
+        self.runs, self.started, self.done = runs, started, 0
+        self.first_at: float | None = None
+        self.after = min(runs, max(2 * max(workers, 1) + 1, runs // 10))
+        self.said = runs == 0
+
+    def finished_one(self, now: float, pilot_s: float, backend: str) -> str:
+        """Count one finished run; the estimate's line once there are enough to time, else ""."""
+        self.done += 1
+        if self.first_at is None:
+            self.first_at = now
+        if self.said or self.done < self.after:
+            return ""
+        self.said = True
+        left = self.runs - self.done
+        rate = (self.done - 1) / (now - self.first_at) if now > self.first_at and self.done > 1 else 0.0
+        rest = left / rate if rate > 0 else 0.0
+        per_run = 1 / rate if rate > 0 else pilot_s
+        if left == 0:
+            return ""
+        return (f"{backend}; one run took {pilot_s:.2f} s here and the workers finish one every {per_run:.2f} s, "
+                f"so the remaining {left} runs should take about {format_duration(rest)}")
 
 
 def _save(folder: Path, output: RunOutput) -> None:

@@ -367,7 +367,8 @@ class BusinessParams:
                                                "bakalan 150-200 kg (A); lots for others", low=0.001,
                                                doc="size of one unit when bought")
     price_per_size_rp: tuple[float, ...] = param((50_000.0, 1_500_000.0, 2_000_000.0), "Rp per size unit",
-                                                 "Rp 50k/kg live weight (tribunnews 2024); A for others", low=0,
+                                                 "Rp 50k/kg live weight (tribunnews 2024); " + A + " for the others",
+                                                 low=0,
                                                  doc="purchase and sale price per size unit")
     growth_per_month: tuple[float, ...] = param((19.8, 0.22, 0.07), "size units/month",
                                                 "Bali cattle 0.65 kg/day (Polbangtan Gowa 2021); A for others "

@@ -239,3 +239,91 @@ def fmt_brief_diff(outcome: str, value: Any) -> str:
         The text.
     """
     return fmt_rp(value, signed=True) if kind_of(outcome) == "rp" else fmt_diff(outcome, value)
+
+
+def fmt_count(value: Any) -> str:
+    """A count a planner says aloud: a whole number (``88``, ``1,234``; a mean over replications is rounded).
+
+    Args:
+        value: The count, or a mean of counts.
+
+    Returns:
+        The text ("n/a" when missing).
+    """
+    return f"{round(float(value)):,}" if finite(value) else MISSING
+
+
+def fmt_years(months: Any) -> str:
+    """A period in the words of a budget: ``8 years``, ``1 year``, ``30 months``.
+
+    Args:
+        months: Length in months.
+
+    Returns:
+        The text.
+    """
+    m = int(months)
+    if m % 12 == 0:
+        years = m // 12
+        return f"{years} year" + ("" if years == 1 else "s")
+    return f"{m} months"
+
+
+def fmt_cost_period(total: Any, months: Any) -> str:
+    """A cost with the period it covers and its yearly rate: ``Rp 2.11 miliar over 8 years, Rp 264 juta a year``.
+
+    Args:
+        total: Rupiah over the whole period.
+        months: The period, in months.
+
+    Returns:
+        The text ("n/a" when the cost is missing).
+    """
+    if not finite(total) or not finite(months) or int(months) <= 0:
+        return MISSING
+    return f"{fmt_rp(total)} over {fmt_years(months)}, {fmt_rp(float(total) * 12 / int(months))} a year"
+
+
+def fmt_cost_diff(name: str, diff: Any, low: Any = None, high: Any = None) -> str:
+    """A cost difference as a sentence that reads the right way: ``B costs Rp 94 juta more`` or ``... less``.
+
+    Args:
+        name: Who costs more or less (``B``, an option's name).
+        diff: Its cost minus the reference's (Rp).
+        low: Lower end of the difference's interval (optional).
+        high: Upper end of the difference's interval (optional).
+
+    Returns:
+        The text, with the interval in the same direction when given.
+    """
+    if not finite(diff):
+        return f"{name}'s cost difference is n/a"
+    d = float(diff)
+    if d == 0 and not (finite(low) and finite(high) and low != high):
+        return f"{name} costs the same"
+    word = "more" if d >= 0 else "less"
+    text = f"{name} costs {fmt_rp(abs(d))} {word}"
+    if finite(low) and finite(high):
+        lo, hi = (float(low), float(high)) if d >= 0 else (float(high), float(low))
+
+        def end(v: float) -> str:
+            return f"{fmt_rp(abs(v))} {'more' if v > 0 else 'less'}" if v != 0 else "the same"
+
+        text += f" (95% CI {end(lo)} to {end(hi)})" if (lo > 0) != (hi > 0) or lo == 0 else (
+            f" (95% CI {fmt_rp(abs(lo))} to {fmt_rp(abs(hi))})")
+    return text
+
+
+def fmt_per_budget(value: Any) -> str:
+    """A count per unit of budget (per Rp 1 miliar): two significant digits, whole from 10 (``2.9``, ``31``).
+
+    Args:
+        value: The count per unit.
+
+    Returns:
+        The text ("n/a" when missing).
+    """
+    if not finite(value):
+        return MISSING
+    v = float(value)
+    return f"{v:,.0f}" if abs(v) >= 10 else _significant(v, 2)

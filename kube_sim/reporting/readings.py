@@ -95,3 +95,34 @@ def difference_reading(outcome: str, row: pd.Series, arm_rows: Mapping[str, pd.S
         if parts:
             text += "; it moves with " + " and ".join(parts)
     return text + "."
+
+
+def per_budget_reading(what: str, mean: float, low: float, high: float, unit: str = "per Rp 1 miliar") -> str:
+    """A count per unit of budget in words, never rounding a small effect up to a claim.
+
+    ``about 3 households lifted out of poverty per Rp 1 miliar (95% CI 2 to 4)``; when the interval
+    holds zero, ``...; the interval includes none``; below one half, ``less than one (0.3) ...``.
+
+    Args:
+        what: What is counted, in the plural (``households lifted out of poverty``).
+        mean: The mean count per unit.
+        low: Lower end of its interval.
+        high: Upper end of its interval.
+        unit: The budget unit, in words.
+
+    Returns:
+        The phrase.
+    """
+    from kube_sim.reporting.formats import fmt_per_budget
+
+    if not finite(mean):
+        return f"{what} {unit}: n/a"
+    if mean < 0.5:
+        text = f"less than one ({fmt_per_budget(mean)}) of the {what} {unit}"
+    else:
+        text = f"about {fmt_per_budget(mean)} {what} {unit}"
+    if finite(low) and finite(high):
+        text += f" (95% CI {fmt_per_budget(low)} to {fmt_per_budget(high)})"
+        if low <= 0:
+            text += "; the interval includes none"
+    return text

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 
 from kube_sim.analysis import statistics as analysis
 from kube_sim.analysis.ensemble import ensemble_differences, has_ensemble
-from kube_sim.analysis.value import value_for_money
+from kube_sim.analysis.value import PER_MILIAR, PER_RP, value_for_money
 from kube_sim.common.outputs import BY_COLUMN, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations
 from kube_sim.reporting import report_figures as figs
@@ -38,8 +38,8 @@ from kube_sim.reporting.arms import arm_names, reference_reason, resolve_arm
 from kube_sim.reporting.ensemble import HEADER as ENSEMBLE_HEADER
 from kube_sim.reporting.ensemble import READING as ENSEMBLE_READING
 from kube_sim.reporting.ensemble import ensemble_cells
-from kube_sim.reporting.formats import finite, fmt_ci, fmt_diff, fmt_p, fmt_rp, fmt_setting, fmt_value
-from kube_sim.reporting.readings import difference_reading
+from kube_sim.reporting.formats import finite, fmt_ci, fmt_cost_diff, fmt_diff, fmt_p, fmt_rp, fmt_setting, fmt_value
+from kube_sim.reporting.readings import difference_reading, per_budget_reading
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import write_bytes, write_text
 from kube_sim.store.parts import PARTS_DIR
@@ -709,16 +709,28 @@ def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: 
                    baseline: int, confidence: float) -> pd.DataFrame:
     """Staff, cost and what each arm buys per Rp 100 juta against the reference; returns the table behind it."""
     doc.heading(2, "Cost and value for money")
-    doc.para("Options rarely cost the same. For each arm: the facilitators it recruited and the groups each "
-             "actually carried, its total cost and the difference from the reference, the groups still active at "
-             "the end per Rp 100 juta spent, the difference at equal cost (that count per Rp 100 juta, arm minus "
-             "reference, paired by replication: what one budget of Rp 100 juta buys more, if the programme "
-             "scales with its budget), and what the arm's extra money buys (extra groups still active per extra "
-             "Rp 100 juta, Fieller's interval; n/a when the costs do not clearly differ).")
+    doc.para("Options rarely cost the same. For each arm: the households it lifted out of poverty per Rp 1 miliar "
+             "of its cost (households poor on their own income and at or above the line with the programme at the "
+             "end of the run; never-poor and still-poor households count zero), with its 95% interval over "
+             "replications; the facilitators it recruited and the groups each actually carried, its total cost "
+             "and the difference from the reference, the groups still active at the end per Rp 100 juta spent, "
+             "the difference at equal cost (that count per Rp 100 juta, arm minus reference, paired by "
+             "replication: what one budget of Rp 100 juta buys more, if the programme scales with its budget), "
+             "and what the arm's extra money buys (extra groups still active per extra Rp 100 juta, Fieller's "
+             "interval; n/a when the costs do not clearly differ).")
     s = summary.set_index(["arm", "outcome"])
+    scale = PER_MILIAR / PER_RP
 
     def mean(arm: int, outcome: str) -> Any:
         return s.loc[(arm, outcome), "mean"] if (arm, outcome) in s.index else None
+
+    def lifted(value: pd.DataFrame, key: str) -> str:
+        row = value[value["outcome"] == "households_lifted"]
+        if row.empty:
+            return "n/a"
+        r = row.iloc[0]
+        return per_budget_reading("households", r[f"{key}_per_100m"] * scale, r[f"{key}_low"] * scale,
+                                  r[f"{key}_high"] * scale, unit="per Rp 1 miliar")
 
     tables, rows = [], []
     for arm, name in names.items():
@@ -730,27 +742,30 @@ def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: 
             value = value_for_money(runs, baseline, baseline, confidence)
             first = value[value["outcome"] == "groups_active_end"]
             per = first.iloc[0]["reference_per_100m"] if len(first) else None
-            rows.append([*row, "", f"{per:.2f}" if finite(per) else "n/a", "", ""])
+            rows.append([row[0], row[1], lifted(value, "reference"), *row[2:], "",
+                         f"{per:.2f}" if finite(per) else "n/a", "", ""])
             continue
         value = value_for_money(runs, baseline, arm, confidence)
         tables.append(value.assign(arm=arm, reference_arm=baseline))
         g = value[value["outcome"] == "groups_active_end"]
         if g.empty:
-            rows.append([*row, "n/a", "n/a", "n/a", "n/a"])
+            rows.append([row[0], row[1], lifted(value, "arm"), *row[2:], "n/a", "n/a", "n/a", "n/a"])
             continue
         r = g.iloc[0]
         extra = (f"{r['extra_per_100m']:+.2f} ({r['extra_low']:+.2f} to {r['extra_high']:+.2f})"
                  if finite(r["extra_low"]) else "n/a")
-        rows.append([*row, f"{fmt_rp(r['cost_diff'], signed=True)} ({fmt_rp(r['cost_diff_low'], signed=True)} to "
-                           f"{fmt_rp(r['cost_diff_high'], signed=True)})",
+        rows.append([row[0], row[1], lifted(value, "arm"), *row[2:],
+                     fmt_cost_diff("it", r["cost_diff"], r["cost_diff_low"], r["cost_diff_high"]).removeprefix(
+                         "it costs "),
                      f"{r['arm_per_100m']:.2f}", f"{r['diff_per_100m']:+.2f} ({r['diff_low']:+.2f} to "
                                                  f"{r['diff_high']:+.2f})", extra])
-    doc.table(["arm", "name", "facilitators", "groups per facilitator (carried)", "total cost",
-               "cost against the reference (95% CI)", "groups still active per Rp 100 juta",
-               "at equal cost: difference (95% CI)", "extra groups per extra Rp 100 juta (95% CI)"], rows,
+    doc.table(["arm", "name", "households lifted out of poverty per Rp 1 miliar", "facilitators",
+               "groups per facilitator (carried)", "total cost", "cost against the reference (95% CI)",
+               "groups still active per Rp 100 juta", "at equal cost: difference (95% CI)",
+               "extra groups per extra Rp 100 juta (95% CI)"], rows,
               note="Means over replications. Counts per Rp 100 juta are worked out run by run; value_for_money.csv "
-                   "holds the same for groups active 36 months after funding, eligible households above the "
-                   "line and member households reached.")
+                   "holds the same for households lifted out of poverty, groups active 36 months after funding "
+                   "and member households reached.")
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 

@@ -373,7 +373,7 @@ def income_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
     arms = _arm_order(runs, labels)
     palette = arm_palette(arms)
     names = _display_labels(arms, labels, baseline_arm)
-    panels = [o for o in ("mean_member_income_rp", "share_above_poverty_line") if o in runs.columns]
+    panels = [o for o in ("mean_member_income_rp", "poverty_lifted_end") if o in runs.columns]
     with _style():
         fig = new_figure(figsize=(11, _rows_height(len(arms))))
         axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), sharey=True))

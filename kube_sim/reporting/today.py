@@ -1,0 +1,144 @@
+"""The one "today" every answer opens with: the reference it compares to, in whole sentences.
+
+"Today" is the reference arm as its runs have it: the shipped ``baseline`` scenario unless the
+question names another (compare's A, the frontier's measured allocation, the threshold's own
+scenario). Its staff (facilitators recruited, or the headcount when ``facilitators.count`` is set;
+the caseload rule; the caseload actually carried), facilitators' hours, equipment grant, funding
+budget, groups funded, members reached and cost are read from the runs and their parameters, never
+from prose, and the local figures a district changes (poverty line, farm wage, business prices) are
+shown with their source, marked as Polewali Mandar defaults when the district file does not give them.
+
+Nothing here runs or imports the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kube_sim.reporting.formats import finite, fmt_cost_period, fmt_count, fmt_number, fmt_rp, fmt_years
+
+DEFAULT_DISTRICT = "Polewali Mandar"
+"""The district whose figures are the model's defaults."""
+
+
+@dataclass(frozen=True)
+class Today:
+    """The reference an answer compares to, as its runs have it.
+
+    Attributes:
+        name: The reference's name (``baseline``, ``A: baseline``).
+        district: The district's name.
+        months: Length of each run.
+        facilitators: Facilitators recruited (mean over runs).
+        headcount: ``facilitators.count`` (0: recruited by the caseload rule).
+        caseload_rule: ``facilitators.groups_per_facilitator``.
+        caseload_carried: Groups on a caseload per facilitator in post (mean over runs; None when none).
+        hours: Facilitators' hours a month.
+        equipment_rp: Equipment grant per group (Rp).
+        budget_rp: The agency's yearly funding budget (Rp a year).
+        groups_funded: Groups funded (mean over runs).
+        members: Member households reached (mean over runs).
+        cost_total_rp: Programme cost over the run (mean over runs, Rp).
+        local: ``(label, value, source)`` of the figures a district changes.
+    """
+
+    name: str
+    district: str
+    months: int
+    facilitators: float
+    headcount: int
+    caseload_rule: int
+    caseload_carried: float | None
+    hours: float
+    equipment_rp: float
+    budget_rp: float
+    groups_funded: float
+    members: float
+    cost_total_rp: float
+    local: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+
+
+def _staff(t: Today) -> str:
+    n = fmt_count(t.facilitators)
+    who = "facilitator" if n == "1" else "facilitators"
+    if t.headcount > 0:
+        text = f"{n} {who} (the headcount, facilitators.count = {t.headcount})"
+    elif t.caseload_rule > 0:
+        text = f"{n} {who} recruited by the caseload rule of 1 per {t.caseload_rule} groups"
+    else:
+        return "no facilitators (facilitators.groups_per_facilitator = 0)"
+    if finite(t.caseload_carried):
+        text += f", carrying {fmt_number(t.caseload_carried, 2)} groups each on average"
+    return text + f", {fmt_number(t.hours, 3)} hours a month each"
+
+
+def today_sentence(t: Today) -> str:
+    """The opening sentence of an answer: what it compares to.
+
+    Args:
+        t: The reference.
+
+    Returns:
+        One sentence.
+    """
+    grant = f"an equipment grant of {fmt_rp(t.equipment_rp)} a group" if t.equipment_rp > 0 else "no equipment grant"
+    return (f"Today ({t.name}, {t.district}, {fmt_years(t.months)} as the runs have it): {_staff(t)}; {grant}; "
+            f"a funding budget of {fmt_rp(t.budget_rp)} a year; {fmt_count(t.groups_funded)} groups funded and "
+            f"{fmt_count(t.members)} member households reached; programme cost "
+            f"{fmt_cost_period(t.cost_total_rp, t.months)}.")
+
+
+def local_sentence(t: Today) -> str:
+    """The district's local figures with their sources, as one sentence.
+
+    Args:
+        t: The reference.
+
+    Returns:
+        One sentence ("" when there are none).
+    """
+    if not t.local:
+        return ""
+    return "Local figures: " + "; ".join(f"{label} {value} ({source})" for label, value, source in t.local) + "."
+
+
+LOCAL_KEYS: dict[str, str] = {
+    "poverty.line_rp_per_person": "poverty line",
+    "members.farm_wage_rp_per_day": "farm wage",
+    "business.price_per_size_rp": "business prices",
+}
+"""The parameters a district is most likely to differ on, by label."""
+
+
+def local_figures(values: Mapping[str, Any], sources: Mapping[str, str], declared: Mapping[str, str],
+                  district: str) -> tuple[tuple[str, str, str], ...]:
+    """The local figures with where each came from.
+
+    Args:
+        values: ``{key: value}`` of :data:`LOCAL_KEYS`.
+        sources: Where the run's changed parameters came from (``Scenario.sources``).
+        declared: Each key's declared source (``ParameterSpec.source``).
+        district: The district's name.
+
+    Returns:
+        ``(label, value, source)`` per key.
+    """
+    units = {"poverty.line_rp_per_person": " a person a month", "members.farm_wage_rp_per_day": " a day"}
+    out = []
+    for key, label in LOCAL_KEYS.items():
+        value = values.get(key)
+        if isinstance(value, tuple | list):
+            text = "Rp " + " / ".join(f"{v:,.0f}" for v in value) + " per kg, lot or shelf"
+        else:
+            text = f"Rp {float(value):,.0f}{units.get(key, '')}"
+        if key in sources:
+            origin = sources[key]
+            where = f"from {origin}" if origin.endswith((".csv", ".CSV")) or "/" in origin else f"set in {origin}"
+        else:
+            where = declared.get(key, "")
+            if district != DEFAULT_DISTRICT:
+                where = f"{DEFAULT_DISTRICT} default: {where}"
+        out.append((label, text, where))
+    return tuple(out)
