@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kube_sim.common.outputs import POVERTY_HORIZON_MONTHS
 from kube_sim.model.agents.row_agent import RowAgent, row_value
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
     "baseline_income": (np.float64, 0.0),  # income per person without the group, Rp/month
     "income_from_group": (np.float64, 0.0),  # all profit shares received, Rp
     "income_recent": (np.float64, 0.0),  # average monthly group income over about a year, Rp/month
+    "income_recent_at_horizon": (np.float64, np.nan),  # income_recent when the group reached POVERTY_HORIZON_MONTHS
     "paid_this_month": (np.float64, 0.0),  # profit shares received this month, Rp
     "assets_received": (np.float64, 0.0),  # share of a dissolved group's assets, Rp (not income)
     "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
@@ -212,14 +214,25 @@ def pay_pending(model: KubeModel) -> None:
         getattr(g, pending)[has_members] = 0.0
 
 
-def close_month(model: KubeModel) -> None:
+def close_month(model: KubeModel, month: int) -> None:
     """Book the month's group income into each household's recent income (a 12-month average).
+
+    A household's own income without the programme (``baseline_income``) does not change over a run,
+    so the counterfactual of every household is known at every month; what the programme adds is its
+    recent group income. That income is also kept as it stood when the household's group reached
+    :data:`~kube_sim.common.outputs.POVERTY_HORIZON_MONTHS` months after its funding (whether the
+    group was still running or not), so poverty can be counted at that stated time as well as at the
+    end of the run. No random number is drawn.
 
     Args:
         model: The model.
+        month: The month being closed.
     """
     m = model.members
     m.income_recent += (m.paid_this_month - m.income_recent) / model.params.members.income_window_months
+    if m.size:
+        reached = model.groups.funded_month[m.group] + POVERTY_HORIZON_MONTHS == month
+        m.income_recent_at_horizon[reached] = m.income_recent[reached]
     rows = model.member_rows_in_groups()
     m.member_months[rows] += 1
     m.months_inactive[rows[~m.active[rows]]] += 1
