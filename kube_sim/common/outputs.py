@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kube_sim.common.i18n import _
 from kube_sim.common.survival import SURVIVAL_HORIZONS
 
 KINDS: dict[str, str] = {
@@ -248,7 +249,7 @@ def kind_of(column: str) -> str | None:
 
 
 def label_of(column: str) -> str:
-    """The plain-language name of an outcome (the column name with spaces for any other column).
+    """The plain-language name of an outcome, in the language spoken (the column name with spaces for any other column).
 
     Args:
         column: Flat outcome name.
@@ -257,7 +258,7 @@ def label_of(column: str) -> str:
         A short label.
     """
     outcome = BY_COLUMN.get(column)
-    return outcome.label if outcome else column.removesuffix("_rp").replace("_", " ")
+    return _(outcome.label) if outcome else column.removesuffix("_rp").replace("_", " ")
 
 
 def markdown_table() -> str:
