@@ -356,3 +356,38 @@ def test_a_district_is_picklable_and_compared_by_content(tmp_path, majene):
     assert pickle.loads(pickle.dumps(_params(majene))).geography == majene
     with pytest.raises(ValueError, match="repeat"):
         dataclasses.replace(majene, kecamatan=majene.kecamatan[:1] * 2)
+
+
+def _only_marked_defaults(text: str, other: str = "Polewali Mandar") -> list[str]:
+    """Lines naming another district other than to mark a figure as that district's default."""
+    return [line for line in text.replace("\n", " ").split(". ")
+            if other in line.replace(f"{other} default", "")]
+
+
+def test_a_district_run_names_its_district_and_no_other(tmp_path, capsys):
+    """run, compare, threshold and frontier with --district FILE speak of that district only."""
+    source = (DISTRICT_FILES.find("majene")).read_text(encoding="utf-8")
+    path = tmp_path / "kabupaten_saya.csv"
+    path.write_text(source.replace("# name = Majene", "# name = Kabupaten Saya"), encoding="utf-8")
+    district = str(path)
+    commands = {
+        "run": ["run", "--district", district, "--months", "48", "--no-plots", "--out", str(tmp_path / "run")],
+        "compare": ["compare", "baseline", "ratio_1_20", "--district", district, "--replications", "2",
+                    "--months", "48", "--workers", "1", "--no-progress"],
+        "threshold": ["threshold", "--district", district, "--caseloads", "5,10", "--replications", "2",
+                      "--months", "48", "--workers", "1", "--no-progress", "--out", str(tmp_path / "t")],
+        "frontier": ["frontier", "--district", district, "--facilitator-shares", "0,0.2", "--equipment-shares", "0",
+                     "--replications", "2", "--months", "48", "--years", "2", "--workers", "1", "--no-progress",
+                     "--out", str(tmp_path / "f")],
+    }
+    for name, argv in commands.items():
+        assert main(argv) == 0, name
+        captured = capsys.readouterr()
+        text = captured.out + captured.err
+        assert "Kabupaten Saya" in text, name
+        assert "Majene" not in text, name
+        assert _only_marked_defaults(text) == [], name
+        assert "Today (" in text, name  # every answer opens with its reference
+        # The local figures say where each came from: the file's poverty line, the defaults marked as such.
+        assert "poverty line Rp 461,255 a person a month (from" in " ".join(text.split()), name
+        assert "farm wage Rp 75,000 a day (Polewali Mandar default" in " ".join(text.split()), name

@@ -9,7 +9,11 @@ Per run:
 * ``eligible_income_rp``: income the groups paid out to eligible households over the run, the monthly
   payouts summed (``payouts_rp``) times the share that went to eligible households
   (``share_income_to_eligible``): what the programme added to poor households' income;
-* ``cost_per_year_rp``: the programme's simulated cost over the run divided by its years of funding rounds.
+* ``cost_per_year_rp``: the programme's simulated cost over the run divided by its years of funding rounds
+  (the budget's period: a year of funding rounds);
+* ``households_lifted``: eligible households lifted out of poverty at the end of the run (poor on their own
+  income, at or above the line with the programme), and ``lifted_per_miliar``: the same per Rp 1 miliar of
+  the run's simulated cost. Both are reported with bootstrap intervals but are not objectives of the frontier.
 
 An allocation is *on the frontier* when its mean yearly cost is within the budget and no other such
 allocation has at least as many surviving groups, at least as much eligible income and at most its
@@ -32,8 +36,11 @@ BOOTSTRAP_RESAMPLES = 1000
 METRICS: dict[str, bool] = {"surviving_groups": True, "eligible_income_rp": True, "cost_per_year_rp": False}
 """The frontier's objectives and whether higher is better."""
 
-EXTRA: tuple[str, ...] = ("groups_funded", "facilitators", "share_above_poverty_line")
+EXTRA: tuple[str, ...] = ("groups_funded", "facilitators", "members")
 """Other run outcomes averaged per allocation."""
+
+REPORTED: tuple[str, ...] = ("households_lifted", "lifted_per_miliar")
+"""Outcomes given with bootstrap intervals and differences from today, that are not the frontier's objectives."""
 
 
 def run_metrics(runs: pd.DataFrame, monthly: pd.DataFrame, years: int) -> pd.DataFrame:
@@ -57,6 +64,12 @@ def run_metrics(runs: pd.DataFrame, monthly: pd.DataFrame, years: int) -> pd.Dat
         "eligible_income_rp": paid * share,
         "cost_per_year_rp": ok["cost_total_rp"].to_numpy(float) / max(int(years), 1),
     })
+    if "poverty_lifted_end" in ok.columns:  # sweeps saved before poverty was counted this way lack it
+        lifted = ok["poverty_lifted_end"].to_numpy(float)
+        cost = ok["cost_total_rp"].to_numpy(float)
+        out["households_lifted"] = lifted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["lifted_per_miliar"] = np.where(cost > 0, lifted / cost * 1e9, np.nan)
     for column in EXTRA:
         out[column] = ok[column].to_numpy(float) if column in ok.columns else np.nan
     return out
@@ -117,8 +130,10 @@ def frontier_table(metrics: pd.DataFrame, budget: float, today_arm: int = 0, con
     """
     arms = int(metrics["arm"].max()) + 1
     reps = int(metrics["replication"].max()) + 1
-    names = list(METRICS)
+    reported = [m for m in REPORTED if m in metrics.columns]
+    names = [*METRICS, *reported]
     senses = tuple(METRICS.values())
+    objectives = len(METRICS)
     grids = np.stack([_grid(metrics, m, arms, reps) for m in names])  # (metrics, arms, reps)
     means = _nanmean(grids, axis=2)  # (metrics, arms)
     diffs = grids - grids[:, today_arm:today_arm + 1, :]
@@ -129,10 +144,10 @@ def frontier_table(metrics: pd.DataFrame, budget: float, today_arm: int = 0, con
     alpha = (1.0 - confidence) / 2
     cost = names.index("cost_per_year_rp")
     within = means[cost] <= budget
-    on = pareto_mask(means.T, senses, within)
+    on = pareto_mask(means[:objectives].T, senses, within)
     share = np.zeros(arms)
     for b in range(resamples):
-        share += pareto_mask(boot[:, :, b].T, senses, boot[cost, :, b] <= budget)
+        share += pareto_mask(boot[:objectives, :, b].T, senses, boot[cost, :, b] <= budget)
     table = pd.DataFrame({"arm": np.arange(arms), "runs": np.sum(np.isfinite(grids[0]), axis=1)})
     for i, m in enumerate(names):
         table[m] = means[i]
@@ -142,7 +157,7 @@ def frontier_table(metrics: pd.DataFrame, budget: float, today_arm: int = 0, con
         table[f"diff_{m}_low"] = np.nanquantile(boot_diff[i], alpha, axis=1)
         table[f"diff_{m}_high"] = np.nanquantile(boot_diff[i], 1 - alpha, axis=1)
     for column in EXTRA:
-        table[column] = _nanmean(_grid(metrics, column, arms, reps), axis=1)
+        table[column] = _nanmean(_grid(metrics, column, arms, reps), axis=1) if column in metrics else np.nan
     table["within_budget"] = within
     table["on_frontier"] = on
     table["frontier_share"] = share / resamples

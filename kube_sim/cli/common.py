@@ -522,7 +522,7 @@ def warn_unreached(scenario: Scenario, months: int, name: str = "") -> None:
         warn((f"{name}: " if name else "") + sentence)
 
 
-def today_of(scenario: Scenario, runs: Any, months: int, name: str = "") -> Any:
+def today_of(scenario: Scenario, runs: Any, months: int, name: str = "", per_round: bool = False) -> Any:
     """The reference an answer opens with, from the scenario's parameters and its runs.
 
     Args:
@@ -530,6 +530,7 @@ def today_of(scenario: Scenario, runs: Any, months: int, name: str = "") -> Any:
         runs: Its runs: a runs table (one row per run) or one run's flat outcomes.
         months: Length of each run.
         name: How the answer names the reference (default: the scenario's name).
+        per_round: Give its cost a year per year of funding rounds (the frontier's budget period).
 
     Returns:
         A :class:`kube_sim.reporting.today.Today`.
@@ -549,15 +550,21 @@ def today_of(scenario: Scenario, runs: Any, months: int, name: str = "") -> Any:
 
     p = scenario.params
     district = p.geography.name
+    from kube_sim.experiments.files import display_path
+
     local = local_figures({key: parameter_value(p, key) for key in LOCAL_KEYS},
-                          {k: v for k, v in scenario.sources.items() if k in LOCAL_KEYS},
+                          {k: display_path(Path(v)) if "/" in v else v for k, v in scenario.sources.items()
+                           if k in LOCAL_KEYS},
                           {key: PARAMETER_SPECS[key].source for key in LOCAL_KEYS}, district)
     return Today(name=name or scenario.name, district=district, months=months,
                  facilitators=mean("facilitators") or 0.0, headcount=p.facilitators.count,
                  caseload_rule=p.facilitators.groups_per_facilitator, caseload_carried=mean("mean_caseload"),
                  hours=p.facilitators.hours_per_month, equipment_rp=p.grants.equipment_rp,
                  budget_rp=p.funding.annual_budget_rp, groups_funded=mean("groups_funded") or 0.0,
-                 members=mean("members") or 0.0, cost_total_rp=mean("cost_total_rp") or 0.0, local=local)
+                 members=mean("members") or 0.0, cost_total_rp=mean("cost_total_rp") or 0.0, local=local,
+                 rounds=int(p.funding.rounds) if per_round else 0,
+                 facilitators_range=(float(frame["facilitators"].min()), float(frame["facilitators"].max()))
+                 if "facilitators" in frame and frame["facilitators"].notna().any() else None)
 
 
 def print_today(today: Any, width: int = 100) -> None:
@@ -569,8 +576,11 @@ def print_today(today: Any, width: int = 100) -> None:
     """
     import textwrap
 
+    from kube_sim.common.i18n import language
     from kube_sim.reporting.today import local_sentence, today_sentence
 
+    if language() != "en":  # its sentences have no catalog entries yet: better left out than half translated
+        return
     print(textwrap.fill(today_sentence(today), width=width))
     local = local_sentence(today)
     if local:

@@ -22,14 +22,17 @@ from kube_sim.cli.common import (
     check_sweep_options,
     output_folder,
     planned_scenario,
+    print_today,
     render_table,
     replications_arg,
     run_plan,
+    today_of,
     whole_number,
     write_error,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
+from kube_sim.reporting.formats import fmt_rp
 
 DEFAULT_OUT = "frontier"
 DEFAULT_REPLICATIONS = 20
@@ -188,8 +191,9 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     rules = design.cost_rules(store.load_runs(root / "today"), today.params)
     budget = args.budget if args.budget is not None else math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
     source = "given" if args.budget is not None else "today's simulated spend"
-    print(f"\nbudget: Rp {budget:,.0f} a year ({source}); a group's UEP grant and training cost "
-          f"Rp {rules.group_cost_rp:,.0f}, administration Rp {rules.admin_per_year_rp:,.0f} a year")
+    print(f"\nbudget: {fmt_rp(budget)} a year of funding rounds ({source}), {fmt_rp(budget * years)} over {years} "
+          f"rounds; a group's UEP grant and training cost {fmt_rp(rules.group_cost_rp)}, administration "
+          f"{fmt_rp(rules.admin_per_year_rp)} a year")
     plan = design.plan_frontier(today, rules, budget=budget, facilitator_shares=args.facilitator_shares,
                                 equipment_shares=args.equipment_shares, hours=args.hours,
                                 replications=args.replications, months=months, master_seed=args.seed)
@@ -197,6 +201,11 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     folder = root / "allocations"
     if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED
+    print()
+    allocations = store.load_runs(folder)
+    today_arm = int(store.load_manifest(folder)["frontier"]["today_arm"])
+    print_today(today_of(today, allocations[allocations["arm"] == today_arm], months, "today's allocation",
+                         per_round=True))
     try:
         paths = _write_frontier(folder, root)
     except OSError as exc:

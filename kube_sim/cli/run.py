@@ -24,7 +24,7 @@ from kube_sim.cli.common import (
     write_error,
 )
 from kube_sim.common.errors import InputError
-from kube_sim.common.i18n import N_, _
+from kube_sim.common.i18n import N_, _, language
 from kube_sim.common.outputs import OUTCOMES, label_of, summary_value
 from kube_sim.common.provenance import now_iso
 from kube_sim.experiments.files import display_path
@@ -217,8 +217,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         from kube_sim.model.run import flat_outcomes
 
         print_today(today_of(scenario, flat_outcomes(result.summary), args.months, f"this run: {scenario.name}"))
-        print(textwrap.fill(lifted_sentence(result.summary), width=100))
-        print()
+        if language() == "en":  # no catalog entries yet (see print_today)
+            print(textwrap.fill(lifted_sentence(result.summary), width=100))
+            print()
         print(format_summary(result.summary, scenario.description, path, files,
                              district=_("{district} ({kecamatan} kecamatan, {villages} villages)").format(
                                  district=scenario.params.geography.name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
@@ -19,9 +20,11 @@ from kube_sim.cli.common import (
     check_sweep_options,
     output_folder,
     planned_scenario,
+    print_today,
     render_table,
     replications_arg,
     run_plan,
+    today_of,
     whole_number,
     write_error,
 )
@@ -140,6 +143,7 @@ def cmd_threshold(args: argparse.Namespace) -> int:
                                                 months=months, master_seed=args.seed), args)
     if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED
+    _print_today(base, folder, months, args.hours)
     try:
         paths = _write_answer(folder)
     except OSError as exc:
@@ -147,6 +151,25 @@ def cmd_threshold(args: argparse.Namespace) -> int:
     print(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
           "manifest.json)")
     return 0
+
+
+def _print_today(base: Any, folder: Path, months: int, hours: float | None) -> None:
+    """Open the answer with today: the scenario's caseload rule as its own arm of the sweep ran it."""
+    from kube_sim.store import sweep_folder as store
+
+    rule = int(base.params.facilitators.groups_per_facilitator)
+    grid = store.load_manifest(folder)["threshold"]["caseloads"]
+    print()
+    if rule not in grid or base.params.facilitators.count > 0:
+        print(f"Today ({base.name}) recruits by its own rule (caseload 1:{rule}"
+              + (f", headcount {base.params.facilitators.count}" if base.params.facilitators.count else "")
+              + "), which is not one of the caseloads run; the table below is the whole answer.")
+        return
+    runs = store.load_runs(folder)
+    print_today(today_of(base, runs[runs["arm"] == grid.index(rule)], months, f"{base.name}, the 1:{rule} row"))
+    if hours is not None and hours != base.params.facilitators.hours_per_month:
+        print(f"(the sweep runs every caseload at {hours:g} hours a month, not today's "
+              f"{base.params.facilitators.hours_per_month:g})")
 
 
 def _write_answer(folder: Path) -> dict[str, Path]:

@@ -14,7 +14,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kube_sim.reporting.canvas import new_figure, style
-from kube_sim.reporting.formats import finite, fmt_juta
+from kube_sim.reporting.formats import finite, fmt_count, fmt_juta, fmt_rp
+from kube_sim.reporting.readings import per_budget_reading
 from kube_sim.store.files import atomic_write, write_json, write_text
 
 TABLE_CSV = "frontier.csv"
@@ -70,14 +71,18 @@ def best_rows(table: pd.DataFrame, confidence: float = 0.95) -> tuple[list[str],
         ``(header, rows)``.
     """
     level = f"{confidence:.0%}"
-    header = ["allocation", "cost a year", "groups funded", f"surviving groups ({level})",
-              f"income to eligible ({level})", "vs today: surviving", "vs today: income", "on frontier"]
+    lifted = "lifted_per_miliar" in table.columns
+    header = ["allocation", "cost a year of rounds", *([f"lifted per Rp 1 miliar ({level})"] if lifted else []),
+              "groups funded", f"surviving groups ({level})", f"income to eligible ({level})", "vs today: surviving",
+              "vs today: income", "on frontier"]
     today = table[table["today"].astype(bool)]
     front = table[table["on_frontier"] & ~table["today"].astype(bool)].sort_values("cost_per_year_rp").head(SHOWN)
     rows = []
     for _, r in pd.concat([today, front]).iterrows():
         is_today = bool(r["today"])
-        rows.append([allocation_text(r), fmt_juta(r["cost_per_year_rp"]), _groups(r["groups_funded"]),
+        rows.append([allocation_text(r), fmt_juta(r["cost_per_year_rp"]),
+                     *([_interval(r, "lifted_per_miliar", _groups)] if lifted else []),
+                     fmt_count(r["groups_funded"]),
                      _interval(r, "surviving_groups", _groups), _interval(r, "eligible_income_rp", fmt_juta),
                      "—" if is_today else _interval(r, "surviving_groups", _groups, diff=True),
                      "—" if is_today else _interval(r, "eligible_income_rp", fmt_juta, diff=True),
@@ -99,16 +104,33 @@ def reading(table: pd.DataFrame, manifest: Mapping[str, Any]) -> str:
     budget = float(spec["budget_rp"])
     today = table[table["today"].astype(bool)].iloc[0]
     years, months = int(spec["years"]), manifest.get("months")
-    lines = [f"Budget {fmt_juta(budget)} a year over {years} yearly rounds; today's allocation spends "
-             f"{fmt_juta(today['cost_per_year_rp'])} a year (simulated) and ends with {today['surviving_groups']:.1f} "
-             f"surviving groups after {months} months and {fmt_juta(today['eligible_income_rp'])} paid to eligible "
-             "households."]
+    period = f"a year of funding rounds ({years} yearly rounds; each run lasts {months} months)"
+    lines = []
+    if "lifted_per_miliar" in table.columns:
+        per = per_budget_reading("households", today["lifted_per_miliar"], today["lifted_per_miliar_low"],
+                                 today["lifted_per_miliar_high"])
+        lines.append(f"Households lifted out of poverty under today's allocation: {per} of its cost "
+                     f"({fmt_count(today['households_lifted'])} households at the end of the run).")
+    lines.append(f"Budget {fmt_juta(budget)} for {period}: {fmt_rp(budget * years)} over the {years} rounds; "
+                 f"today's allocation spends {fmt_juta(today['cost_per_year_rp'])} a year of rounds (simulated) and "
+                 f"ends with {today['surviving_groups']:.1f} surviving groups after {months} months and "
+                 f"{fmt_juta(today['eligible_income_rp'])} paid to eligible households.")
+    if today["cost_per_year_rp"] > budget:
+        lines.append(f"Today's programme costs more than the budget: {fmt_juta(today['cost_per_year_rp'])} a year "
+                     f"against {fmt_juta(budget)}, {fmt_juta(today['cost_per_year_rp'] - budget)} a year over it, so "
+                     "the comparison is with a programme this budget cannot pay for.")
     front = table[table["on_frontier"] & ~table["today"].astype(bool)]
     if len(front) == 0:
         lines.append("No allocation within the budget improves on today's in either outcome.")
         return " ".join(lines)
     most = front.loc[front["surviving_groups"].idxmax()]
     richest = front.loc[front["eligible_income_rp"].idxmax()]
+    if "lifted_per_miliar" in front.columns:
+        lifts = front.loc[front["lifted_per_miliar"].idxmax()]
+        lines.append(f"Most households lifted out of poverty for the money: {allocation_text(lifts)}, "
+                     + per_budget_reading("households", lifts["lifted_per_miliar"], lifts["lifted_per_miliar_low"],
+                                          lifts["lifted_per_miliar_high"])
+                     + f"; against today {_interval(lifts, 'lifted_per_miliar', _groups, diff=True)} per Rp 1 miliar.")
     lines.append(f"Most surviving groups: {allocation_text(most)}, "
                  f"{_interval(most, 'surviving_groups', _groups, diff=True)} groups against today at "
                  f"{fmt_juta(most['cost_per_year_rp'])} a year.")

@@ -42,6 +42,9 @@ class Today:
         members: Member households reached (mean over runs).
         cost_total_rp: Programme cost over the run (mean over runs, Rp).
         local: ``(label, value, source)`` of the figures a district changes.
+        facilitators_range: Fewest and most facilitators recruited across the runs (None: one run).
+        rounds: Yearly funding rounds, when the answer's costs are per year of rounds (the frontier's
+            period); 0: costs a year are over the run's length.
     """
 
     name: str
@@ -58,10 +61,15 @@ class Today:
     members: float
     cost_total_rp: float
     local: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+    rounds: int = 0
+    facilitators_range: tuple[float, float] | None = None
 
 
 def _staff(t: Today) -> str:
     n = fmt_count(t.facilitators)
+    low, high = t.facilitators_range or (t.facilitators, t.facilitators)
+    if low != high:
+        n = f"{fmt_count(low)} to {fmt_count(high)} ({fmt_number(t.facilitators, 2)} on average)"
     who = "facilitator" if n == "1" else "facilitators"
     if t.headcount > 0:
         text = f"{n} {who} (the headcount, facilitators.count = {t.headcount})"
@@ -86,8 +94,14 @@ def today_sentence(t: Today) -> str:
     grant = f"an equipment grant of {fmt_rp(t.equipment_rp)} a group" if t.equipment_rp > 0 else "no equipment grant"
     return (f"Today ({t.name}, {t.district}, {fmt_years(t.months)} as the runs have it): {_staff(t)}; {grant}; "
             f"a funding budget of {fmt_rp(t.budget_rp)} a year; {fmt_count(t.groups_funded)} groups funded and "
-            f"{fmt_count(t.members)} member households reached; programme cost "
-            f"{fmt_cost_period(t.cost_total_rp, t.months)}.")
+            f"{fmt_count(t.members)} member households reached; programme cost {_cost(t)}.")
+
+
+def _cost(t: Today) -> str:
+    if t.rounds > 0:
+        return (f"{fmt_rp(t.cost_total_rp)} over the run of {fmt_years(t.months)}, "
+                f"{fmt_rp(t.cost_total_rp / t.rounds)} a year of its {t.rounds} yearly funding rounds")
+    return fmt_cost_period(t.cost_total_rp, t.months)
 
 
 def local_sentence(t: Today) -> str:
