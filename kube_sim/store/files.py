@@ -98,7 +98,10 @@ def write_bytes(path: Path, data: bytes) -> Path:
     Returns:
         ``path``.
     """
-    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return atomic_write(path, write)
 
 
 def write_text(path: Path, text: str) -> Path:
