@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kube_sim.common.survival import durations, survival_at, survival_band, survival_curve
@@ -158,3 +159,79 @@ def test_poverty_is_measured_on_eligible_households_against_their_own_income(bas
     assert poverty["headcount_with"] <= poverty["headcount_without"]
     assert 0 < poverty["gap_with"] <= poverty["gap_without"] < 1
     assert baseline_run.summary["share_above_poverty_line"] == pytest.approx(1 - poverty["headcount_with"])
+
+
+def _known_households() -> pd.DataFrame:
+    """Five eligible households whose status is known, one ineligible, against a line of Rp 100,000 a person.
+
+    Income per person (without -> with, at the end; at 36 months): never poor (120k -> 130k; 125k),
+    lifted (80k -> 110k; 105k), still poor (60k -> 90k; 70k), pushed below (105k -> 95k; 95k), lifted at
+    the end but not followed 36 months (90k -> 100k exactly at the line; NaN), and an ineligible poor
+    household lifted (70k -> 120k), which is not counted.
+    """
+    members = pd.DataFrame({
+        "eligible": [True, True, True, True, True, False],
+        "baseline_income_rp": [120e3, 80e3, 60e3, 105e3, 90e3, 70e3],
+        "income_per_person_rp": [130e3, 110e3, 90e3, 95e3, 100e3, 120e3],
+        "income_per_person_at_horizon_rp": [125e3, 105e3, 70e3, 95e3, np.nan, 120e3],
+    })
+    members.attrs.update(poverty_line_rp=100e3, household_size=5.0)
+    return members
+
+
+def test_poverty_status_puts_each_known_household_in_its_one_class():
+    from kube_sim.model.outcomes import poverty_status
+
+    members = _known_households()
+    status = poverty_status(members["baseline_income_rp"], members["income_per_person_rp"], 100e3)
+    expected = {"never_poor": [0], "lifted": [1, 4, 5], "still_poor": [2], "pushed_below": [3]}
+    for name, rows in expected.items():
+        assert list(np.flatnonzero(status[name])) == rows, name
+    assert (sum(status[name].astype(int) for name in status) == 1).all()
+
+
+def test_households_lifted_out_of_poverty_count_only_the_poor_the_programme_lifts():
+    from kube_sim.model.outcomes import poverty_measures
+
+    poverty = poverty_measures(_known_households())
+    assert poverty["eligible_households"] == 5
+    assert poverty["poor_without"] == 3  # lifted, still poor, lifted-but-not-followed
+    # End of run: the lifted household and the one that reaches the line exactly; never poor, still poor
+    # and the ineligible one count zero, and the household pushed below is counted apart.
+    assert poverty["lifted_end"] == 2
+    assert poverty["pushed_below_end"] == 1
+    # 36 months after funding: only the four followed that long; the lifted one is still above the line.
+    assert poverty["followed_36"] == 4
+    assert poverty["lifted_36"] == 1
+    assert poverty["pushed_below_36"] == 1
+    # Gap closed, Rp a month for whole households (5 persons): still poor 40k -> 10k, lifted 20k -> 0,
+    # 10k -> 0 at the line, pushed below 0 -> 5k; never poor 0 -> 0.
+    assert poverty["gap_closed_end_rp"] == pytest.approx((30e3 + 20e3 + 10e3 - 5e3) * 5)
+    assert poverty["gap_closed_36_rp"] == pytest.approx((10e3 + 20e3 - 5e3) * 5)
+
+
+def test_households_lifted_in_a_run_match_their_own_incomes_and_need_a_group(baseline_run):
+    members, poverty = baseline_run.members, baseline_run.summary["poverty"]
+    line = members.attrs["poverty_line_rp"]
+    eligible = members[members["eligible"]]
+    poor = eligible["baseline_income_rp"] < line
+    lifted = poor & (eligible["income_per_person_rp"] >= line)
+    assert poverty["lifted_end"] == int(lifted.sum())
+    assert poverty["pushed_below_end"] == 0  # group income is never negative
+    assert poverty["lifted_end"] <= poverty["poor_without"] == int(poor.sum())
+    # Counted at 36 months only for households whose group was funded 36 months before the end.
+    funded = baseline_run.groups["funded_month"].reindex(eligible["group"]).to_numpy()
+    assert poverty["followed_36"] == int(np.sum(funded + 36 <= baseline_run.summary["months"]))
+    assert poverty["followed_36"] > 0 and poverty["lifted_36"] <= poverty["followed_36"]
+    # The share above the line counts the never-poor too: it is far larger than the share lifted.
+    assert baseline_run.summary["share_above_poverty_line"] * len(eligible) > 3 * poverty["lifted_end"]
+
+
+def test_no_facilitators_no_groups_lifts_no_one():
+    from kube_sim.model.parameters import make_parameters
+    from kube_sim.model.run import run_model
+
+    result = run_model(make_parameters({"funding.rounds": 0}), seed=3, months=24)
+    poverty = result.summary["poverty"]
+    assert poverty["lifted_end"] == poverty["lifted_36"] == poverty["followed_36"] == 0
+    assert poverty["gap_closed_end_rp"] == 0.0

@@ -32,10 +32,10 @@ def wheel(tmp_path_factory) -> Path:
     pytest.importorskip("setuptools", minversion="77", reason="building the wheel needs setuptools>=77 "
                                                                "(the test extra installs it)")
     src = tmp_path_factory.mktemp("src")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.mo")   # the build compiles the catalogs
     for name in ("kube_sim", "scenarios", "experiments"):
         shutil.copytree(REPO / name, src / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "setup.py"):
         shutil.copy2(REPO / name, src / name)
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
@@ -74,6 +74,8 @@ def test_wheel_carries_the_shipped_files_and_an_spdx_license(wheel):
     assert carried == {p.name for p in districts.iterdir() if p.suffix in (".csv", ".md")} >= {"majene.csv",
                                                                                                 "README.md"}
     assert "License-Expression: MIT" in metadata.splitlines()
+    catalogs = {n for n in names if n.startswith("kube_sim/locale/")}
+    assert {"kube_sim/locale/id/LC_MESSAGES/kube_sim.po", "kube_sim/locale/id/LC_MESSAGES/kube_sim.mo"} <= catalogs
 
 
 def test_installed_wheel_runs_shipped_scenario_and_experiment(installed, tmp_path):
@@ -93,6 +95,11 @@ def test_installed_wheel_runs_shipped_scenario_and_experiment(installed, tmp_pat
                           "--no-plots", "--out", "majene")
     assert in_majene.returncode == 0, in_majene.stderr
     assert json.loads((tmp_path / "majene" / "manifest.json").read_text())["district"]["name"] == "Majene"
+
+    in_indonesian = _kube_sim(installed, tmp_path, "run", "--months", "12", "--no-plots", "--lang", "id", "--out",
+                              "id")
+    assert in_indonesian.returncode == 0, in_indonesian.stderr
+    assert "kelompok didanai" in in_indonesian.stdout
 
     listing = _kube_sim(installed, tmp_path, "scenarios")
     assert listing.returncode == 0, listing.stderr

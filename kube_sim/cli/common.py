@@ -89,8 +89,24 @@ def add_command(subparsers: argparse._SubParsersAction, name: str, *, summary: s
     Returns:
         The command's parser.
     """
-    return subparsers.add_parser(name, help=summary, description=description,
-                                 epilog=raw(epilog) if epilog else None, formatter_class=Formatter)
+    parser = subparsers.add_parser(name, help=summary, description=description,
+                                   epilog=raw(epilog) if epilog else None, formatter_class=Formatter)
+    add_lang_option(parser, default=argparse.SUPPRESS)
+    return parser
+
+
+def add_lang_option(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """Add ``--lang``: the language of the answers (tables, readings, reports, figures, errors).
+
+    Args:
+        parser: The main parser or a command's.
+        default: The value when not given (commands suppress it, so ``kube-sim --lang id run`` holds).
+    """
+    from kube_sim.common.i18n import ENV_LANGUAGE, LANGUAGES
+
+    choices = ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+    parser.add_argument("--lang", metavar="LANG", default=default,
+                        help=f"language of the answers: {choices} (default: ${ENV_LANGUAGE}, else en)")
 
 
 def whole_number(text: str, low: int, high: int) -> int:

@@ -32,8 +32,9 @@ from kube_sim.cli import (
     threshold,
     validate,
 )
-from kube_sim.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, PROG, Formatter, Parser, raw
+from kube_sim.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, PROG, Formatter, Parser, add_lang_option, raw
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _, language, language_from, set_language
 from kube_sim.common.provenance import package_version
 
 COMMANDS = (run, scenarios, params, sweep, report, compare, validate, sensitivity, calibrate, threshold, frontier,
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=_version(),
                         help="show the kube-sim, Mesa and Python versions and exit")
+    add_lang_option(parser)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     for command in COMMANDS:
         command.add_parser(subparsers)
@@ -101,6 +103,19 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
+def _lang_option(argv: list[str]) -> str | None:
+    """The last ``--lang`` given on a command line (read before parsing, so parse errors speak it too)."""
+    found = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            found = argv[i + 1]
+        elif arg.startswith("--lang="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``kube-sim`` command line.
 
@@ -110,24 +125,39 @@ def main(argv: list[str] | None = None) -> int:
     Returns:
         Exit status: 0 on success, 1 when a sweep stopped early, 2 for bad input, 130 when interrupted.
     """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    spoken = language()
+    try:
+        set_language(language_from(_lang_option(arguments)))
+    except InputError as exc:
+        print(f"{PROG}: error: {exc.one_line()}", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        return _run(arguments)
+    finally:
+        set_language(spoken)
+
+
+def _run(arguments: list[str]) -> int:
+    """Parse the arguments and run the command, in the language already chosen."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:
         return _exit_code(exc)
     func = getattr(args, "func", None)
     if func is None:
-        print(f"{PROG}: error: choose a command: {', '.join(command_names(parser))} (see '{PROG} --help')",
-              file=sys.stderr)
+        print(_("{prog}: error: choose a command: {commands} (see '{prog} --help')").format(
+            prog=PROG, commands=", ".join(command_names(parser))), file=sys.stderr)
         return EXIT_INPUT
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    args.argv = arguments
     try:
         return int(func(args) or 0)
     except InputError as exc:
-        print(f"{PROG}: error: {exc.one_line()}", file=sys.stderr)
+        print(_("{prog}: error: {problem}").format(prog=PROG, problem=exc.one_line()), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(_("{prog}: interrupted").format(prog=PROG), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. '| head'): silence the flush at exit, nothing more to say.

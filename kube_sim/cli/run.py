@@ -20,7 +20,8 @@ from kube_sim.cli.common import (
     write_error,
 )
 from kube_sim.common.errors import InputError
-from kube_sim.common.outputs import OUTCOMES, summary_value
+from kube_sim.common.i18n import N_, _
+from kube_sim.common.outputs import OUTCOMES, label_of, summary_value
 from kube_sim.common.provenance import now_iso
 from kube_sim.experiments.files import display_path
 from kube_sim.experiments.scenario import apply_overrides, load_scenario, parse_assignments
@@ -28,6 +29,9 @@ from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_SEED
 from kube_sim.reporting.formats import fmt_value
 
 DEFAULT_SCENARIO = "baseline"
+CAUSE_NAMES = {"conflict": N_("conflict"), "inactive_members": N_("inactive members"),
+               "low_cohesion": N_("low cohesion"), "no_capital": N_("no capital")}
+"""Failure causes' short names, as the run summary lists them."""
 
 EPILOG = """\
 SCENARIO is the name of a file in the scenarios folder (see 'kube-sim scenarios') or a path to a
@@ -89,30 +93,43 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
     Returns:
         Multi-line text.
     """
-    rows: list[tuple[str, str]] = [("scenario", str(summary.get("scenario"))), ("seed", str(summary.get("seed")))]
+    rows: list[tuple[str, str]] = [(_("scenario"), str(summary.get("scenario"))), (_("seed"), str(summary.get("seed")))]
     if district:
-        rows.append(("district", district))
+        rows.append((_("district"), district))
     causes: list[tuple[str, int]] = []
     for outcome in OUTCOMES:
         value = summary_value(summary, outcome)
         family = None if isinstance(outcome.summary_key, str) else outcome.summary_key[0]
         if family == "failure_causes":
             if value:
-                causes.append((outcome.summary_key[1].replace("_", " "), int(value)))
+                causes.append((cause_name(outcome.summary_key[1]), int(value)))
             continue
         indent = "  " if family == "cost_by_item_rp" else ""
-        rows.append((indent + outcome.label, fmt_value(outcome.column, value)))
+        rows.append((indent + label_of(outcome.column), fmt_value(outcome.column, value)))
     causes.sort(key=lambda cause: -cause[1])
-    rows.append(("failure causes", ", ".join(f"{name} {n}" for name, n in causes) or "none"))
+    rows.append((_("failure causes"), ", ".join(f"{name} {n}" for name, n in causes) or _("none")))
     width = max(len(label) for label, _ in rows)
     lines = [f"{label:<{width}}  {value}" for label, value in rows]
     if description:
-        lines.insert(1, textwrap.fill(description, width=100, initial_indent=" " * (width + 2),
+        lines.insert(1, textwrap.fill(_(description), width=100, initial_indent=" " * (width + 2),
                                       subsequent_indent=" " * (width + 2)))
     if results_dir is not None:
         lines.append("")
-        lines.append(f"results in {display_path(results_dir)}/" + (f": {', '.join(files)}" if files else ""))
+        lines.append(_("results in {folder}").format(folder=f"{display_path(results_dir)}/")
+                     + (f": {', '.join(files)}" if files else ""))
     return "\n".join(lines)
+
+
+def cause_name(cause: str) -> str:
+    """A failure cause's short name, in the language spoken (``conflict``, ``inactive members``).
+
+    Args:
+        cause: The cause's key (see :data:`~kube_sim.common.outputs.FAILURE_CAUSES`).
+
+    Returns:
+        The name.
+    """
+    return _(CAUSE_NAMES.get(cause, cause.replace("_", " ")))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -149,7 +166,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from kube_sim.reporting.run_figures import monthly_figure, survival_figure
 
         figures["survival.png"] = survival_figure(
-            result.groups, args.months, f"{scenario.name}: groups still active (seed {args.seed})")
+            result.groups, args.months,
+            _("{scenario}: groups still active (seed {seed})").format(scenario=scenario.name, seed=args.seed))
         figures["monthly.png"] = monthly_figure(result.monthly)
 
     from kube_sim.store.files import dumps
@@ -166,6 +184,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         files = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         print(format_summary(result.summary, scenario.description, path, files,
-                             district=f"{scenario.params.geography.name} ({len(scenario.params.geography.kecamatan)} "
-                                      f"kecamatan, {scenario.params.geography.villages} villages)"))
+                             district=_("{district} ({kecamatan} kecamatan, {villages} villages)").format(
+                                 district=scenario.params.geography.name,
+                                 kecamatan=len(scenario.params.geography.kecamatan),
+                                 villages=scenario.params.geography.villages)))
     return 0

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kube_sim.common.i18n import _
 from kube_sim.common.survival import SURVIVAL_HORIZONS
 
 KINDS: dict[str, str] = {
@@ -41,10 +42,44 @@ FAILURE_CAUSES: dict[str, str] = {
 }
 """Causes of group failure, in the order of ``failure_causes`` (the first that applies)."""
 
+POVERTY_HORIZON_MONTHS = 36
+"""Months after its group's funding at which a household's poverty is counted (beside the end of the run)."""
+
+_H = POVERTY_HORIZON_MONTHS
+_LIFTED = ("eligible member households poor without the programme (own income per person below the line) and at "
+           "or above the line with it (own income plus recent group income per person), the same household in the "
+           "same run; never-poor and still-poor households count zero")
+_PUSHED = ("eligible member households at or above the line without the programme and below it with it (counted "
+           "apart, never netted; group income is never negative in this model, so this stays 0 unless a change "
+           "makes it so)")
+_CLOSED = ("poverty gap closed: the sum over eligible member households of (shortfall below the line without the "
+           "programme - shortfall with it) x persons per household, Rp a month")
+
 POVERTY_MEASURES: dict[str, tuple[str, str, str, str, bool | None]] = {
     "eligible_households": ("count", "households", "eligible member households",
                             "member households that are really poor and eligible (the ones poverty is measured on)",
                             None),
+    "poor_without": ("count", "households", "eligible households poor without the programme",
+                     "eligible member households whose own income per person (without the programme) is below the "
+                     "poverty line", None),
+    "lifted_end": ("count", "households", "households lifted out of poverty (end of run)",
+                   _LIFTED + ", judged in the last month of the run", True),
+    "pushed_below_end": ("count", "households", "households pushed below the line (end of run)",
+                         _PUSHED + ", judged in the last month of the run", False),
+    "gap_closed_end_rp": ("rp", "Rp per month", "poverty gap closed (end of run)",
+                          _CLOSED + ", judged in the last month of the run", True),
+    f"followed_{_H}": ("count", "households", f"eligible households followed {_H} months",
+                       f"eligible member households whose group was funded at least {_H} months before the run "
+                       "ended (those the counts at that time are made on)", None),
+    f"lifted_{_H}": ("count", "households", f"households lifted out of poverty ({_H} months after funding)",
+                     _LIFTED + f", judged {_H} months after their group's funding (with the recent group income of "
+                     "that month, whether the group still ran or not); households whose group was funded less than "
+                     f"{_H} months before the end are not counted", True),
+    f"pushed_below_{_H}": ("count", "households", f"households pushed below the line ({_H} months after funding)",
+                           _PUSHED + f", judged {_H} months after their group's funding", False),
+    f"gap_closed_{_H}_rp": ("rp", "Rp per month", f"poverty gap closed ({_H} months after funding)",
+                            _CLOSED + f", judged {_H} months after each household's group's funding, over the "
+                            "households followed that long", True),
     "headcount_without": ("share", "share of eligible households", "poor without the programme",
                           "share of eligible member households below the poverty line on their own income", None),
     "headcount_with": ("share", "share of eligible households", "poor with the programme",
@@ -133,7 +168,8 @@ OUTCOMES: tuple[Outcome, ...] = (
           "income members received from their group, averaged over the months they were members", True),
     *_one("share_above_poverty_line", "share", "share of eligible households", "eligible members above the line",
           "share of eligible member households whose income per person, group income included, is at or above "
-          "the poverty line", True),
+          "the poverty line (it counts households that were never poor too: the programme's effect is "
+          "poverty[\"lifted_end\"])", True),
     *_poverty(),
     *_one("share_income_to_eligible", "share", "share of group income", "income going to eligible households",
           "share of the income paid out by groups that went to households eligible for the programme"),
@@ -213,7 +249,7 @@ def kind_of(column: str) -> str | None:
 
 
 def label_of(column: str) -> str:
-    """The plain-language name of an outcome (the column name with spaces for any other column).
+    """The plain-language name of an outcome, in the language spoken (the column name with spaces for any other column).
 
     Args:
         column: Flat outcome name.
@@ -222,7 +258,7 @@ def label_of(column: str) -> str:
         A short label.
     """
     outcome = BY_COLUMN.get(column)
-    return outcome.label if outcome else column.removesuffix("_rp").replace("_", " ")
+    return _(outcome.label) if outcome else column.removesuffix("_rp").replace("_", " ")
 
 
 def markdown_table() -> str:

@@ -152,7 +152,7 @@ class KubeModel(mesa.Model):
         self._pay_facilitators(t)
         member_rules.pay_pending(self)
         group_rules.release_members_of_failed(self, t)
-        member_rules.close_month(self)
+        member_rules.close_month(self, t)
         self.datacollector.collect(self)
 
     def _pay_facilitators(self, month: int) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kube_sim.common.outputs import FAILURE_CAUSES, POVERTY_KEYS, SUMMARY_KEYS
+from kube_sim.common.outputs import FAILURE_CAUSES, POVERTY_HORIZON_MONTHS, POVERTY_KEYS, SUMMARY_KEYS
 from kube_sim.common.survival import durations, survival_at
 from kube_sim.model.codes import EventKind
 
@@ -29,31 +29,86 @@ def _caseload_carried(monthly: pd.DataFrame | None) -> float | None:
     return float(monthly["groups_accompanied"].sum()) / facilitator_months if facilitator_months else None
 
 
+def poverty_status(without: np.ndarray, with_programme: np.ndarray, line: float) -> dict[str, np.ndarray]:
+    """Each household's poverty status, judged against the line on its own income and with the programme.
+
+    Args:
+        without: Income per person without the programme (the household's own income), Rp a month.
+        with_programme: Income per person with the programme (own income plus group income), Rp a month.
+        line: The poverty line, Rp per person a month.
+
+    Returns:
+        Boolean masks ``never_poor``, ``lifted``, ``still_poor``, ``pushed_below``: every household
+        is in exactly one (a household at the line is not poor).
+    """
+    poor_without = np.asarray(without, float) < line
+    poor_with = np.asarray(with_programme, float) < line
+    return {"never_poor": ~poor_without & ~poor_with, "lifted": poor_without & ~poor_with,
+            "still_poor": poor_without & poor_with, "pushed_below": ~poor_without & poor_with}
+
+
+def gap_closed_rp(without: np.ndarray, with_programme: np.ndarray, line: float, household_size: float) -> float:
+    """The poverty gap the programme closed, summed over households, Rp a month.
+
+    Args:
+        without: Income per person without the programme, Rp a month.
+        with_programme: Income per person with the programme, Rp a month.
+        line: The poverty line, Rp per person a month.
+        household_size: Persons per household.
+
+    Returns:
+        ``sum((max(line - without, 0) - max(line - with, 0)) x household_size)``.
+    """
+    short_without = np.maximum(line - np.asarray(without, float), 0.0)
+    short_with = np.maximum(line - np.asarray(with_programme, float), 0.0)
+    return float(np.sum(short_without - short_with) * household_size)
+
+
 def poverty_measures(members: pd.DataFrame) -> dict[str, Any]:
     """Poverty of the eligible member households, without and with their income from the group.
 
-    Each eligible household is judged against the line twice: on its own income per person without
-    the programme (``baseline_income_rp``), and with its recent group income added
-    (``income_per_person_rp``). The headcount is the share below the line; the gap is BPS's P1, the
-    mean shortfall below the line as a share of the line (0 for households above it). Ineligible
-    households that slipped through verification are left out: the question is what the programme
-    does for the poor.
+    Each eligible household is judged against the line twice, in the same run: on its own income per
+    person without the programme (``baseline_income_rp``, which does not change over a run), and with
+    its recent group income added (``income_per_person_rp``). Counted at the end of the run and
+    :data:`POVERTY_HORIZON_MONTHS` months after the household's group was funded
+    (``income_per_person_at_horizon_rp``, missing when the run ended before). A household is lifted
+    out of poverty when it is poor without the programme and at or above the line with it; never-poor
+    and still-poor households count zero, and households pushed below the line are counted apart.
+    The headcount is the share below the line; the gap is BPS's P1, the mean shortfall below the line
+    as a share of the line (0 for households above it). Ineligible households that slipped through
+    verification are left out: the question is what the programme does for the poor.
 
     Args:
-        members: One row per member household; ``attrs["poverty_line_rp"]`` holds the line.
+        members: One row per member household; ``attrs["poverty_line_rp"]`` holds the line and
+            ``attrs["household_size"]`` the persons per household.
 
     Returns:
-        ``eligible_households``, ``headcount_without``, ``headcount_with``, ``gap_without``,
-        ``gap_with`` (shares; None when there is no eligible household).
+        The measures of :data:`~kube_sim.common.outputs.POVERTY_MEASURES`, in order (shares None when
+        there is no eligible household).
     """
     line = members.attrs.get("poverty_line_rp", np.nan)
+    size = members.attrs.get("household_size", np.nan)
     eligible = members[members["eligible"]] if len(members) else members
     n = len(eligible)
     out: dict[str, Any] = {"eligible_households": n}
+    without = eligible["baseline_income_rp"].to_numpy(dtype=float) if n else np.empty(0)
     for name, column in (("without", "baseline_income_rp"), ("with", "income_per_person_rp")):
         income = eligible[column].to_numpy(dtype=float) if n else np.empty(0)
         out[f"headcount_{name}"] = float(np.mean(income < line)) if n else None
         out[f"gap_{name}"] = float(np.mean(np.maximum(line - income, 0.0) / line)) if n else None
+    out["poor_without"] = int(np.sum(without < line))
+    horizon = "income_per_person_at_horizon_rp"
+    at_horizon = (eligible[horizon].to_numpy(dtype=float) if n and horizon in eligible
+                  else np.full(n, np.nan))
+    followed = np.isfinite(at_horizon)
+    with_end = eligible["income_per_person_rp"].to_numpy(dtype=float) if n else np.empty(0)
+    for when, own, with_programme in (("end", without, with_end),
+                                      (str(POVERTY_HORIZON_MONTHS), without[followed], at_horizon[followed])):
+        status = poverty_status(own, with_programme, line)
+        out[f"lifted_{when}"] = int(status["lifted"].sum())
+        out[f"pushed_below_{when}"] = int(status["pushed_below"].sum())
+        out[f"gap_closed_{when}_rp"] = gap_closed_rp(own, with_programme, line, size) if len(own) else 0.0
+    out[f"followed_{POVERTY_HORIZON_MONTHS}"] = int(followed.sum())
     return {key: out[key] for key in POVERTY_KEYS}
 
 

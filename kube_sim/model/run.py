@@ -100,7 +100,10 @@ def member_table(model: KubeModel) -> pd.DataFrame:
         model: A model that has run.
 
     Returns:
-        The member table; ``attrs["poverty_line_rp"]`` holds the poverty line.
+        The member table; ``attrs["poverty_line_rp"]`` holds the poverty line and ``attrs["household_size"]``
+        the persons per household. ``income_per_person_at_horizon_rp`` is the income per person with the
+        programme when the household's group reached ``POVERTY_HORIZON_MONTHS`` months after funding
+        (NaN when the run ended before).
     """
     m = model.members
     p = model.params
@@ -116,11 +119,14 @@ def member_table(model: KubeModel) -> pd.DataFrame:
         "income_recent_rp": m.income_recent,
         "assets_received_rp": m.assets_received,
         "income_per_person_rp": per_capita_income(m.baseline_income, m.income_recent, p.members.household_size),
+        "income_per_person_at_horizon_rp": per_capita_income(m.baseline_income, m.income_recent_at_horizon,
+                                                             p.members.household_size),
         "member_months": m.member_months,
         "months_inactive": m.months_inactive,
         "left_month": m.left_month,
     })
     frame.attrs["poverty_line_rp"] = p.poverty.line_rp_per_person
+    frame.attrs["household_size"] = p.members.household_size
     return frame
 
 

@@ -2,19 +2,110 @@
 
 Each outcome is formatted by its declared kind (:mod:`kube_sim.common.outputs`); a column that is not
 a declared outcome is shown as a plain number. Missing values (None, NaN) read "n/a".
+
+Numbers follow the language spoken (:mod:`kube_sim.common.i18n`): rounding is the same in every
+language, and Babel writes the rounded number with the locale's separators (``2.11`` in English,
+``2,11`` in Bahasa Indonesia; ``2,110,587,679`` and ``2.110.587.679``), its percent sign and its
+dates (``7 December 2026``, ``7 Desember 2026``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
+from kube_sim.common.i18n import DEFAULT_LANGUAGE, N_, _, language
 from kube_sim.common.outputs import kind_of
 
-MISSING = "n/a"
+MISSING = N_("n/a")
+"""The text of a missing value, in English (:func:`missing` gives it in the language spoken)."""
+
+
+def missing() -> str:
+    """The text of a missing value in the language spoken ("n/a"; "t/a" in Indonesian)."""
+    return _(MISSING)
+
+
+def localize(text: str) -> str:
+    """Write a number already rounded in Python's notation (``1,234.5``, ``-0.0586``) in the language spoken.
+
+    Args:
+        text: Digits with ``,`` thousands separators and ``.`` as the decimal point, optionally signed.
+
+    Returns:
+        The same number with the locale's separators (unchanged in English).
+    """
+    if language() == DEFAULT_LANGUAGE:
+        return text
+    from babel.numbers import format_decimal
+
+    plain = text.replace(",", "")
+    decimals = len(plain.split(".", 1)[1]) if "." in plain else 0
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    try:
+        number = Decimal(plain)
+    except ArithmeticError:
+        return text
+    return format_decimal(number, format=pattern, locale=language())
+
+
+def fmt_fixed(value: float, decimals: int = 0, grouped: bool = True) -> str:
+    """A number to a fixed number of decimals, with thousands separators: ``1,234.5`` (``1.234,5`` in Indonesian).
+
+    Args:
+        value: The number.
+        decimals: Digits after the decimal point.
+        grouped: Separate thousands.
+
+    Returns:
+        The text.
+    """
+    return localize(f"{float(value):{',' if grouped else ''}.{decimals}f}")
+
+
+def fmt_percent(value: float, decimals: int = 1) -> str:
+    """A share as a percentage: ``83.0%`` (``83,0%`` in Indonesian).
+
+    Args:
+        value: The share (0 to 1).
+        decimals: Digits after the decimal point.
+
+    Returns:
+        The text.
+    """
+    text = f"{float(value):.{decimals}%}"
+    if language() == DEFAULT_LANGUAGE:
+        return text
+    return localize(text.removesuffix("%")) + "%"
+
+
+def fmt_date(value: str | dt.date | dt.datetime | None = None) -> str:
+    """A date as the language writes it: ``7 December 2026`` (``7 Desember 2026``).
+
+    Args:
+        value: A date, a datetime or an ISO 8601 text (default: today).
+
+    Returns:
+        The text (the value as given when it is not a date).
+    """
+    from babel.dates import format_date
+
+    if value is None:
+        value = dt.date.today()
+    if isinstance(value, str):
+        text = value
+        try:
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, format="long", locale=language())
 
 
 def finite(x: Any) -> bool:
@@ -34,7 +125,7 @@ def finite(x: Any) -> bool:
 
 def _number(v: float) -> str:
     if abs(v) >= 100 or v == int(v):
-        return f"{v:,.0f}" if v == int(v) else f"{v:,.1f}"
+        return fmt_fixed(v, 0) if v == int(v) else fmt_fixed(v, 1)
     return _significant(v)
 
 
@@ -43,8 +134,8 @@ def _significant(v: float, digits: int = 3) -> str:
     if v == 0 or not math.isfinite(v):
         return "0" if v == 0 else str(v)
     if abs(v) >= 10 ** digits:
-        return f"{v:,.0f}"
-    return np.format_float_positional(v, precision=digits, unique=False, fractional=False, trim="-")
+        return fmt_fixed(v, 0)
+    return localize(np.format_float_positional(v, precision=digits, unique=False, fractional=False, trim="-"))
 
 
 def fmt_number(value: float, digits: int = 3) -> str:
@@ -72,13 +163,13 @@ def fmt_rp(value: Any, signed: bool = False) -> str:
         below, with a minus sign when negative ("n/a" when missing).
     """
     if not finite(value):
-        return MISSING
+        return missing()
     v = float(value)
     sign, a = ("−" if v < 0 else "+" if signed and v > 0 else ""), abs(v)
     for size, word in ((1e9, "miliar"), (1e6, "juta")):
         if a >= size * 0.9995:
             return f"{sign}Rp {_significant(a / size)} {word}"
-    return f"{sign}Rp {a:,.0f}"
+    return f"{sign}Rp {fmt_fixed(a, 0)}"
 
 
 def fmt_juta(value: Any, signed: bool = False) -> str:
@@ -94,10 +185,10 @@ def fmt_juta(value: Any, signed: bool = False) -> str:
         Text ("n/a" when missing).
     """
     if not finite(value):
-        return MISSING
+        return missing()
     v = float(value) / 1e6
     digits = 0 if abs(v) >= 100 else 1
-    text = f"Rp {abs(v):,.{digits}f} juta"
+    text = f"Rp {fmt_fixed(abs(v), digits)} juta"
     if not signed:
         return text if v >= 0 else "−" + text
     return ("+" if v > 0 else "−" if v < 0 else "±") + text
@@ -122,7 +213,7 @@ def _by_kind(outcome: str, value: Any, share: Callable[[float], str], rp: Callab
              other: Callable[[float], str]) -> str:
     """Format a value with the function for its outcome's kind ("n/a" when missing)."""
     if not finite(value):
-        return MISSING
+        return missing()
     kind = kind_of(outcome)
     return (share if kind == "share" else rp if kind == "rp" else other)(float(value))
 
@@ -137,7 +228,7 @@ def fmt_value(outcome: str, value: Any) -> str:
     Returns:
         The text ("n/a" when missing).
     """
-    return _by_kind(outcome, value, lambda v: f"{v:.1%}", lambda v: f"Rp {v:,.0f}", _number)
+    return _by_kind(outcome, value, fmt_percent, lambda v: f"Rp {fmt_fixed(v, 0)}", _number)
 
 
 def fmt_ci(outcome: str, mean: Any, low: Any, high: Any) -> str:
@@ -153,11 +244,37 @@ def fmt_ci(outcome: str, mean: Any, low: Any, high: Any) -> str:
         The text; just the mean when the interval is missing.
     """
     if not finite(mean):
-        return MISSING
+        return missing()
     text = fmt_value(outcome, mean)
     if finite(low) and finite(high):
-        text += f" ({fmt_value(outcome, low)} to {fmt_value(outcome, high)})"
+        text += " " + fmt_interval(fmt_value(outcome, low), fmt_value(outcome, high))
     return text
+
+
+def fmt_range(low: str, high: str) -> str:
+    """Two ends of a range in words: ``0.6 to 3.3`` (``0,6 sampai 3,3``).
+
+    Args:
+        low: The lower end, formatted.
+        high: The upper end, formatted.
+
+    Returns:
+        The text.
+    """
+    return _("{low} to {high}").format(low=low, high=high)
+
+
+def fmt_interval(low: str, high: str) -> str:
+    """An interval in brackets: ``(0.6 to 3.3)``.
+
+    Args:
+        low: The lower end, formatted.
+        high: The upper end, formatted.
+
+    Returns:
+        The text.
+    """
+    return f"({fmt_range(low, high)})"
 
 
 def fmt_diff(outcome: str, value: Any) -> str:
@@ -174,13 +291,13 @@ def fmt_diff(outcome: str, value: Any) -> str:
         return lambda v: ("+" if v > 0 else "−" if v < 0 else "±") + text(abs(v))
 
     other = _count if kind_of(outcome) == "count" else _significant
-    return _by_kind(outcome, value, signed(lambda a: f"{a * 100:.1f} pp"), signed(lambda a: f"Rp {a:,.0f}"),
-                    signed(other))
+    return _by_kind(outcome, value, signed(lambda a: _("{points} pp").format(points=fmt_fixed(a * 100, 1))),
+                    signed(lambda a: f"Rp {fmt_fixed(a, 0)}"), signed(other))
 
 
 def _count(a: float) -> str:
     """A count or a difference of counts: whole numbers as such, others to one decimal."""
-    return f"{a:,.0f}" if a == int(a) else f"{a:,.1f}"
+    return fmt_fixed(a, 0) if a == int(a) else fmt_fixed(a, 1)
 
 
 def fmt_p(p: Any) -> str:
@@ -193,8 +310,8 @@ def fmt_p(p: Any) -> str:
         The text.
     """
     if not finite(p):
-        return MISSING
-    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+        return missing()
+    return "<" + localize("0.001") if float(p) < 0.001 else fmt_fixed(float(p), 3)
 
 
 def fmt_level(value: Any) -> str:
@@ -207,11 +324,11 @@ def fmt_level(value: Any) -> str:
         The text.
     """
     if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}"
+        return fmt_fixed(value, 0)
     if isinstance(value, float):
-        return _significant(value, 4) if abs(value) < 1000 else f"{value:,.0f}"
+        return _significant(value, 4) if abs(value) < 1000 else fmt_fixed(value, 0)
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        return f"{int(value):,}"
+        return localize(f"{int(value):,}")
     return str(value)
 
 

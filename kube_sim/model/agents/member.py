@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kube_sim.common.outputs import POVERTY_HORIZON_MONTHS
 from kube_sim.model.agents.row_agent import RowAgent, row_value
 from kube_sim.model.tables import Column, ColumnTable
 
@@ -42,6 +43,10 @@ class MemberTable(ColumnTable):
                                meaning="all profit shares received so far")
     income_recent = Column(np.float64, 0.0, unit="Rp/month", label="recent group income",
                            meaning="average monthly group income over about `members.income_window_months` months")
+    income_recent_at_horizon = Column(np.float64, np.nan, unit="Rp/month", label="recent group income at the horizon",
+                                      meaning="recent group income when the member's group reached "
+                                              "`kube_sim.common.outputs.POVERTY_HORIZON_MONTHS` months since its "
+                                              "funding (nan before)")
     paid_this_month = Column(np.float64, 0.0, unit="Rp", label="paid this month",
                              meaning="profit shares received this month")
     assets_received = Column(np.float64, 0.0, unit="Rp", label="assets received",
@@ -229,14 +234,25 @@ def pay_pending(model: KubeModel) -> None:
         getattr(g, pending)[has_members] = 0.0
 
 
-def close_month(model: KubeModel) -> None:
+def close_month(model: KubeModel, month: int) -> None:
     """Book the month's group income into each household's recent income (a 12-month average).
+
+    A household's own income without the programme (``baseline_income``) does not change over a run,
+    so the counterfactual of every household is known at every month; what the programme adds is its
+    recent group income. That income is also kept as it stood when the household's group reached
+    :data:`~kube_sim.common.outputs.POVERTY_HORIZON_MONTHS` months after its funding (whether the
+    group was still running or not), so poverty can be counted at that stated time as well as at the
+    end of the run. No random number is drawn.
 
     Args:
         model: The model.
+        month: The month being closed.
     """
     m = model.members
     m.income_recent += (m.paid_this_month - m.income_recent) / model.params.members.income_window_months
+    if m.size:
+        reached = model.groups.funded_month[m.group] + POVERTY_HORIZON_MONTHS == month
+        m.income_recent_at_horizon[reached] = m.income_recent[reached]
     rows = model.member_rows_in_groups()
     m.member_months[rows] += 1
     m.months_inactive[rows[~m.active[rows]]] += 1

@@ -1,0 +1,142 @@
+"""Bahasa Indonesia: the catalog is complete, ``--lang id`` answers hold no English, numbers follow the locale."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+from babel.messages.pofile import read_po
+
+from kube_sim.cli.main import main
+from kube_sim.common import i18n
+from kube_sim.common.catalog import source_catalog
+from kube_sim.reporting import formats
+
+PO = i18n.catalog_file("id")
+
+
+def _catalog():
+    with PO.open("rb") as f:
+        return read_po(f, locale="id", domain=i18n.DOMAIN)
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    yield
+    i18n.set_language("en")
+
+
+# --- the catalog -------------------------------------------------------------------------------------
+
+def test_every_message_of_the_code_has_an_indonesian_translation():
+    catalog = _catalog()
+    wanted = [m.id for m in source_catalog() if m.id]
+    assert len(wanted) > 50
+    missing = [m for m in wanted if m not in catalog or not catalog[m].string or catalog[m].fuzzy]
+    assert not missing, f"{len(missing)} messages lack a translation (run scripts/update_catalog.py): {missing[:5]}"
+
+
+def test_translations_keep_every_placeholder():
+    for message in _catalog():
+        if message.id and message.string and isinstance(message.id, str):
+            assert _fields(message.string) == _fields(message.id), message.id
+
+
+def test_the_catalog_holds_no_message_the_code_no_longer_asks_for():
+    wanted = {m.id for m in source_catalog() if m.id}
+    stale = [m.id for m in _catalog() if m.id and m.id not in wanted]
+    assert not stale, f"run scripts/update_catalog.py: {stale[:5]}"
+
+
+def test_a_missing_compiled_catalog_is_compiled_on_first_use(tmp_path, monkeypatch):
+    locale = tmp_path / "locale"
+    (locale / "id" / "LC_MESSAGES").mkdir(parents=True)
+    (locale / "id" / "LC_MESSAGES" / "kube_sim.po").write_bytes(PO.read_bytes())
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    i18n.translations.cache_clear()
+    try:
+        assert i18n.translations("id").gettext("groups funded") == "kelompok didanai"
+        assert (locale / "id" / "LC_MESSAGES" / "kube_sim.mo").is_file()
+    finally:
+        i18n.translations.cache_clear()
+
+
+# --- choosing the language ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, env", [(["--lang", "xx", "run"], None), (["run", "--lang=fr"], None),
+                                       (["run"], "klingon")])
+def test_an_unknown_language_gets_one_line_naming_the_option_and_the_choices(capsys, monkeypatch, argv, env):
+    if env:
+        monkeypatch.setenv(i18n.ENV_LANGUAGE, env)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert ("--lang" if env is None else i18n.ENV_LANGUAGE) in err
+    assert "en (English)" in err and "id (Bahasa Indonesia)" in err
+
+
+def test_numbers_money_and_dates_follow_the_locale():
+    i18n.set_language("id")
+    assert formats.fmt_rp(2_110_587_679) == "Rp 2,11 miliar"
+    assert formats.fmt_value("survival_36", 0.83) == "83,0%"
+    assert formats.fmt_value("cost_total_rp", 2_110_587_679) == "Rp 2.110.587.679"
+    assert formats.fmt_juta(1_592e6) == "Rp 1.592 juta"
+    assert formats.fmt_date("2026-12-07T02:00:00Z") == "7 Desember 2026"
+    assert formats.fmt_diff("survival_36", -0.0123) == "−1,2 poin persen"
+    i18n.set_language("en")
+    assert formats.fmt_rp(2_110_587_679) == "Rp 2.11 miliar"
+    assert formats.fmt_value("survival_36", 0.83) == "83.0%"
+    assert formats.fmt_value("cost_total_rp", 2_110_587_679) == "Rp 2,110,587,679"
+    assert formats.fmt_date("2026-12-07") == "December 7, 2026"
+
+
+# --- no English left in an Indonesian answer ---------------------------------------------------------
+
+_IDENTIFIERS = re.compile(r"\S*[/_\\]\S*|--[\w-]+|\b\w+\.(?:png|csv|json|parquet|html|md|xlsx|toml)\b")
+
+
+def english_left(text: str) -> list[str]:
+    """Every catalog message whose English (any part of it between placeholders) appears in ``text``.
+
+    File names, paths, options and dotted or snake_case keys are left out first: they are names, not English.
+    """
+    plain = _IDENTIFIERS.sub(" ", text)
+    found = []
+    for message in _catalog():
+        if not message.id or not isinstance(message.id, str) or message.string == message.id:
+            continue
+        for literal, *_ in string.Formatter().parse(message.id):
+            fragment = literal.strip(" .,:;()[]'\"-+=")
+            if not re.search(r"[A-Za-z]{2,}", fragment) or len(fragment) < 3 or fragment in message.string:
+                continue   # no word, or a word both languages use (KUBE, UEP, kecamatan)
+            if re.search(rf"(?<![\w-]){re.escape(fragment)}(?![\w-])", plain, flags=re.IGNORECASE):
+                found.append(fragment)
+    return sorted(set(found))
+
+
+def _answer(capsys, *argv: str) -> str:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return out.out + out.err
+
+
+def test_run_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
+    text = _answer(capsys, "run", "--lang", "id", "--months", "40", "--out", str(tmp_path / "run"))
+    assert "kelompok didanai" in text and "Rp " in text
+    assert english_left(text) == []
+    english = _answer(capsys, "run", "--months", "40", "--no-plots", "--out", str(tmp_path / "en"))
+    assert "groups funded" in english
+    assert len(english_left(english)) > 10   # the walk finds English where there is some
+
+
+def test_the_environment_variable_chooses_the_language(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv(i18n.ENV_LANGUAGE, "id")
+    text = _answer(capsys, "run", "--months", "12", "--no-plots", "--out", str(tmp_path / "run"))
+    assert "kelompok didanai" in text
+    assert english_left(text) == []
