@@ -253,9 +253,9 @@ def test_every_results_file_is_written_by_the_one_atomic_writer(three_arms, tmp_
     written = []
     real = files.atomic_write
 
-    def recording(path, write):
+    def recording(path, write, **options):
         written.append(path.name)
-        return real(path, write)
+        return real(path, write, **options)
 
     monkeypatch.setattr(files, "atomic_write", recording)
     mask = os.umask(0o027)

@@ -293,3 +293,74 @@ def test_workers_notice_a_dead_driver():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not _alive(child.pid)
+
+
+def _slow_sweep(path: Path, out: Path, *flags: str) -> subprocess.Popen:
+    args = ["sweep", str(path), "--workers", "1", "--out", str(out), "--no-progress", *flags]
+    return subprocess.Popen([sys.executable, "-c", SLOW_SWEEP, *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _wait_for_lock(out: Path, proc: subprocess.Popen) -> None:
+    from kube_sim.store.lock import holder
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        seen = holder(out)
+        if seen is not None and seen.pid == proc.pid:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the first sweep never held {out}: {proc.stderr.read().decode()}")
+
+
+def test_two_sweeps_on_one_folder_in_every_order_lose_nothing(tmp_path, clean, capsys):
+    """A second writer, whatever its flags, is refused while the first runs; after it, each flag does its job."""
+    import shutil
+
+    path = tiny_file(tmp_path)
+    folders = {mode: tmp_path / f"first-{mode}" for mode in ("plain", "resume", "overwrite")}
+    # --resume finishes a sweep killed part way; --overwrite replaces a finished one.
+    killed = _slow_sweep(path, folders["resume"])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(store.finished_run_ids(folders["resume"])) < 3:
+        time.sleep(0.02)
+    killed.kill()
+    killed.wait()
+    shutil.copytree(clean, folders["overwrite"])
+    flags = {"plain": (), "resume": ("--resume",), "overwrite": ("--overwrite",)}
+    firsts = {mode: _slow_sweep(path, folder, *flags[mode]) for mode, folder in folders.items()}
+    try:
+        for mode, folder in folders.items():
+            _wait_for_lock(folder, firsts[mode])
+            for second in flags.values():
+                capsys.readouterr()
+                status = main(["sweep", str(path), "--workers", "1", "--out", str(folder), "--no-progress",
+                               *second])
+                err = capsys.readouterr().err
+                assert status == 2, (mode, second, err)
+                assert err.count("\n") == 1 and "is being written by 'kube-sim sweep" in err, err
+                assert f"PID {firsts[mode].pid}" in err
+        for mode, proc in firsts.items():
+            assert proc.wait(timeout=300) == 0, (mode, proc.stderr.read().decode())
+    finally:
+        for proc in firsts.values():
+            proc.kill()
+    for mode, folder in folders.items():
+        assert_same_tables(folder, clean)
+        manifest = store.load_manifest(folder)
+        assert manifest["finished"] and manifest["runs_ok"] == N_RUNS, mode
+        assert not (folder / "parts").exists() and not (folder / ".kube-sim.lock").exists()
+
+    # One after the other: plain refuses a folder with results, --resume finds nothing to do, --overwrite redoes it.
+    folder = folders["plain"]
+    base = ["sweep", str(path), "--workers", "1", "--out", str(folder), "--no-progress"]
+    assert main(base) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main([*base, "--resume"]) == 0
+    assert "already done" in capsys.readouterr().out
+    assert_same_tables(folder, clean)
+    assert main([*base, "--overwrite"]) == 0
+    assert_same_tables(folder, clean)
+    assert main([*base, "--resume", "--overwrite"]) == 2
+    assert "contradict" in capsys.readouterr().err
+    assert_same_tables(folder, clean)

@@ -340,10 +340,17 @@ def check_sweep_options(args: argparse.Namespace) -> None:
         args: Parsed arguments with the options of :func:`add_sweep_options`.
 
     Raises:
-        InputError: For ``--scheduler`` without ``--backend dask``.
+        InputError: For ``--resume`` with ``--overwrite``, ``--scheduler`` without ``--backend dask``, or a
+            scheduler that does not answer.
     """
+    if getattr(args, "resume", False) and getattr(args, "overwrite", False):
+        raise InputError("--resume and --overwrite contradict each other: give one", source="--overwrite")
     if args.scheduler and args.backend != "dask":
         raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
+    if args.scheduler:
+        from kube_sim.experiments.executors import check_scheduler
+
+        check_scheduler(args.scheduler)
 
 
 def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary | None:
@@ -355,10 +362,11 @@ def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary 
         args: Parsed arguments with the options of :func:`add_sweep_options` and ``--workers``.
 
     Returns:
-        The sweep's summary, or None when the sweep stopped early (its finished runs are saved).
+        The sweep's summary, or None when the sweep stopped early (its finished runs are saved; a write
+        that failed once the runs had started, such as a full disk, is one of these).
 
     Raises:
-        InputError: When the results cannot be written.
+        InputError: For an unusable folder, or one another command is writing.
     """
     from kube_sim.experiments.sweep import SweepAborted, format_duration, run_sweep
 
@@ -371,11 +379,29 @@ def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary 
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return None
     except OSError as exc:
-        raise write_error(exc, folder) from None
+        print(f"{PROG}: error: {stopped_by(exc, folder)}", file=sys.stderr)
+        return None
     print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}"
           + (f"; {summary.runs_this_time} ran now in {format_duration(summary.wall_s)} "
              f"({summary.runs_per_s:.2f} runs/s)" if summary.runs_this_time else ""))
     return summary
+
+
+def stopped_by(exc: OSError, folder: Path) -> str:
+    """One line for a write that failed once the work had started (a full disk, a folder gone).
+
+    Args:
+        exc: The error.
+        folder: The results folder.
+
+    Returns:
+        The line, naming the file and saying what is kept.
+    """
+    from kube_sim.experiments.files import display_path
+
+    where = display_path(Path(exc.filename)) if exc.filename else display_path(folder)
+    return (f"cannot write {where}: {exc.strerror or exc}; what was saved before stays in {display_path(folder)}/ "
+            "(finish with --resume once the problem is fixed)")
 
 
 def write_error(exc: OSError, folder: Path) -> InputError:

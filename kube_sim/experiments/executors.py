@@ -274,6 +274,46 @@ class DaskExecutor:
         return f"dask backend ({where}), {self.workers} worker threads"
 
 
+SCHEDULER_TIMEOUT_S = 5.0
+"""How long the check of a Dask scheduler's address waits for it to answer."""
+
+
+def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Check that a Dask scheduler listens at ``address`` before any work starts.
+
+    Addresses over TCP (``tcp://``, ``tls://``, ``ws://``, ``wss://`` or a bare ``host:port``) are
+    checked by opening a connection; other transports are left to Dask.
+
+    Args:
+        address: The ``--scheduler`` value.
+        timeout: Seconds to wait for the connection.
+
+    Raises:
+        InputError: If the address is malformed or nothing answers there.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address.strip()
+    scheme, _, rest = text.rpartition("://")
+    if scheme and scheme not in ("tcp", "tls", "ws", "wss"):
+        return
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        raise InputError("expected a scheduler address such as tcp://10.0.0.5:8786", source="--scheduler",
+                         key=address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise InputError(f"cannot reach the Dask scheduler: {reason}", source="--scheduler", key=address) from None
+
+
 def make_executor(backend: str = "local", workers: int = 1, scheduler: str | None = None,
                   dask_processes: bool = True) -> Executor:
     """Create the executor of a backend.

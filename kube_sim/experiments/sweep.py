@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -39,6 +40,7 @@ from kube_sim.model.parameters import PARAMETER_SPECS, Parameters, make_paramete
 from kube_sim.store import parts
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import jsonable
+from kube_sim.store.lock import hold
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,10 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
               manifest_extra: Mapping[str, Any] | None = None, executor: Executor | None = None) -> SweepSummary:
     """Run a plan's missing runs and write the results folder.
 
+    The folder is locked for the whole call (:mod:`kube_sim.store.lock`) before its contents are looked
+    at, so a second writer (``overwrite`` included) is refused before it can delete or mix anything. A
+    folder this call created is removed again if nothing could be saved in it.
+
     Args:
         plan: The sweep.
         folder: Results folder.
@@ -451,17 +457,40 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
 
     Raises:
         InputError: For an unusable folder, a different sweep in it, or a bad backend.
+        FolderBusy: If another command is writing the folder.
         SweepAborted: If the executor failed (finished runs are saved; resume later).
         KeyboardInterrupt: When interrupted (finished runs are saved; resume later).
     """
-    say = echo or (lambda _text: None)
     folder = Path(folder)
+    if resume and overwrite:
+        raise InputError("--resume and --overwrite contradict each other: give one", source="--overwrite")
+    if folder.exists() and not folder.is_dir():
+        raise InputError("exists and is not a folder", source="--out", key=display_path(folder))
+    extra = dict(manifest_extra or {})
+    created = not folder.exists()
+    command = extra.get("command") or ["kube-sim", *sys.argv[1:]]
+    try:
+        with hold(folder, command) as lock:
+            if lock.took_over is not None:
+                (echo or (lambda _text: None))(f"{display_path(folder)}: taking over from "
+                                               f"{lock.took_over.describe()}, which is no longer running")
+            return _run_locked(plan, folder, backend=backend, workers=workers, scheduler=scheduler, resume=resume,
+                               overwrite=overwrite, progress=progress, echo=echo, dask_processes=dask_processes,
+                               extra=extra, executor=executor)
+    finally:
+        if created and not (folder / store.MANIFEST_FILE).exists():
+            shutil.rmtree(folder, ignore_errors=True)  # nothing was saved: leave no folder without a manifest
+
+
+def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, scheduler: str | None, resume: bool,
+                overwrite: bool, progress: bool, echo: Callable[[str], None] | None, dask_processes: bool,
+                extra: dict[str, Any], executor: Executor | None) -> SweepSummary:
+    """:func:`run_sweep` once the folder's lock is held."""
+    say = echo or (lambda _text: None)
     started = now_iso()
     clock = time.perf_counter()
     previous = _prepare_folder(plan, folder, resume, overwrite)
-    folder.mkdir(parents=True, exist_ok=True)
     parts.remove_stale_temporaries(folder)
-    extra = dict(manifest_extra or {})
 
     if previous is not None and previous.get("finished") and (folder / "runs.parquet").is_file():
         # Finished earlier: the tables are complete (any parts left are leftovers of the clean-up).
@@ -504,19 +533,38 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
                 bar.update(1)
     except KeyboardInterrupt:
         _stop(executor, own_executor, cancel=True, bar=bar)
-        _finish(plan, folder, started, previous, extra, summary, clock, complete=False)
-        say(f"interrupted: {summary.runs_ok + summary.runs_failed} of {plan.n_runs} runs saved in "
-            f"{display_path(folder)}/; finish with --resume")
+        _finish_stopped(plan, folder, started, previous, extra, summary, clock)
+        say(f"interrupted: {_saved(summary, plan, folder)}; finish with --resume")
+        raise
+    except InputError:
+        _stop(executor, own_executor, cancel=True, bar=bar)
+        _finish_stopped(plan, folder, started, previous, extra, summary, clock)
         raise
     except Exception as exc:
         _stop(executor, own_executor, cancel=True, bar=bar)
-        _finish(plan, folder, started, previous, extra, summary, clock, complete=False)
-        raise SweepAborted(f"the sweep stopped: {type(exc).__name__}: {exc}; "
-                           f"{summary.runs_ok + summary.runs_failed} of {plan.n_runs} runs are saved in "
-                           f"{display_path(folder)}/; finish with --resume") from exc
+        _finish_stopped(plan, folder, started, previous, extra, summary, clock)
+        cause = (f"cannot write {display_path(Path(exc.filename)) if exc.filename else display_path(folder)}: "
+                 f"{exc.strerror or exc}" if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}")
+        raise SweepAborted(f"the sweep stopped: {cause}; {_saved(summary, plan, folder)}; finish with --resume"
+                           ) from exc
     _stop(executor, own_executor, cancel=False, bar=bar)
     _finish(plan, folder, started, previous, extra, summary, clock, complete=True)
     return summary
+
+
+def _saved(summary: SweepSummary, plan: SweepPlan, folder: Path) -> str:
+    """How many runs are saved, in words (finished parts count even if the tables could not be merged)."""
+    saved = max(summary.runs_ok + summary.runs_failed, len(parts.finished_run_ids(folder)))
+    return f"{saved} of {plan.n_runs} runs are saved in {display_path(folder)}/"
+
+
+def _finish_stopped(plan: SweepPlan, folder: Path, started: str, previous: Mapping[str, Any] | None,
+                    extra: Mapping[str, Any], summary: SweepSummary, clock: float) -> None:
+    """Merge what a stopped sweep saved; on a full disk the parts and the manifest written first stay as they are."""
+    try:
+        _finish(plan, folder, started, previous, extra, summary, clock, complete=False)
+    except OSError:
+        parts.remove_stale_temporaries(folder)
 
 
 def _save(folder: Path, output: RunOutput) -> None:

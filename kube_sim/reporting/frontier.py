@@ -180,7 +180,7 @@ def write_outputs(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any]
     paths = {"csv": folder / TABLE_CSV, "figure": folder / FIGURE, "json": folder / ANSWER_JSON}
     write_text(paths["csv"], table.to_csv(index=False, float_format="%.6g"))
     fig = frontier_figure(table, manifest)
-    atomic_write(paths["figure"], lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    atomic_write(paths["figure"], lambda tmp: fig.savefig(tmp, format="png", dpi=100), durable=False)
     spec = manifest["frontier"]
     best = table[table["on_frontier"] | table["today"].astype(bool)].sort_values("cost_per_year_rp")
     write_json(paths["json"], {

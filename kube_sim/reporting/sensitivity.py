@@ -200,7 +200,7 @@ def write_outputs(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any]
     write_text(paths["csv"], table.to_csv(index=False))
     write_text(paths["markdown"], ranking_markdown(table, manifest))
     fig = sensitivity_figure(table, sens["caseloads"])
-    atomic_write(paths["figure"], lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    atomic_write(paths["figure"], lambda tmp: fig.savefig(tmp, format="png", dpi=120), durable=False)
     summary = {"method": sens["method"], "caseloads": sens["caseloads"], "replications": manifest.get("replications"),
                "months": manifest.get("months"), "skipped": sens["skipped"],
                "factors": [{k: f[k] for k in ("name", "low", "high", "default", "unit")} for f in sens["factors"]],

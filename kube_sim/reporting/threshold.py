@@ -155,7 +155,7 @@ def write_outputs(folder: Path, answer: Threshold, manifest: Mapping[str, Any]) 
     paths = {"csv": folder / TABLE_CSV, "figure": folder / FIGURE, "json": folder / ANSWER_JSON}
     write_text(paths["csv"], answer.curve.to_csv(index=False, float_format="%.6g"))
     fig = threshold_figure(answer, hours)
-    atomic_write(paths["figure"], lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    atomic_write(paths["figure"], lambda tmp: fig.savefig(tmp, format="png", dpi=110), durable=False)
     write_json(paths["json"], {
         "status": answer.status, "threshold_caseload": answer.caseload, "crossing": answer.crossing,
         "crossing_interval": [answer.crossing_low, answer.crossing_high], "target": answer.target,

@@ -1,9 +1,15 @@
 """Files written whole or not at all, and the project's JSON form.
 
-Every results file (run folders, sweep folders, reports) goes through :func:`atomic_write`: the data
-is written under a temporary name in the same folder and renamed into place, so a writer killed at any
-moment leaves either the old file or the new one, never half a file. Temporary names start with a dot
-and end in ``.tmp`` (see :data:`TEMPORARY_GLOB`).
+Every results file (run folders, sweep folders, reports, calibrated scenarios) goes through
+:func:`atomic_write`: the data is written under a temporary name in the same folder, flushed to the
+disk (``fsync``) and renamed into place, so a writer killed at any moment, or a machine that loses
+power, leaves either the old file or the new one, never half a file. Temporary names start with a
+dot and end in ``.tmp`` (see :data:`TEMPORARY_GLOB`).
+
+The writer replaces only what is ours to replace: nothing, or a regular file owned by the user
+running the command. A device, a pipe, a socket, a folder or another user's file in the way is left
+as it is and the write fails with :class:`NotReplaced` (a symbolic link is followed to its file, and
+that file is what is checked and replaced).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -58,42 +65,127 @@ def dumps(data: Any) -> str:
     return json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n"
 
 
+class NotReplaced(InputError):
+    """A file the writer will not replace: not a regular file, or another user's."""
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
+
+
+def kind_of(mode: int) -> str:
+    """Name the kind of file a mode describes (``"a character device"``, ``"a regular file"``, ...).
+
+    Args:
+        mode: ``st_mode`` of an ``lstat`` or ``stat``.
+
+    Returns:
+        The kind, with its article.
+    """
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "a regular file" if stat.S_ISREG(mode) else "a special file"
+
+
+def replace_problem(path: Path) -> str | None:
+    """Why ``path`` may not be replaced by a written file, or None when it may (absent, or our regular file).
+
+    Args:
+        path: The file to replace (symbolic links already followed).
+
+    Returns:
+        The reason, in a few words, or None.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be checked: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"is {kind_of(info.st_mode)}, not a regular file; it is left as it is"
+    if info.st_uid != os.geteuid():
+        return "belongs to another user; it is left as it is"
+    return None
+
+
+def final_path(path: Path) -> Path:
+    """The file a write to ``path`` replaces: ``path`` itself, or the file its symbolic links lead to.
+
+    Args:
+        path: The path as given.
+
+    Returns:
+        The path written.
+    """
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+def _fsync(path: Path, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:  # some file systems cannot sync a folder; the file itself must reach the disk
+            raise
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = True) -> Path:
     """Write a file through a temporary name in the same folder, then rename it into place.
 
     Args:
-        path: Final file path (its folder is created if needed).
+        path: Final file path (its folder is created if needed; a symbolic link is followed).
         write: Called with the temporary path; must write the whole file there.
+        durable: Flush the file to the disk before the rename, and the folder after it (results and
+            calibrated scenarios; False for what can be drawn again, such as figures).
 
     Returns:
         ``path``.
+
+    Raises:
+        NotReplaced: If something other than our own regular file is in the way.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    target = final_path(path)
+    problem = replace_problem(target)
+    if problem:
+        raise NotReplaced(problem, source=str(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
+        if durable:
+            _fsync(tmp)
+        problem = replace_problem(target)  # checked again: something may have appeared while writing
+        if problem:
+            raise NotReplaced(problem, source=str(path))
+        os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if durable:
+        _fsync(target.parent, directory=True)
     return path
 
 
-def write_bytes(path: Path, data: bytes) -> Path:
+def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> Path:
     """Write a binary file atomically.
 
     Args:
         path: Final file path.
         data: File contents.
+        durable: Flush it to the disk before the rename (see :func:`atomic_write`).
 
     Returns:
         ``path``.
@@ -101,20 +193,21 @@ def write_bytes(path: Path, data: bytes) -> Path:
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)
 
-    return atomic_write(path, write)
+    return atomic_write(path, write, durable=durable)
 
 
-def write_text(path: Path, text: str) -> Path:
+def write_text(path: Path, text: str, *, durable: bool = True) -> Path:
     """Write a text file atomically (UTF-8).
 
     Args:
         path: Final file path.
         text: File contents.
+        durable: Flush it to the disk before the rename (see :func:`atomic_write`).
 
     Returns:
         ``path``.
     """
-    return write_bytes(path, text.encode("utf-8"))
+    return write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
 def write_json(path: Path, data: Any) -> Path:

@@ -60,7 +60,8 @@ def write_figure(figure: Any, path: Path, dpi: int = 120) -> Path:
         ``path``.
     """
     fmt = path.suffix.lstrip(".") or "png"
-    return atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"))
+    return atomic_write(path, lambda tmp: figure.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight"),
+                        durable=False)
 
 
 def _with_id(frame: pd.DataFrame, name: str) -> pd.DataFrame:
