@@ -92,9 +92,9 @@ def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_B
 
         def flush() -> None:
             nonlocal writer, rows, pending_bytes
-            if not pending:
-                return
             combined = concat_parts(pending, schema)
+            if combined is None:  # nothing pending
+                return
             if writer is None:
                 writer = pq.ParquetWriter(tmp, combined.schema, **PARQUET_OPTIONS)
             writer.write_table(combined, row_group_size=max(combined.num_rows, 1))
