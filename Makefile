@@ -28,8 +28,9 @@ app: $(STAMP)  ## start the teaching app on http://127.0.0.1:8765 and open it in
 test: $(STAMP)  ## run the test suite
 	$(BIN)/python -m pytest -n 2
 
-lint: $(STAMP)  ## ruff
+lint: $(STAMP)  ## ruff and mypy (configured in pyproject.toml)
 	$(BIN)/ruff check kube_sim tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)  ## benchmark the model at district scale against Mesa's Boltzmann example
 	$(BIN)/python benchmarks/bench_model.py --scale district

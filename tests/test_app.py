@@ -164,6 +164,16 @@ def test_every_shown_name_has_words_in_both_languages():
         assert all(label(key, language) for language in LANGUAGES), key
 
 
+def test_a_groups_story_takes_its_words_from_the_state_columns():
+    from kube_sim.app.labels import STATE_COLUMNS
+    from kube_sim.model.agents.group import GroupTable
+
+    assert label("stock") == GroupTable.units.label and label("stock", "id") == GroupTable.units.label_id
+    assert all(column.name in GroupTable.columns for column in STATE_COLUMNS.values())
+    story_keys = {key for key, _ in state.group_story(_tiny_model(), 0).facts}
+    assert set(STATE_COLUMNS) <= story_keys
+
+
 def _tiny_model():
     m = state.build_model(state.Settings())
     m.step()

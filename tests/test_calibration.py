@@ -152,7 +152,7 @@ def test_point_and_ensemble_lie_in_the_priors(tiny):
 
 def test_a_stopped_calibration_resumes_without_rerunning(tiny):
     out, first = tiny
-    again = c.run_calibration(out, load_scenario("baseline"), TINY, progress=False)
+    again = c.run_calibration(out, load_scenario("baseline"), TINY, progress=False, resume=True)
     assert again.resumed == again.runs == first.runs
     assert again.point == first.point
     assert again.ensemble == first.ensemble
@@ -209,5 +209,5 @@ def test_an_interrupted_calibration_stops_at_once_and_resumes(tmp_path):
     assert saved >= 10
     again = c.run_calibration(out, load_scenario("calibrated"), c.CalibrationSettings(
         particles=24, generations=2, keep=8, replications=2, refine=2, refine_replications=4, ensemble_size=8,
-        months=61), progress=False)
+        months=61), progress=False, resume=True)
     assert again.resumed >= saved - 2 and again.runs == again.settings.runs

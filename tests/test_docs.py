@@ -7,6 +7,7 @@ import importlib.util
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS
@@ -83,6 +84,17 @@ def _resolve(path: str) -> object:
             obj = getattr(obj, name)
         return obj
     raise ImportError(path)
+
+
+def test_state_table_is_up_to_date():
+    spec = importlib.util.spec_from_file_location("make_state_table", DOCS / "make_state_table.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = (DOCS / "STATE.md").read_text(encoding="utf-8")
+    assert written == script.render(), "docs/STATE.md is stale: run python docs/make_state_table.py"
+    for _, table, _ in script.TABLES:
+        for name, column in table.columns.items():
+            assert f"| `{name}` | {np.dtype(column.dtype).name} | {column.unit} |" in written, name
 
 
 def test_parameter_table_is_up_to_date():

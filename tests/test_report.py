@@ -224,7 +224,11 @@ def test_unfinished_sweep_reports_its_finished_runs(stopped_sweep, capsys):
     finished = sorted(finished_run_ids(stopped_sweep))
     out = stopped_sweep.parent / "report"
     assert main(["report", str(stopped_sweep), "--out", str(out)]) == 0  # the command, as a planner runs it
-    assert "report in" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "report in" in printed.out
+    warning = printed.err.strip()
+    assert warning.count("\n") == 0 and "warning" in warning
+    assert f"holds an unfinished sweep ({len(finished)} of 60 runs saved)" in warning and "--resume" in warning
     md = (out / "report.md").read_text(encoding="utf-8")
     assert f"the sweep is incomplete — {len(finished)} of 60 runs" in md
     summary = pd.read_csv(out / "summary.csv")
@@ -236,6 +240,38 @@ def test_unfinished_sweep_reports_its_finished_runs(stopped_sweep, capsys):
     paired = pd.read_csv(out / "paired_differences.csv")  # the baseline (arm 1, the default caseload) has runs
     pairs = paired.groupby("arm")["n_pairs"].max().to_dict()
     assert pairs[0] == expected[1] and pairs.get(2, 0) == expected.get(2, 0)  # replications finished in both
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from kube_sim.store.lock import FolderLock
+FolderLock(Path(sys.argv[1]), ["kube-sim", "sweep", "stopped.toml"]).acquire()
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_sweep_still_being_written_is_reported_with_a_warning(stopped_sweep, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(stopped_sweep, copy)
+    writer = subprocess.Popen([sys.executable, "-c", HOLDER, str(copy)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "held"
+        assert main(["report", str(copy), "--out", str(tmp_path / "report")]) == 0
+    finally:
+        writer.kill()
+        writer.wait()
+    warning = capsys.readouterr().err.strip()
+    saved = len(finished_run_ids(copy))
+    assert warning.count("\n") == 0
+    assert f"is still being written by 'kube-sim sweep stopped.toml' (PID {writer.pid}" in warning
+    assert f"covers the {saved} of 60 runs saved so far" in warning
+
+
+def test_a_finished_sweep_is_reported_without_a_warning(three_arms, tmp_path, capsys):
+    assert main(["report", str(three_arms), "--out", str(tmp_path / "report")]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_stopped_sweep_reads_like_its_consolidated_tables(stopped_sweep, tmp_path):

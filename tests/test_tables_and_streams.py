@@ -6,11 +6,22 @@ import numpy as np
 import pytest
 
 from kube_sim.model.streams import STREAM_NAMES, beta_with_mean, make_streams
-from kube_sim.model.tables import ColumnTable, cumulative_within, rank_within
+from kube_sim.model.tables import Column, ColumnTable, cumulative_within, rank_within
+
+
+class Pair(ColumnTable):
+    a = Column(np.int32, -1, unit="count", label="a")
+    b = Column(np.float64, 0.5, unit="0-1", label="b", meaning="the b share")
+
+
+class Watched(ColumnTable):
+    group = Column(np.int32, 0, unit="index", label="group", watched=True)
+    active = Column(np.bool_, True, unit="yes/no", label="active", watched=True)
+    note = Column(np.float64, 0.0, unit="Rp", label="note")
 
 
 def test_column_table_appends_with_defaults():
-    table = ColumnTable({"a": (np.int32, -1), "b": (np.float64, 0.5)})
+    table = Pair()
     rows = table.append(3, a=[1, 2, 3])
     assert rows.tolist() == [0, 1, 2]
     rows = table.append(2, b=2.0)
@@ -52,8 +63,7 @@ def test_bad_seeds_rejected(seed):
 
 
 def test_derived_values_are_forgotten_when_a_watched_column_changes():
-    table = ColumnTable({"group": (np.int32, 0), "active": (np.bool_, True), "note": (np.float64, 0.0)},
-                        watched=("group", "active"))
+    table = Watched()
     table.append(3, group=[0, 0, 1])
     calls = []
 
@@ -71,8 +81,37 @@ def test_derived_values_are_forgotten_when_a_watched_column_changes():
     assert table.derived("count", count).tolist() == [1, 1] and len(calls) == 2
     table.append(1, group=1)
     assert table.derived("count", count).tolist() == [1, 2] and len(calls) == 3
-    with pytest.raises(KeyError):
-        ColumnTable({"a": (np.int32, 0)}, watched=("b",))
+
+
+def test_columns_are_declared_once_with_dtype_unit_and_label():
+    assert list(Pair.columns) == ["a", "b"]
+    assert Pair.b.unit == "0-1" and Pair.b.describe() == "The b share" and Pair.a.describe() == "A"
+    table = Pair()
+    table.append(2)
+    assert table.a.dtype == np.int32 and table.b.dtype == np.float64
+    table.b += 1.0  # an in-place operator writes through the view
+    assert table.b.tolist() == [1.5, 1.5]
+    table.append(1)
+    assert table.b.tolist() == [1.5, 1.5, 0.5]
+
+
+def test_a_column_may_not_shadow_the_tables_own_attributes():
+    with pytest.raises(TypeError, match="size"):
+        type("Bad", (ColumnTable,), {"size": Column(np.int32, 0, unit="count", label="size")})
+    with pytest.raises(TypeError, match="append"):
+        type("Bad", (ColumnTable,), {"append": Column(np.int32, 0, unit="count", label="append")})
+
+
+def test_model_tables_declare_every_column_with_unit_and_label():
+    from kube_sim.model.agents.facilitator import FacilitatorTable
+    from kube_sim.model.agents.group import Group, GroupTable
+    from kube_sim.model.agents.member import MemberTable
+
+    for table in (GroupTable, MemberTable, FacilitatorTable):
+        for name, column in table.columns.items():
+            assert column.name == name and column.unit and column.label, (table.__name__, name)
+    assert {n for n, c in MemberTable.columns.items() if c.watched} == {"group", "active", "in_group", "skill"}
+    assert Group.cash.__doc__ == "Cash in the group account (Rp)."
 
 
 def test_beta_with_mean_has_the_mean_and_tighter_spread_at_higher_concentration():

@@ -179,7 +179,8 @@ def test_small_validation_table_and_resume(tmp_path):
 
     with (tmp_path / v.RUNS_FILE).open("a") as log:
         log.write('{"torn": ')  # a run stopped mid-line
-    again = v.run_validation(tmp_path, replications=2, seed=5, months=SMALL_MONTHS, base=SMALL, progress=False)
+    again = v.run_validation(tmp_path, replications=2, seed=5, months=SMALL_MONTHS, base=SMALL, progress=False,
+                             resume=True)
     assert again.resumed == len(v.ARMS) * 2
     pd.testing.assert_frame_equal(again.table, table)
 

@@ -123,10 +123,10 @@ def replicate_values(runs: pd.DataFrame, sensitivity: Mapping[str, Any], outcome
         ok = runs["status"] == "ok" if "status" in runs.columns else np.ones(len(runs), dtype=bool)
         part = runs.loc[ok]
         grid[part["arm"].to_numpy(int), part["replication"].to_numpy(int)] = part[column].to_numpy(float)
-    grid = grid.reshape(points, n_caseloads, replications)
+    by_caseload = grid.reshape(points, n_caseloads, replications)
     if outcome.startswith(DIFFERENCE_PREFIX):
-        return grid[:, 1, :] - grid[:, 0, :]
-    return grid[:, 0, :]
+        return by_caseload[:, 1, :] - by_caseload[:, 0, :]
+    return by_caseload[:, 0, :]
 
 
 def _mean_over_replications(values: np.ndarray) -> np.ndarray:

@@ -410,7 +410,7 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _base_values(base: Any) -> dict[str, Any] | None:
+def _base_values(base: Any) -> dict[str, Any]:
     """Parameter values of the manifest's base scenario as ``{dotted key: value}``, if it gives any."""
     if isinstance(base, Mapping):
         for key in ("parameters", "params", "overrides"):

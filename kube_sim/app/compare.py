@@ -62,5 +62,5 @@ def paired_replications(arm_a: Parameters, arm_b: Parameters, *, seeds: list[int
     return pd.DataFrame(table)
 
 
-def _number(value: object) -> float:
+def _number(value: float | None) -> float:
     return float("nan") if value is None else float(value)

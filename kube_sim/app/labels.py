@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from kube_sim.model.agents.group import GroupTable
+from kube_sim.model.tables import Column
+
 LANGUAGES: dict[str, str] = {"en": "English", "id": "Bahasa Indonesia"}
 """Language codes and their names."""
 
@@ -65,21 +70,10 @@ LABELS: dict[str, tuple[str, str]] = {
                    "Klik sebuah kelompok di kabupaten untuk membaca kisahnya."),
     "group": ("Group", "Kelompok"),
     "state": ("State", "Keadaan"),
-    "kecamatan": ("Kecamatan", "Kecamatan"),
-    "village": ("Village", "Desa"),
-    "business": ("Business", "Usaha"),
     "cattle": ("cattle fattening", "penggemukan sapi"),
     "nursery": ("nursery", "pembibitan"),
     "kiosk": ("village kiosk", "warung desa"),
-    "facilitator": ("Facilitator", "Pendamping"),
-    "funded_month": ("Funded in month", "Didanai bulan"),
     "members_active": ("Members active", "Anggota aktif"),
-    "cash": ("Cash", "Kas"),
-    "stock": ("Stock (units)", "Stok (unit)"),
-    "equipment": ("Equipment", "Sarana"),
-    "conflicts": ("Conflicts", "Konflik"),
-    "visits_total": ("Facilitator visits", "Kunjungan pendamping"),
-    "cohesion": ("Cohesion", "Kekompakan"),
     "members": ("Members (anggota)", "Anggota"),
     "member_active": ("active", "aktif"),
     "member_inactive": ("inactive", "tidak aktif"),
@@ -136,7 +130,24 @@ LABELS: dict[str, tuple[str, str]] = {
     "clear_difference": ("clear difference", "beda nyata"),
     "no_clear_difference": ("could be noise", "bisa kebetulan"),
 }
-"""Words by key: ``(English, Bahasa Indonesia)``."""
+"""Words by key: ``(English, Bahasa Indonesia)``; a group's state takes its words from its column (below)."""
+
+STATE_COLUMNS: dict[str, Column[Any]] = {
+    "kecamatan": GroupTable.kecamatan,
+    "village": GroupTable.village,
+    "business": GroupTable.business,
+    "facilitator": GroupTable.facilitator,
+    "funded_month": GroupTable.funded_month,
+    "cash": GroupTable.cash,
+    "stock": GroupTable.units,
+    "equipment": GroupTable.equipment,
+    "conflicts": GroupTable.conflicts,
+    "visits_total": GroupTable.visits,
+    "cohesion": GroupTable.cohesion,
+}
+"""Label keys of the page that name a column of the group table: its label and ``label_id`` are the words."""
+
+LABELS.update({key: (column.label, column.label_id) for key, column in STATE_COLUMNS.items()})
 
 
 def label(key: str, language: str = "en") -> str:

@@ -8,10 +8,12 @@ opens, one set per browser tab. Everything the page reads from a model goes thro
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import math
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -96,6 +98,16 @@ replication_months = solara.reactive(REPLICATION_MONTHS)
 replications_done = solara.reactive(0)
 
 
+def _set_whole(set_value: Callable[[str, Any], None], key: str, shown: float) -> None:
+    """A whole-number slider sets its parameter to the value shown."""
+    set_value(key, int(shown))
+
+
+def _set_scaled(set_value: Callable[[str, Any], None], key: str, factor: float, shown: float) -> None:
+    """A slider showing ``value x factor`` (say Rp juta) sets its parameter to ``shown / factor``."""
+    set_value(key, round(float(shown) / factor, 6))
+
+
 def _t(key: str) -> str:
     return label(key, language.value)
 
@@ -174,10 +186,10 @@ def Controls() -> None:
                         classes=["kube-ctl-label"])
             if isinstance(step, int) and isinstance(low, int):
                 solara.SliderInt("", value=int(value), min=int(low), max=int(high), step=int(step),
-                                 on_value=lambda v, k=key: set_value(k, int(v)))
+                                 on_value=functools.partial(_set_whole, set_value, key))
             else:
                 solara.SliderFloat("", value=float(value), min=low, max=high, step=step,
-                                   on_value=lambda v, k=key, f=factor: set_value(k, round(float(v) / f, 6)))
+                                   on_value=functools.partial(_set_scaled, set_value, key, factor))
         if key == "facilitators.hours_per_month":
             with solara.Div(classes=["kube-ctl-pattern"]):
                 solara.Select(_t("facilitators.pattern"), values=list(state.VISIT_PATTERNS),

@@ -13,18 +13,24 @@ import sys
 from pathlib import Path
 
 from kube_sim.cli.common import (
+    EXIT_STOPPED,
+    PROG,
     add_backend_options,
     add_command,
     add_months_option,
+    add_resume_options,
     add_seed_option,
     add_workers_option,
     check_sweep_options,
+    command_line,
     render_table,
     replications_arg,
+    stopped_by,
     whole_number,
-    write_error,
 )
 from kube_sim.common.errors import InputError
+from kube_sim.store.lock import hold
+from kube_sim.store.targets import FILE, FOLDER, Target, check_outputs
 
 DEFAULT_OUT = Path("results") / "calibration"
 
@@ -45,8 +51,10 @@ last generation are rerun at fresh seeds and the nearest of them is the calibrat
 ensemble is --ensemble-size equally weighted draws from the last accepted population; sweeps and
 comparisons use it with --ensemble calibrated.
 
-Runs are saved as they finish (<out>/generation_<g>.jsonl, refine.jsonl): run the same command again
-to resume. Results: <out>/particles.csv, fit.csv, fit.md, manifest.json, and the scenario file.
+Runs are saved as they finish (<out>/generation_<g>.jsonl, refine.jsonl): after a stop, the same
+command with --resume runs only the missing ones (--overwrite starts again). Results:
+<out>/particles.csv, fit.csv, fit.md, manifest.json, and the scenario file (--write; if it cannot be
+written at the end, the scenario is kept as <out>/calibrated.toml).
 
 examples:
   kube-sim calibrate                          # about 15-30 minutes on 2 cores
@@ -83,23 +91,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                              "values of everything not fitted)")
     parser.add_argument("--parameters", metavar="KEY,KEY",
                         help="dotted keys to fit instead of the default set (see 'kube-sim params')")
-    parser.add_argument("--particles", type=_count(4, 100_000), default=d.particles, metavar="N",
+    parser.add_argument("--particles", type=_count(4, 100_000), metavar="N",
                         help=f"parameter sets per generation (default: {d.particles})")
-    parser.add_argument("--generations", type=_count(1, 50), default=d.generations, metavar="G",
+    parser.add_argument("--generations", type=_count(1, 50), metavar="G",
                         help=f"generations of the sampler, the first from the prior (default: {d.generations})")
-    parser.add_argument("--keep", type=_count(2, 100_000), default=d.keep, metavar="K",
+    parser.add_argument("--keep", type=_count(2, 100_000), metavar="K",
                         help=f"particles accepted per generation (default: {d.keep})")
-    parser.add_argument("--replications", type=replications_arg, default=d.replications, metavar="R",
+    parser.add_argument("--replications", type=replications_arg, metavar="R",
                         help=f"paired seeds per particle and arm (default: {d.replications})")
-    parser.add_argument("--refine", type=_count(1, 1000), default=d.refine, metavar="K",
+    parser.add_argument("--refine", type=_count(1, 1000), metavar="K",
                         help=f"nearest particles rerun at fresh seeds to choose the point (default: {d.refine})")
-    parser.add_argument("--refine-replications", type=replications_arg, default=d.refine_replications, metavar="R",
+    parser.add_argument("--refine-replications", type=replications_arg, metavar="R",
                         help=f"seeds of that rerun (default: {d.refine_replications})")
-    parser.add_argument("--ensemble-size", type=_count(2, 10_000), default=d.ensemble_size, metavar="M",
+    parser.add_argument("--ensemble-size", type=_count(2, 10_000), metavar="M",
                         help=f"members of the ensemble (default: {d.ensemble_size})")
     add_months_option(parser, d.months, "run length, at least 61 so every cohort is followed 36 months")
     add_seed_option(parser, d.seed, "master seed (replication seeds, design, perturbations)")
-    parser.add_argument("--quick", action="store_true", help="tiny settings for a smoke test (not a calibration)")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny settings for a smoke test, not a calibration: "
+                             + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in QUICK.items())
+                             + " (not with those options)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                         help=f"folder for the runs, particles, fit and manifest (default: {DEFAULT_OUT})")
     parser.add_argument("--write", type=Path, metavar="FILE",
@@ -108,6 +119,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--no-write", action="store_true", help="write no scenario file, only the results")
     add_workers_option(parser, "parallel local processes (or local Dask workers); 1 runs in this process")
     add_backend_options(parser)
+    add_resume_options(parser, "a calibration")
     parser.set_defaults(func=run)
     return parser
 
@@ -149,9 +161,50 @@ def run(args: argparse.Namespace) -> int:
     """
     check_sweep_options(args)
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", source="--out", key=str(out))
+    sizes = calibration_sizes(args)
+    if args.no_write and args.write is not None:
+        raise InputError("--write and --no-write contradict each other: give one", source="--no-write")
+    from kube_sim.experiments.scenario import SCENARIO_FILES
 
+    target = None if args.no_write else (args.write or SCENARIO_FILES.folder() / "calibrated.toml")
+    check_outputs({"--out": Target(out, FOLDER, typed=args.out != DEFAULT_OUT),
+                   "--write": Target(target, FILE, typed=args.write is not None)})
+    with hold(out, command_line(args)):
+        return _calibrate(args, out, sizes, target)
+
+
+def calibration_sizes(args: argparse.Namespace) -> dict[str, int]:
+    """The sampler's sizes: ``--quick``'s, or those given with the defaults for the rest.
+
+    Args:
+        args: Parsed ``calibrate`` arguments.
+
+    Returns:
+        ``{setting: value}`` for the settings of :data:`QUICK`.
+
+    Raises:
+        InputError: For ``--quick`` with a size option, or sizes that do not fit together (``--keep``
+            above ``--particles``, ``--refine`` above ``--keep``).
+    """
+    from kube_sim.experiments.calibration import CalibrationSettings
+
+    given = {name: getattr(args, name) for name in QUICK if getattr(args, name) is not None}
+    if args.quick and given:
+        option = "--" + next(iter(given)).replace("_", "-")
+        quick = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in QUICK.items())
+        raise InputError(f"--quick sets its own sizes ({quick}); give "
+                         f"{option} without --quick, or --quick alone", source=option)
+    defaults = CalibrationSettings()
+    sizes = dict(QUICK) if args.quick else {name: given.get(name, getattr(defaults, name)) for name in QUICK}
+    if sizes["keep"] > sizes["particles"]:
+        raise InputError(f"must be at most --particles ({sizes['particles']}), got {sizes['keep']}", source="--keep")
+    if sizes["refine"] > sizes["keep"]:
+        raise InputError(f"must be at most --keep ({sizes['keep']}), got {sizes['refine']}", source="--refine")
+    return sizes
+
+
+def _calibrate(args: argparse.Namespace, out: Path, sizes: dict[str, int], target: Path | None) -> int:
+    """Run the calibration once its folder is held, and write its results and the scenario."""
     from kube_sim.analysis.patterns import format_value
     from kube_sim.common.provenance import environment, now_iso
     from kube_sim.experiments.calibration import (
@@ -161,18 +214,17 @@ def run(args: argparse.Namespace) -> int:
         particles_table,
         run_calibration,
     )
-    from kube_sim.experiments.scenario import SCENARIO_FILES, load_scenario
+    from kube_sim.experiments.scenario import load_scenario
     from kube_sim.store.files import dumps, write_text
 
     keys = tuple(k.strip() for k in args.parameters.split(",") if k.strip()) if args.parameters else \
         CALIBRATED_PARAMETERS
-    sizes = QUICK if args.quick else {name: getattr(args, name) for name in QUICK}
     settings = CalibrationSettings(parameters=keys, months=args.months, seed=args.seed, **sizes)
     base = load_scenario(args.scenario)
-    target = None if args.no_write else (args.write or SCENARIO_FILES.folder() / "calibrated.toml")
     progress = not args.no_progress and sys.stderr.isatty()
     calibration = run_calibration(out, base, settings, backend=args.backend, workers=args.workers,
-                                  scheduler=args.scheduler, progress=progress, say=_say)
+                                  scheduler=args.scheduler, progress=progress, say=_say, resume=args.resume,
+                                  overwrite=args.overwrite)
     try:
         particles_table(calibration).to_csv(out / "particles.csv", index=False)
         write_text(out / "fit.csv", calibration.fit.to_csv(index=False))
@@ -195,11 +247,20 @@ def run(args: argparse.Namespace) -> int:
             "scenario_file": str(target) if target else None,
         }
         write_text(out / "manifest.json", dumps(manifest))
-        if target is not None:
-            write_text(target, calibrated_toml(calibration))
     except OSError as exc:
-        raise write_error(exc, out) from None
+        print(f"{PROG}: error: {stopped_by(exc, out)}", file=sys.stderr)
+        return EXIT_STOPPED
     if target is not None:
+        text = calibrated_toml(calibration)
+        try:
+            write_text(target, text)
+        except (OSError, InputError) as exc:
+            kept = out / "calibrated.toml"
+            write_text(kept, text)
+            reason = exc.strerror if isinstance(exc, OSError) else exc.reason
+            print(f"{PROG}: error: --write: {args.write or target}: {reason}; the calibrated scenario is kept "
+                  f"in {kept}", file=sys.stderr)
+            return EXIT_STOPPED
         load_scenario(target)  # what was written reads back
     print(fit_text)
     print()

@@ -27,6 +27,8 @@ EXIT_STOPPED = 1
 """Exit status of a sweep that stopped early (its finished runs are saved)."""
 EXIT_INTERRUPTED = 130
 """Exit status after Ctrl-C."""
+EXIT_BROKEN_PIPE = 128 + 13
+"""Exit status when the reader of standard output went away (128 + SIGPIPE, as the shell reports it)."""
 MAX_WORKERS = 1024
 RESULTS = Path("results")
 """Where results go by default: ``results/<name>`` below the working folder."""
@@ -37,6 +39,18 @@ _RAW = "\x00raw\x00"
 
 class Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors take one line on stderr (exit status 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any value that starts like a negative number is a value, not an option (no option name starts
+        # with a digit): '--caseloads -5,10' then gets the option's own range check, not "expected one argument".
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        # argparse drops write errors here; let them through, so that help sent to a full disk or a closed
+        # pipe ends like any other output (see kube_sim.cli.main).
+        if message:
+            (file or sys.stderr).write(message)
 
     def error(self, message: str) -> NoReturn:
         """Print one line naming the command and the problem, then exit with status 2."""
@@ -277,10 +291,39 @@ def add_sweep_options(parser: argparse.ArgumentParser, what: str) -> None:
         parser: A command's parser.
         what: What the results folder holds, for the help ("a sweep", "a sensitivity run").
     """
+    add_resume_options(parser, what)
+    add_backend_options(parser)
+
+
+def add_resume_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--resume`` and ``--overwrite``: the one rule for a results folder that already holds runs.
+
+    Every long command saves each run as it finishes. Run again on a folder that holds runs, it stops
+    (exit 2) unless told what to do: ``--resume`` runs only the missing runs of the same work (the same
+    settings, else exit 2) and ``--overwrite`` deletes the saved runs and starts again. The two together
+    are refused (see :func:`check_resume_options`).
+
+    Args:
+        parser: A command's parser.
+        what: What the results folder holds, for the help ("a sweep", "a validation").
+    """
     parser.add_argument("--resume", action="store_true",
                         help=f"finish {what} started earlier in the results folder: run only its missing runs")
-    parser.add_argument("--overwrite", action="store_true", help="delete results already in the folder and start again")
-    add_backend_options(parser)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="delete the runs already saved in the results folder and start again (not with --resume)")
+
+
+def check_resume_options(args: argparse.Namespace) -> None:
+    """Refuse ``--resume`` with ``--overwrite``.
+
+    Args:
+        args: Parsed arguments with the options of :func:`add_resume_options`.
+
+    Raises:
+        InputError: When both are given.
+    """
+    if getattr(args, "resume", False) and getattr(args, "overwrite", False):
+        raise InputError("--resume and --overwrite contradict each other: give one", source="--overwrite")
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:
@@ -343,8 +386,7 @@ def check_sweep_options(args: argparse.Namespace) -> None:
         InputError: For ``--resume`` with ``--overwrite``, ``--scheduler`` without ``--backend dask``, or a
             scheduler that does not answer.
     """
-    if getattr(args, "resume", False) and getattr(args, "overwrite", False):
-        raise InputError("--resume and --overwrite contradict each other: give one", source="--overwrite")
+    check_resume_options(args)
     if args.scheduler and args.backend != "dask":
         raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
     if args.scheduler:
@@ -402,6 +444,22 @@ def stopped_by(exc: OSError, folder: Path) -> str:
     where = display_path(Path(exc.filename)) if exc.filename else display_path(folder)
     return (f"cannot write {where}: {exc.strerror or exc}; what was saved before stays in {display_path(folder)}/ "
             "(finish with --resume once the problem is fixed)")
+
+
+def write_failure(exc: OSError, folder: Path) -> str:
+    """One line for results that could not be written once the work was done (a full disk).
+
+    Args:
+        exc: The error.
+        folder: The results folder.
+
+    Returns:
+        The line, naming the file.
+    """
+    from kube_sim.experiments.files import display_path
+
+    where = display_path(Path(exc.filename)) if exc.filename else display_path(folder)
+    return f"cannot write {where}: {exc.strerror or exc}"
 
 
 def write_error(exc: OSError, folder: Path) -> InputError:

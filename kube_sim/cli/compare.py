@@ -17,14 +17,17 @@ from kube_sim.cli.common import (
     add_district_option,
     add_ensemble_option,
     add_months_option,
+    add_resume_options,
     add_seed_option,
     add_set_option,
     add_workers_option,
     apply_ensemble,
+    check_resume_options,
     command_line,
     print_today,
     render_table,
     replications_arg,
+    stopped_by,
     today_of,
     warn,
     warn_unreached,
@@ -35,6 +38,7 @@ from kube_sim.common.outputs import COST_ITEMS
 from kube_sim.experiments.files import display_path
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_MONTHS
 from kube_sim.reporting.formats import fmt_level
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_COMPARE_REPLICATIONS = 20
 DEFAULT_COMPARE_MONTHS = DEFAULT_MONTHS
@@ -110,6 +114,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_ensemble_option(compare)
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
+    add_resume_options(compare, "a comparison (with --out)")
     compare.set_defaults(func=cmd_compare)
 
 
@@ -128,19 +133,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from kube_sim.experiments.sweep import SweepAborted, plan_comparison, run_sweep
     from kube_sim.store import sweep_folder as store
 
+    check_resume_options(args)
+    if args.out is None and (args.resume or args.overwrite):
+        raise InputError("needs --out: without it the runs go to a temporary folder, removed afterwards",
+                         source="--resume" if args.resume else "--overwrite")
+    check_outputs({"--out": Target(args.out, FOLDER)})
     a, b = compared_scenarios(args)
-    if args.out is not None and args.out.exists() and (not args.out.is_dir() or any(args.out.iterdir())):
-        raise InputError("exists and is not an empty folder; choose a new folder for the comparison's runs",
-                         source="--out", key=display_path(args.out))
     plan = apply_ensemble(plan_comparison(a, b, replications=args.replications, months=args.months,
                                           master_seed=args.seed), args)
     with tempfile.TemporaryDirectory(prefix="kube-sim-compare-") as tmp:
         folder = args.out if args.out is not None else Path(tmp)
         try:
-            run_sweep(plan, folder, workers=args.workers, overwrite=args.out is None, progress=not args.no_progress,
+            run_sweep(plan, folder, workers=args.workers, resume=args.resume,
+                      overwrite=args.out is None or args.overwrite, progress=not args.no_progress,
                       manifest_extra={"command": command_line(args), "backend": "local", "workers": args.workers})
         except SweepAborted as exc:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return EXIT_STOPPED
+        except OSError as exc:
+            print(f"{PROG}: error: {stopped_by(exc, folder)}", file=sys.stderr)
             return EXIT_STOPPED
         runs = store.load_runs(folder)
     print()

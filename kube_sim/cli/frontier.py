@@ -11,15 +11,19 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
+    PROG,
     add_command,
     add_months_option,
     add_planning_options,
     apply_ensemble,
     check_sweep_options,
+    command_line,
     output_folder,
     planned_scenario,
     print_today,
@@ -28,11 +32,13 @@ from kube_sim.cli.common import (
     run_plan,
     today_of,
     whole_number,
-    write_error,
+    write_failure,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
 from kube_sim.reporting.formats import fmt_rp
+from kube_sim.store.lock import hold
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_OUT = "frontier"
 DEFAULT_REPLICATIONS = 20
@@ -168,7 +174,6 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         InputError: For a bad option, scenario or output folder.
     """
     from kube_sim.experiments import frontier as design
-    from kube_sim.store import sweep_folder as store
 
     check_sweep_options(args)
     base = planned_scenario(args)
@@ -182,6 +187,19 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         raise InputError(f"the last of {years} rounds starts in month {12 * (years - 1) + 1}; raise --months",
                          source="--months", key=str(months))
     root = output_folder(args.out, DEFAULT_OUT)
+    typed = args.out is not None
+    check_outputs({"--out": Target(root, FOLDER, typed=typed)})
+    check_outputs({"--out": Target(root / "today", FOLDER, typed=typed)})
+    check_outputs({"--out": Target(root / "allocations", FOLDER, typed=typed)})
+    with hold(root, command_line(args)):
+        return _run_frontier(args, today, months, root)
+
+
+def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path) -> int:
+    """The two sweeps and the frontier, once the results folder is held."""
+    from kube_sim.experiments import frontier as design
+    from kube_sim.store import sweep_folder as store
+
     print("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
           "and administration cost")
     plan = apply_ensemble(design.plan_costs(today, replications=args.replications, months=months,
@@ -191,6 +209,7 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     rules = design.cost_rules(store.load_runs(root / "today"), today.params)
     budget = args.budget if args.budget is not None else math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
     source = "given" if args.budget is not None else "today's simulated spend"
+    years = int(today.params.funding.rounds)
     print(f"\nbudget: {fmt_rp(budget)} a year of funding rounds ({source}), {fmt_rp(budget * years)} over {years} "
           f"rounds; a group's UEP grant and training cost {fmt_rp(rules.group_cost_rp)}, administration "
           f"{fmt_rp(rules.admin_per_year_rp)} a year")
@@ -209,7 +228,8 @@ def cmd_frontier(args: argparse.Namespace) -> int:
     try:
         paths = _write_frontier(folder, root)
     except OSError as exc:
-        raise write_error(exc, root) from None
+        print(f"{PROG}: error: {write_failure(exc, root)}", file=sys.stderr)
+        return EXIT_STOPPED
     print(f"\nresults in {display_path(root)}/ ({', '.join(p.name for p in paths.values())}; the sweeps in "
           "today/ and allocations/)")
     return 0

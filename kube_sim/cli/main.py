@@ -2,8 +2,11 @@
 
 Bad input (a missing file, malformed TOML, an unknown key, a wrong type or range, in a scenario or
 experiment file or in an option) gives exactly one line ``kube-sim: error: ...`` on stderr naming
-the file (or option) and the key, and exit status 2. Ctrl-C gives one line and exit status 130;
-what was computed stays saved (a sweep's finished runs; ``--resume`` finishes it).
+the file (or option) and the key, and exit status 2; so does an output that cannot be written,
+found before any work starts. Ctrl-C gives one line and exit status 130; what was computed stays
+saved (a sweep's finished runs; ``--resume`` finishes it). A write that fails once the work has
+started (a full disk) or a full standard output gives one line and exit status 1; a reader of
+standard output that went away (``| head``) ends the command quietly with status 141 (128 + SIGPIPE).
 
 Each command lives in its own module (``run``, ``scenarios``, ``params``, ``sweep``, ``report``,
 ``compare``) with an ``add_parser`` that registers it; its handler takes the parsed arguments,
@@ -16,6 +19,8 @@ import argparse
 import os
 import platform
 import sys
+from pathlib import Path
+from typing import Any
 
 from kube_sim import __version__
 from kube_sim.cli import (
@@ -32,10 +37,21 @@ from kube_sim.cli import (
     threshold,
     validate,
 )
-from kube_sim.cli.common import EXIT_INPUT, EXIT_INTERRUPTED, PROG, Formatter, Parser, add_lang_option, raw
+from kube_sim.cli.common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_STOPPED,
+    PROG,
+    Formatter,
+    Parser,
+    add_lang_option,
+    raw,
+)
 from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _, language, language_from, set_language
 from kube_sim.common.provenance import package_version
+from kube_sim.experiments.files import display_path
 
 COMMANDS = (run, scenarios, params, sweep, report, compare, validate, sensitivity, calibrate, threshold, frontier,
             app)
@@ -123,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         argv: Arguments without the program name (default ``sys.argv[1:]``).
 
     Returns:
-        Exit status: 0 on success, 1 when a sweep stopped early, 2 for bad input, 130 when interrupted.
+        Exit status: 0 on success, 1 when the work stopped early (a worker died, a full disk; what was saved
+        stays), 2 for bad input, 130 when interrupted, 141 when the reader of standard output went away.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     spoken = language()
@@ -139,7 +156,38 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(arguments: list[str]) -> int:
-    """Parse the arguments and run the command, in the language already chosen."""
+    """Parse the arguments and run the command, in the language already chosen.
+
+    Standard output that cannot take what is printed ends the command with one line and the usual
+    status, never a traceback: a reader that went away (``kube-sim params | head -1``) gives
+    :data:`EXIT_BROKEN_PIPE` and no message, as for any program the shell runs; a full disk
+    (``> /dev/full``) or another write error gives one line and exit status 1. Results already
+    written to disk stay there.
+    """
+    stdout = sys.stdout
+    sys.stdout = _GuardedStream(stdout)
+    try:
+        status = _parse_and_call(arguments)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        _silence_stdout(stdout)
+        return EXIT_BROKEN_PIPE
+    except _StdoutError as exc:
+        _silence_stdout(stdout)
+        print(_("{prog}: error: {problem}").format(
+            prog=PROG, problem=f"cannot write to standard output: {exc.strerror or exc}"), file=sys.stderr)
+        return EXIT_STOPPED
+    except OSError as exc:
+        where = display_path(Path(exc.filename)) if exc.filename else "a file"
+        print(_("{prog}: error: {problem}").format(
+            prog=PROG, problem=f"cannot write to {where}: {exc.strerror or exc}"), file=sys.stderr)
+        return EXIT_STOPPED
+    finally:
+        sys.stdout = stdout
+
+
+def _parse_and_call(arguments: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(arguments)
@@ -159,11 +207,46 @@ def _run(arguments: list[str]) -> int:
     except KeyboardInterrupt:
         print(_("{prog}: interrupted").format(prog=PROG), file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader went away (e.g. '| head'): silence the flush at exit, nothing more to say.
+
+
+class _StdoutError(OSError):
+    """Standard output could not take what was written (a full disk, a device error)."""
+
+
+class _GuardedStream:
+    """Standard output whose write errors say that they are standard output's (see :func:`_run`)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _StdoutError(exc.errno, exc.strerror) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _StdoutError(exc.errno, exc.strerror) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence_stdout(stream: Any) -> None:
+    """Point standard output at the null device, so the flush at exit has nothing to complain about."""
+    try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's captured stream)
+        pass
 
 
 if __name__ == "__main__":

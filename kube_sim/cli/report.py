@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from kube_sim.cli.common import add_command, whole_number
+from kube_sim.cli.common import PROG, add_command, whole_number
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 MAX_ARM = 10_000_000
 
@@ -68,7 +70,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     Raises:
         InputError: If the folder is not a sweep's results folder.
     """
-    from kube_sim.reporting.report import write_report
+    from kube_sim.reporting.report import REPORT_DIR, write_report
 
     source = display_path(args.results_dir)
     if not args.results_dir.is_dir():
@@ -78,6 +80,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not (args.results_dir / "runs.parquet").is_file() and not has_parts:
         raise InputError("no runs.parquet: not a sweep's results folder (or the sweep has no finished run yet)",
                          source=source)
+    check_outputs({"--out": Target(args.out if args.out is not None else args.results_dir / REPORT_DIR, FOLDER,
+                                   typed=args.out is not None)})
+    warning = unfinished_warning(args.results_dir)
+    if warning:
+        print(f"{PROG}: warning: {source}: {warning}", file=sys.stderr)
     try:
         path = Path(write_report(args.results_dir, args.out, baseline_arm=args.baseline_arm))
     except (FileNotFoundError, ValueError, KeyError) as exc:
@@ -88,3 +95,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     if files:
         print("files: " + ", ".join(files))
     return 0
+
+
+def unfinished_warning(folder: Path) -> str | None:
+    """What a reader should know of a sweep still being written or stopped part way (None when finished).
+
+    Args:
+        folder: A sweep's results folder.
+
+    Returns:
+        One line saying how many runs the folder holds and what the report covers, or None.
+    """
+    from kube_sim.store.lock import holder
+    from kube_sim.store.sweep_folder import saved_runs
+
+    saved, total, finished = saved_runs(folder)
+    of = f"{saved} of {total}" if total is not None else f"{saved}"
+    busy = holder(folder)
+    if busy is not None:
+        return (f"is still being written by {busy.describe()}: the report covers the {of} runs saved so far; "
+                "report again when it has finished")
+    if not finished:
+        return (f"holds an unfinished sweep ({of} runs saved): the report covers those; finish the sweep by "
+                "running its command again with --resume")
+    return None

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from kube_sim.cli.common import (
+    EXIT_STOPPED,
+    PROG,
     add_command,
     add_district_option,
     add_months_option,
@@ -21,9 +23,8 @@ from kube_sim.cli.common import (
     warn_unreached,
     with_changes,
     with_district,
-    write_error,
+    write_failure,
 )
-from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import N_, _, language
 from kube_sim.common.outputs import OUTCOMES, label_of, summary_value
 from kube_sim.common.provenance import now_iso
@@ -31,6 +32,7 @@ from kube_sim.experiments.files import display_path
 from kube_sim.experiments.scenario import load_scenario
 from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_SEED
 from kube_sim.reporting.formats import fmt_value
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_SCENARIO = "baseline"
 CAUSE_NAMES = {"conflict": N_("conflict"), "inactive_members": N_("inactive members"),
@@ -178,8 +180,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = with_changes(with_district(load_scenario(args.scenario), args), args.assignments)
     warn_unreached(scenario, args.months)
     out_dir = output_folder(args.out, scenario.name)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("exists and is not a folder", source="--out", key=str(out_dir))
+    check_outputs({"--out": Target(out_dir, FOLDER, typed=args.out is not None)})
 
     from tqdm import tqdm
 
@@ -208,7 +209,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         path = write_run(result, out_dir, scenario=scenario, seed=args.seed, months=args.months,
                          argv=command_line(args), started=started, figures=figures)
     except OSError as exc:
-        raise write_error(exc, out_dir) from None
+        print(f"{PROG}: error: {write_failure(exc, out_dir)}", file=sys.stderr)
+        return EXIT_STOPPED
 
     if args.json:
         sys.stdout.write(dumps({**result.summary, "results_dir": str(path)}))

@@ -41,8 +41,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         return 0
     print(f"scenarios in {display_path(folder)}/ (run one with: kube-sim run NAME)\n")
     for scenario in scenarios:
-        file = scenario.path.name if scenario.path else ""
-        print(f"{scenario.name}" + (f"  ({file})" if file and scenario.path.stem != scenario.name else ""))
+        path = scenario.path
+        print(scenario.name + (f"  ({path.name})" if path is not None and path.stem != scenario.name else ""))
         if scenario.description:
             print(textwrap.fill(scenario.description, width=100, initial_indent="    ", subsequent_indent="    "))
         if not scenario.overrides:

@@ -8,25 +8,30 @@ are written next to the sweep's tables.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
+    PROG,
     add_command,
     add_months_option,
     add_seed_option,
     add_sweep_options,
     add_workers_option,
     check_sweep_options,
+    command_line,
     output_folder,
     render_table,
     replications_arg,
     run_plan,
     whole_number,
-    write_error,
+    write_failure,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
+from kube_sim.store.lock import hold
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_OUT = "sensitivity"
 DEFAULTS = {"trajectories": 10, "samples": 128, "replications": 3, "months": 64}
@@ -171,6 +176,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     base = load_scenario(args.scenario)
     root = output_folder(args.out, DEFAULT_OUT)
     folder = root / args.method
+    check_outputs({"--out": Target(root, FOLDER, typed=args.out is not None)})
+    check_outputs({"--out": Target(folder, FOLDER, typed=args.out is not None)})
     months, replications = _setting(args, "months"), _setting(args, "replications")
     only = args.parameters
     if args.method == "sobol" and only is None:
@@ -193,12 +200,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                                    design=info, skipped=skipped)
     print(f"{args.method}: {len(factors)} parameters varied, {len(skipped)} skipped (listed in ranking.md); "
           f"{len(unit)} points x {len(args.caseloads)} caseloads")
-    if run_plan(plan, folder, args) is None:
-        return EXIT_STOPPED
-    try:
-        paths = _write_ranking(folder, outcomes)
-    except OSError as exc:
-        raise write_error(exc, folder) from None
+    with hold(folder, command_line(args)):
+        if run_plan(plan, folder, args) is None:
+            return EXIT_STOPPED
+        try:
+            paths = _write_ranking(folder, outcomes)
+        except OSError as exc:
+            print(f"{PROG}: error: {write_failure(exc, folder)}", file=sys.stderr)
+            return EXIT_STOPPED
     print(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
           "manifest.json)")
     return 0

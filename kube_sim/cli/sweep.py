@@ -27,6 +27,7 @@ from kube_sim.cli.common import (
     with_district,
 )
 from kube_sim.experiments.files import display_path
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 SUMMARY_OUTCOMES: tuple[str, ...] = ("survival_36", "mean_member_income_rp")
 """Outcomes the table printed after a sweep shows."""
@@ -100,6 +101,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     experiment = dataclasses.replace(experiment, base_scenario=with_district(experiment.base_scenario, args))
     plan = apply_ensemble(plan_experiment(experiment), args)
     folder = output_folder(args.out, experiment.name)
+    check_outputs({"--out": Target(folder, FOLDER, typed=args.out is not None)})
     if run_plan(plan, folder, args) is None:
         return EXIT_STOPPED
     table = sweep_table(folder)

@@ -8,16 +8,19 @@ written next to the sweep's tables.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
+    PROG,
     add_command,
     add_months_option,
     add_planning_options,
     apply_ensemble,
     check_sweep_options,
+    command_line,
     output_folder,
     planned_scenario,
     print_today,
@@ -26,10 +29,12 @@ from kube_sim.cli.common import (
     run_plan,
     today_of,
     whole_number,
-    write_error,
+    write_failure,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
+from kube_sim.store.lock import hold
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_OUT = "threshold"
 DEFAULT_REPLICATIONS = 40
@@ -137,17 +142,20 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         raise InputError(f"must be shorter than the run ({months} months); raise --months", source="--horizon",
                          key=str(args.horizon))
     folder = output_folder(args.out, DEFAULT_OUT)
+    check_outputs({"--out": Target(folder, FOLDER, typed=args.out is not None)})
     plan = apply_ensemble(design.plan_threshold(base, caseloads=args.caseloads, hours=args.hours,
                                                 target=args.target, horizon=args.horizon,
                                                 confidence=args.confidence, replications=args.replications,
                                                 months=months, master_seed=args.seed), args)
-    if run_plan(plan, folder, args) is None:
-        return EXIT_STOPPED
-    _print_today(base, folder, months, args.hours)
-    try:
-        paths = _write_answer(folder)
-    except OSError as exc:
-        raise write_error(exc, folder) from None
+    with hold(folder, command_line(args)):
+        if run_plan(plan, folder, args) is None:
+            return EXIT_STOPPED
+        _print_today(base, folder, months, args.hours)
+        try:
+            paths = _write_answer(folder)
+        except OSError as exc:
+            print(f"{PROG}: error: {write_failure(exc, folder)}", file=sys.stderr)
+            return EXIT_STOPPED
     print(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
           "manifest.json)")
     return 0

@@ -3,7 +3,7 @@
 Runs the validation design (:mod:`kube_sim.experiments.validation`), prints the table of checks and
 writes it to the output folder as ``validation.csv`` and ``validation.md``, with the per-run
 measurements (``measurements.csv``, ``measurements.parquet``), ``runs.jsonl`` (each run as it finished,
-so a stopped validation resumes) and ``manifest.json`` (versions, git commit, parameters, seeds).
+so a stopped validation resumes with ``--resume``) and ``manifest.json`` (versions, git commit, parameters, seeds).
 The exit status is 0 whenever the validation ran, whatever passed.
 """
 
@@ -16,9 +16,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from kube_sim.cli.common import add_command, add_seed_option, add_workers_option, whole_number
-from kube_sim.common.errors import InputError
+from kube_sim.cli.common import (
+    EXIT_STOPPED,
+    PROG,
+    add_command,
+    add_resume_options,
+    add_seed_option,
+    add_workers_option,
+    check_resume_options,
+    command_line,
+    stopped_by,
+    whole_number,
+)
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_VALIDATION_REPLICATIONS, MAX_REPLICATIONS
+from kube_sim.store.lock import hold
+from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_OUT = Path("results") / "validation"
 
@@ -28,8 +40,8 @@ in it; the 95% t-interval is shown), an interval above a threshold, a rate ratio
 (arm minus baseline, paired by seed, two-sided t-test at 5%). Arms share their seeds (common
 random numbers). See docs/VALIDATION.md for every pattern, its source and how it is measured.
 
-Each run is saved as it finishes (runs.jsonl); running the same command again after a stop runs
-only the missing ones.
+Each run is saved as it finishes (runs.jsonl); after a stop, the same command with --resume runs
+only the missing ones (--overwrite starts again).
 
 examples:
   kube-sim validate                                # results/validation/, every CPU
@@ -66,6 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                              "holds the calibrated values)")
     add_seed_option(parser, DEFAULT_MASTER_SEED, "master seed of the replication seeds")
     add_workers_option(parser, "parallel local processes; 1 runs in this process")
+    add_resume_options(parser, "a validation")
     parser.set_defaults(func=run)
     return parser
 
@@ -147,9 +160,14 @@ def run(args: argparse.Namespace) -> int:
         InputError: If the output folder cannot be used.
     """
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", source="--out", key=str(out))
+    check_resume_options(args)
+    check_outputs({"--out": Target(out, FOLDER)})
+    with hold(out, command_line(args)):
+        return _validate(args, out)
 
+
+def _validate(args: argparse.Namespace, out: Path) -> int:
+    """Run the validation once its folder is held."""
     from kube_sim.common.provenance import environment, now_iso
     from kube_sim.experiments.scenario import load_scenario
     from kube_sim.experiments.validation import ARMS, run_validation
@@ -161,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         validation = run_validation(out, replications=args.replications, seed=args.seed, workers=args.workers,
                                     base=scenario.overrides, progress=not args.no_progress and sys.stderr.isatty(),
-                                    say=_say)
+                                    say=_say, resume=args.resume, overwrite=args.overwrite)
         files = write_table(validation.measurements, out, "measurements", csv=True)
         files.append(write_text(out / "validation.csv", validation.table.to_csv(index=False)).name)
         files.append(write_text(out / "validation.md", format_markdown(validation.table)).name)
@@ -181,8 +199,8 @@ def run(args: argparse.Namespace) -> int:
         }
         write_text(out / "manifest.json", dumps(manifest))
     except OSError as exc:
-        raise InputError(f"cannot write results: {exc.strerror or exc}", source="--out",
-                         key=str(exc.filename or out)) from None
+        print(f"{PROG}: error: {stopped_by(exc, out)}", file=sys.stderr)
+        return EXIT_STOPPED
     print(format_text(validation.table))
     print()
     print(textwrap.fill(f"results in {out}/: {', '.join(sorted(['runs.jsonl', 'manifest.json', *files]))}",

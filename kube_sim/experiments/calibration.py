@@ -58,7 +58,7 @@ from kube_sim.common.provenance import git_commit, now_iso
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.scenario import Scenario, toml_value
 from kube_sim.experiments.sensitivity import Factor, point_overrides
-from kube_sim.experiments.validation import ARMS, BASELINE, CHECKS, ValidationTask, run_measured
+from kube_sim.experiments.validation import ARMS, BASELINE, CHECKS, ValidationTask, check_saved_runs, run_measured
 from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, ParameterSpec, make_parameters
 from kube_sim.store.files import jsonable
 
@@ -325,11 +325,14 @@ def _perturb(previous: Generation, n: int, rng: np.random.Generator) -> tuple[np
 
 def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings | None = None, *,
                     backend: str = "local", workers: int = 1, scheduler: str | None = None, progress: bool = True,
-                    say: Callable[[str], None] | None = None) -> Calibration:
+                    say: Callable[[str], None] | None = None, resume: bool = False,
+                    overwrite: bool = False) -> Calibration:
     """Run (or resume) a calibration in ``out_dir``.
 
     Args:
-        out_dir: Folder for each stage's measurements (``generation_<g>.jsonl``, ``refine.jsonl``).
+        out_dir: Folder for each stage's measurements (``generation_<g>.jsonl``, ``refine.jsonl``). Runs
+            saved there are resumed with ``resume`` (under the same settings, else InputError), deleted
+            with ``overwrite``, and otherwise refused, as for every long command.
         base: The scenario the fitted values are set on (its own values of them are replaced).
         settings: How to sample and run (defaults: :class:`CalibrationSettings`).
         backend: ``local`` or ``dask``.
@@ -337,15 +340,19 @@ def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings
         scheduler: Dask scheduler address.
         progress: Show progress bars on stderr.
         say: Called with one-line messages; None for silence.
+        resume: Finish the calibration saved in ``out_dir``.
+        overwrite: Delete the runs saved in ``out_dir`` and start again.
 
     Returns:
         The calibration.
 
     Raises:
-        InputError: For bad settings or a parameter that cannot be fitted.
+        InputError: For bad settings, a parameter that cannot be fitted, or saved runs in ``out_dir``
+            without ``resume`` or ``overwrite`` (or of other settings with ``resume``).
     """
     settings = settings or CalibrationSettings()
     settings.check()
+    check_saved_runs(out_dir, saved_run_files(out_dir), resume=resume, overwrite=overwrite, what="a calibration")
     started = now_iso()
     factors = [prior_factor(key, base) for key in settings.parameters]
     checks = targets()
@@ -369,8 +376,9 @@ def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings
         stage = f"generation_{g}"
         fingerprint = _fingerprint(stage, settings, base, unit)
         tasks = _tasks(stage, base, factors, unit, seeds, settings.months, fingerprint)
-        rows, from_disk = run_measured(tasks, out_dir / f"{stage}.jsonl", fingerprint=fingerprint, backend=backend,
-                                       workers=workers, scheduler=scheduler, progress=progress,
+        rows, from_disk = run_measured(tasks, out_dir / f"{stage}.jsonl", fingerprint=fingerprint,
+                                       what="calibration runs", backend=backend, workers=workers,
+                                       scheduler=scheduler, progress=progress,
                                        desc=f"calibrate {g + 1}/{settings.generations}")
         runs, resumed = runs + len(rows), resumed + from_disk
         frames = _by_particle(rows, len(unit))
@@ -392,6 +400,7 @@ def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings
     fingerprint = _fingerprint("refine", settings, base, candidates)
     rows, from_disk = run_measured(_tasks("refine", base, factors, candidates, refine_seeds, settings.months,
                                           fingerprint), out_dir / "refine.jsonl", fingerprint=fingerprint,
+                                   what="calibration runs",
                                    backend=backend, workers=workers, scheduler=scheduler, progress=progress,
                                    desc="calibrate: refine")
     runs, resumed = runs + len(rows), resumed + from_disk
@@ -415,6 +424,18 @@ def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings
     return Calibration(settings=settings, factors=factors, base=base, generations=generations, point=point, fit=fit,
                        refined=refined, ensemble=members, ensemble_fit=ensemble_fit, runs=runs, resumed=resumed,
                        started=started)
+
+
+def saved_run_files(out_dir: Path) -> list[Path]:
+    """The files of runs a calibration saved in ``out_dir`` (each generation's, and the refinement's).
+
+    Args:
+        out_dir: The calibration's folder.
+
+    Returns:
+        The files present.
+    """
+    return sorted(out_dir.glob("generation_*.jsonl")) + [p for p in [out_dir / "refine.jsonl"] if p.exists()]
 
 
 def particles_table(calibration: Calibration) -> pd.DataFrame:

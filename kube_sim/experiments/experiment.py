@@ -47,7 +47,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from scipy.stats import qmc
@@ -270,6 +270,14 @@ class _Reader:
         for key in table:
             if key not in allowed:
                 raise self.fail(prefix + key, f"unknown key{suggestion(key, allowed, 'allowed', prefix)}")
+
+    @overload
+    def integer(self, table: dict[str, Any], key: str, default: int, low: int, high: int,
+                prefix: str = "") -> int: ...
+
+    @overload
+    def integer(self, table: dict[str, Any], key: str, default: None, low: int, high: int,
+                prefix: str = "") -> int | None: ...
 
     def integer(self, table: dict[str, Any], key: str, default: int | None, low: int, high: int,
                 prefix: str = "") -> int | None:

@@ -270,7 +270,7 @@ def plan_sensitivity(method: str, base: Scenario, factors: Sequence[Factor], uni
     Raises:
         InputError: If a design point gives inconsistent parameters.
     """
-    arms = []
+    arms: list[Arm] = []
     for point, row in enumerate(unit):
         overrides = point_overrides(base, factors, row)
         values = {f.name: f.value(float(u)) for f, u in zip(factors, row, strict=True)}

@@ -95,6 +95,8 @@ def execute(task: RunTask) -> RunOutput:
     meta = {"run_id": task.run_id, "arm": task.arm, "arm_label": task.arm_label, "replication": task.replication,
             "seed": task.seed}
     start = time.perf_counter()
+    groups: bytes | None
+    monthly: bytes | None
     try:
         result = runner.run_model(task.params, seed=task.seed, months=task.months, scenario=task.scenario)
         outcomes = runner.flat_outcomes(result.summary)

@@ -73,7 +73,7 @@ def plan_threshold(base: Scenario, *, caseloads: Sequence[int], hours: float | N
     """
     grid = sorted(set(int(c) for c in caseloads))
     hours_value = float(base.params.facilitators.hours_per_month if hours is None else hours)
-    arms = []
+    arms: list[Arm] = []
     for caseload in grid:
         overrides: dict[str, Any] = {CASELOAD_KEY: caseload, HOURS_KEY: hours_value}
         try:

@@ -28,10 +28,12 @@ from scipy import stats
 from tqdm import tqdm
 
 from kube_sim.analysis.patterns import Band, Check, Direction, Exceeds, PairedRatio, RateRatio, evaluate
+from kube_sim.common.errors import InputError
 from kube_sim.common.provenance import git_commit
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations, survival_estimate
 from kube_sim.experiments.executors import make_executor
 from kube_sim.experiments.experiment import replication_seeds
+from kube_sim.experiments.files import display_path
 from kube_sim.model.codes import EventKind
 from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_VALIDATION_REPLICATIONS
 from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
@@ -425,10 +427,11 @@ def measure_task(task: ValidationTask) -> dict[str, Any]:
 
 def run_measured(tasks: list[ValidationTask], path: Path, *, fingerprint: str, backend: str = "local",
                  workers: int = 1, scheduler: str | None = None, progress: bool = True,
-                 desc: str = "runs") -> tuple[list[dict[str, Any]], int]:
+                 desc: str = "runs", what: str = "runs") -> tuple[list[dict[str, Any]], int]:
     """Run the tasks not yet recorded in ``path``, appending each finished row at once.
 
-    Rows of another design (fingerprint) are dropped; a torn last line is skipped.
+    Rows of the same design are resumed; a torn last line is skipped. A file holding rows of another
+    design is refused (nothing saved is deleted here; see :func:`check_saved_runs`).
 
     Args:
         tasks: The runs of one design (their keys unique).
@@ -439,10 +442,17 @@ def run_measured(tasks: list[ValidationTask], path: Path, *, fingerprint: str, b
         scheduler: Dask scheduler address (None starts a local cluster).
         progress: Show a progress bar on stderr.
         desc: The progress bar's label.
+        what: What the rows are, for the message when they belong to other settings ("a validation's runs").
 
     Returns:
         Every row of the design (resumed and new), and how many were resumed.
+
+    Raises:
+        InputError: If ``path`` holds rows of another design.
     """
+    if other_designs(path, fingerprint):
+        raise InputError(f"holds {what} of other settings; resume it with the same settings, use --overwrite to start "
+                         "again, or choose another --out", source="--out", key=display_path(path.parent))
     finished = read_finished_file(path, fingerprint)
     keys = {task.key() for task in tasks}
     label_names = [name for name, _ in tasks[0].labels] if tasks else []
@@ -454,8 +464,6 @@ def run_measured(tasks: list[ValidationTask], path: Path, *, fingerprint: str, b
     if not todo:
         return finished, resumed
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not finished and path.exists():
-        path.unlink()
     executor = make_executor(backend, workers, scheduler)
     bar = tqdm(total=len(tasks), initial=resumed, desc=desc, unit="run", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
@@ -553,6 +561,56 @@ def read_finished_file(path: Path, fingerprint: str) -> list[dict[str, Any]]:
     return rows
 
 
+def other_designs(path: Path, fingerprint: str) -> set[str]:
+    """The designs other than ``fingerprint`` whose rows a JSON-lines file holds.
+
+    Args:
+        path: The file.
+        fingerprint: The design's fingerprint.
+
+    Returns:
+        Their fingerprints (empty when there are none, or no file).
+    """
+    if not path.is_file():
+        return set()
+    found = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and row.get("design") != fingerprint:
+            found.add(str(row.get("design")))
+    return found
+
+
+def check_saved_runs(folder: Path, files: list[Path], *, resume: bool, overwrite: bool, what: str) -> None:
+    """The one resume rule for a folder that holds saved runs (the same as a sweep's).
+
+    Args:
+        folder: The output folder (as given with ``--out``).
+        files: Its JSON-lines files of saved runs.
+        resume: ``--resume``: keep the saved runs and run only the missing ones.
+        overwrite: ``--overwrite``: delete the saved runs and start again.
+        what: What the folder holds, for the message ("a validation").
+
+    Raises:
+        InputError: If both options are given, or runs are saved and neither is.
+    """
+    if resume and overwrite:
+        raise InputError("--resume and --overwrite contradict each other: give one", source="--overwrite")
+    saved = sum(1 for path in files if path.is_file() for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip())
+    if not saved:
+        return
+    if overwrite:
+        for path in files:
+            path.unlink(missing_ok=True)
+    elif not resume:
+        raise InputError(f"already holds {what}'s runs ({saved} saved); add --resume to finish it, --overwrite to "
+                         "start again, or choose another --out", source="--out", key=display_path(folder))
+
+
 def read_finished(folder: Path, fingerprint: str) -> list[dict[str, Any]]:
     """Rows of the validation's ``runs.jsonl`` in ``folder`` written by the same design.
 
@@ -568,12 +626,14 @@ def read_finished(folder: Path, fingerprint: str) -> list[dict[str, Any]]:
 
 def run_validation(out_dir: Path, replications: int = DEFAULT_VALIDATION_REPLICATIONS, seed: int = 1, workers: int = 1,
                    months: int = DEFAULT_MONTHS, base: Mapping[str, Any] | None = None, progress: bool = True,
-                   say: Callable[[str], None] | None = None) -> Validation:
+                   say: Callable[[str], None] | None = None, resume: bool = False,
+                   overwrite: bool = False) -> Validation:
     """Run every arm x replication not yet finished in ``out_dir``, then evaluate the checks.
 
     Args:
-        out_dir: Folder for ``runs.jsonl`` (created if needed). Runs of the same design found there
-            are kept, not run again; runs of another design are dropped.
+        out_dir: Folder for ``runs.jsonl`` (created if needed). Runs saved there are resumed with
+            ``resume`` (if they are of the same design; else InputError), deleted with ``overwrite``,
+            and otherwise refused (see :func:`check_saved_runs`).
         replications: Replications per arm (>= 2 for intervals).
         seed: Master seed of the replication seeds.
         workers: Parallel local processes (1: this process).
@@ -581,11 +641,22 @@ def run_validation(out_dir: Path, replications: int = DEFAULT_VALIDATION_REPLICA
         base: Parameter changes applied to every arm.
         progress: Show a progress bar on stderr.
         say: Called with one-line messages (e.g. ``print``); None for silence.
+        resume: Finish the validation saved in ``out_dir``.
+        overwrite: Delete the runs saved in ``out_dir`` and start again.
 
     Returns:
         The validation.
+
+    Raises:
+        InputError: If ``out_dir`` holds runs and neither ``resume`` nor ``overwrite`` is given, or
+            ``resume`` is given for runs of other settings.
     """
     design = make_design(replications, seed, months, base)
+    check_saved_runs(out_dir, [out_dir / RUNS_FILE], resume=resume, overwrite=overwrite, what="a validation")
+    if other_designs(out_dir / RUNS_FILE, design["fingerprint"]):
+        raise InputError("holds a validation's runs of other settings; resume it with the same settings, use "
+                         "--overwrite to start again, or choose another --out", source="--out",
+                         key=display_path(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     tasks = _tasks(design)
     if say is not None:
@@ -593,7 +664,7 @@ def run_validation(out_dir: Path, replications: int = DEFAULT_VALIDATION_REPLICA
         say(f"validation: {len(ARMS)} arms x {replications} replications of {months} months"
             + (f" ({saved} saved before, {len(tasks) - saved} to run)" if saved else ""))
     finished, resumed = run_measured(tasks, out_dir / RUNS_FILE, fingerprint=design["fingerprint"], workers=workers,
-                                     progress=progress, desc="validate")
+                                     progress=progress, desc="validate", what="a validation's runs")
     measurements = pd.DataFrame(finished).drop(columns="design")
     order = {arm: i for i, arm in enumerate(ARMS)}
     measurements = measurements.sort_values(["arm", "replication"], key=lambda c: c.map(order) if c.name == "arm"

@@ -17,9 +17,9 @@ from kube_sim.model.agents import agency as agency_rules
 from kube_sim.model.agents import group as group_rules
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.agency import Agency
-from kube_sim.model.agents.facilitator import FACILITATOR_COLUMNS, make_visits, on_caseload, update_posts
-from kube_sim.model.agents.group import GROUP_COLUMNS, Group
-from kube_sim.model.agents.member import MEMBER_COLUMNS, MEMBER_WATCHED
+from kube_sim.model.agents.facilitator import FacilitatorTable, make_visits, on_caseload, update_posts
+from kube_sim.model.agents.group import Group, GroupTable
+from kube_sim.model.agents.member import MemberTable
 from kube_sim.model.codes import GroupStatus
 from kube_sim.model.district import build_district
 from kube_sim.model.economics import BusinessTable, per_capita_income
@@ -27,7 +27,6 @@ from kube_sim.model.events import EventLog
 from kube_sim.model.parameters import Parameters
 from kube_sim.model.policy import make_pattern
 from kube_sim.model.streams import make_streams
-from kube_sim.model.tables import ColumnTable
 
 COST_ITEMS: tuple[str, ...] = (
     "uep_grants", "equipment_grants", "training", "facilitators", "administration", "follow_up_support",
@@ -93,9 +92,9 @@ class KubeModel(mesa.Model):
         self.business = BusinessTable.from_params(self.params.business)
         self.pattern = make_pattern(self.params.facilitators)
 
-        self.groups = ColumnTable(GROUP_COLUMNS)
-        self.members = ColumnTable(MEMBER_COLUMNS, watched=MEMBER_WATCHED)
-        self.facilitators = ColumnTable(FACILITATOR_COLUMNS)
+        self.groups = GroupTable()
+        self.members = MemberTable()
+        self.facilitators = FacilitatorTable()
         self.group_agents: list[Group] = []
         self.member_agents: list[mesa.Agent] = []
         self.facilitator_agents: list[mesa.Agent] = []

@@ -8,13 +8,77 @@ instead of a Python call per agent.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import numpy as np
+import numpy.typing as npt
+
+
+class Column[ScalarT: np.generic]:
+    """One column of a :class:`ColumnTable`, declared once on the table's class with its meaning.
+
+    On a table the column reads as a numpy array of ``dtype`` with one value per row (type checkers see
+    ``numpy.typing.NDArray[dtype]``); on the table's class it reads as this declaration, whose unit and
+    labels the app and the docs show.
+
+    Args:
+        dtype: numpy scalar type of the values.
+        default: Value of a new row that is not given one.
+        unit: Unit of the values (``"Rp"``, ``"months"``, ``"0-1"``, ``"code"``, ...).
+        label: What the column holds, in a few words (English).
+        label_id: The same in Bahasa Indonesia, where the app shows it.
+        meaning: A longer explanation for the docs, when the label needs one.
+        watched: Derived values depend on the column: its view is read-only, and every change goes
+            through :meth:`ColumnTable.assign` (or :meth:`ColumnTable.append`).
+    """
+
+    def __init__(self, dtype: type[ScalarT], default: object, *, unit: str, label: str, label_id: str = "",
+                 meaning: str = "", watched: bool = False) -> None:
+        self.dtype = dtype
+        self.default = default
+        self.unit = unit
+        self.label = label
+        self.label_id = label_id
+        self.meaning = meaning
+        self.watched = watched
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    # A table keeps each column's current view in its instance dictionary, which shadows this
+    # (non-data) descriptor: reading a column costs a plain attribute look-up.
+    @overload
+    def __get__(self, table: None, owner: type | None = None) -> Column[ScalarT]: ...
+
+    @overload
+    def __get__(self, table: ColumnTable, owner: type | None = None) -> npt.NDArray[ScalarT]: ...
+
+    def __get__(self, table: ColumnTable | None, owner: type | None = None) -> Column[ScalarT] | npt.NDArray[ScalarT]:
+        if table is None:
+            return self
+        raise AttributeError(f"column {self.name!r} has no view yet")  # views are set in ColumnTable.__init__
+
+    if TYPE_CHECKING:  # in-place operators (``table.hours += x``) write the view back; at run time the
+        # instance dictionary takes it, so the descriptor stays a non-data one.
+        def __set__(self, table: ColumnTable, value: npt.NDArray[ScalarT]) -> None: ...
+
+    def describe(self) -> str:
+        """The column's meaning in one phrase, capitalised: its meaning, or its label when it has none."""
+        text = self.meaning or self.label
+        return text[:1].upper() + text[1:]
+
+    def __repr__(self) -> str:
+        return f"Column({self.name}: {np.dtype(self.dtype).name}, {self.unit}, {self.label!r})"
 
 
 class ColumnTable:
     """A growable table of named numpy columns, accessed as attributes, with values derived from them.
+
+    A subclass declares its columns as class attributes, each a :class:`Column`::
+
+        class Ledger(ColumnTable):
+            cash = Column(np.float64, 0.0, unit="Rp", label="Cash")
 
     Each column is a view of the first ``size`` rows of a buffer with spare capacity, so appending
     rows costs amortised O(rows added). Views are replaced on every append: do not keep a column
@@ -25,28 +89,37 @@ class ColumnTable:
     are read-only, so every change goes through :meth:`assign` or :meth:`append`, which forget the
     derived values. No caller has to remember to do it.
 
-    Args:
-        schema: ``{column: (dtype, default)}``.
-        watched: Columns that derived values depend on; written only through :meth:`assign`.
+    Attributes:
+        columns: The declared columns by name, in declaration order (a class attribute).
+        size: Number of rows.
     """
 
-    def __init__(self, schema: dict[str, tuple[Any, Any]], watched: tuple[str, ...] = ()) -> None:
-        unknown = set(watched) - set(schema)
-        if unknown:
-            raise KeyError(f"unknown columns {sorted(unknown)}")
-        self._schema = schema
-        self._watched = frozenset(watched)
-        self._buffers = {name: np.empty(0, dtype=dtype) for name, (dtype, _default) in schema.items()}
+    columns: ClassVar[dict[str, Column[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        columns: dict[str, Column[Any]] = {}
+        for klass in reversed(cls.__mro__):
+            columns.update({name: value for name, value in vars(klass).items() if isinstance(value, Column)})
+        clashes = sorted(set(columns) & {*dir(ColumnTable), "size"})
+        if clashes:
+            raise TypeError(f"{cls.__name__}: column names {clashes} clash with ColumnTable's own attributes")
+        cls.columns = columns
+
+    def __init__(self) -> None:
+        self._watched = frozenset(name for name, column in self.columns.items() if column.watched)
+        self._buffers = {name: np.empty(0, dtype=column.dtype) for name, column in self.columns.items()}
         self._derived: dict[Hashable, Any] = {}
         self.size = 0
         self._refresh_views()
 
     def _refresh_views(self) -> None:
+        views = self.__dict__
         for name, buffer in self._buffers.items():
             view = buffer[: self.size]
             if name in self._watched:
                 view.flags.writeable = False
-            setattr(self, name, view)
+            views[name] = view
 
     def append(self, n: int, **values: Any) -> np.ndarray:
         """Add ``n`` rows; unnamed columns take their defaults.
@@ -61,17 +134,17 @@ class ColumnTable:
         Raises:
             KeyError: If a value names an unknown column.
         """
-        unknown = set(values) - set(self._schema)
+        unknown = set(values) - set(self.columns)
         if unknown:
             raise KeyError(f"unknown columns {sorted(unknown)}")
         start, end = self.size, self.size + n
-        for name, (dtype, default) in self._schema.items():
+        for name, column in self.columns.items():
             buffer = self._buffers[name]
             if end > len(buffer):
-                grown = np.empty(max(end, 2 * len(buffer), 64), dtype=dtype)
+                grown = np.empty(max(end, 2 * len(buffer), 64), dtype=column.dtype)
                 grown[:start] = buffer[:start]
                 self._buffers[name] = buffer = grown
-            buffer[start:end] = values.get(name, default)
+            buffer[start:end] = values.get(name, column.default)
         self.size = end
         self._refresh_views()
         self._derived.clear()

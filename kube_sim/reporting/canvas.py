@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -24,7 +25,7 @@ def style(font_scale: float) -> Iterator[None]:
         yield
 
 
-def new_figure(**kwargs: object) -> Figure:
+def new_figure(**kwargs: Any) -> Figure:
     """A new figure on an Agg canvas (no pyplot, no display needed, no global figure state).
 
     Args:

@@ -98,10 +98,11 @@ def fmt_date(value: str | dt.date | dt.datetime | None = None) -> str:
     if value is None:
         value = dt.date.today()
     if isinstance(value, str):
+        text = value
         try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            return value
+            return text
     if isinstance(value, dt.datetime):
         value = value.date()
     return format_date(value, format="long", locale=language())

@@ -477,7 +477,7 @@ def _summary_table(doc: _Doc, summary: pd.DataFrame, labels: Mapping[int, str], 
 
 def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> list[str]:
     """One plain sentence per key outcome: which arm did best and how it compares with the reference arm."""
-    items = []
+    items: list[str] = []
     if len(labels) < 2:
         return items
     for outcome in SUMMARY_OUTCOMES:

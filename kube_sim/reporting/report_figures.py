@@ -16,6 +16,7 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -291,7 +292,8 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
                 ax.plot(c["month"], c["survival"], drawstyle="steps-post", color=palette[baseline_arm],
                         linewidth=2.4)
             handles = [Line2D([], [], color="0.6", linewidth=0.8, label=f"each of the other {len(arms) - 1} arms"),
-                       Line2D([], [], color=palette.get(baseline_arm, "C0"), linewidth=2.4,
+                       Line2D([], [], color="C0" if baseline_arm is None else palette.get(baseline_arm, "C0"),
+                              linewidth=2.4,
                               label=f"reference arm {baseline_arm} (shaded: 95% band)")]
             _survival_axes(ax, x_max, horizons)
             ax.set_xlabel("months since the group's own funding")
@@ -510,7 +512,7 @@ WORKLOAD_OUTCOMES: tuple[str, ...] = ("visits_per_group_month", "mean_share_unvi
 RATIO_KEY = "facilitators.groups_per_facilitator"
 
 
-def _line_by_level(ax: Axes, effects: pd.DataFrame, hue_effects: Mapping[object, pd.DataFrame] | None,
+def _line_by_level(ax: Axes, effects: pd.DataFrame, hue_effects: Mapping[Any, pd.DataFrame] | None,
                    palette_name: str = "colorblind") -> None:
     """Mean with CI whiskers against a numeric level, one line per hue value (or one line)."""
     series = dict(hue_effects) if hue_effects else {None: effects}
@@ -711,7 +713,7 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
                     a = stats[stats["arm"] == arm]
                     ax.plot(a["month"], a["mean"], color="0.6", linewidth=0.8, alpha=0.7)
             handles = [Line2D([], [], color="0.6", linewidth=0.8, label="each other arm (mean)")]
-            if len(base):
+            if baseline_arm is not None and len(base):
                 ax.fill_between(base["month"], base["min"], base["max"], color=palette[baseline_arm], alpha=0.2,
                                 linewidth=0)
                 ax.plot(base["month"], base["mean"], color=palette[baseline_arm], linewidth=2.4)

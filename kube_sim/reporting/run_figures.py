@@ -71,7 +71,7 @@ def survival_figure(groups: pd.DataFrame, months: int, title: str) -> Figure:
                 ax.axvline(h, color="0.35", linestyle="--", linewidth=0.9)
             top = ax.secondary_xaxis("top")
             top.set_xticks(shown, [_("{months} m").format(months=h)
-                                   + (f"\n{fmt_percent(at[str(h)], 0)}" if at[str(h)] is not None else "")
+                                   + (f"\n{fmt_percent(share, 0)}" if (share := at[str(h)]) is not None else "")
                                    for h in shown])
             top.tick_params(labelsize=8, colors="0.25", length=0)
         ax.set_xlim(0, x_max)

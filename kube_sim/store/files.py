@@ -190,7 +190,10 @@ def write_bytes(path: Path, data: bytes, *, durable: bool = True) -> Path:
     Returns:
         ``path``.
     """
-    return atomic_write(path, lambda tmp: tmp.write_bytes(data), durable=durable)
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return atomic_write(path, write, durable=durable)
 
 
 def write_text(path: Path, text: str, *, durable: bool = True) -> Path:

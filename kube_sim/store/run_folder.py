@@ -4,12 +4,14 @@ A run folder holds ``summary.json``, ``monthly`` and ``groups`` tables (Parquet 
 ``members.parquet``, ``events.parquet``, any figures, and ``manifest.json`` (versions, scenario,
 every parameter, the district (name, file, content hash), seed, times, command line). Each file
 is written whole or not at all (:func:`kube_sim.store.files.atomic_write`), so an interrupted run
-never leaves a half-written file;
-the manifest is written last. No statistics are computed here.
+never leaves a half-written file. The manifest is written first (``"finished": null``) and again
+last, so a folder whose writing was cut short (a full disk) still says what it holds; a folder the
+write created is removed again when the write fails. No statistics are computed here.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ import pandas as pd
 
 from kube_sim.common.provenance import environment, now_iso
 from kube_sim.store.files import atomic_write, read_json, write_json
+from kube_sim.store.lock import hold
 from kube_sim.store.parts import PARQUET_OPTIONS
 
 if TYPE_CHECKING:
@@ -78,7 +81,8 @@ def write_run(result: RunResult, out_dir: str | Path, *, scenario: Scenario, see
 
     Args:
         result: The run's result.
-        out_dir: Folder to write to (created if needed; files of the same name are replaced).
+        out_dir: Folder to write to (created if needed; files of the same name are replaced; held with
+            :func:`kube_sim.store.lock.hold` while it is written).
         scenario: The scenario the run used.
         seed: The run seed.
         months: Months run.
@@ -88,18 +92,15 @@ def write_run(result: RunResult, out_dir: str | Path, *, scenario: Scenario, see
 
     Returns:
         The output folder.
+
+    Raises:
+        FolderBusy: If another command is writing the folder.
+        OSError: If a file cannot be written (the folder is removed again if this call created it).
     """
     started = started or now_iso()
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    files = [write_json(folder / SUMMARY_FILE, result.summary).name]
-    files += write_table(result.monthly.reset_index(drop=True), folder, "monthly", csv=True)
-    files += write_table(_with_id(result.groups, "group"), folder, "groups", csv=True)
-    files += write_table(_with_id(result.members, "member"), folder, "members")
-    files += write_table(result.events.reset_index(drop=True), folder, "events")
-    for name, figure in (figures or {}).items():
-        files.append(write_figure(figure, folder / name).name)
-    manifest = {
+    created = not folder.exists()
+    manifest: dict[str, Any] = {
         "environment": environment(),
         "scenario": {
             "name": scenario.name,
@@ -113,11 +114,25 @@ def write_run(result: RunResult, out_dir: str | Path, *, scenario: Scenario, see
         "seed": seed,
         "months": months,
         "started": started,
-        "finished": now_iso(),
+        "finished": None,
         "command": list(sys.argv if argv is None else argv),
-        "files": files,
+        "files": [],
     }
-    write_json(folder / MANIFEST_FILE, manifest)
+    try:
+        with hold(folder, manifest["command"]):
+            write_json(folder / MANIFEST_FILE, manifest)  # first: a folder cut short still says what it is
+            files = [write_json(folder / SUMMARY_FILE, result.summary).name]
+            files += write_table(result.monthly.reset_index(drop=True), folder, "monthly", csv=True)
+            files += write_table(_with_id(result.groups, "group"), folder, "groups", csv=True)
+            files += write_table(_with_id(result.members, "member"), folder, "members")
+            files += write_table(result.events.reset_index(drop=True), folder, "events")
+            for name, figure in (figures or {}).items():
+                files.append(write_figure(figure, folder / name).name)
+            write_json(folder / MANIFEST_FILE, {**manifest, "finished": now_iso(), "files": files})
+    except BaseException:
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)  # nothing whole was kept: leave no folder behind
+        raise
     return folder
 
 

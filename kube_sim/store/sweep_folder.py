@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kube_sim.common.errors import InputError
 from kube_sim.store.files import atomic_write, read_json, write_json
 from kube_sim.store.parts import (
     PARQUET_OPTIONS,
@@ -91,9 +92,9 @@ def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_B
 
         def flush() -> None:
             nonlocal writer, rows, pending_bytes
-            if not pending:
-                return
             combined = concat_parts(pending, schema)
+            if combined is None:  # nothing pending
+                return
             if writer is None:
                 writer = pq.ParquetWriter(tmp, combined.schema, **PARQUET_OPTIONS)
             writer.write_table(combined, row_group_size=max(combined.num_rows, 1))
@@ -196,3 +197,28 @@ def load_manifest(folder: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (is {folder} a sweep's results folder?)")
     return read_json(path, "a sweep's results")
+
+
+def saved_runs(folder: str | Path) -> tuple[int, int | None, bool]:
+    """How many runs a sweep's folder holds, how many its sweep has, and whether it finished.
+
+    Args:
+        folder: A sweep's results folder.
+
+    Returns:
+        ``(saved, total, finished)``: runs saved (parts, else rows of ``runs.parquet``), the sweep's runs
+        (None when the manifest does not say), and whether the manifest records the sweep as finished.
+    """
+    folder = Path(folder)
+    saved = len(finished_run_ids(folder))
+    if not saved and (folder / "runs.parquet").is_file():
+        try:
+            saved = pq.read_metadata(folder / "runs.parquet").num_rows
+        except (OSError, pa.ArrowException):
+            saved = 0
+    try:
+        manifest = load_manifest(folder)
+    except (FileNotFoundError, InputError):
+        return saved, None, False
+    total = manifest.get("runs_total")
+    return saved, int(total) if isinstance(total, int) else None, bool(manifest.get("finished"))

@@ -24,29 +24,33 @@ from kube_sim.model.agents.row_agent import RowAgent, row_value
 from kube_sim.model.codes import EventKind, GroupStatus
 from kube_sim.model.policy import CaseloadView, within_hours
 from kube_sim.model.streams import beta_with_mean
+from kube_sim.model.tables import Column, ColumnTable
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
     from kube_sim.model.parameters import FacilitatorParams
 
-FACILITATOR_COLUMNS: dict[str, tuple[type, object]] = {
-    "replica": (np.int32, 0),
-    "hours": (np.float64, 0.0),  # hours per month for KUBE work
-    "skill": (np.float64, 0.5),  # 0-1
-    "visits_made": (np.int64, 0),
-    "vacant_until": (np.int32, -1),  # the post is empty through this month (-1: filled)
-    "busy": (np.bool_, False),  # other work takes this month
-    "occupants": (np.int32, 1),  # facilitators who have held the post
-}
+class FacilitatorTable(ColumnTable):
+    """The state of every facilitator post, one row per post."""
+
+    replica = Column(np.int32, 0, unit="index", label="district copy")
+    hours = Column(np.float64, 0.0, unit="hours/month", label="hours", meaning="hours per month for KUBE work")
+    skill = Column(np.float64, 0.5, unit="0-1", label="skill", meaning="skill at mediation and teaching")
+    visits_made = Column(np.int64, 0, unit="visits", label="visits made", meaning="visits made so far")
+    vacant_until = Column(np.int32, -1, unit="month", label="vacant until",
+                          meaning="the post is empty through this month (-1: filled)")
+    busy = Column(np.bool_, False, unit="yes/no", label="busy", meaning="other work takes this month")
+    occupants = Column(np.int32, 1, unit="facilitators", label="occupants",
+                       meaning="facilitators who have held the post")
 
 
 class Facilitator(RowAgent):
     """A facilitator: one row of the model's facilitator table."""
 
     table = "facilitators"
-    skill = row_value("skill", float, "Skill at mediation and teaching, 0-1.")
-    hours = row_value("hours", float, "Hours per month for KUBE work.")
-    visits_made = row_value("visits_made", int, "Visits made so far.")
+    skill = row_value(FacilitatorTable.skill, float)
+    hours = row_value(FacilitatorTable.hours, float)
+    visits_made = row_value(FacilitatorTable.visits_made, int)
 
     @property
     def caseload(self) -> np.ndarray:

@@ -22,64 +22,90 @@ from kube_sim.model import economics
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.row_agent import RowAgent, row_value
 from kube_sim.model.codes import EventKind, FailureCause, GroupStatus
+from kube_sim.model.tables import Column, ColumnTable
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
 
 
-GROUP_COLUMNS: dict[str, tuple[type, object]] = {
-    "replica": (np.int32, 0),
-    "kecamatan": (np.int32, 0),
-    "village": (np.int32, 0),
-    "business": (np.int8, 0),
-    "fit": (np.float64, 1.0),  # the village's resource fit for this business, 0-1
-    "cohort": (np.int16, 0),  # funding round
-    "funded_month": (np.int32, 0),  # decree and grant
-    "start_month": (np.int32, 0),  # business starts after training
-    "status": (np.int8, int(GroupStatus.TRAINING)),
-    "failed_month": (np.int32, -1),
-    "cause": (np.int8, int(FailureCause.NONE)),
-    "facilitator": (np.int32, -1),
-    "cash": (np.float64, 0.0),
-    "savings": (np.float64, 0.0),  # part of cash earmarked for equipment
-    "pending_payout": (np.float64, 0.0),  # profit shares declared, paid to members at month end
-    "pending_assets": (np.float64, 0.0),  # assets of a dissolved group, divided among its members
-    "units": (np.int64, 0),
-    "unit_size": (np.float64, 0.0),
-    "cost_basis": (np.float64, 0.0),  # purchase price of the stock held plus inputs since
-    "equipment": (np.float64, 0.0),  # 0 (none) to 1 (full set)
-    "cohesion": (np.float64, 0.0),
-    "management": (np.float64, 0.0),  # chair, treasurer and books (kepengurusan), 0-1
-    "conflict_open": (np.bool_, False),
-    "conflict_age": (np.int32, 0),
-    "escalated": (np.bool_, False),
-    "low_active_months": (np.int32, 0),
-    "last_visit": (np.int32, 0),
-    "visits": (np.int32, 0),
-    "conflicts": (np.int32, 0),
-    "last_payout": (np.int32, 0),
-    "members": (np.int32, 0),  # current members
-    "members_at_start": (np.int32, 0),
-    "adequacy": (np.float64, 1.0),  # share of needed work done last month
-    "labour_needed": (np.float64, 0.0),  # hours the stock needed last month
-    "tiebreak": (np.float64, 0.0),  # fixed random order among equals (round-robin)
-    "grants_in": (np.float64, 0.0),
-    "sales_in": (np.float64, 0.0),
-    "stock_out": (np.float64, 0.0),
-    "inputs_out": (np.float64, 0.0),
-    "equipment_out": (np.float64, 0.0),
-    "payouts_out": (np.float64, 0.0),
-    "assets_out": (np.float64, 0.0),
-}
+class GroupTable(ColumnTable):
+    """The state of every group, one row per group."""
+
+    replica = Column(np.int32, 0, unit="index", label="district copy")
+    kecamatan = Column(np.int32, 0, unit="index", label="Kecamatan", label_id="Kecamatan")
+    village = Column(np.int32, 0, unit="index", label="Village", label_id="Desa")
+    business = Column(np.int8, 0, unit="code", label="Business", label_id="Usaha",
+                      meaning="business type: cattle fattening, seedling nursery or village kiosk")
+    fit = Column(np.float64, 1.0, unit="0-1", label="resource fit",
+                 meaning="the village's resource fit for this business")
+    cohort = Column(np.int16, 0, unit="round", label="cohort", meaning="funding round, counted from 0")
+    funded_month = Column(np.int32, 0, unit="month", label="Funded in month", label_id="Didanai bulan",
+                          meaning="month of the decree and the UEP grant")
+    start_month = Column(np.int32, 0, unit="month", label="start month",
+                         meaning="month the business starts, after training")
+    status = Column(np.int8, int(GroupStatus.TRAINING), unit="code", label="status",
+                    meaning="the group's stage (`kube_sim.model.codes.GroupStatus`: training, active, failed)")
+    failed_month = Column(np.int32, -1, unit="month", label="failed month",
+                          meaning="month the group failed (-1 while running)")
+    cause = Column(np.int8, int(FailureCause.NONE), unit="code", label="failure cause",
+                   meaning="why the group failed (`kube_sim.model.codes.FailureCause`)")
+    facilitator = Column(np.int32, -1, unit="index", label="Facilitator", label_id="Pendamping",
+                         meaning="row of the group's facilitator post (-1: none)")
+    cash = Column(np.float64, 0.0, unit="Rp", label="Cash", label_id="Kas", meaning="cash in the group account")
+    savings = Column(np.float64, 0.0, unit="Rp", label="savings", meaning="the part of cash earmarked for equipment")
+    pending_payout = Column(np.float64, 0.0, unit="Rp", label="pending payout",
+                            meaning="profit shares declared, paid to the members at the month's end")
+    pending_assets = Column(np.float64, 0.0, unit="Rp", label="pending assets",
+                            meaning="assets of a dissolved group, divided among its members at the month's end")
+    units = Column(np.int64, 0, unit="units", label="Stock (units)", label_id="Stok (unit)",
+                   meaning="units of stock held (head of cattle, batches of seedlings, kiosk stock)")
+    unit_size = Column(np.float64, 0.0, unit="size", label="unit size", meaning="size of each unit of stock")
+    cost_basis = Column(np.float64, 0.0, unit="Rp", label="cost basis",
+                        meaning="purchase price of the stock held plus the inputs paid since")
+    equipment = Column(np.float64, 0.0, unit="0-1", label="Equipment", label_id="Sarana",
+                       meaning="equipment level: 0 none, 1 the full set")
+    cohesion = Column(np.float64, 0.0, unit="0-1", label="Cohesion", label_id="Kekompakan")
+    management = Column(np.float64, 0.0, unit="0-1", label="management",
+                        meaning="*kepengurusan*: a chair, treasurer and books")
+    conflict_open = Column(np.bool_, False, unit="yes/no", label="conflict open")
+    conflict_age = Column(np.int32, 0, unit="months", label="conflict age",
+                          meaning="months the open conflict has lasted")
+    escalated = Column(np.bool_, False, unit="yes/no", label="escalated",
+                       meaning="the open conflict went to the agency")
+    low_active_months = Column(np.int32, 0, unit="months", label="months with too few active members",
+                               meaning="months in a row below `groups.min_active_share` of the founding members")
+    last_visit = Column(np.int32, 0, unit="month", label="last visit month")
+    visits = Column(np.int32, 0, unit="visits", label="Facilitator visits", label_id="Kunjungan pendamping",
+                    meaning="facilitator visits so far")
+    conflicts = Column(np.int32, 0, unit="conflicts", label="Conflicts", label_id="Konflik",
+                       meaning="conflicts opened so far")
+    last_payout = Column(np.int32, 0, unit="month", label="last payout month")
+    members = Column(np.int32, 0, unit="members", label="members", meaning="current members")
+    members_at_start = Column(np.int32, 0, unit="members", label="members at start")
+    adequacy = Column(np.float64, 1.0, unit="0-1", label="labour adequacy",
+                      meaning="share of the needed work done last month")
+    labour_needed = Column(np.float64, 0.0, unit="hours", label="labour needed",
+                           meaning="hours the stock needed last month")
+    tiebreak = Column(np.float64, 0.0, unit="0-1", label="tiebreak",
+                      meaning="a fixed random order among groups that are otherwise equal (round robin)")
+    grants_in = Column(np.float64, 0.0, unit="Rp", label="grants in", meaning="grants received, cumulative")
+    sales_in = Column(np.float64, 0.0, unit="Rp", label="sales in", meaning="sales, cumulative")
+    stock_out = Column(np.float64, 0.0, unit="Rp", label="stock out", meaning="stock bought, cumulative")
+    inputs_out = Column(np.float64, 0.0, unit="Rp", label="inputs out", meaning="inputs paid, cumulative")
+    equipment_out = Column(np.float64, 0.0, unit="Rp", label="equipment out", meaning="equipment bought, cumulative")
+    payouts_out = Column(np.float64, 0.0, unit="Rp", label="payouts out",
+                         meaning="profit shares paid to members, cumulative")
+    assets_out = Column(np.float64, 0.0, unit="Rp", label="assets out",
+                        meaning="assets of the dissolved group divided among its members, cumulative")
 
 
 class Group(RowAgent):
     """A KUBE group: one row of the model's group table."""
 
     table = "groups"
-    status = row_value("status", lambda code: GroupStatus(int(code)), "The group's stage.")
-    cash = row_value("cash", float, "Cash in the group account (Rp).")
-    cohesion = row_value("cohesion", float, "Cohesion, 0-1.")
+    status = row_value(GroupTable.status, lambda code: GroupStatus(int(code)))
+    cash = row_value(GroupTable.cash, float)
+    cohesion = row_value(GroupTable.cohesion, float)
 
     @property
     def members(self) -> list:

@@ -14,43 +14,63 @@ import numpy as np
 
 from kube_sim.common.outputs import POVERTY_HORIZON_MONTHS
 from kube_sim.model.agents.row_agent import RowAgent, row_value
+from kube_sim.model.tables import Column, ColumnTable
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
 
-MEMBER_COLUMNS: dict[str, tuple[type, object]] = {
-    "group": (np.int32, -1),  # group index (kept after the member leaves)
-    "eligible": (np.bool_, True),  # really poor and eligible (NIK/KK)
-    "skill": (np.float64, 0.0),  # business skill, 0-1
-    "active": (np.bool_, True),  # fully active in the group business
-    "free_rider": (np.bool_, False),  # inclined to leave the work to others (a lasting trait)
-    "in_group": (np.bool_, True),  # still a member of a running group
-    "baseline_income": (np.float64, 0.0),  # income per person without the group, Rp/month
-    "income_from_group": (np.float64, 0.0),  # all profit shares received, Rp
-    "income_recent": (np.float64, 0.0),  # average monthly group income over about a year, Rp/month
-    "income_recent_at_horizon": (np.float64, np.nan),  # income_recent when the group reached POVERTY_HORIZON_MONTHS
-    "paid_this_month": (np.float64, 0.0),  # profit shares received this month, Rp
-    "assets_received": (np.float64, 0.0),  # share of a dissolved group's assets, Rp (not income)
-    "left_month": (np.int32, -1),  # month the member left or the group failed (-1: still in)
-    "member_months": (np.int32, 0),  # months spent in a running group
-    "months_inactive": (np.int32, 0),  # of those, months spent inactive
-    "shortfall_months": (np.int32, 0),  # months in a row with group income far below the value of their time
-}
+class MemberTable(ColumnTable):
+    """The state of every member household, one row per member.
 
-MEMBER_WATCHED: tuple[str, ...] = ("group", "active", "in_group", "skill")
-"""Member columns that per-group counts are derived from: written only through ``ColumnTable.assign``."""
+    The watched columns (``group``, ``active``, ``in_group``, ``skill``) are the ones per-group counts are
+    derived from: they are written only through :meth:`ColumnTable.assign`.
+    """
+
+    group = Column(np.int32, -1, unit="index", label="group", meaning="row of the member's group (kept after leaving)",
+                   watched=True)
+    eligible = Column(np.bool_, True, unit="yes/no", label="eligible",
+                      meaning="really poor and eligible: would pass the NIK/KK check")
+    skill = Column(np.float64, 0.0, unit="0-1", label="business skill", watched=True)
+    active = Column(np.bool_, True, unit="yes/no", label="active", label_id="aktif",
+                    meaning="fully active in the group business", watched=True)
+    free_rider = Column(np.bool_, False, unit="yes/no", label="free-rider",
+                        meaning="inclined to leave the work to others (a lasting trait)")
+    in_group = Column(np.bool_, True, unit="yes/no", label="in group", meaning="still a member of a running group",
+                      watched=True)
+    baseline_income = Column(np.float64, 0.0, unit="Rp/person/month", label="baseline income",
+                             meaning="income per person of the household without the group")
+    income_from_group = Column(np.float64, 0.0, unit="Rp", label="income from the group",
+                               meaning="all profit shares received so far")
+    income_recent = Column(np.float64, 0.0, unit="Rp/month", label="recent group income",
+                           meaning="average monthly group income over about `members.income_window_months` months")
+    income_recent_at_horizon = Column(np.float64, np.nan, unit="Rp/month", label="recent group income at the horizon",
+                                      meaning="recent group income when the member's group reached "
+                                              "`kube_sim.common.outputs.POVERTY_HORIZON_MONTHS` months since its "
+                                              "funding (nan before)")
+    paid_this_month = Column(np.float64, 0.0, unit="Rp", label="paid this month",
+                             meaning="profit shares received this month")
+    assets_received = Column(np.float64, 0.0, unit="Rp", label="assets received",
+                             meaning="share of a dissolved group's assets (not income)")
+    left_month = Column(np.int32, -1, unit="month", label="left month",
+                        meaning="month the member left or the group failed (-1: still in)")
+    member_months = Column(np.int32, 0, unit="months", label="member months", meaning="months spent in a running group")
+    months_inactive = Column(np.int32, 0, unit="months", label="months inactive",
+                             meaning="of the member months, those spent inactive")
+    shortfall_months = Column(np.int32, 0, unit="months", label="shortfall months",
+                              meaning="months in a row with group income below `members.exit_income_ratio` of the "
+                                      "value of the member's time")
 
 
 class Member(RowAgent):
     """A member household: one row of the model's member table."""
 
     table = "members"
-    group = row_value("group", int, "Index of the member's group.")
-    eligible = row_value("eligible", bool, "Whether the household is really poor and eligible.")
-    skill = row_value("skill", float, "Business skill, 0-1.")
-    active = row_value("active", bool, "Whether the member is fully active.")
-    in_group = row_value("in_group", bool, "Whether the member still belongs to a running group.")
-    income_from_group = row_value("income_from_group", float, "All profit shares received so far (Rp).")
+    group = row_value(MemberTable.group, int)
+    eligible = row_value(MemberTable.eligible, bool)
+    skill = row_value(MemberTable.skill, float)
+    active = row_value(MemberTable.active, bool)
+    in_group = row_value(MemberTable.in_group, bool)
+    income_from_group = row_value(MemberTable.income_from_group, float)
 
 
 def leave(model: KubeModel, rows: np.ndarray, month: int) -> None:

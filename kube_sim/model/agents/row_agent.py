@@ -9,6 +9,7 @@ import mesa
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
+    from kube_sim.model.tables import Column
 
 
 class RowAgent(mesa.Agent):
@@ -26,18 +27,19 @@ class RowAgent(mesa.Agent):
         self.index = index
 
 
-def row_value(column: str, cast: Callable[[Any], Any], doc: str) -> property:
+def row_value(column: Column[Any], cast: Callable[[Any], Any]) -> property:
     """A read-only property giving the agent's value in ``column`` of its table.
 
     Args:
-        column: Column name.
+        column: The column, as declared on the table's class (its label and unit make the docstring).
         cast: Turns the numpy scalar into a Python value (``float``, ``bool``, an enum, ...).
-        doc: The property's docstring.
 
     Returns:
         The property.
     """
-    def read(agent: RowAgent) -> Any:
-        return cast(getattr(getattr(agent.model, agent.table), column)[agent.index])
+    name = column.name
 
-    return property(read, doc=doc)
+    def read(agent: RowAgent) -> Any:
+        return cast(getattr(getattr(agent.model, agent.table), name)[agent.index])
+
+    return property(read, doc=f"{column.describe()} ({column.unit}).")
