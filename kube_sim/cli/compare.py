@@ -285,10 +285,10 @@ def headline_lines(runs: Any, name_a: str, name_b: str, months: int) -> list[str
         lines.append("n/a (the runs hold no poverty counts)")
     else:
         r = lifted.iloc[0]
-        for arm, name, key in (("A", name_a, "reference"), ("B", name_b, "arm")):
+        for letter, name, key in (("A", name_a, "reference"), ("B", name_b, "arm")):
             text = per_budget_reading("households lifted out of poverty", r[f"{key}_per_100m"] * scale,
                                       r[f"{key}_low"] * scale, r[f"{key}_high"] * scale)
-            lines.append(f"{arm} ({name}): {text}; {fmt_per_budget(r[f'{key}_per_100m'])} per Rp 100 juta.")
+            lines.append(f"{letter} ({name}): {text}; {fmt_per_budget(r[f'{key}_per_100m'])} per Rp 100 juta.")
         diff, low, high = (r["diff_per_100m"] * scale, r["diff_low"] * scale, r["diff_high"] * scale)
         verdict = ("within noise: the interval includes no difference" if spans_zero(low, high)
                    else "a real difference in the model")

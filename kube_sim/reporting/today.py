@@ -77,7 +77,7 @@ def _staff(t: Today) -> str:
         text = f"{n} {who} recruited by the caseload rule of 1 per {t.caseload_rule} groups"
     else:
         return "no facilitators (facilitators.groups_per_facilitator = 0)"
-    if finite(t.caseload_carried):
+    if t.caseload_carried is not None and finite(t.caseload_carried):
         text += f", carrying {fmt_number(t.caseload_carried, 2)} groups each on average"
     return text + f", {fmt_number(t.hours, 3)} hours a month each"
 
@@ -143,6 +143,8 @@ def local_figures(values: Mapping[str, Any], sources: Mapping[str, str], declare
     out = []
     for key, label in LOCAL_KEYS.items():
         value = values.get(key)
+        if value is None:
+            continue
         if isinstance(value, tuple | list):
             text = "Rp " + " / ".join(f"{v:,.0f}" for v in value) + " per kg, lot or shelf"
         else:
