@@ -538,7 +538,9 @@ def warn(message: str) -> None:
     Args:
         message: What the command did not do, naming the option or key.
     """
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    from kube_sim.common.i18n import _
+
+    print(_("{prog}: warning: {message}").format(prog=PROG, message=message), file=sys.stderr)
 
 
 def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: str = "--set") -> Scenario:
@@ -555,13 +557,14 @@ def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: 
     Raises:
         InputError: For a bad assignment.
     """
+    from kube_sim.common.i18n import _
     from kube_sim.experiments.scenario import apply_overrides, parse_assignments, unchanged_keys
     from kube_sim.reporting.formats import fmt_level
 
     overrides = parse_assignments(list(assignments or []), source=source)
     for key in unchanged_keys(scenario, overrides):
-        warn(f"{source} {key}={fmt_level(overrides[key])} changes nothing: {scenario.name} already has "
-             f"{key} = {fmt_level(overrides[key])}")
+        warn(f"{source} {key}={fmt_level(overrides[key])} " + _("changes nothing: {name} already has {setting}").format(
+            name=scenario.name, setting=f"{key} = {fmt_level(overrides[key])}"))
     return apply_overrides(scenario, overrides, source=source)
 
 
@@ -634,11 +637,8 @@ def print_today(today: Any, width: int = 100) -> None:
     """
     import textwrap
 
-    from kube_sim.common.i18n import language
     from kube_sim.reporting.today import local_sentence, today_sentence
 
-    if language() != "en":  # its sentences have no catalog entries yet: better left out than half translated
-        return
     print(textwrap.fill(today_sentence(today), width=width))
     local = local_sentence(today)
     if local:

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _, ngettext
 from kube_sim.common.provenance import environment, now_iso
 from kube_sim.experiments.executors import Executor, make_executor
 from kube_sim.experiments.experiment import Experiment, replication_seeds
@@ -506,9 +507,11 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
     store.write_manifest(folder, _manifest(plan, started, None, {}, previous, extra))
     summary = SweepSummary(folder=folder, runs_total=plan.n_runs)
     arms, reps = len(plan.arms), plan.replications
-    say(f"{plan.name}: {arms} arm{'s' * (arms != 1)} x {reps} replication{'s' * (reps != 1)} = "
-        f"{plan.n_runs} runs of {plan.months} months"
-        + (f" ({plan.n_runs - len(todo)} saved before, {len(todo)} to run)" if previous is not None else ""))
+    say(f"{plan.name}: " + ngettext("{arms} arm", "{arms} arms", arms).format(arms=arms) + " x "
+        + ngettext("{reps} replication", "{reps} replications", reps).format(reps=reps) + " = "
+        + _("{runs} runs of {months} months").format(runs=plan.n_runs, months=plan.months)
+        + (" " + _("({saved} saved before, {todo} to run)").format(saved=plan.n_runs - len(todo), todo=len(todo))
+           if previous is not None else ""))
 
     own_executor = executor is None
     bar = None
@@ -526,8 +529,9 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
                        mininterval=0.5 if sys.stderr.isatty() else 30.0)
             timer = _Estimate(len(rest), executor.workers, time.perf_counter())
             timed = timer.after < len(rest)
-            say(f"one run took {first.duration_s:.2f} s here"
-                + (f"; the time the other {len(rest)} take is measured on the workers' first runs" if timed else ""))
+            say(_("one run took {seconds} s here").format(seconds=f"{first.duration_s:.2f}")
+                + (_("; the time the other {runs} take is measured on the workers' first runs").format(runs=len(rest))
+                   if timed else ""))
             for output in executor.map(execute, plan.tasks(rest)):
                 _save(folder, output)
                 summary.runs_this_time += 1
