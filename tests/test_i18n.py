@@ -109,7 +109,9 @@ def test_numbers_money_and_dates_follow_the_locale():
 
 # --- no English left in an Indonesian answer ---------------------------------------------------------
 
-_IDENTIFIERS = re.compile(r"\S*[/_\\]\S*|--[\w-]+|\b\w+\.(?:png|csv|json|parquet|html|md|xlsx|toml)\b")
+_IDENTIFIERS = re.compile(r"\S*[/_\\]\S*|--[\w-]+|\b\w+\.(?:png|csv|json|parquet|html|md|xlsx|toml)\b"
+                          r"|^(?:threshold|frontier):(?= )", flags=re.MULTILINE)
+"""Names, not English: paths, options, file names, keys, and a sweep's name opening its plan line."""
 
 
 def _ids(message) -> list[str]:
@@ -200,3 +202,23 @@ def test_the_local_figures_sources_in_the_catalog_are_the_parameters_own():
     from kube_sim.reporting.today import LOCAL_KEYS, LOCAL_SOURCES
 
     assert LOCAL_SOURCES == tuple(PARAMETER_SPECS[key].source for key in LOCAL_KEYS)
+
+
+def test_threshold_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
+    argv = ["threshold", "--caseloads", "5,10,20", "--replications", "2", "--no-progress", "--workers", "1",
+            "--out", str(tmp_path / "thr")]
+    text = _answer(capsys, "--lang", "id", *argv)
+    assert "kelompok per pendamping" in text and "Saat ini (baseline, baris 1:10" in text
+    assert english_left(text) == [] and english_lines(text) == []
+    english = _answer(capsys, *argv, "--overwrite")
+    assert "groups per facilitator" in english and len(english_lines(english)) > 5
+
+
+def test_frontier_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
+    argv = ["frontier", "--years", "2", "--months", "30", "--replications", "2", "--facilitator-shares", "0,0.1,0.3",
+            "--equipment-shares", "0,0.3", "--workers", "1", "--no-progress", "--out", str(tmp_path / "fr")]
+    text = _answer(capsys, "--lang", "id", *argv)
+    assert "alokasi saat ini" in text and "per Rp 1 miliar" in text
+    assert english_left(text) == [] and english_lines(text) == []
+    english = _answer(capsys, *argv, "--overwrite")
+    assert "today's allocation" in english and len(english_lines(english)) > 5

@@ -590,8 +590,9 @@ class _Estimate:
         per_run = 1 / rate if rate > 0 else pilot_s
         if left == 0:
             return ""
-        return (f"{backend}; one run took {pilot_s:.2f} s here and the workers finish one every {per_run:.2f} s, "
-                f"so the remaining {left} runs should take about {format_duration(rest)}")
+        return backend + "; " + _("one run took {pilot} s here and the workers finish one every {per_run} s, so the "
+                                  "remaining {left} runs should take about {duration}").format(
+            pilot=f"{pilot_s:.2f}", per_run=f"{per_run:.2f}", left=left, duration=format_duration(rest))
 
 
 def _saved(summary: SweepSummary, plan: SweepPlan, folder: Path) -> str:
