@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import string
 
@@ -222,3 +223,39 @@ def test_frontier_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
     assert english_left(text) == [] and english_lines(text) == []
     english = _answer(capsys, *argv, "--overwrite")
     assert "today's allocation" in english and len(english_lines(english)) > 5
+
+
+def _without_parameter_rows(text: str) -> str:
+    """The report without the parameters' own words: the table of factors varied (each parameter's unit and
+    meaning) and the parameters' names are the parameter declarations' English, not yet in the catalog."""
+    from kube_sim.common.outputs import BY_COLUMN
+    from kube_sim.model.parameters import PARAMETER_SPECS
+
+    # a cell holding a column's or a factor's key is a name, and a parameter's own name is its declaration's
+    names = (key.rsplit(".", 1)[-1].removesuffix("_rp").replace("_", " ") for key in PARAMETER_SPECS)
+    keys = {*BY_COLUMN, "scenario", *names}
+    lines = [line for line in text.splitlines() if not re.match(r"\|[^|]*\| *\w+\.\w+ *\|", line)]
+    return "\n".join("|".join("" if cell.strip() in keys else cell for cell in line.split("|")) for line in lines)
+
+
+def test_the_report_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
+    folder = tmp_path / "cmp"
+    _answer(capsys, "compare", "baseline", "ratio_1_20", "--replications", "2", "--months", "40", "--no-progress",
+            "--out", str(folder))
+    said = _answer(capsys, "--lang", "id", "report", str(folder), "--out", str(tmp_path / "id"))
+    assert english_left(said) == [] and english_lines(said) == []
+    for name in ("report.md", "report.html"):
+        text = (tmp_path / "id" / name).read_text(encoding="utf-8")
+        if name.endswith(".html"):
+            text = re.sub(r"<style>.*?</style>|base64,[^\"]*", "", text, flags=re.S)
+            text = re.sub(r"</t[dh]>\s*<t[dh]>", " | ", text)
+            text = re.sub(r"<tr>\s*<t[dh]>", "\n| ", re.sub(r"</t[dh]>\s*</tr>", " |\n", text))
+            text = html.unescape(re.sub(r"<[^>]+>", "\n", text))
+        text = _without_parameter_rows(text)
+        assert "Temuan utama" in text and "Perbandingan berpasangan skenario ratio_1_20" in text
+        assert english_left(text) == [], name
+        assert english_lines(text) == [], name
+    assert '<html lang="id">' in (tmp_path / "id" / "report.html").read_text(encoding="utf-8")
+    _answer(capsys, "report", str(folder), "--out", str(tmp_path / "en"))
+    english = (tmp_path / "en" / "report.md").read_text(encoding="utf-8")
+    assert "Key findings" in english and len(english_lines(_without_parameter_rows(english))) > 20

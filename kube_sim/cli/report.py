@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kube_sim.cli.common import PROG, add_command, whole_number
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 from kube_sim.experiments.files import display_path
 from kube_sim.store.targets import FOLDER, Target, check_outputs
 
@@ -74,26 +75,27 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     source = display_path(args.results_dir)
     if not args.results_dir.is_dir():
-        raise InputError("no such results folder", source=source)
+        raise InputError(_("no such results folder"), source=source)
     finished_parts = args.results_dir / "parts" / "runs"
     has_parts = finished_parts.is_dir() and any(finished_parts.iterdir())
     if not (args.results_dir / "runs.parquet").is_file() and not has_parts:
-        raise InputError("no runs.parquet: not a sweep's results folder (or the sweep has no finished run yet)",
+        raise InputError(_("no runs.parquet: not a sweep's results folder (or the sweep has no finished run yet)"),
                          source=source)
     check_outputs({"--out": Target(args.out if args.out is not None else args.results_dir / REPORT_DIR, FOLDER,
                                    typed=args.out is not None)})
     warning = unfinished_warning(args.results_dir)
     if warning:
-        print(f"{PROG}: warning: {source}: {warning}", file=sys.stderr)
+        print(_("{prog}: warning: {message}").format(prog=PROG, message=f"{source}: {warning}"), file=sys.stderr)
     try:
         path = Path(write_report(args.results_dir, args.out, baseline_arm=args.baseline_arm))
     except (FileNotFoundError, ValueError, KeyError) as exc:
         raise InputError(str(exc).replace("\n", " "), source=source) from None
     files = sorted(p.name for p in path.iterdir() if p.is_file())
     report = next((f for f in ("report.html", "report.md") if f in files), None)
-    print(f"report in {display_path(path)}/" + (f": open {report}" if report else ""))
+    print(_("report in {folder}").format(folder=f"{display_path(path)}/")
+          + (_(": open {file}").format(file=report) if report else ""))
     if files:
-        print("files: " + ", ".join(files))
+        print(_("files: {files}").format(files=", ".join(files)))
     return 0
 
 
@@ -110,12 +112,12 @@ def unfinished_warning(folder: Path) -> str | None:
     from kube_sim.store.sweep_folder import saved_runs
 
     saved, total, finished = saved_runs(folder)
-    of = f"{saved} of {total}" if total is not None else f"{saved}"
+    of = _("{saved} of {total}").format(saved=saved, total=total) if total is not None else f"{saved}"
     busy = holder(folder)
     if busy is not None:
-        return (f"is still being written by {busy.describe()}: the report covers the {of} runs saved so far; "
-                "report again when it has finished")
+        return _("is still being written by {writer}: the report covers the {of} runs saved so far; report again "
+                 "when it has finished").format(writer=busy.describe(), of=of)
     if not finished:
-        return (f"holds an unfinished sweep ({of} runs saved): the report covers those; finish the sweep by "
-                "running its command again with --resume")
+        return _("holds an unfinished sweep ({of} runs saved): the report covers those; finish the sweep by running "
+                 "its command again with --resume").format(of=of)
     return None

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from kube_sim.reporting.formats import fmt_rp, fmt_setting
+from kube_sim.common.i18n import _
+from kube_sim.reporting.formats import fmt_percent, fmt_rp, fmt_setting
 
 
 def _number(value: Any) -> bool:
@@ -27,14 +28,19 @@ def _whole(value: Any) -> str:
 
 
 PHRASES: dict[str, Callable[[Any], str]] = {
-    "facilitators.groups_per_facilitator": lambda v: "no facilitators" if v == 0 else f"1:{_whole(v)} caseload",
-    "facilitators.count": lambda v: "staffed by caseload" if v == 0 else f"{_whole(v)} facilitators",
-    "facilitators.hours_per_month": lambda v: f"{_whole(v)} hours a month",
-    "facilitators.pattern": lambda v: f"{str(v).replace('_', '-')} visits",
-    "facilitators.targets": lambda v: "with targets" if v else "without targets",
-    "grants.equipment_rp": lambda v: "no equipment grant" if v == 0 else f"{fmt_rp(v)} equipment grant",
-    "grants.equipment_month": lambda v: "grant with the UEP" if v == 0 else f"grant after {_whole(v)} months",
-    "members.initial_inactive_share": lambda v: f"{float(v):.0%} inactive at start" if _number(v) else str(v),
+    "facilitators.groups_per_facilitator": lambda v: _("no facilitators") if v == 0 else _(
+        "{ratio} caseload").format(ratio=f"1:{_whole(v)}"),
+    "facilitators.count": lambda v: _("staffed by caseload") if v == 0 else _("{n} facilitators").format(
+        n=_whole(v)),
+    "facilitators.hours_per_month": lambda v: _("{hours} hours a month").format(hours=_whole(v)),
+    "facilitators.pattern": lambda v: _("{pattern} visits").format(pattern=str(v).replace("_", "-")),
+    "facilitators.targets": lambda v: _("with targets") if v else _("without targets"),
+    "grants.equipment_rp": lambda v: _("no equipment grant") if v == 0 else _("{amount} equipment grant").format(
+        amount=fmt_rp(v)),
+    "grants.equipment_month": lambda v: _("grant with the UEP") if v == 0 else _(
+        "grant after {months} months").format(months=_whole(v)),
+    "members.initial_inactive_share": lambda v: _("{share} inactive at start").format(
+        share=fmt_percent(v, 0)) if _number(v) else str(v),
     "scenario": str,
 }
 """How a factor's value reads in an arm's name, for the levers planners use most."""
@@ -81,11 +87,12 @@ def arm_names(arms: Sequence[int], manifest: Mapping[str, Any], factors: Sequenc
         elif varying:
             names[arm] = ", ".join(phrase(k, values.get(arm, {}).get(k, "?")) for k in varying)
         else:
-            names[arm] = f"arm {arm}"
+            names[arm] = _("arm {arm}").format(arm=arm)
     counts: dict[str, int] = {}
     for name in names.values():
         counts[name] = counts.get(name, 0) + 1
-    return {arm: (f"{name} (arm {arm})" if counts[name] > 1 else name) for arm, name in names.items()}
+    return {arm: (_("{name} (arm {arm})").format(name=name, arm=arm) if counts[name] > 1 else name)
+            for arm, name in names.items()}
 
 
 def resolve_arm(choice: int | str, names: Mapping[int, str]) -> int:
@@ -108,7 +115,8 @@ def resolve_arm(choice: int | str, names: Mapping[int, str]) -> int:
         if name == text:
             return arm
     listed = "; ".join(f"{arm}: {name}" for arm, name in names.items())
-    raise ValueError(f"baseline arm {text!r} is neither an arm's number nor its name (arms: {listed})")
+    raise ValueError(_("baseline arm {arm} is neither an arm's number nor its name (arms: {listed})").format(
+        arm=repr(text), listed=listed))
 
 
 def reference_reason(manifest: Mapping[str, Any], chosen: int, matching: int | None, by_option: bool) -> str:
@@ -125,16 +133,16 @@ def reference_reason(manifest: Mapping[str, Any], chosen: int, matching: int | N
     """
     named = manifest.get("reference_arm")
     if by_option:
-        text = "chosen for this report with --baseline-arm"
+        text = _("chosen for this report with --baseline-arm")
         if named is not None and int(named) != chosen:
-            text += f" (the experiment's own reference is arm {named})"
+            text += _(" (the experiment's own reference is arm {arm})").format(arm=named)
         return text
     if named is not None and int(named) == chosen:
-        return "the experiment file names it as its reference"
+        return _("the experiment file names it as its reference")
     if matching == chosen:
-        return "the experiment names no reference, and this arm has the base scenario's parameters"
-    return "the experiment names no reference and no arm has exactly the base scenario's parameters, so the first " \
-           "arm is used"
+        return _("the experiment names no reference, and this arm has the base scenario's parameters")
+    return _("the experiment names no reference and no arm has exactly the base scenario's parameters, so the first "
+             "arm is used")
 
 
 def names_from_manifest(manifest: Mapping[str, Any], arms: Sequence[int]) -> dict[int, str]:

@@ -18,6 +18,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,14 +32,28 @@ from matplotlib.figure import Figure
 from kube_sim.analysis import statistics as analysis
 from kube_sim.analysis.ensemble import ensemble_differences, has_ensemble
 from kube_sim.analysis.value import PER_MILIAR, PER_RP, value_for_money
+from kube_sim.common.i18n import N_, _, language
 from kube_sim.common.outputs import BY_COLUMN, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations
 from kube_sim.reporting import report_figures as figs
 from kube_sim.reporting.arms import arm_names, reference_reason, resolve_arm
-from kube_sim.reporting.ensemble import HEADER as ENSEMBLE_HEADER
 from kube_sim.reporting.ensemble import READING as ENSEMBLE_READING
 from kube_sim.reporting.ensemble import ensemble_cells
-from kube_sim.reporting.formats import finite, fmt_ci, fmt_cost_diff, fmt_diff, fmt_p, fmt_rp, fmt_setting, fmt_value
+from kube_sim.reporting.ensemble import header as ensemble_header
+from kube_sim.reporting.formats import (
+    finite,
+    fmt_ci,
+    fmt_cost_change,
+    fmt_diff,
+    fmt_fixed,
+    fmt_level,
+    fmt_p,
+    fmt_range,
+    fmt_rp,
+    fmt_setting,
+    fmt_value,
+    missing,
+)
 from kube_sim.reporting.readings import difference_reading, per_budget_reading
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import write_bytes, write_text
@@ -246,7 +261,7 @@ def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes]) -> str:
         elif kind == "code":
             text, summary = data
             body.append(f"<details><summary>{esc(summary)}</summary><pre>{esc(text)}</pre></details>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    return (f"<!DOCTYPE html>\n<html lang=\"{language()}\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
@@ -319,10 +334,16 @@ def _arm_factors(runs: pd.DataFrame, manifest: Mapping[str, Any]) -> tuple[list[
     return factors, values
 
 
+COMPARISON = N_("Paired comparison of scenario {b} against {a}.")
+"""The description ``compare`` gives its sweep (in English in the manifest; shown in the language spoken)."""
+
+
 def _experiment_description(manifest: Mapping[str, Any]) -> str:
     for key in ("description", "experiment_description"):
         if manifest.get(key):
-            return str(manifest[key])
+            text = str(manifest[key])
+            match = re.fullmatch(r"Paired comparison of scenario (.+) against (.+)\.", text)
+            return _(COMPARISON).format(b=match[1], a=match[2]) if match else text
     text = manifest.get("experiment_text")
     if text:
         try:
@@ -337,7 +358,7 @@ def _experiment_description(manifest: Mapping[str, Any]) -> str:
 
 def _base_scenario_text(base: Any) -> str:
     if base is None:
-        return "model defaults"
+        return _("model defaults")
     if isinstance(base, str):
         return base
     if isinstance(base, Mapping):
@@ -346,7 +367,7 @@ def _base_scenario_text(base: Any) -> str:
         if isinstance(changes, Mapping) and changes:
             listed = ", ".join(f"{k} = {v}" for k, v in analysis._flatten(changes).items())
             return f"{name}: {listed}" if name else listed
-        return str(name) if name else "model defaults"
+        return str(name) if name else _("model defaults")
     return str(base)
 
 
@@ -361,7 +382,7 @@ def _versions_text(manifest: Mapping[str, Any]) -> str:
         manifest.get("git", {}).get("commit") if isinstance(manifest.get("git"), Mapping) else None)
     if commit:
         parts.append(f"git commit {str(commit)[:12]}")
-    return ", ".join(parts) if parts else "not recorded"
+    return ", ".join(parts) if parts else _("not recorded")
 
 
 def _design_text(design: Any, n_arms: int) -> str:
@@ -370,13 +391,13 @@ def _design_text(design: Any, n_arms: int) -> str:
         kind = str(design.get("kind", "design"))
         parts = []
         if design.get("samples"):
-            parts.append(f"{design['samples']} samples")
+            parts.append(_("{samples} samples").format(samples=design["samples"]))
         if design.get("seed") is not None:
-            parts.append(f"sampling seed {design['seed']}")
+            parts.append(_("sampling seed {seed}").format(seed=design["seed"]))
         if not parts:
-            parts.append(f"{design.get('points', n_arms)} points")
+            parts.append(_("{points} points").format(points=design.get("points", n_arms)))
         return f"{kind} ({', '.join(parts)})"
-    return str(design) if design else "not recorded"
+    return str(design) if design else _("not recorded")
 
 
 def _parameter_note(manifest: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -390,31 +411,35 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
     runs = res.runs
     n_ok = len(analysis.ok_runs(runs))
     n_failed = len(runs) - n_ok
-    doc.heading(2, "What was run")
+    doc.heading(2, _("What was run"))
     description = _experiment_description(m)
     if description:
         doc.para(description)
     replications = m.get("replications")
     if replications is None and "replication" in runs.columns:
         replications = runs["replication"].nunique()
+    unrecorded = _("not recorded")
     facts = [
-        f"Experiment: {m.get('experiment_name') or res.path.name}",
-        f"Base scenario: {_base_scenario_text(m.get('base_scenario'))}",
-        f"Design: {_design_text(m.get('design'), len(labels))}; {len(labels)} arms x {replications} replications "
-        f"= {m.get('runs_total', len(runs))} runs ({n_ok} finished, {n_failed} failed)",
-        f"Months simulated per run: {m.get('months', 'not recorded')}",
-        f"Master seed: {m.get('master_seed', 'not recorded')}; replication seeds: "
-        + _seed_text(m.get("seeds"), runs),
-        f"Started {m.get('started', '?')}, finished {m.get('finished') or 'not finished'}",
-        f"Software: {_versions_text(m)}",
+        _("Experiment: {name}").format(name=m.get("experiment_name") or res.path.name),
+        _("Base scenario: {base}").format(base=_base_scenario_text(m.get("base_scenario"))),
+        _("Design: {design}; {arms} arms x {replications} replications = {runs} runs ({ok} finished, {failed} "
+          "failed)").format(design=_design_text(m.get("design"), len(labels)), arms=len(labels),
+                            replications=replications, runs=m.get("runs_total", len(runs)), ok=n_ok,
+                            failed=n_failed),
+        _("Months simulated per run: {months}").format(months=m.get("months", unrecorded)),
+        _("Master seed: {seed}; replication seeds: {seeds}").format(seed=m.get("master_seed", unrecorded),
+                                                                   seeds=_seed_text(m.get("seeds"), runs)),
+        _("Started {started}, finished {finished}").format(started=m.get("started", "?"),
+                                                           finished=m.get("finished") or _("not finished")),
+        _("Software: {versions}").format(versions=_versions_text(m)),
     ]
     doc.bullets(facts)
     total = m.get("runs_total")
     if total is not None and len(runs) < int(total):
-        doc.para(f"Note: the sweep is incomplete — {len(runs)} of {total} runs are in the results folder. "
-                 "Every number below uses only the finished runs.")
+        doc.para(_("Note: the sweep is incomplete — {saved} of {total} runs are in the results folder. Every number "
+                   "below uses only the finished runs.").format(saved=len(runs), total=total))
     if factors:
-        doc.heading(3, "Factors varied")
+        doc.heading(3, _("Factors varied"))
         rows = []
         for key in factors:
             note = _parameter_note(m, key)
@@ -425,33 +450,41 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
                      else str(values))
             rows.append([figs.factor_label(key), key, note.get("unit", ""), shown,
                          fmt_setting(key, note["default"]) if "default" in note else "", note.get("meaning", "")])
-        doc.table(["factor", "parameter", "unit", "values", "model default", "meaning"], rows)
-    doc.heading(3, "Arms")
+        doc.table([_("factor"), _("parameter"), _("unit"), _("values"), _("model default"), _("meaning")], rows)
+    doc.heading(3, _("Arms"))
     rows = []
     for arm, label in labels.items():
-        rows.append([str(arm) + (" (reference)" if arm == baseline else ""), label,
+        rows.append([_arm_cell(arm, baseline), label,
                      *[fmt_setting(k, arm_values.get(arm, {}).get(k, "")) for k in factors]])
-    doc.table(["arm", "name", *[figs.factor_label(k) for k in factors]], rows,
-              note=f"The reference arm, arm {baseline} ({labels[baseline]}), is the one every other arm is "
-                   f"compared with: {why}.")
+    doc.table([_("arm"), _("name"), *[figs.factor_label(k) for k in factors]], rows,
+              note=_("The reference arm, arm {arm} ({name}), is the one every other arm is compared with: "
+                     "{why}.").format(arm=baseline, name=labels[baseline], why=why))
     text = m.get("experiment_text")
     if text:
-        doc.code(str(text), "The experiment file")
+        doc.code(str(text), _("The experiment file"))
+
+
+def _arm_cell(arm: int, baseline: int) -> str:
+    """An arm's number in a table, marked when it is the reference: ``0 (reference)``."""
+    return _("{arm} (reference)").format(arm=arm) if arm == baseline else str(arm)
 
 
 def _seed_text(seeds: Any, runs: pd.DataFrame) -> str:
     if isinstance(seeds, list | tuple) and seeds:
         shown = ", ".join(str(s) for s in seeds[:6])
-        return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 6 else "")
+        return shown + (_in_all(len(seeds)) if len(seeds) > 6 else "")
     if isinstance(seeds, Mapping) and seeds:
         items = list(seeds.items())[:6]
         shown = ", ".join(f"{k}: {v}" for k, v in items)
-        return shown + (f", ... ({len(seeds)} in all)" if len(seeds) > 6 else "")
+        return shown + (_in_all(len(seeds)) if len(seeds) > 6 else "")
     if "seed" in runs.columns:
         unique = sorted(runs["seed"].dropna().unique())
-        return ", ".join(str(int(s)) for s in unique[:6]) + (f", ... ({len(unique)} in all)" if len(unique) > 6
-                                                              else "")
-    return "not recorded"
+        return ", ".join(str(int(s)) for s in unique[:6]) + (_in_all(len(unique)) if len(unique) > 6 else "")
+    return _("not recorded")
+
+
+def _in_all(n: int) -> str:
+    return _(", ... ({n} in all)").format(n=n)
 
 
 def _summary_table(doc: _Doc, summary: pd.DataFrame, labels: Mapping[int, str], baseline: int,
@@ -462,17 +495,17 @@ def _summary_table(doc: _Doc, summary: pd.DataFrame, labels: Mapping[int, str], 
     s = summary.set_index(["arm", "outcome"])
     rows = []
     for arm, label in labels.items():
-        row = [f"{arm}" + (" (reference)" if arm == baseline else ""), label, str(int(counts.get(arm, 0)))]
+        row = [_arm_cell(arm, baseline), label, str(int(counts.get(arm, 0)))]
         for o in outcomes:
             if (arm, o) in s.index:
                 r = s.loc[(arm, o)]
                 row.append(fmt_ci(o, r["mean"], r["ci_low"], r["ci_high"]))
             else:
-                row.append("n/a")
+                row.append(missing())
         rows.append(row)
-    header = ["arm", "name", "runs", *[label_of(o) for o in outcomes]]
-    doc.table(header, rows, note="Mean over replications, with the 95% confidence interval in brackets. "
-                                 "n/a: not available (e.g. the runs were too short to follow groups 36 months).")
+    header = [_("arm"), _("name"), _("runs"), *[label_of(o) for o in outcomes]]
+    doc.table(header, rows, note=_("Mean over replications, with the 95% confidence interval in brackets. n/a: not "
+                                   "available (e.g. the runs were too short to follow groups 36 months)."))
 
 
 def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> list[str]:
@@ -487,10 +520,11 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
         higher = BY_COLUMN[outcome].higher_is_better is not False
         best = sub.loc[sub["mean"].idxmax() if higher else sub["mean"].idxmin()]
         arm = int(best["arm"])
-        text = (f"{label_of(outcome).capitalize()}: best in arm {arm} ({labels.get(arm, arm)}), "
-                f"{fmt_ci(outcome, best['mean'], best['ci_low'], best['ci_high'])}")
+        text = _("{outcome}: best in arm {arm} ({name}), {value}").format(
+            outcome=label_of(outcome).capitalize(), arm=arm, name=labels.get(arm, arm),
+            value=fmt_ci(outcome, best["mean"], best["ci_low"], best["ci_high"]))
         if arm == baseline:
-            text += "; that is the reference arm."
+            text += _("; that is the reference arm.")
         else:
             d = paired[(paired["arm"] == arm) & (paired["outcome"] == outcome)]
             if len(d):
@@ -499,14 +533,16 @@ def _findings(summary: pd.DataFrame, paired: pd.DataFrame, labels: Mapping[int, 
                 several = compared > 1
                 p = r["pvalue_holm"] if several else r["pvalue"]
                 clear = finite(p) and p < 0.05
-                verdict = "a clear difference" if clear else "not clearly different"
                 if several:
-                    verdict += (f", even allowing for the {compared} comparisons" if clear else
-                                f" once the {compared} comparisons are allowed for")
-                shown = f"p {fmt_p(r['pvalue'])}" + (f", Holm-adjusted {fmt_p(p)}" if several else "")
-                text += (f"; {fmt_diff(outcome, r['mean_diff'])} against {labels.get(baseline, baseline)} "
-                         f"(95% CI {fmt_diff(outcome, r['ci_low'])} to {fmt_diff(outcome, r['ci_high'])}, "
-                         f"{shown}: {verdict}).")
+                    verdict = (_("a clear difference, even allowing for the {n} comparisons") if clear else
+                               _("not clearly different once the {n} comparisons are allowed for")).format(n=compared)
+                else:
+                    verdict = _("a clear difference") if clear else _("not clearly different")
+                shown = f"p {fmt_p(r['pvalue'])}" + (_(", Holm-adjusted {p}").format(p=fmt_p(p)) if several else "")
+                text += _("; {diff} against {reference} (95% CI {low} to {high}, {shown}: {verdict}).").format(
+                    diff=fmt_diff(outcome, r["mean_diff"]), reference=labels.get(baseline, baseline),
+                    low=fmt_diff(outcome, r["ci_low"]), high=fmt_diff(outcome, r["ci_high"]), shown=shown,
+                    verdict=verdict)
         items.append(text)
     return items
 
@@ -523,29 +559,31 @@ def _surprising(outcome: str, row: pd.Series, paired: pd.DataFrame) -> bool:
 
 def _paired_tables(doc: _Doc, paired: pd.DataFrame, labels: Mapping[int, str], baseline: int) -> None:
     if paired.empty:
-        doc.para("There is only one arm, so there is nothing to compare." if len(labels) < 2 else
-                 "No run of the reference arm has finished yet, so there is nothing to compare with.")
+        doc.para(_("There is only one arm, so there is nothing to compare.") if len(labels) < 2 else
+                 _("No run of the reference arm has finished yet, so there is nothing to compare with."))
         return
-    by_arm = {int(arm): {r["outcome"]: r for _, r in sub.iterrows()} for arm, sub in paired.groupby("arm")}
+    by_arm = {int(arm): {r["outcome"]: r for _i, r in sub.iterrows()} for arm, sub in paired.groupby("arm")}
     for outcome in SUMMARY_OUTCOMES:
         sub = paired[paired["outcome"] == outcome]
         if sub.empty:
             continue
         doc.heading(3, label_of(outcome).capitalize())
         rows = []
-        for _, r in sub.iterrows():
+        for _i, r in sub.iterrows():
             rows.append([str(int(r["arm"])), labels.get(int(r["arm"]), str(r["arm_label"])), str(int(r["n_pairs"])),
                          fmt_value(outcome, r["baseline_mean"]), fmt_value(outcome, r["arm_mean"]),
-                         f"{fmt_diff(outcome, r['mean_diff'])} ({fmt_diff(outcome, r['ci_low'])} to "
-                         f"{fmt_diff(outcome, r['ci_high'])})", fmt_p(r["pvalue"]), fmt_p(r["pvalue_holm"])])
-        doc.table(["arm", "name", "pairs", f"reference: {labels.get(baseline, baseline)}", "this arm",
-                   "difference (95% CI)", "p", "p (Holm)"], rows)
+                         f"{fmt_diff(outcome, r['mean_diff'])} "
+                         f"({fmt_range(fmt_diff(outcome, r['ci_low']), fmt_diff(outcome, r['ci_high']))})",
+                         fmt_p(r["pvalue"]), fmt_p(r["pvalue_holm"])])
+        doc.table([_("arm"), _("name"), _("pairs"),
+                   _("reference: {name}").format(name=labels.get(baseline, baseline)), _("this arm"),
+                   _("difference (95% CI)"), "p", _("p (Holm)")], rows)
         why = [difference_reading(outcome, r, by_arm[int(r["arm"])], arm=labels.get(int(r["arm"]), str(r["arm"])),
                                   reference=labels.get(baseline, str(baseline)))
-               for _, r in sub.iterrows() if _surprising(outcome, r, paired)]
+               for _i, r in sub.iterrows() if _surprising(outcome, r, paired)]
         if why:
-            doc.para("Costs more, does worse? Arms that cost clearly more than the reference but do worse on "
-                     "average here:")
+            doc.para(_("Costs more, does worse? Arms that cost clearly more than the reference but do worse on "
+                       "average here:"))
             doc.bullets([w for w in why if w])
 
 
@@ -555,20 +593,21 @@ def _ensemble_section(doc: _Doc, runs: pd.DataFrame, manifest: Mapping[str, Any]
     outcomes = [o for o in SUMMARY_OUTCOMES if o in runs.columns and runs[o].notna().any()]
     table = ensemble_differences(runs, baseline, outcomes, confidence)
     info = manifest.get("ensemble") or {}
-    doc.heading(2, "Parameter uncertainty (calibrated ensemble)")
-    doc.para(f"The replications ran over the ensemble '{info.get('name', '?')}': replication i used parameter set "
-             f"i mod {int(table['members'].max()) if len(table) else 0} in every arm, so each difference below "
-             f"carries the uncertainty of the calibrated parameters as well as seed noise. {ENSEMBLE_READING} A "
-             "large share from parameters means more replications will not narrow the interval; better "
-             "knowledge of the assumptions would.")
+    doc.heading(2, _("Parameter uncertainty (calibrated ensemble)"))
+    doc.para(_("The replications ran over the ensemble '{name}': replication i used parameter set i mod {members} in "
+               "every arm, so each difference below carries the uncertainty of the calibrated parameters as well as "
+               "seed noise. {reading} A large share from parameters means more replications will not narrow the "
+               "interval; better knowledge of the assumptions would.").format(
+        name=info.get("name", "?"), members=int(table["members"].max()) if len(table) else 0,
+        reading=_(ENSEMBLE_READING)))
     for outcome in outcomes:
         sub = table[table["outcome"] == outcome]
         if sub.empty:
             continue
         rows = [[str(int(r["arm"])), labels.get(int(r["arm"]), str(r["arm"])), str(int(r["n_pairs"])),
-                 *ensemble_cells(outcome, r)] for _, r in sub.iterrows()]
-        doc.heading(3, label_of(outcome).capitalize() + " (ensemble)")
-        doc.table(["arm", "name", "pairs", *ENSEMBLE_HEADER], rows)
+                 *ensemble_cells(outcome, r)] for _i, r in sub.iterrows()]
+        doc.heading(3, _("{outcome} (ensemble)").format(outcome=label_of(outcome).capitalize()))
+        doc.table([_("arm"), _("name"), _("pairs"), *ensemble_header()], rows)
     return table
 
 
@@ -579,63 +618,67 @@ def _survival_tables(doc: _Doc, table: pd.DataFrame, lr: pd.DataFrame, labels: M
     for arm, label in labels.items():
         sub = table[table["arm"] == arm].set_index("horizon")
         if sub.empty:
-            rows.append([str(arm), label, "0", *["n/a"] * len(horizons)])
+            rows.append([str(arm), label, "0", *[missing()] * len(horizons)])
             continue
         first = sub.iloc[0]
         cells = [fmt_ci("survival_12", sub.loc[h, "survival"], sub.loc[h, "lower"], sub.loc[h, "upper"])
                  for h in horizons]
-        rows.append([str(arm) + (" (reference)" if arm == baseline else ""), label,
-                     f"{int(first['groups']):,} ({int(first['failed']):,})", *cells])
-    doc.table(["arm", "name", "groups (failed)", *[f"{h} months" for h in horizons]], rows,
-              note="Kaplan-Meier share of groups still active that many months after their own funding, all "
-                   "replications pooled, with the 95% pointwise band; 0 once every group had failed; n/a where "
-                   "no group was followed that long while some were still active.")
+        rows.append([_arm_cell(arm, baseline), label,
+                     f"{fmt_level(int(first['groups']))} ({fmt_level(int(first['failed']))})", *cells])
+    doc.table([_("arm"), _("name"), _("groups (failed)"), *[_("{months} months").format(months=h) for h in horizons]],
+              rows,
+              note=_("Kaplan-Meier share of groups still active that many months after their own funding, all "
+                     "replications pooled, with the 95% pointwise band; 0 once every group had failed; n/a where "
+                     "no group was followed that long while some were still active."))
     if lr.empty:
         return
     reference = labels.get(baseline, str(baseline))
-    doc.para(f"Log-rank tests: does each arm's survival curve differ from the reference arm's (arm {baseline}: "
-             f"{reference})?")
+    doc.para(_("Log-rank tests: does each arm's survival curve differ from the reference arm's (arm {arm}: "
+               "{name})?").format(arm=baseline, name=reference))
     rows = []
-    for _, r in lr.iterrows():
+    for _i, r in lr.iterrows():
         if not finite(r["pvalue"]):
-            reading = "no failures to compare"
+            reading = _("no failures to compare")
         elif r["pvalue"] >= 0.05:
-            reading = "no clear difference"
+            reading = _("no clear difference")
         elif r["statistic"] < 0:
-            reading = f"groups fail less often than under {reference}"
+            reading = _("groups fail less often than under {reference}").format(reference=reference)
         else:
-            reading = f"groups fail more often than under {reference}"
-        rows.append([str(int(r["arm"])), str(r["arm_label"]), f"{int(r['groups']):,} ({int(r['failed']):,})",
-                     f"{r['statistic']:.2f}" if finite(r["statistic"]) else "n/a", fmt_p(r["pvalue"]), reading])
-    doc.table(["arm", "name", "groups (failed)", "statistic z", "p", "reading at the 5% level"], rows,
-              note="z is SciPy's signed log-rank statistic (z² is the usual chi-squared with 1 degree of freedom); "
-                   "negative z: fewer failures than expected if the arms were alike. Groups within a run are not "
-                   "independent, so treat small p-values from very large pooled samples with some caution.")
+            reading = _("groups fail more often than under {reference}").format(reference=reference)
+        rows.append([str(int(r["arm"])), str(r["arm_label"]),
+                     f"{fmt_level(int(r['groups']))} ({fmt_level(int(r['failed']))})",
+                     fmt_fixed(r["statistic"], 2) if finite(r["statistic"]) else missing(), fmt_p(r["pvalue"]),
+                     reading])
+    doc.table([_("arm"), _("name"), _("groups (failed)"), _("statistic z"), "p", _("reading at the 5% level")], rows,
+              note=_("z is SciPy's signed log-rank statistic (z² is the usual chi-squared with 1 degree of freedom); "
+                     "negative z: fewer failures than expected if the arms were alike. Groups within a run are not "
+                     "independent, so treat small p-values from very large pooled samples with some caution."))
 
 
 HOW_TO_READ: tuple[str, ...] = (
-    "Arms and replications. Each arm is one combination of the parameter values in the sweep. Each replication "
+    N_("Arms and replications. Each arm is one combination of the parameter values in the sweep. Each replication "
     "is one simulated district with its own random seed; replication i uses the same seed in every arm "
     "(common random numbers), so every arm faces the same villages, members and chance events and the arms "
-    "differ only by their parameters.",
-    "Paired differences. Because of the shared seeds, each arm is compared with the reference arm replication by "
+    "differ only by their parameters."),
+    N_("Paired differences. Because of the shared seeds, each arm is compared with the reference arm replication by "
     "replication, and the differences are averaged. This removes most of the luck that two separate samples "
-    "would carry, so paired intervals are much narrower than the difference of two separate intervals suggests.",
-    "Confidence intervals. A 95% confidence interval is the range of values compatible with the runs: if the "
+    "would carry, so paired intervals are much narrower than the difference of two separate intervals suggests."),
+    N_("Confidence intervals. A 95% confidence interval is the range of values compatible with the runs: if the "
     "sweep were repeated with new seeds, about 95 in 100 such intervals would contain the model's long-run "
     "average. An interval of a difference that excludes zero means the arms clearly differ in the model. The "
     "intervals cover the model's randomness only, not doubts about its assumptions or parameter values; more "
-    "replications narrow them.",
-    "p-values. A p-value below 0.05 means a difference this large would rarely arise by chance if the arms "
+    "replications narrow them."),
+    N_("p-values. A p-value below 0.05 means a difference this large would rarely arise by chance if the arms "
     "really were the same. With many arms some small p-values appear by chance alone; the Holm-adjusted "
-    "p-value allows for the number of arms compared.",
-    "Survival. 'Groups active 36 months after funding' in the summary table is worked out in each run and then "
+    "p-value allows for the number of arms compared."),
+    N_("Survival. 'Groups active 36 months after funding' in the summary table is worked out in each run and then "
     "averaged over replications. The survival curves and the log-rank tests pool all groups of an arm; their "
-    "bands treat groups as independent and are therefore narrower than the between-replication intervals.",
-    "Money. Amounts are in rupiah (Rp); figures use Rp juta (millions) or Rp ribu (thousands) as marked. Income "
+    "bands treat groups as independent and are therefore narrower than the between-replication intervals."),
+    N_("Money. Amounts are in rupiah (Rp); figures use Rp juta (millions) or Rp ribu (thousands) as marked. Income "
     "per member per month is the income members received from their group, averaged over the months they "
-    "were members.",
+    "were members."),
 )
+"""How to read the report, in English (translated where shown)."""
 
 
 def _figure_specs(res: Results, summary: pd.DataFrame, km: pd.DataFrame, effects: Mapping[str, pd.DataFrame],
@@ -644,38 +687,39 @@ def _figure_specs(res: Results, summary: pd.DataFrame, km: pd.DataFrame, effects
     ok = analysis.ok_runs(res.runs)
     by_ratio = figs.RATIO_KEY in ok.columns and ok[figs.RATIO_KEY].nunique() > 1
     specs: list[tuple[str, str, str, Callable[[], Figure]]] = [
-        ("survival.png", "Survival of groups by arm",
-         "Each line is the share of groups still active by months since their own funding (Kaplan-Meier, all "
+        ("survival.png", _("Survival of groups by arm"),
+         _("Each line is the share of groups still active by months since their own funding (Kaplan-Meier, all "
          "replications of an arm pooled), with its 95% band shaded; a line that stays higher means groups last "
-         "longer.",
+         "longer."),
          lambda: figs.survival_figure(km, labels, baseline)),
-        ("income.png", "Income and poverty by arm",
-         "Each dot is one run: average income per member per month from the group (left) and share of members "
+        ("income.png", _("Income and poverty by arm"),
+         _("Each dot is one run: average income per member per month from the group (left) and share of members "
          "above the poverty line (right); boxes span the middle half of the runs, white diamonds mark the mean, "
-         "and further right is better.",
+         "and further right is better."),
          lambda: figs.income_figure(ok, labels, baseline)),
-        ("cost.png", "Cost against surviving groups",
-         "Left: each dot is one run's total programme cost against the groups still active at its end (lower "
+        ("cost.png", _("Cost against surviving groups"),
+         _("Left: each dot is one run's total programme cost against the groups still active at its end (lower "
          "and further right is better value); right: mean cost per surviving group with its 95% confidence "
-         "interval (further left is cheaper).",
+         "interval (further left is cheaper)."),
          lambda: figs.cost_figure(ok, summary, labels, baseline)),
-        ("workload.png", "Facilitator workload",
-         "Facilitator visits each group received per month (left) and share of running groups with no visit in "
-         "the last three months (right), "
-         + ("against the number of groups per facilitator" if by_ratio else "by arm")
-         + ", as means with 95% confidence intervals.",
+        ("workload.png", _("Facilitator workload"),
+         (_("Facilitator visits each group received per month (left) and share of running groups with no visit in "
+            "the last three months (right), against the number of groups per facilitator, as means with 95% "
+            "confidence intervals.") if by_ratio else
+          _("Facilitator visits each group received per month (left) and share of running groups with no visit in "
+            "the last three months (right), by arm, as means with 95% confidence intervals.")),
          lambda: figs.workload_figure(ok, labels, baseline, confidence)),
     ]
     if effects:
-        specs.append(("factor_effects.png", "Effect of each factor",
-                      "Each panel shows the mean of one outcome (rows) at each value of one factor (columns), "
+        specs.append(("factor_effects.png", _("Effect of each factor"),
+                      _("Each panel shows the mean of one outcome (rows) at each value of one factor (columns), "
                       "averaged over every run at that value whatever the other factors, with 95% confidence "
-                      "intervals; a steep line means the factor matters for that outcome.",
+                      "intervals; a steep line means the factor matters for that outcome."),
                       lambda: figs.factor_effects_figure(effects)))
     if not res.monthly.empty and "groups_active" in res.monthly.columns and "arm" in res.monthly.columns:
-        specs.append(("groups_over_time.png", "Groups running over time",
-                      "Number of groups running in each month of the programme: mean over replications (line) and "
-                      "the lowest to highest replication (shaded).",
+        specs.append(("groups_over_time.png", _("Groups running over time"),
+                      _("Number of groups running in each month of the programme: mean over replications (line) and "
+                      "the lowest to highest replication (shaded)."),
                       lambda: figs.groups_over_time_figure(res.monthly, labels, baseline)))
     return specs
 
@@ -689,27 +733,27 @@ def _last_line(error: Any) -> str:
 
 def _all_outcomes(doc: _Doc, summary: pd.DataFrame, outcomes: Sequence[str], labels: Mapping[int, str]) -> None:
     """Appendix: every outcome (rows) by arm (columns), or a pointer to summary.csv for many arms."""
-    doc.heading(2, "All outcomes by arm")
+    doc.heading(2, _("All outcomes by arm"))
     if len(labels) > MAX_APPENDIX_ARMS:
-        doc.para(f"With {len(labels)} arms the table of every outcome is too wide to print here; it is in "
-                 "summary.csv next to this report (one row per arm and outcome: n, mean, sd, 95% CI).")
+        doc.para(_("With {arms} arms the table of every outcome is too wide to print here; it is in summary.csv next "
+                   "to this report (one row per arm and outcome: n, mean, sd, 95% CI).").format(arms=len(labels)))
         return
     rows = []
     for outcome in outcomes:
         s = summary[summary["outcome"] == outcome].set_index("arm")
         rows.append([label_of(outcome), outcome,
                      *[fmt_ci(outcome, s.loc[a, "mean"], s.loc[a, "ci_low"], s.loc[a, "ci_high"])
-                       if a in s.index else "n/a" for a in labels]])
-    doc.table(["outcome", "column", *[f"arm {a}" for a in labels]], rows,
-              note="Mean (95% CI) over finished runs. The tables behind this report are in the CSV files next "
-                   "to it.")
+                       if a in s.index else missing() for a in labels]])
+    doc.table([_("outcome"), _("column"), *[_("arm {arm}").format(arm=a) for a in labels]], rows,
+              note=_("Mean (95% CI) over finished runs. The tables behind this report are in the CSV files next "
+                     "to it."))
 
 
 def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: Mapping[int, str],
                    baseline: int, confidence: float) -> pd.DataFrame:
     """Staff, cost and what each arm buys per Rp 100 juta against the reference; returns the table behind it."""
-    doc.heading(2, "Cost and value for money")
-    doc.para("Options rarely cost the same. For each arm: the households it lifted out of poverty per Rp 1 miliar "
+    doc.heading(2, _("Cost and value for money"))
+    doc.para(_("Options rarely cost the same. For each arm: the households it lifted out of poverty per Rp 1 miliar "
              "of its cost (households poor on their own income and at or above the line with the programme at the "
              "end of the run; never-poor and still-poor households count zero), with its 95% interval over "
              "replications; the facilitators it recruited and the groups each actually carried, its total cost "
@@ -717,7 +761,7 @@ def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: 
              "the difference at equal cost (that count per Rp 100 juta, arm minus reference, paired by "
              "replication: what one budget of Rp 100 juta buys more, if the programme scales with its budget), "
              "and what the arm's extra money buys (extra groups still active per extra Rp 100 juta, Fieller's "
-             "interval; n/a when the costs do not clearly differ).")
+             "interval; n/a when the costs do not clearly differ)."))
     s = summary.set_index(["arm", "outcome"])
     scale = PER_MILIAR / PER_RP
 
@@ -727,14 +771,21 @@ def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: 
     def lifted(value: pd.DataFrame, key: str) -> str:
         row = value[value["outcome"] == "households_lifted"]
         if row.empty:
-            return "n/a"
+            return missing()
         r = row.iloc[0]
-        return per_budget_reading("households", r[f"{key}_per_100m"] * scale, r[f"{key}_low"] * scale,
-                                  r[f"{key}_high"] * scale, unit="per Rp 1 miliar")
+        return per_budget_reading(_("households"), r[f"{key}_per_100m"] * scale, r[f"{key}_low"] * scale,
+                                  r[f"{key}_high"] * scale)
+
+    def two(v: float, signed: bool = False) -> str:
+        text = f"{float(v):+.2f}" if signed else f"{float(v):.2f}"
+        return (text[0] + fmt_fixed(abs(float(v)), 2)) if signed else fmt_fixed(float(v), 2)
+
+    def with_interval(mean: float, low: float, high: float) -> str:
+        return f"{two(mean, True)} ({fmt_range(two(low, True), two(high, True))})"
 
     tables, rows = [], []
     for arm, name in names.items():
-        row = [str(arm) + (" (reference)" if arm == baseline else ""), name,
+        row = [_arm_cell(arm, baseline), name,
                fmt_value("facilitators", mean(arm, "facilitators")),
                fmt_value("mean_caseload", mean(arm, "mean_caseload")),
                fmt_rp(mean(arm, "cost_total_rp"))]
@@ -743,30 +794,48 @@ def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: 
             first = value[value["outcome"] == "groups_active_end"]
             per = first.iloc[0]["reference_per_100m"] if len(first) else None
             rows.append([row[0], row[1], lifted(value, "reference"), *row[2:], "",
-                         f"{per:.2f}" if finite(per) else "n/a", "", ""])
+                         two(float(per)) if per is not None and finite(per) else missing(), "", ""])
             continue
         value = value_for_money(runs, baseline, arm, confidence)
         tables.append(value.assign(arm=arm, reference_arm=baseline))
         g = value[value["outcome"] == "groups_active_end"]
         if g.empty:
-            rows.append([row[0], row[1], lifted(value, "arm"), *row[2:], "n/a", "n/a", "n/a", "n/a"])
+            rows.append([row[0], row[1], lifted(value, "arm"), *row[2:], *[missing()] * 4])
             continue
         r = g.iloc[0]
-        extra = (f"{r['extra_per_100m']:+.2f} ({r['extra_low']:+.2f} to {r['extra_high']:+.2f})"
-                 if finite(r["extra_low"]) else "n/a")
+        extra = (with_interval(r["extra_per_100m"], r["extra_low"], r["extra_high"])
+                 if finite(r["extra_low"]) else missing())
         rows.append([row[0], row[1], lifted(value, "arm"), *row[2:],
-                     fmt_cost_diff("it", r["cost_diff"], r["cost_diff_low"], r["cost_diff_high"]).removeprefix(
-                         "it costs "),
-                     f"{r['arm_per_100m']:.2f}", f"{r['diff_per_100m']:+.2f} ({r['diff_low']:+.2f} to "
-                                                 f"{r['diff_high']:+.2f})", extra])
-    doc.table(["arm", "name", "households lifted out of poverty per Rp 1 miliar", "facilitators",
-               "groups per facilitator (carried)", "total cost", "cost against the reference (95% CI)",
-               "groups still active per Rp 100 juta", "at equal cost: difference (95% CI)",
-               "extra groups per extra Rp 100 juta (95% CI)"], rows,
-              note="Means over replications. Counts per Rp 100 juta are worked out run by run; value_for_money.csv "
-                   "holds the same for households lifted out of poverty, groups active 36 months after funding "
-                   "and member households reached.")
+                     _cost_against(r["cost_diff"], r["cost_diff_low"], r["cost_diff_high"]),
+                     two(r["arm_per_100m"]), with_interval(r["diff_per_100m"], r["diff_low"], r["diff_high"]), extra])
+    doc.table([_("arm"), _("name"), _("households lifted out of poverty per Rp 1 miliar"), _("facilitators"),
+               _("groups per facilitator (carried)"), _("total cost"), _("cost against the reference (95% CI)"),
+               _("groups still active per Rp 100 juta"), _("at equal cost: difference (95% CI)"),
+               _("extra groups per extra Rp 100 juta (95% CI)")], rows,
+              note=_("Means over replications. Counts per Rp 100 juta are worked out run by run; value_for_money.csv "
+                     "holds the same for households lifted out of poverty, groups active 36 months after funding "
+                     "and member households reached."))
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _cost_against(diff: Any, low: Any, high: Any) -> str:
+    """An arm's cost against the reference without who pays it: ``Rp 94 juta more (95% CI ...)``."""
+    if not finite(diff):
+        return missing()
+    d = float(diff)
+    if d == 0 and not (finite(low) and finite(high) and low != high):
+        return _("the same")
+    text = fmt_cost_change(d) if d != 0 else _("the same")
+    if finite(low) and finite(high):
+        lo, hi = (float(low), float(high)) if d >= 0 else (float(high), float(low))
+
+        def end(v: float) -> str:
+            return fmt_cost_change(v) if v != 0 else _("the same")
+
+        text += " " + (_("(95% CI {low} to {high})").format(low=end(lo), high=end(hi))
+                       if (lo > 0) != (hi > 0) or lo == 0 else
+                       _("(95% CI {low} to {high})").format(low=fmt_rp(abs(lo)), high=fmt_rp(abs(hi))))
+    return text
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None, *,
@@ -828,37 +897,41 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
         write_text(folder / "factor_effects.csv", table.to_csv(index=False))
 
     name = res.manifest.get("experiment_name") or res.path.name
-    title = f"KUBE programme simulation: {name}"
+    title = _("KUBE programme simulation: {name}").format(name=name)
     doc = _Doc()
     doc.heading(1, title)
-    doc.para(f"Report written {_dt.datetime.now().astimezone().isoformat(timespec='seconds')} from "
-             f"{res.path.name}/. The numbers come from an agent-based simulation of KUBE joint business groups; "
-             "they compare policy options under the model's assumptions, they are not forecasts.")
+    doc.para(_("Report written {when} from {folder}/. The numbers come from an agent-based simulation of KUBE joint "
+               "business groups; they compare policy options under the model's assumptions, they are not "
+               "forecasts.").format(when=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+                                    folder=res.path.name))
     findings = _findings(summary, paired, names, baseline)
     if findings:
-        doc.heading(2, "Key findings")
-        doc.para(f"Every arm is compared with the reference arm, arm {baseline}: {names[baseline]} ({why}).")
+        doc.heading(2, _("Key findings"))
+        doc.para(_("Every arm is compared with the reference arm, arm {arm}: {name} ({why}).").format(
+            arm=baseline, name=names[baseline], why=why))
         doc.bullets(findings)
     _what_was_run(doc, res, names, factors, arm_values, baseline, why)
-    doc.heading(2, "Summary by arm")
+    doc.heading(2, _("Summary by arm"))
     _summary_table(doc, summary, names, baseline, runs)
     if has_baseline and len(names) > 1:
         value = _value_section(doc, runs, summary, names, baseline, confidence)
         write_text(folder / "value_for_money.csv", value.to_csv(index=False))
-    doc.heading(2, f"Differences from the reference arm (arm {baseline}: {names[baseline]})")
-    doc.para(f"Each arm minus the reference ({names[baseline]}; {why}), replication by replication (paired by "
-             "seed); mean difference with its 95% confidence interval and the paired t-test p-value.")
+    doc.heading(2, _("Differences from the reference arm (arm {arm}: {name})").format(arm=baseline,
+                                                                                       name=names[baseline]))
+    doc.para(_("Each arm minus the reference ({name}; {why}), replication by replication (paired by seed); mean "
+               "difference with its 95% confidence interval and the paired t-test p-value.").format(
+        name=names[baseline], why=why))
     _paired_tables(doc, paired, names, baseline)
     if has_baseline and has_ensemble(runs):
         ensemble = _ensemble_section(doc, runs, res.manifest, names, baseline, confidence)
         write_text(folder / "ensemble_differences.csv", ensemble.to_csv(index=False))
-    doc.heading(2, "Survival of groups")
+    doc.heading(2, _("Survival of groups"))
     if has_groups:
         _survival_tables(doc, surv, lr, names, baseline)
     else:
-        doc.para("The results hold no group table, so there are no survival curves.")
+        doc.para(_("The results hold no group table, so there are no survival curves."))
 
-    doc.heading(2, "Figures")
+    doc.heading(2, _("Figures"))
     images: dict[str, bytes] = {}
     for file, fig_title, caption, draw in _figure_specs(res, summary, km, effects, names, baseline,
                                                         confidence):
@@ -870,16 +943,16 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
 
     failed = runs[runs["status"] != "ok"] if "status" in runs.columns else runs.iloc[0:0]
     if len(failed):
-        doc.heading(2, "Failed runs")
-        doc.para(f"{len(failed)} run(s) raised an error and are left out of every number above.")
+        doc.heading(2, _("Failed runs"))
+        doc.para(_("{n} run(s) raised an error and are left out of every number above.").format(n=len(failed)))
         rows = [[str(r.get("run_id", "")), str(r.get("arm", "")), str(r.get("replication", "")),
                  _last_line(r.get("error"))]
-                for _, r in failed.head(20).iterrows()]
-        doc.table(["run", "arm", "replication", "error"], rows,
-                  note="First 20 shown." if len(failed) > 20 else None)
+                for _i, r in failed.head(20).iterrows()]
+        doc.table([_("run"), _("arm"), _("replication"), _("error")], rows,
+                  note=_("First 20 shown.") if len(failed) > 20 else None)
 
-    doc.heading(2, "How to read this report")
-    doc.bullets(HOW_TO_READ)
+    doc.heading(2, _("How to read this report"))
+    doc.bullets([_(item) for item in HOW_TO_READ])
     _all_outcomes(doc, summary, outcomes, names)
 
     write_text(folder / "report.md", _to_markdown(doc))

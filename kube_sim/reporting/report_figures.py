@@ -27,10 +27,11 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from kube_sim.analysis.statistics import arm_summary, factor_columns, factor_effects
+from kube_sim.common.i18n import _
 from kube_sim.common.outputs import kind_of, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS
 from kube_sim.reporting.canvas import new_figure, style
-from kube_sim.reporting.formats import fmt_setting
+from kube_sim.reporting.formats import fmt_setting, localize
 
 MAX_OVERLAID_ARMS = 6
 """Most arms drawn on one survival panel; more are drawn as small multiples."""
@@ -60,8 +61,8 @@ def factor_label(key: str) -> str:
     """
     name = key.rsplit(".", 1)[-1]
     if name.endswith("_rp"):
-        return name.removesuffix("_rp").replace("_", " ") + " (Rp)"
-    return name.replace("_", " ")
+        return _(name.removesuffix("_rp").replace("_", " ")) + " (Rp)"
+    return _(name.replace("_", " "))
 
 
 def setting_label(key: str) -> str:
@@ -165,7 +166,7 @@ class _ScaledFormatter(Formatter):
         return [self(v) for v in values]
 
     def __call__(self, x: float, pos: int | None = None) -> str:
-        return f"{x / self.divisor:,.{self.decimals}f}{self.suffix}"
+        return localize(f"{x / self.divisor:,.{self.decimals}f}") + self.suffix
 
 
 def _money_axis(ax: Axes, which: str, values: Sequence[float] | np.ndarray, label: str) -> None:
@@ -194,7 +195,8 @@ def _value_axis(ax: Axes, which: str, outcome: str, values: Sequence[float] | np
         (ax.set_xlabel if which == "x" else ax.set_ylabel)(label)
 
 
-def _no_data(ax: Axes, text: str = "no data") -> None:
+def _no_data(ax: Axes, text: str | None = None) -> None:
+    text = _("no data") if text is None else text
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -209,9 +211,10 @@ def _display_labels(arms: Sequence[int], labels: Mapping[int, str], baseline_arm
                     width: int = 28) -> dict[int, str]:
     out = {}
     for arm in arms:
-        text = f"arm {arm}" if len(arms) > MANY_ARMS else short_label(labels.get(arm, str(arm)), width)
+        text = _("arm {arm}").format(arm=arm) if len(arms) > MANY_ARMS else short_label(labels.get(arm, str(arm)),
+                                                                                          width)
         if arm == baseline_arm:
-            text += " (reference)"
+            text += _(" (reference)")
         out[arm] = text
     return out
 
@@ -261,7 +264,7 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
             fig = new_figure(figsize=(8.5, 4.8))
             ax = fig.subplots()
             if not arms:
-                _no_data(ax, "no groups were funded")
+                _no_data(ax, _("no groups were funded"))
             for arm in arms:
                 c = km[km["arm"] == arm]
                 colour = palette[arm]
@@ -270,8 +273,8 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
                 ax.plot(c["month"], c["survival"], drawstyle="steps-post", color=colour,
                         linewidth=2.4 if arm == baseline_arm else 1.8, label=names[arm])
             _survival_axes(ax, x_max, horizons)
-            ax.set_xlabel("months since the group's own funding")
-            ax.set_ylabel("groups still active")
+            ax.set_xlabel(_("months since the group's own funding"))
+            ax.set_ylabel(_("groups still active"))
             if arms:
                 ax.legend(title="arm (shaded: 95% band)", loc="lower left", fontsize=8, title_fontsize=8,
                           frameon=True)
@@ -291,13 +294,14 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
                                 alpha=0.2, linewidth=0)
                 ax.plot(c["month"], c["survival"], drawstyle="steps-post", color=palette[baseline_arm],
                         linewidth=2.4)
-            handles = [Line2D([], [], color="0.6", linewidth=0.8, label=f"each of the other {len(arms) - 1} arms"),
+            others = _("each of the other {n} arms").format(n=len(arms) - 1)
+            handles = [Line2D([], [], color="0.6", linewidth=0.8, label=others),
                        Line2D([], [], color="C0" if baseline_arm is None else palette.get(baseline_arm, "C0"),
                               linewidth=2.4,
-                              label=f"reference arm {baseline_arm} (shaded: 95% band)")]
+                              label=_("reference arm {arm} (shaded: 95% band)").format(arm=baseline_arm))]
             _survival_axes(ax, x_max, horizons)
-            ax.set_xlabel("months since the group's own funding")
-            ax.set_ylabel("groups still active")
+            ax.set_xlabel(_("months since the group's own funding"))
+            ax.set_ylabel(_("groups still active"))
             ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
             return fig
 
@@ -315,15 +319,15 @@ def survival_figure(km: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
             ax.fill_between(c["month"], c["lower"], c["upper"], step="post", color=colour, alpha=0.25, linewidth=0)
             ax.plot(c["month"], c["survival"], drawstyle="steps-post", color=colour, linewidth=1.8)
             _survival_axes(ax, x_max, horizons)
-            ax.set_title(short_label(labels.get(arm, str(arm)), 34) + (" (reference)" if arm == baseline_arm else ""),
-                         fontsize=8)
+            mark = _(" (reference)") if arm == baseline_arm else ""
+            ax.set_title(short_label(labels.get(arm, str(arm)), 34) + mark, fontsize=8)
         for ax in axes[len(arms):]:
             ax.set_visible(False)
-        fig.supxlabel("months since the group's own funding", fontsize=9)
-        fig.supylabel("groups still active", fontsize=9)
+        fig.supxlabel(_("months since the group's own funding"), fontsize=9)
+        fig.supylabel(_("groups still active"), fontsize=9)
         if len(base):
-            handles = [Line2D([], [], color="0.3", linewidth=1.8, label="this arm (shaded: 95% band)"),
-                       Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label="reference arm")]
+            handles = [Line2D([], [], color="0.3", linewidth=1.8, label=_("this arm (shaded: 95% band)")),
+                       Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label=_("reference arm"))]
             fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=8, frameon=False)
     return fig
 
@@ -354,7 +358,7 @@ def _box_strip(ax: Axes, runs: pd.DataFrame, outcome: str, arms: Sequence[int], 
                   ax=ax, size=3.5, alpha=0.8, jitter=0.18, edgecolor="0.2", linewidth=0.4, legend=False)
     means = data.groupby("name")[outcome].mean()
     ax.scatter([means.get(n, np.nan) for n in order], range(len(order)), marker="D", color="white",
-               edgecolor="black", s=28, zorder=5, label="mean")
+               edgecolor="black", s=28, zorder=5, label=_("mean"))
     ax.set_ylabel("")
     _value_axis(ax, "x", outcome, data[outcome].to_numpy())
 
@@ -380,7 +384,7 @@ def income_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm: i
         fig = new_figure(figsize=(11, _rows_height(len(arms))))
         axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), sharey=True))
         if not panels:
-            _no_data(axes[0], "no income outcomes in the runs table")
+            _no_data(axes[0], _("no income outcomes in the runs table"))
         for ax, outcome in zip(axes, panels, strict=False):
             if len(arms) > MANY_ARMS:
                 summary = arm_summary(runs, outcome)
@@ -483,14 +487,14 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
                     sub = runs[runs["arm"] == arm]
                     left.scatter(sub["groups_active_end"], sub["cost_total_rp"], color=palette[arm], s=30,
                                  alpha=0.85, edgecolor="0.2", linewidth=0.4, label=names[arm])
-                left.set_title("each dot is one run (colours as on the right)", fontsize=10)
+                left.set_title(_("each dot is one run (colours as on the right)"), fontsize=10)
             else:
                 _scatter_by_factors(left, runs, "groups_active_end", "cost_total_rp", *by_factor)
-                left.set_title("each dot is one run", fontsize=10)
-            left.set_xlabel("groups still active at the end of the run")
+                left.set_title(_("each dot is one run"), fontsize=10)
+            left.set_xlabel(_("groups still active at the end of the run"))
             _money_axis(left, "y", runs["cost_total_rp"].to_numpy(), "total programme cost")
         else:
-            _no_data(left, "no cost outcomes in the runs table")
+            _no_data(left, _("no cost outcomes in the runs table"))
         outcome = "cost_per_surviving_group_rp"
         sub = summary[summary["outcome"] == outcome] if len(summary) else summary
         if len(sub) and np.isfinite(sub["mean"]).any():
@@ -498,9 +502,9 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
             values = np.concatenate([sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float),
                                      sub["mean"].to_numpy(float)])
             _money_axis(right, "x", values, label_of(outcome))
-            right.set_title("mean and 95% confidence interval over replications", fontsize=10)
+            right.set_title(_("mean and 95% confidence interval over replications"), fontsize=10)
         else:
-            _no_data(right, "no cost per surviving group")
+            _no_data(right, _("no cost per surviving group"))
     return fig
 
 
@@ -553,7 +557,7 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
             fig = new_figure(figsize=(11, _rows_height(len(arms))))
         axes = np.atleast_1d(fig.subplots(1, max(len(panels), 1), sharey=not by_ratio))
         if not panels:
-            _no_data(axes[0], "no workload outcomes in the runs table")
+            _no_data(axes[0], _("no workload outcomes in the runs table"))
             return fig
         others = [f for f in factor_columns(runs) if f != RATIO_KEY and runs[f].nunique() > 1]
         for ax, outcome in zip(axes, panels, strict=False):
@@ -565,7 +569,7 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
                            for level in sorted(runs[others[0]].dropna().unique())}
                 effects = factor_effects(runs, outcome, [RATIO_KEY], confidence)
                 _line_by_level(ax, effects, hue)
-                ax.set_xlabel("groups per facilitator")
+                ax.set_xlabel(_("groups per facilitator"))
                 _value_axis(ax, "y", outcome, effects["mean"].to_numpy())
                 ax.set_ylim(bottom=0)
                 if kind_of(outcome) == "share":
@@ -610,7 +614,7 @@ def factor_effects_figure(effects: Mapping[str, pd.DataFrame]) -> Figure:
     with _style():
         if not outcomes or not factors:
             fig = new_figure(figsize=(7, 3))
-            _no_data(fig.subplots(), "the sweep has no factor with more than one value")
+            _no_data(fig.subplots(), _("the sweep has no factor with more than one value"))
             return fig
         ncols, nrows = len(factors), len(outcomes)
         fig = new_figure(figsize=(max(3.6 * ncols, 6.0), 2.6 * nrows + 0.4))
@@ -671,11 +675,11 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
     Returns:
         The figure.
     """
-    ylabel = "groups running" if column == "groups_active" else label_of(column)
+    ylabel = _("groups running") if column == "groups_active" else label_of(column)
     with _style():
         if monthly is None or monthly.empty or column not in monthly.columns:
             fig = new_figure(figsize=(8.5, 4.6))
-            _no_data(fig.subplots(), "no monthly series")
+            _no_data(fig.subplots(), _("no monthly series"))
             return fig
         arms = sorted(int(a) for a in monthly["arm"].unique())
         palette = arm_palette(arms)
@@ -699,7 +703,7 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
                 ax.plot(a["month"], a["mean"], color=palette[arm], linewidth=2.4 if arm == baseline_arm else 1.6,
                         label=names[arm])
             finish(ax)
-            ax.set_xlabel("month of the programme")
+            ax.set_xlabel(_("month of the programme"))
             ax.set_ylabel(ylabel)
             ax.legend(title="arm (mean; shaded: lowest to highest replication)", fontsize=8, title_fontsize=8,
                       loc="best", frameon=True)
@@ -712,15 +716,16 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
                 if arm != baseline_arm:
                     a = stats[stats["arm"] == arm]
                     ax.plot(a["month"], a["mean"], color="0.6", linewidth=0.8, alpha=0.7)
-            handles = [Line2D([], [], color="0.6", linewidth=0.8, label="each other arm (mean)")]
+            handles = [Line2D([], [], color="0.6", linewidth=0.8, label=_("each other arm (mean)"))]
             if baseline_arm is not None and len(base):
                 ax.fill_between(base["month"], base["min"], base["max"], color=palette[baseline_arm], alpha=0.2,
                                 linewidth=0)
                 ax.plot(base["month"], base["mean"], color=palette[baseline_arm], linewidth=2.4)
                 handles.append(Line2D([], [], color=palette[baseline_arm], linewidth=2.4,
-                                      label=f"reference arm {baseline_arm} (shaded: lowest to highest replication)"))
+                                      label=_("reference arm {arm} (shaded: lowest to highest replication)").format(
+                                          arm=baseline_arm)))
             finish(ax)
-            ax.set_xlabel("month of the programme")
+            ax.set_xlabel(_("month of the programme"))
             ax.set_ylabel(ylabel)
             ax.legend(handles=handles, fontsize=8, loc="best", frameon=True)
             return fig
@@ -741,8 +746,8 @@ def groups_over_time_figure(monthly: pd.DataFrame, labels: Mapping[int, str], ba
             ax.set_visible(False)
         fig.supxlabel("month of the programme", fontsize=9)
         fig.supylabel(ylabel, fontsize=9)
-        handles = [Line2D([], [], color="0.3", linewidth=1.8, label="this arm: mean (shaded: lowest to highest)")]
+        handles = [Line2D([], [], color="0.3", linewidth=1.8, label=_("this arm: mean (shaded: lowest to highest)"))]
         if len(base):
-            handles.append(Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label="reference arm (mean)"))
+            handles.append(Line2D([], [], color="0.55", linewidth=1.2, linestyle="--", label=_("reference arm (mean)")))
         fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=8, frameon=False)
     return fig
