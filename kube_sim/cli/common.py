@@ -475,17 +475,23 @@ def write_error(exc: OSError, folder: Path) -> InputError:
     return InputError(f"cannot write results: {exc.strerror or exc}", source="--out", key=str(exc.filename or folder))
 
 
-def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, title: str = "") -> str:
     """Align a table of text cells in columns (the first ``left`` columns left, the others right).
+
+    The table is also kept for ``--xlsx`` and ``--csv`` (see :mod:`kube_sim.reporting.tables`).
 
     Args:
         header: Column titles.
         rows: Cells.
         left: Number of left-aligned columns.
+        title: What the table is (the name of its sheet and CSV file).
 
     Returns:
         The table as lines of text.
     """
+    from kube_sim.reporting.tables import record
+
+    record(title, header, rows)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
@@ -493,6 +499,64 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--xlsx`` and ``--csv``: the command's tables written as a workbook or as CSV files.
+
+    Both paths are checked before any work starts (:func:`check_table_outputs`) and written once the
+    command has finished, by :mod:`kube_sim.cli.main`.
+
+    Args:
+        parser: A command's parser.
+    """
+    from kube_sim.reporting.tables import CSV_RULE
+
+    parser.add_argument("--xlsx", type=Path, metavar="FILE",
+                        help="also write the tables shown as an Excel workbook: one sheet per table, numbers as "
+                             "numbers")
+    parser.add_argument("--csv", type=Path, metavar="FILE",
+                        help=f"also write the tables shown as CSV, numbers as numbers: {CSV_RULE}")
+
+
+def table_targets(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--xlsx`` and ``--csv`` files of a command, for :func:`kube_sim.store.targets.check_outputs`.
+
+    Args:
+        args: Parsed arguments (commands without the options give none).
+
+    Returns:
+        ``{option: Target}`` for the options in use.
+    """
+    from kube_sim.store.targets import FILE, Target
+
+    return {option: Target(getattr(args, option[2:]), FILE) for option in ("--xlsx", "--csv")
+            if getattr(args, option[2:], None) is not None}
+
+
+def write_table_outputs(args: argparse.Namespace, tables: Sequence[Any]) -> None:
+    """Write the tables a command showed to its ``--xlsx`` and ``--csv`` files, and say where.
+
+    Args:
+        args: Parsed arguments.
+        tables: The tables recorded (:class:`kube_sim.reporting.tables.Table`).
+    """
+    from kube_sim.experiments.files import display_path
+    from kube_sim.reporting.tables import write_csv, write_xlsx
+
+    stream = sys.stderr if getattr(args, "json", False) else sys.stdout
+    for option, target in table_targets(args).items():
+        if not tables:
+            warn(f"{option} {target.path}: this command showed no table; nothing written")
+            continue
+        path = Path(target.path)
+        if option == "--xlsx":
+            write_xlsx(path, tables)
+            print(f"tables in {display_path(path)} ({len(tables)} sheets: "
+                  f"{', '.join(t.title for t in tables)})", file=stream)
+        else:
+            paths = write_csv(path, tables)
+            print(f"tables in {', '.join(display_path(p) for p in paths)}", file=stream)
 
 
 def add_planning_options(parser: argparse.ArgumentParser, what: str, default_out: str) -> None:

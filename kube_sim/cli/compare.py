@@ -20,6 +20,7 @@ from kube_sim.cli.common import (
     add_resume_options,
     add_seed_option,
     add_set_option,
+    add_table_options,
     add_workers_option,
     apply_ensemble,
     check_resume_options,
@@ -115,6 +116,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
     add_resume_options(compare, "a comparison (with --out)")
+    add_table_options(compare)
     compare.set_defaults(func=cmd_compare)
 
 
@@ -362,7 +364,7 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
     note = f"{pairs} paired replications; p from a paired t-test"
     if failed:
         note += f"; {failed} runs failed and are left out"
-    return render_table(header, rows) + f"\n({note})"
+    return render_table(header, rows, title="compare") + f"\n({note})"
 
 
 def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> str:
@@ -385,7 +387,8 @@ def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> 
     members = int(table["members"].max()) if len(table) else 0
     pairs = int(table["n_pairs"].max()) if len(table) else 0
     note = f"ensemble {name}: B - A over {pairs} paired replications and {members} calibrated parameter sets. {READING}"
-    return render_table(["outcome", *HEADER], rows) + "\n(" + textwrap.fill(note, 110, subsequent_indent=" ") + ")"
+    text = render_table(["outcome", *HEADER], rows, title="ensemble")
+    return text + "\n(" + textwrap.fill(note, 98, subsequent_indent=" ") + ")"
 
 
 def _per_100m(value: Any) -> str:
@@ -439,7 +442,7 @@ def value_table(runs: Any, *, equal_cost: bool) -> str:
                      "assumed to scale with its budget)")
         notes.append("per extra Rp 100 juta: (B - A) / (B's cost - A's cost) x Rp 100 juta, Fieller's interval; "
                      "n/a when the costs do not clearly differ")
-    return render_table(header, rows) + "\n" + textwrap.fill("(" + "; ".join(notes) + ")", width=100)
+    return render_table(header, rows, title="value") + "\n" + textwrap.fill("(" + "; ".join(notes) + ")", width=100)
 
 
 def reading_lines(runs: Any, name_a: str, name_b: str) -> list[str]:

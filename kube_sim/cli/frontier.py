@@ -21,6 +21,7 @@ from kube_sim.cli.common import (
     add_command,
     add_months_option,
     add_planning_options,
+    add_table_options,
     apply_ensemble,
     check_sweep_options,
     command_line,
@@ -158,6 +159,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"paired replications per allocation (default: {DEFAULT_REPLICATIONS})")
     add_months_option(p, None, "months per run (default: 96, or 12 per year of rounds plus 36 if longer)")
     add_planning_options(p, "a frontier run", DEFAULT_OUT)
+    add_table_options(p)
     p.set_defaults(func=cmd_frontier)
 
 
@@ -245,7 +247,7 @@ def _write_frontier(folder: Path, root: Path) -> dict[str, Path]:
     table = frontier_from_sweep(store.load_runs(folder), store.read_table(folder, "monthly"), manifest)
     header, rows = report.best_rows(table)
     print()
-    print(render_table(header, rows, left=1))
+    print(render_table(header, rows, left=1, title="frontier"))
     print()
     print(report.reading(table, manifest))
     return report.write_outputs(root, table, manifest)

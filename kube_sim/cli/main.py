@@ -47,11 +47,15 @@ from kube_sim.cli.common import (
     Parser,
     add_lang_option,
     raw,
+    table_targets,
+    write_table_outputs,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _, language, language_from, set_language
 from kube_sim.common.provenance import package_version
 from kube_sim.experiments.files import display_path
+from kube_sim.reporting.tables import recording
+from kube_sim.store.targets import check_outputs
 
 COMMANDS = (run, scenarios, params, sweep, report, compare, validate, sensitivity, calibrate, threshold, frontier,
             app)
@@ -200,7 +204,13 @@ def _parse_and_call(arguments: list[str]) -> int:
         return EXIT_INPUT
     args.argv = arguments
     try:
-        return int(func(args) or 0)
+        targets = table_targets(args)
+        check_outputs(targets)  # before any work: a bad --xlsx or --csv costs nothing
+        with recording() as tables:
+            status = int(func(args) or 0)
+        if targets:
+            write_table_outputs(args, tables)
+        return status
     except InputError as exc:
         print(_("{prog}: error: {problem}").format(prog=PROG, problem=exc.one_line()), file=sys.stderr)
         return EXIT_INPUT

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kube_sim.cli.common import PROG, add_command, whole_number
+from kube_sim.cli.common import PROG, add_command, add_table_options, whole_number
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
 from kube_sim.store.targets import FOLDER, Target, check_outputs
@@ -55,6 +55,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--baseline-arm", type=_arm, metavar="ARM",
                         help="arm the others are compared with, by number or name (default: the experiment's "
                              "reference arm, else the arm equal to the base scenario, else arm 0)")
+    add_table_options(report)
     report.set_defaults(func=cmd_report)
 
 

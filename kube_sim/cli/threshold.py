@@ -18,6 +18,7 @@ from kube_sim.cli.common import (
     add_command,
     add_months_option,
     add_planning_options,
+    add_table_options,
     apply_ensemble,
     check_sweep_options,
     command_line,
@@ -118,6 +119,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_months_option(p, None, "months per run (default: the horizon plus 12 per later funding round plus 4, "
                                "so every cohort is followed to the horizon: 64 for the baseline)")
     add_planning_options(p, "a threshold run", DEFAULT_OUT)
+    add_table_options(p)
     p.set_defaults(func=cmd_threshold)
 
 
@@ -191,7 +193,7 @@ def _write_answer(folder: Path) -> dict[str, Path]:
     hours = float(manifest["threshold"]["hours_per_month"])
     header, rows = report.curve_rows(answer)
     print()
-    print(render_table(header, rows, left=1))
+    print(render_table(header, rows, left=1, title="threshold"))
     print()
     print(report.answer_text(answer, hours))
     return report.write_outputs(folder, answer, manifest)

@@ -40,6 +40,7 @@ from kube_sim.reporting.ensemble import READING as ENSEMBLE_READING
 from kube_sim.reporting.ensemble import ensemble_cells
 from kube_sim.reporting.formats import finite, fmt_ci, fmt_cost_diff, fmt_diff, fmt_p, fmt_rp, fmt_setting, fmt_value
 from kube_sim.reporting.readings import difference_reading, per_budget_reading
+from kube_sim.reporting.tables import record
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import write_bytes, write_text
 from kube_sim.store.parts import PARTS_DIR
@@ -163,6 +164,8 @@ class _Doc:
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]], note: str | None = None) -> None:
         self.blocks.append(("table", (list(header), [list(r) for r in rows], note)))
+        title = next((data[1] for kind, data in reversed(self.blocks) if kind == "h"), "")
+        record(title, header, rows)  # for --xlsx and --csv
 
     def figure(self, file: str, caption: str, title: str) -> None:
         self.blocks.append(("figure", (file, caption, title)))
