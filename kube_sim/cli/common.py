@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kube_sim.common.errors import InputError
+from kube_sim.experiments.batching import DEFAULT_WORKER_MEMORY_MIB
 from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
 
 if TYPE_CHECKING:
@@ -163,6 +164,9 @@ def replications_arg(text: str) -> int:
     return whole_number(text, 1, MAX_REPLICATIONS)
 
 
+MAX_BATCH_OPTION = 10_000
+"""Largest ``--batch-size`` accepted."""
+
 def workers_arg(text: str) -> int:
     """Parse ``--workers``: a whole number from 1 to :data:`MAX_WORKERS`."""
     return whole_number(text, 1, MAX_WORKERS)
@@ -210,6 +214,26 @@ def add_workers_option(parser: argparse.ArgumentParser, meaning: str) -> None:
     parser.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
                         help=f"{meaning} (default: {cpus}, the CPUs available)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--batch-size", type=lambda text: whole_number(text, 0, MAX_BATCH_OPTION), default=0,
+                        metavar="N",
+                        help="runs of one design point simulated together in one model (each run's results are "
+                             "the same as alone; default 0: chosen from --worker-memory and the runs to do)")
+    parser.add_argument("--worker-memory", type=lambda text: whole_number(text, 64, 1_048_576),
+                        default=DEFAULT_WORKER_MEMORY_MIB, metavar="MIB",
+                        help=f"memory a worker may use for one batch of runs, MiB "
+                             f"(default: {DEFAULT_WORKER_MEMORY_MIB})")
+
+
+def configure_batching(args: argparse.Namespace) -> None:
+    """Set the batching of the command's sweeps from ``--batch-size`` and ``--worker-memory`` (if it has them).
+
+    Args:
+        args: The parsed command line.
+    """
+    from kube_sim.experiments.batching import BatchSettings, configure
+
+    configure(BatchSettings(batch_size=getattr(args, "batch_size", 0),
+                            worker_memory_mib=getattr(args, "worker_memory", DEFAULT_WORKER_MEMORY_MIB)))
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:

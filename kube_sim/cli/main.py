@@ -46,6 +46,7 @@ from kube_sim.cli.common import (
     Formatter,
     Parser,
     add_lang_option,
+    configure_batching,
     raw,
 )
 from kube_sim.common.errors import InputError
@@ -199,6 +200,7 @@ def _parse_and_call(arguments: list[str]) -> int:
             prog=PROG, commands=", ".join(command_names(parser))), file=sys.stderr)
         return EXIT_INPUT
     args.argv = arguments
+    configure_batching(args)
     try:
         return int(func(args) or 0)
     except InputError as exc:

@@ -256,22 +256,19 @@ def run_result(model: KubeModel, run: int, months: int, scenario: str = "custom"
                      agencies=agency_table(model, run))
 
 
-def _check_months(months: int) -> None:
-    if months < 1:
-        raise ValueError(f"months must be at least 1, got {months}")
-
-
 def run_batch(params: Parameters | None, seeds: Sequence[int], *, months: int = DEFAULT_MONTHS,
-              scenario: str = "custom") -> list[RunResult]:
+              scenario: str = "custom", on_month: Callable[[int], None] | None = None) -> list[RunResult]:
     """Run a batch of runs (the same parameters, one seed each) as copies in one model.
 
-    Each result equals :func:`run_model` with that seed, exactly (see :mod:`kube_sim.model.batch`).
+    Each result equals the run alone (:func:`run_model` with that seed), exactly: see
+    :mod:`kube_sim.model.batch`.
 
     Args:
         params: Model parameters (defaults when None).
         seeds: One seed per run.
         months: Months to run (>= 1).
         scenario: Name recorded in the summaries.
+        on_month: Called with the month number after each month (e.g. to move a progress bar).
 
     Returns:
         One :class:`RunResult` per seed, in the order given.
@@ -279,10 +276,13 @@ def run_batch(params: Parameters | None, seeds: Sequence[int], *, months: int = 
     Raises:
         ValueError: If ``months`` < 1, there is no seed, or a seed is invalid.
     """
-    _check_months(months)
+    if months < 1:
+        raise ValueError(f"months must be at least 1, got {months}")
     model = KubeModel(params, seeds=list(seeds))
-    for _ in range(months):
+    for month in range(1, months + 1):
         model.step()
+        if on_month is not None:
+            on_month(month)
     return [run_result(model, run, months, scenario) for run in range(model.n_runs)]
 
 
@@ -303,13 +303,7 @@ def run_model(params: Parameters | None = None, *, seed: int = 0, months: int = 
     Raises:
         ValueError: If ``months`` < 1 or the seed is invalid.
     """
-    _check_months(months)
-    model = KubeModel(params, seed=seed)
-    for month in range(1, months + 1):
-        model.step()
-        if on_month is not None:
-            on_month(month)
-    return run_result(model, 0, months, scenario)
+    return run_batch(params, [seed], months=months, scenario=scenario, on_month=on_month)[0]
 
 
 def flat_outcomes(summary: dict[str, Any]) -> dict[str, Any]:
