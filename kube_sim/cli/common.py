@@ -434,22 +434,27 @@ def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary 
     Raises:
         InputError: For an unusable folder, or one another command is writing.
     """
+    from kube_sim.common.i18n import _
     from kube_sim.experiments.sweep import SweepAborted, format_duration, run_sweep
+    from kube_sim.reporting.formats import fmt_fixed
 
+    except_line = _("{prog}: error: {problem}")
     try:
         summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
                             resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
                             manifest_extra={"command": command_line(args), "backend": args.backend,
                                             "workers": args.workers})
     except SweepAborted as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(except_line.format(prog=PROG, problem=exc), file=sys.stderr)
         return None
     except OSError as exc:
-        print(f"{PROG}: error: {stopped_by(exc, folder)}", file=sys.stderr)
+        print(except_line.format(prog=PROG, problem=stopped_by(exc, folder)), file=sys.stderr)
         return None
-    print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}"
-          + (f"; {summary.runs_this_time} ran now in {format_duration(summary.wall_s)} "
-             f"({summary.runs_per_s:.2f} runs/s)" if summary.runs_this_time else ""))
+    print(_("done: {ok} runs ok, {failed} failed, of {total}").format(
+        ok=summary.runs_ok, failed=summary.runs_failed, total=summary.runs_total)
+          + (_("; {now} ran now in {duration} ({rate} runs/s)").format(
+              now=summary.runs_this_time, duration=format_duration(summary.wall_s),
+              rate=fmt_fixed(summary.runs_per_s, 2)) if summary.runs_this_time else ""))
     return summary
 
 
@@ -562,7 +567,9 @@ def warn(message: str) -> None:
     Args:
         message: What the command did not do, naming the option or key.
     """
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    from kube_sim.common.i18n import _
+
+    print(_("{prog}: warning: {message}").format(prog=PROG, message=message), file=sys.stderr)
 
 
 def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: str = "--set") -> Scenario:
@@ -579,13 +586,14 @@ def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: 
     Raises:
         InputError: For a bad assignment.
     """
+    from kube_sim.common.i18n import _
     from kube_sim.experiments.scenario import apply_overrides, parse_assignments, unchanged_keys
     from kube_sim.reporting.formats import fmt_level
 
     overrides = parse_assignments(list(assignments or []), source=source)
     for key in unchanged_keys(scenario, overrides):
-        warn(f"{source} {key}={fmt_level(overrides[key])} changes nothing: {scenario.name} already has "
-             f"{key} = {fmt_level(overrides[key])}")
+        warn(f"{source} {key}={fmt_level(overrides[key])} " + _("changes nothing: {name} already has {setting}").format(
+            name=scenario.name, setting=f"{key} = {fmt_level(overrides[key])}"))
     return apply_overrides(scenario, overrides, source=source)
 
 
@@ -658,11 +666,8 @@ def print_today(today: Any, width: int = 100) -> None:
     """
     import textwrap
 
-    from kube_sim.common.i18n import language
     from kube_sim.reporting.today import local_sentence, today_sentence
 
-    if language() != "en":  # its sentences have no catalog entries yet: better left out than half translated
-        return
     print(textwrap.fill(today_sentence(today), width=width))
     local = local_sentence(today)
     if local:

@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _, ngettext
 from kube_sim.common.provenance import environment, now_iso
 from kube_sim.experiments import batching
 from kube_sim.experiments.batching import BatchSettings
@@ -510,9 +511,11 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
     store.write_manifest(folder, _manifest(plan, started, None, {}, previous, extra))
     summary = SweepSummary(folder=folder, runs_total=plan.n_runs)
     arms, reps = len(plan.arms), plan.replications
-    say(f"{plan.name}: {arms} arm{'s' * (arms != 1)} x {reps} replication{'s' * (reps != 1)} = "
-        f"{plan.n_runs} runs of {plan.months} months"
-        + (f" ({plan.n_runs - len(todo)} saved before, {len(todo)} to run)" if previous is not None else ""))
+    say(f"{plan.name}: " + ngettext("{arms} arm", "{arms} arms", arms).format(arms=arms) + " x "
+        + ngettext("{reps} replication", "{reps} replications", reps).format(reps=reps) + " = "
+        + _("{runs} runs of {months} months").format(runs=plan.n_runs, months=plan.months)
+        + (" " + _("({saved} saved before, {todo} to run)").format(saved=plan.n_runs - len(todo), todo=len(todo))
+           if previous is not None else ""))
 
     own_executor = executor is None
     bar = None
@@ -532,10 +535,15 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
                               executor.workers)
             timer = _Estimate(len(rest), executor.workers * size, time.perf_counter())
             timed = timer.after < len(rest)
-            say(f"one run took {first.duration_s:.2f} s here"
-                + (f"; the other {len(rest)} run in batches of up to {size}" if size > 1 and rest else "")
-                + (f"; the time they take is measured on the workers' first {'batches' if size > 1 else 'runs'}"
-                   if timed else ""))
+            text = _("one run took {seconds} s here").format(seconds=f"{first.duration_s:.2f}")
+            if size > 1 and rest:
+                text += _("; the other {runs} run in batches of up to {size}").format(runs=len(rest), size=size)
+                if timed:
+                    text += _("; the time they take is measured on the workers' first batches")
+            elif timed:
+                text += _("; the time the other {runs} take is measured on the workers' first runs").format(
+                    runs=len(rest))
+            say(text)
             for outputs in executor.map(execute_batch, batching.batches(plan.tasks(rest), same_batch_key, size)):
                 for output in outputs:
                     _save(folder, output)
@@ -595,8 +603,9 @@ class _Estimate:
         per_run = 1 / rate if rate > 0 else pilot_s
         if left == 0:
             return ""
-        return (f"{backend}; one run took {pilot_s:.2f} s here and the workers finish one every {per_run:.2f} s, "
-                f"so the remaining {left} runs should take about {format_duration(rest)}")
+        return backend + "; " + _("one run took {pilot} s here and the workers finish one every {per_run} s, so the "
+                                  "remaining {left} runs should take about {duration}").format(
+            pilot=f"{pilot_s:.2f}", per_run=f"{per_run:.2f}", left=left, duration=format_duration(rest))
 
 
 def _saved(summary: SweepSummary, plan: SweepPlan, folder: Path) -> str:
