@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kube_sim.common.errors import InputError
+from kube_sim.experiments.batching import DEFAULT_WORKER_MEMORY_MIB
 from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
 
 if TYPE_CHECKING:
@@ -163,6 +164,9 @@ def replications_arg(text: str) -> int:
     return whole_number(text, 1, MAX_REPLICATIONS)
 
 
+MAX_BATCH_OPTION = 10_000
+"""Largest ``--batch-size`` accepted."""
+
 def workers_arg(text: str) -> int:
     """Parse ``--workers``: a whole number from 1 to :data:`MAX_WORKERS`."""
     return whole_number(text, 1, MAX_WORKERS)
@@ -210,6 +214,26 @@ def add_workers_option(parser: argparse.ArgumentParser, meaning: str) -> None:
     parser.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
                         help=f"{meaning} (default: {cpus}, the CPUs available)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--batch-size", type=lambda text: whole_number(text, 0, MAX_BATCH_OPTION), default=0,
+                        metavar="N",
+                        help="runs of one design point simulated together in one model (each run's results are "
+                             "the same as alone; default 0: chosen from --worker-memory and the runs to do)")
+    parser.add_argument("--worker-memory", type=lambda text: whole_number(text, 64, 1_048_576),
+                        default=DEFAULT_WORKER_MEMORY_MIB, metavar="MIB",
+                        help=f"memory a worker may use for one batch of runs, MiB "
+                             f"(default: {DEFAULT_WORKER_MEMORY_MIB})")
+
+
+def configure_batching(args: argparse.Namespace) -> None:
+    """Set the batching of the command's sweeps from ``--batch-size`` and ``--worker-memory`` (if it has them).
+
+    Args:
+        args: The parsed command line.
+    """
+    from kube_sim.experiments.batching import BatchSettings, configure
+
+    configure(BatchSettings(batch_size=getattr(args, "batch_size", 0),
+                            worker_memory_mib=getattr(args, "worker_memory", DEFAULT_WORKER_MEMORY_MIB)))
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -410,22 +434,27 @@ def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary 
     Raises:
         InputError: For an unusable folder, or one another command is writing.
     """
+    from kube_sim.common.i18n import _
     from kube_sim.experiments.sweep import SweepAborted, format_duration, run_sweep
+    from kube_sim.reporting.formats import fmt_fixed
 
+    except_line = _("{prog}: error: {problem}")
     try:
         summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
                             resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
                             manifest_extra={"command": command_line(args), "backend": args.backend,
                                             "workers": args.workers})
     except SweepAborted as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(except_line.format(prog=PROG, problem=exc), file=sys.stderr)
         return None
     except OSError as exc:
-        print(f"{PROG}: error: {stopped_by(exc, folder)}", file=sys.stderr)
+        print(except_line.format(prog=PROG, problem=stopped_by(exc, folder)), file=sys.stderr)
         return None
-    print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}"
-          + (f"; {summary.runs_this_time} ran now in {format_duration(summary.wall_s)} "
-             f"({summary.runs_per_s:.2f} runs/s)" if summary.runs_this_time else ""))
+    print(_("done: {ok} runs ok, {failed} failed, of {total}").format(
+        ok=summary.runs_ok, failed=summary.runs_failed, total=summary.runs_total)
+          + (_("; {now} ran now in {duration} ({rate} runs/s)").format(
+              now=summary.runs_this_time, duration=format_duration(summary.wall_s),
+              rate=fmt_fixed(summary.runs_per_s, 2)) if summary.runs_this_time else ""))
     return summary
 
 
@@ -602,7 +631,9 @@ def warn(message: str) -> None:
     Args:
         message: What the command did not do, naming the option or key.
     """
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    from kube_sim.common.i18n import _
+
+    print(_("{prog}: warning: {message}").format(prog=PROG, message=message), file=sys.stderr)
 
 
 def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: str = "--set") -> Scenario:
@@ -619,13 +650,14 @@ def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: 
     Raises:
         InputError: For a bad assignment.
     """
+    from kube_sim.common.i18n import _
     from kube_sim.experiments.scenario import apply_overrides, parse_assignments, unchanged_keys
     from kube_sim.reporting.formats import fmt_level
 
     overrides = parse_assignments(list(assignments or []), source=source)
     for key in unchanged_keys(scenario, overrides):
-        warn(f"{source} {key}={fmt_level(overrides[key])} changes nothing: {scenario.name} already has "
-             f"{key} = {fmt_level(overrides[key])}")
+        warn(f"{source} {key}={fmt_level(overrides[key])} " + _("changes nothing: {name} already has {setting}").format(
+            name=scenario.name, setting=f"{key} = {fmt_level(overrides[key])}"))
     return apply_overrides(scenario, overrides, source=source)
 
 
@@ -698,11 +730,8 @@ def print_today(today: Any, width: int = 100) -> None:
     """
     import textwrap
 
-    from kube_sim.common.i18n import language
     from kube_sim.reporting.today import local_sentence, today_sentence
 
-    if language() != "en":  # its sentences have no catalog entries yet: better left out than half translated
-        return
     print(textwrap.fill(today_sentence(today), width=width))
     local = local_sentence(today)
     if local:

@@ -36,6 +36,7 @@ from kube_sim.cli.common import (
     write_failure,
 )
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 from kube_sim.experiments.files import display_path
 from kube_sim.reporting.formats import fmt_rp
 from kube_sim.store.lock import hold
@@ -202,19 +203,20 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     from kube_sim.experiments import frontier as design
     from kube_sim.store import sweep_folder as store
 
-    print("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
-          "and administration cost")
+    print(_("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
+            "and administration cost"))
     plan = apply_ensemble(design.plan_costs(today, replications=args.replications, months=months,
                                             master_seed=args.seed), args)
     if run_plan(plan, root / "today", args) is None:
         return EXIT_STOPPED
     rules = design.cost_rules(store.load_runs(root / "today"), today.params)
     budget = args.budget if args.budget is not None else math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
-    source = "given" if args.budget is not None else "today's simulated spend"
+    source = _("given") if args.budget is not None else _("today's simulated spend")
     years = int(today.params.funding.rounds)
-    print(f"\nbudget: {fmt_rp(budget)} a year of funding rounds ({source}), {fmt_rp(budget * years)} over {years} "
-          f"rounds; a group's UEP grant and training cost {fmt_rp(rules.group_cost_rp)}, administration "
-          f"{fmt_rp(rules.admin_per_year_rp)} a year")
+    print("\n" + _("budget: {budget} a year of funding rounds ({source}), {total} over {years} rounds; a group's UEP "
+                   "grant and training cost {group}, administration {admin} a year").format(
+        budget=fmt_rp(budget), source=source, total=fmt_rp(budget * years), years=years,
+        group=fmt_rp(rules.group_cost_rp), admin=fmt_rp(rules.admin_per_year_rp)))
     plan = design.plan_frontier(today, rules, budget=budget, facilitator_shares=args.facilitator_shares,
                                 equipment_shares=args.equipment_shares, hours=args.hours,
                                 replications=args.replications, months=months, master_seed=args.seed)
@@ -225,15 +227,16 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     print()
     allocations = store.load_runs(folder)
     today_arm = int(store.load_manifest(folder)["frontier"]["today_arm"])
-    print_today(today_of(today, allocations[allocations["arm"] == today_arm], months, "today's allocation",
+    print_today(today_of(today, allocations[allocations["arm"] == today_arm], months, _("today's allocation"),
                          per_round=True))
     try:
         paths = _write_frontier(folder, root)
     except OSError as exc:
-        print(f"{PROG}: error: {write_failure(exc, root)}", file=sys.stderr)
+        print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, root)), file=sys.stderr)
         return EXIT_STOPPED
-    print(f"\nresults in {display_path(root)}/ ({', '.join(p.name for p in paths.values())}; the sweeps in "
-          "today/ and allocations/)")
+    print("\n" + _("results in {folder}").format(folder=f"{display_path(root)}/") + " ("
+          + _("{files}; the sweeps in today/ and allocations/").format(files=", ".join(p.name for p in paths.values()))
+          + ")")
     return 0
 
 

@@ -46,6 +46,7 @@ from kube_sim.cli.common import (
     Formatter,
     Parser,
     add_lang_option,
+    configure_batching,
     raw,
     table_targets,
     write_table_outputs,
@@ -203,6 +204,7 @@ def _parse_and_call(arguments: list[str]) -> int:
             prog=PROG, commands=", ".join(command_names(parser))), file=sys.stderr)
         return EXIT_INPUT
     args.argv = arguments
+    configure_batching(args)
     try:
         targets = table_targets(args)
         check_outputs(targets)  # before any work: a bad --xlsx or --csv costs nothing
