@@ -25,6 +25,7 @@ from typing import Any
 from kube_sim import __version__
 from kube_sim.cli import (
     app,
+    brief,
     calibrate,
     compare,
     frontier,
@@ -58,8 +59,8 @@ from kube_sim.experiments.files import display_path
 from kube_sim.reporting.tables import recording
 from kube_sim.store.targets import check_outputs
 
-COMMANDS = (run, scenarios, params, sweep, report, compare, validate, sensitivity, calibrate, threshold, frontier,
-            app)
+COMMANDS = (run, scenarios, params, sweep, report, brief, compare, validate, sensitivity, calibrate, threshold,
+            frontier, app)
 """The command modules, in the order the help lists them."""
 
 EPILOG = """\
