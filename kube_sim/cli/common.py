@@ -588,6 +588,44 @@ def write_table_outputs(args: argparse.Namespace, tables: Sequence[Any]) -> None
             print(f"tables in {', '.join(display_path(p) for p in paths)}", file=stream)
 
 
+def add_sensitivity_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sensitivity``: the sensitivity result the brief names its assumptions from.
+
+    Args:
+        parser: The ``brief`` or ``report`` parser.
+    """
+    parser.add_argument("--sensitivity", type=Path, metavar="DIR",
+                        help="a 'kube-sim sensitivity' results folder the brief takes the assumptions that "
+                             "matter most from (default: one inside the comparison's folder, if any)")
+
+
+def write_brief_command(args: argparse.Namespace) -> int:
+    """Write the brief of a finished comparison.
+
+    Args:
+        args: Parsed ``brief`` (or ``report --brief``) arguments.
+
+    Returns:
+        Exit status 0.
+
+    Raises:
+        InputError: When the folder holds no finished comparison, or an output cannot be written.
+    """
+    from kube_sim.experiments.files import display_path
+    from kube_sim.reporting.brief import find_sensitivity, load_comparison, write_brief
+    from kube_sim.reporting.report import REPORT_DIR
+    from kube_sim.store.targets import FOLDER, Target, check_outputs
+
+    load_comparison(args.results_dir)  # no finished comparison: one line naming the fix, before anything
+    find_sensitivity(args.results_dir, args.sensitivity)
+    out = args.out if args.out is not None else args.results_dir / REPORT_DIR
+    check_outputs({"--out": Target(out, FOLDER, typed=args.out is not None)})
+    paths = write_brief(args.results_dir, out, args.sensitivity)
+    print(f"brief in {display_path(out)}/: " + ", ".join(p.name for p in paths)
+          + " (print the HTML on one A4 page)")
+    return 0
+
+
 def add_planning_options(parser: argparse.ArgumentParser, what: str, default_out: str) -> None:
     """Add the options every planning command shares.
 

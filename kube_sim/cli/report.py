@@ -6,8 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from kube_sim.cli.brief import add_sensitivity_option, cmd_brief
-from kube_sim.cli.common import PROG, add_command, add_table_options, whole_number
+from kube_sim.cli.common import (
+    PROG,
+    add_command,
+    add_sensitivity_option,
+    add_table_options,
+    whole_number,
+    write_brief_command,
+)
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
 from kube_sim.store.targets import FOLDER, Target, check_outputs
@@ -78,7 +84,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kube_sim.reporting.report import REPORT_DIR, write_report
 
     if args.brief:
-        return cmd_brief(args)
+        return write_brief_command(args)
     source = display_path(args.results_dir)
     if not args.results_dir.is_dir():
         raise InputError("no such results folder", source=source)
