@@ -67,3 +67,23 @@ def test_run_writes_its_summary_as_a_sheet(tmp_path, capsys):
     assert main(["run", "--months", "6", "--no-plots", "--out", str(tmp_path / "r"), "--xlsx", str(book_path)]) == 0
     rows = {r[0]: r[1] for r in openpyxl.load_workbook(book_path)["summary"].iter_rows(values_only=True)}
     assert isinstance(rows["groups funded"], int)
+
+
+def test_named_arms_are_used_in_the_tables_readings_and_brief(tmp_path, capsys):
+    out = tmp_path / "named"
+    assert main([*TINY_COMPARE, "--name-a", "today", "--name-b", "1 per 20", "--out", str(out),
+                 "--xlsx", str(tmp_path / "n.xlsx")]) == 0
+    text = capsys.readouterr().out
+    assert "A: today" in text and "B: 1 per 20" in text and "baseline" not in text.split("Households lifted")[1]
+    header = next(openpyxl.load_workbook(tmp_path / "n.xlsx")["compare"].iter_rows(values_only=True))
+    assert header[1:3] == ("A: today", "B: 1 per 20")
+    assert main(["brief", str(out)]) == 0
+    assert (out / "report" / "brief.md").read_text().startswith("# Brief: 1 per 20 or today?")
+
+
+@pytest.mark.parametrize(("names", "option"), [(["--name-a", " "], "--name-a"),
+                                               (["--name-a", "x", "--name-b", "x"], "--name-b")])
+def test_bad_arm_names_are_one_line(capsys, names, option):
+    assert main([*TINY_COMPARE, *names]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"kube-sim: error: {option}: ")

@@ -78,6 +78,8 @@ interval spans 0, else a real difference and the failure causes or cost items th
 examples:
   kube-sim compare baseline ratio_1_20
   kube-sim compare baseline equipment_grant --replications 40 --workers 2
+  kube-sim compare baseline ratio_1_20 --name-a today --name-b "1 per 20" --out results/ratio --xlsx ratio.xlsx
+  kube-sim brief results/ratio                     # one A4 page for the head of office
   kube-sim compare baseline baseline --set facilitators.count=7 --set-b facilitators.count=10 --equal-cost
   kube-sim compare baseline baseline --set facilitators.count=7 --set-b grants.equipment_rp=5000000 --equal-cost
   kube-sim compare baseline no_facilitators --out results/compare_no_facilitators
@@ -108,6 +110,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              dest=f"assignments_{arm}",
                              help=f"change one parameter of {arm.upper()} only, after --set (repeatable), e.g. "
                                   f"facilitators.count=10")
+    for arm in ("a", "b"):
+        compare.add_argument(f"--name-{arm}", metavar="NAME", dest=f"name_{arm}",
+                             help=f"what tables, readings, the report and the brief call {arm.upper()} (default: its "
+                                  f"scenario's name, with the --set-{arm} changes)")
     compare.add_argument("--equal-cost", action="store_true",
                          help="also compare at equal cost: the difference per Rp 100 juta spent, and what B's extra "
                               "money buys per extra Rp 100 juta (see below)")
@@ -225,7 +231,16 @@ def compared_scenarios(args: argparse.Namespace) -> tuple[Any, Any]:
             scenario = dataclasses.replace(scenario, name=f"{scenario.name} + {changes}")
         warn_unreached(scenario, args.months, f"{arm.upper()} ({scenario.name})")
         out.append(scenario)
+    for i, arm in enumerate(("a", "b")):
+        given = getattr(args, f"name_{arm}", None)
+        if given is not None:
+            if not given.strip():
+                raise InputError("is empty; give the option a name, e.g. 'today'", source=f"--name-{arm}")
+            out[i] = dataclasses.replace(out[i], name=given.strip())
     a, b = out
+    if args.name_a is not None and args.name_b is not None and a.name == b.name:
+        raise InputError(f"is the same as --name-a ({a.name!r}); give the two options different names",
+                         source="--name-b")
     if a.params == b.params:
         warn(_("A ({a}) and B ({b}) have the same parameters: every difference is seed noise, and with paired seeds "
                "it is zero").format(a=a.name, b=b.name))
