@@ -504,30 +504,55 @@ def write_error(exc: OSError, folder: Path) -> InputError:
     return InputError(f"cannot write results: {exc.strerror or exc}", source="--out", key=str(exc.filename or folder))
 
 
-def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, title: str = "") -> str:
+TABLE_WIDTH = 100
+"""Terminal tables fit this many columns: the widest cells wrap onto more lines."""
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, title: str = "",
+                 width: int = TABLE_WIDTH) -> str:
     """Align a table of text cells in columns (the first ``left`` columns left, the others right).
 
-    The table is also kept for ``--xlsx`` and ``--csv`` (see :mod:`kube_sim.reporting.tables`).
+    A table wider than ``width`` wraps its widest columns at spaces, onto as many lines as a cell
+    needs, until it fits (a column never narrows below its longest word). The table is also kept
+    for ``--xlsx`` and ``--csv`` with its cells whole (see :mod:`kube_sim.reporting.tables`).
 
     Args:
         header: Column titles.
         rows: Cells.
         left: Number of left-aligned columns.
         title: What the table is (the name of its sheet and CSV file).
+        width: Widest line, in characters.
 
     Returns:
         The table as lines of text.
     """
+    import textwrap
+
     from kube_sim.reporting.tables import record
 
     record(title, header, rows)
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    table = [[str(c) for c in r] for r in [header, *rows]]
+    n = len(header)
+    widths = [max(len(r[i]) for r in table) for i in range(n)]
+    floors = [max(6, *(len(word) for r in table for word in r[i].split())) for i in range(n)]
+    while sum(widths) + 2 * (n - 1) > width:
+        narrowable = [i for i in range(n) if widths[i] > floors[i]]
+        if not narrowable:
+            break
+        widths[max(narrowable, key=lambda i: widths[i])] -= 1
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+    def lines(cells: Sequence[str]) -> list[str]:
+        parts = [textwrap.wrap(c, w, break_long_words=False, subsequent_indent=" " if i < left else "") or [""]
+                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        out = []
+        for k in range(max(len(p) for p in parts)):
+            row = [p[k] if k < len(p) else "" for p in parts]
+            out.append("  ".join(c.ljust(w) if i < left else c.rjust(w)
+                                 for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        return out
 
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    body = [line for r in table[1:] for line in lines(r)]
+    return "\n".join([*lines(table[0]), "  ".join("-" * w for w in widths).rstrip(), *body])
 
 
 def add_table_options(parser: argparse.ArgumentParser) -> None:
@@ -661,6 +686,19 @@ def planned_scenario(args: argparse.Namespace) -> Scenario:
     from kube_sim.experiments.scenario import load_scenario
 
     return with_changes(with_district(load_scenario(args.scenario), args), args.assignments)
+
+
+def say(text: str, width: int = TABLE_WIDTH) -> None:
+    """Print prose wrapped to the terminal width, each line of ``text`` its own paragraph.
+
+    Args:
+        text: The text (a line that starts with spaces or is empty is kept as it is).
+        width: Widest line.
+    """
+    import textwrap
+
+    print("\n".join(textwrap.fill(line, width, subsequent_indent="  " if line.startswith("- ") else "")
+                     if line.strip() and not line.startswith(" ") else line for line in text.split("\n")))
 
 
 def warn(message: str) -> None:

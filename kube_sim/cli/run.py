@@ -120,14 +120,16 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
 
     record("summary", (_("outcome"), _("value")), rows)
     width = max(len(label) for label, _ in rows)
-    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    lines = [textwrap.fill(value, width=100, initial_indent=f"{label:<{width}}  ", subsequent_indent=" " * (width + 2))
+             if width + 2 + len(value) > 100 else f"{label:<{width}}  {value}"
+             for label, value in rows]
     if description:
         lines.insert(1, textwrap.fill(_(description), width=100, initial_indent=" " * (width + 2),
                                       subsequent_indent=" " * (width + 2)))
     if results_dir is not None:
         lines.append("")
-        lines.append(_("results in {folder}").format(folder=f"{display_path(results_dir)}/")
-                     + (f": {', '.join(files)}" if files else ""))
+        lines.append(textwrap.fill(_("results in {folder}").format(folder=f"{display_path(results_dir)}/")
+                                   + (f": {', '.join(files)}" if files else ""), width=100, subsequent_indent="  "))
     return "\n".join(lines)
 
 

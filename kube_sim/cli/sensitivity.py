@@ -26,6 +26,7 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    say,
     whole_number,
     write_failure,
 )
@@ -210,7 +211,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"{PROG}: error: {write_failure(exc, folder)}", file=sys.stderr)
             return EXIT_STOPPED
-    print(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
+    say(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
           "manifest.json)")
     return 0
 
@@ -226,7 +227,7 @@ def _write_ranking(folder: Path, outcomes: list[str]) -> dict[str, Path]:
     header, rows = report.ranking_rows(table, manifest["sensitivity"]["caseloads"], SHOWN)
     print()
     print(render_table(header, rows, left=2, title="sensitivity"))
-    print(report.reading_note(manifest))
+    say(report.reading_note(manifest))
     return report.write_outputs(folder, table, manifest)
 
 

@@ -25,6 +25,7 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    say,
     with_district,
 )
 from kube_sim.experiments.files import display_path
@@ -110,7 +111,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if table:
         print()
         print(table)
-    print(f"\nresults in {display_path(folder)}/ (runs.parquet, groups.parquet, monthly.parquet, manifest.json)")
+    say(f"\nresults in {display_path(folder)}/ (runs.parquet, groups.parquet, monthly.parquet, manifest.json)")
     print(f"report: kube-sim report {display_path(folder)}")
     return 0
 
