@@ -512,9 +512,11 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int
                  width: int = TABLE_WIDTH) -> str:
     """Align a table of text cells in columns (the first ``left`` columns left, the others right).
 
-    A table wider than ``width`` wraps its widest columns at spaces, onto as many lines as a cell
-    needs, until it fits (a column never narrows below its longest word). The table is also kept
-    for ``--xlsx`` and ``--csv`` with its cells whole (see :mod:`kube_sim.reporting.tables`).
+    A table wider than ``width`` is made to fit, in this order: an option's column title
+    (``B: baseline + count=8``) is shortened to its letter, a label longer than the room left is
+    cut and numbered (``households lifted out of poverty (36… [1]``), with the full words in a key
+    below the table; then the widest cells wrap at spaces onto more lines. The table is also kept for
+    ``--xlsx`` and ``--csv`` with its cells whole (see :mod:`kube_sim.reporting.tables`).
 
     Args:
         header: Column titles.
@@ -533,17 +535,48 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int
     record(title, header, rows)
     table = [[str(c) for c in r] for r in [header, *rows]]
     n = len(header)
-    widths = [max(len(r[i]) for r in table) for i in range(n)]
-    floors = [max(6, *(len(word) for r in table for word in r[i].split())) for i in range(n)]
-    while sum(widths) + 2 * (n - 1) > width:
+    key: list[str] = []
+
+    def widths_of() -> list[int]:
+        return [max(len(r[i]) for r in table) for i in range(n)]
+
+    def too_wide(widths: Sequence[int]) -> bool:
+        return sum(widths) + 2 * (n - 1) > width
+
+    if too_wide(widths_of()):
+        for i in range(left, n):
+            match = re.match(r"^([A-Z]): (.+)$", table[0][i])
+            if match:
+                table[0][i] = match[1]
+                key.append(table[0][i] + ": " + match[2])
+    cut = 0
+
+    def cut_labels(room: int) -> None:
+        nonlocal cut
+        for r in table[1:]:
+            if len(r[0]) > room:
+                cut += 1
+                key.append(f"[{cut}] {r[0].strip()}")
+                mark = f"… [{cut}]"
+                r[0] = r[0][: room - len(mark)].rstrip() + mark
+
+    widths = widths_of()
+    if too_wide(widths) and left:
+        cut_labels(max(30, width - (sum(widths[1:]) + 2 * (n - 1))))
+        widths = widths_of()
+    floors = [widths[i] if i < left else max(6, *(len(w) for r in table for w in r[i].split())) for i in range(n)]
+    while too_wide(widths):
         narrowable = [i for i in range(n) if widths[i] > floors[i]]
         if not narrowable:
             break
         widths[max(narrowable, key=lambda i: widths[i])] -= 1
+    if too_wide(widths) and left:
+        cut_labels(max(12, width - (sum(widths[1:]) + 2 * (n - 1))))
+        widths[0] = max(len(r[0]) for r in table)
 
     def lines(cells: Sequence[str]) -> list[str]:
-        parts = [textwrap.wrap(c, w, break_long_words=False, subsequent_indent=" " if i < left else "") or [""]
-                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        parts = [textwrap.wrap(c, w, break_long_words=False) or [""] if len(c) > w else [c]
+                 for c, w in zip(cells, widths, strict=True)]
         out = []
         for k in range(max(len(p) for p in parts)):
             row = [p[k] if k < len(p) else "" for p in parts]
@@ -552,7 +585,8 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int
         return out
 
     body = [line for r in table[1:] for line in lines(r)]
-    return "\n".join([*lines(table[0]), "  ".join("-" * w for w in widths).rstrip(), *body])
+    notes = [textwrap.fill(k, width, subsequent_indent="    ") for k in key]
+    return "\n".join([*lines(table[0]), "  ".join("-" * w for w in widths).rstrip(), *body, *notes])
 
 
 def add_table_options(parser: argparse.ArgumentParser) -> None:
