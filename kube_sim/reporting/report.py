@@ -238,7 +238,7 @@ details { margin: .8em 0; }
 """
 
 
-def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes], css: str = _CSS) -> str:
+def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes], css: str = _CSS, lang: str = "en") -> str:
     esc = html.escape
     body: list[str] = []
     for kind, data in doc.blocks:
@@ -264,7 +264,8 @@ def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes], css: str = _CSS
         elif kind == "code":
             text, summary = data
             body.append(f"<details><summary>{esc(summary)}</summary><pre>{esc(text)}</pre></details>")
-    return (f"<!DOCTYPE html>\n<html lang=\"{language()}\">\n<head>\n<meta charset=\"utf-8\">\n"
+    return ("<!DOCTYPE html>\n"
+            f"<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
@@ -959,5 +960,5 @@ def write_report(results_dir: str | Path, out: str | Path | None = None, *,
     _all_outcomes(doc, summary, outcomes, names)
 
     write_text(folder / "report.md", _to_markdown(doc))
-    write_text(folder / "report.html", _to_html(doc, title, images))
+    write_text(folder / "report.html", _to_html(doc, title, images, lang=language()))
     return folder
