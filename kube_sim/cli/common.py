@@ -504,24 +504,187 @@ def write_error(exc: OSError, folder: Path) -> InputError:
     return InputError(f"cannot write results: {exc.strerror or exc}", source="--out", key=str(exc.filename or folder))
 
 
-def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+TABLE_WIDTH = 100
+"""Terminal tables fit this many columns: the widest cells wrap onto more lines."""
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, title: str = "",
+                 width: int = TABLE_WIDTH) -> str:
     """Align a table of text cells in columns (the first ``left`` columns left, the others right).
+
+    A table wider than ``width`` is made to fit, in this order: an option's column title
+    (``B: baseline + count=8``) is shortened to its letter, a label longer than the room left is
+    cut and numbered (``households lifted out of poverty (36… [1]``), with the full words in a key
+    below the table; then the widest cells wrap at spaces onto more lines. The table is also kept for
+    ``--xlsx`` and ``--csv`` with its cells whole (see :mod:`kube_sim.reporting.tables`).
 
     Args:
         header: Column titles.
         rows: Cells.
         left: Number of left-aligned columns.
+        title: What the table is (the name of its sheet and CSV file).
+        width: Widest line, in characters.
 
     Returns:
         The table as lines of text.
     """
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    import textwrap
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+    from kube_sim.reporting.tables import record
 
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    record(title, header, rows)
+    table = [[str(c) for c in r] for r in [header, *rows]]
+    n = len(header)
+    key: list[str] = []
+
+    def widths_of() -> list[int]:
+        return [max(len(r[i]) for r in table) for i in range(n)]
+
+    def too_wide(widths: Sequence[int]) -> bool:
+        return sum(widths) + 2 * (n - 1) > width
+
+    if too_wide(widths_of()):
+        for i in range(left, n):
+            match = re.match(r"^([A-Z]): (.+)$", table[0][i])
+            if match:
+                table[0][i] = match[1]
+                key.append(table[0][i] + ": " + match[2])
+    cut = 0
+
+    def cut_labels(room: int) -> None:
+        nonlocal cut
+        for r in table[1:]:
+            if len(r[0]) > room:
+                cut += 1
+                key.append(f"[{cut}] {r[0].strip()}")
+                mark = f"… [{cut}]"
+                r[0] = r[0][: room - len(mark)].rstrip() + mark
+
+    widths = widths_of()
+    if too_wide(widths) and left:
+        cut_labels(max(30, width - (sum(widths[1:]) + 2 * (n - 1))))
+        widths = widths_of()
+    floors = [widths[i] if i < left else max(6, *(len(w) for r in table for w in r[i].split())) for i in range(n)]
+    while too_wide(widths):
+        narrowable = [i for i in range(n) if widths[i] > floors[i]]
+        if not narrowable:
+            break
+        widths[max(narrowable, key=lambda i: widths[i])] -= 1
+    if too_wide(widths) and left:
+        cut_labels(max(12, width - (sum(widths[1:]) + 2 * (n - 1))))
+        widths[0] = max(len(r[0]) for r in table)
+
+    def lines(cells: Sequence[str]) -> list[str]:
+        parts = [textwrap.wrap(c, w, break_long_words=False) or [""] if len(c) > w else [c]
+                 for c, w in zip(cells, widths, strict=True)]
+        out = []
+        for k in range(max(len(p) for p in parts)):
+            row = [p[k] if k < len(p) else "" for p in parts]
+            out.append("  ".join(c.ljust(w) if i < left else c.rjust(w)
+                                 for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        return out
+
+    body = [line for r in table[1:] for line in lines(r)]
+    notes = [textwrap.fill(k, width, subsequent_indent="    ") for k in key]
+    return "\n".join([*lines(table[0]), "  ".join("-" * w for w in widths).rstrip(), *body, *notes])
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--xlsx`` and ``--csv``: the command's tables written as a workbook or as CSV files.
+
+    Both paths are checked before any work starts (:func:`check_table_outputs`) and written once the
+    command has finished, by :mod:`kube_sim.cli.main`.
+
+    Args:
+        parser: A command's parser.
+    """
+    from kube_sim.reporting.tables import CSV_RULE
+
+    parser.add_argument("--xlsx", type=Path, metavar="FILE",
+                        help="also write the tables shown as an Excel workbook: one sheet per table, numbers as "
+                             "numbers")
+    parser.add_argument("--csv", type=Path, metavar="FILE",
+                        help=f"also write the tables shown as CSV, numbers as numbers: {CSV_RULE}")
+
+
+def table_targets(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--xlsx`` and ``--csv`` files of a command, for :func:`kube_sim.store.targets.check_outputs`.
+
+    Args:
+        args: Parsed arguments (commands without the options give none).
+
+    Returns:
+        ``{option: Target}`` for the options in use.
+    """
+    from kube_sim.store.targets import FILE, Target
+
+    return {option: Target(getattr(args, option[2:]), FILE) for option in ("--xlsx", "--csv")
+            if getattr(args, option[2:], None) is not None}
+
+
+def write_table_outputs(args: argparse.Namespace, tables: Sequence[Any]) -> None:
+    """Write the tables a command showed to its ``--xlsx`` and ``--csv`` files, and say where.
+
+    Args:
+        args: Parsed arguments.
+        tables: The tables recorded (:class:`kube_sim.reporting.tables.Table`).
+    """
+    from kube_sim.experiments.files import display_path
+    from kube_sim.reporting.tables import write_csv, write_xlsx
+
+    stream = sys.stderr if getattr(args, "json", False) else sys.stdout
+    for option, target in table_targets(args).items():
+        if not tables:
+            warn(f"{option} {target.path}: this command showed no table; nothing written")
+            continue
+        path = Path(target.path)
+        if option == "--xlsx":
+            write_xlsx(path, tables)
+            print(f"tables in {display_path(path)} ({len(tables)} sheets: "
+                  f"{', '.join(t.title for t in tables)})", file=stream)
+        else:
+            paths = write_csv(path, tables)
+            print(f"tables in {', '.join(display_path(p) for p in paths)}", file=stream)
+
+
+def add_sensitivity_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sensitivity``: the sensitivity result the brief names its assumptions from.
+
+    Args:
+        parser: The ``brief`` or ``report`` parser.
+    """
+    parser.add_argument("--sensitivity", type=Path, metavar="DIR",
+                        help="a 'kube-sim sensitivity' results folder the brief takes the assumptions that "
+                             "matter most from (default: one inside the comparison's folder, if any)")
+
+
+def write_brief_command(args: argparse.Namespace) -> int:
+    """Write the brief of a finished comparison.
+
+    Args:
+        args: Parsed ``brief`` (or ``report --brief``) arguments.
+
+    Returns:
+        Exit status 0.
+
+    Raises:
+        InputError: When the folder holds no finished comparison, or an output cannot be written.
+    """
+    from kube_sim.experiments.files import display_path
+    from kube_sim.reporting.brief import find_sensitivity, load_comparison, write_brief
+    from kube_sim.reporting.report import REPORT_DIR
+    from kube_sim.store.targets import FOLDER, Target, check_outputs
+
+    load_comparison(args.results_dir)  # no finished comparison: one line naming the fix, before anything
+    find_sensitivity(args.results_dir, args.sensitivity)
+    out = args.out if args.out is not None else args.results_dir / REPORT_DIR
+    check_outputs({"--out": Target(out, FOLDER, typed=args.out is not None)})
+    paths = write_brief(args.results_dir, out, args.sensitivity)
+    from kube_sim.common.i18n import _
+
+    print(_("brief in {folder}: {files} (the HTML prints on one A4 page)").format(
+        folder=f"{display_path(out)}/", files=", ".join(p.name for p in paths)))
+    return 0
 
 
 def add_planning_options(parser: argparse.ArgumentParser, what: str, default_out: str) -> None:
@@ -559,6 +722,19 @@ def planned_scenario(args: argparse.Namespace) -> Scenario:
     from kube_sim.experiments.scenario import load_scenario
 
     return with_changes(with_district(load_scenario(args.scenario), args), args.assignments)
+
+
+def say(text: str, width: int = TABLE_WIDTH) -> None:
+    """Print prose wrapped to the terminal width, each line of ``text`` its own paragraph.
+
+    Args:
+        text: The text (a line that starts with spaces or is empty is kept as it is).
+        width: Widest line.
+    """
+    import textwrap
+
+    print("\n".join(textwrap.fill(line, width, subsequent_indent="  " if line.startswith("- ") else "")
+                     if line.strip() and not line.startswith(" ") else line for line in text.split("\n")))
 
 
 def warn(message: str) -> None:

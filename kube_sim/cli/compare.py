@@ -20,6 +20,7 @@ from kube_sim.cli.common import (
     add_resume_options,
     add_seed_option,
     add_set_option,
+    add_table_options,
     add_workers_option,
     apply_ensemble,
     check_resume_options,
@@ -77,6 +78,8 @@ interval spans 0, else a real difference and the failure causes or cost items th
 examples:
   kube-sim compare baseline ratio_1_20
   kube-sim compare baseline equipment_grant --replications 40 --workers 2
+  kube-sim compare baseline ratio_1_20 --name-a today --name-b "1 per 20" --out results/ratio --xlsx ratio.xlsx
+  kube-sim brief results/ratio                     # one A4 page for the head of office
   kube-sim compare baseline baseline --set facilitators.count=7 --set-b facilitators.count=10 --equal-cost
   kube-sim compare baseline baseline --set facilitators.count=7 --set-b grants.equipment_rp=5000000 --equal-cost
   kube-sim compare baseline no_facilitators --out results/compare_no_facilitators
@@ -107,6 +110,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              dest=f"assignments_{arm}",
                              help=f"change one parameter of {arm.upper()} only, after --set (repeatable), e.g. "
                                   f"facilitators.count=10")
+    for arm in ("a", "b"):
+        compare.add_argument(f"--name-{arm}", metavar="NAME", dest=f"name_{arm}",
+                             help=f"what tables, readings, the report and the brief call {arm.upper()} (default: its "
+                                  f"scenario's name, with the --set-{arm} changes)")
     compare.add_argument("--equal-cost", action="store_true",
                          help="also compare at equal cost: the difference per Rp 100 juta spent, and what B's extra "
                               "money buys per extra Rp 100 juta (see below)")
@@ -116,6 +123,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
     add_resume_options(compare, "a comparison (with --out)")
+    add_table_options(compare)
     compare.set_defaults(func=cmd_compare)
 
 
@@ -223,7 +231,16 @@ def compared_scenarios(args: argparse.Namespace) -> tuple[Any, Any]:
             scenario = dataclasses.replace(scenario, name=f"{scenario.name} + {changes}")
         warn_unreached(scenario, args.months, f"{arm.upper()} ({scenario.name})")
         out.append(scenario)
+    for i, arm in enumerate(("a", "b")):
+        given = getattr(args, f"name_{arm}", None)
+        if given is not None:
+            if not given.strip():
+                raise InputError("is empty; give the option a name, e.g. 'today'", source=f"--name-{arm}")
+            out[i] = dataclasses.replace(out[i], name=given.strip())
     a, b = out
+    if args.name_a is not None and args.name_b is not None and a.name == b.name:
+        raise InputError(f"is the same as --name-a ({a.name!r}); give the two options different names",
+                         source="--name-b")
     if a.params == b.params:
         warn(_("A ({a}) and B ({b}) have the same parameters: every difference is seed noise, and with paired seeds "
                "it is zero").format(a=a.name, b=b.name))
@@ -394,7 +411,7 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
     note = _("{pairs} paired replications; p from a paired t-test").format(pairs=pairs)
     if failed:
         note += _("; {failed} runs failed and are left out").format(failed=failed)
-    return render_table(header, rows) + f"\n({note})"
+    return render_table(header, rows, title="compare") + f"\n({note})"
 
 
 def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> str:
@@ -418,7 +435,8 @@ def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> 
     pairs = int(table["n_pairs"].max()) if len(table) else 0
     note = _("ensemble {name}: B - A over {pairs} paired replications and {members} calibrated parameter sets. "
              "{reading}").format(name=name, pairs=pairs, members=members, reading=_(READING))
-    return render_table([_("outcome"), *header()], rows) + "\n(" + textwrap.fill(note, 110, subsequent_indent=" ") + ")"
+    text = render_table([_("outcome"), *header()], rows, title="ensemble")
+    return text + "\n(" + textwrap.fill(note, 98, subsequent_indent=" ") + ")"
 
 
 def _per_100m(value: Any) -> str:
@@ -472,7 +490,7 @@ def value_table(runs: Any, *, equal_cost: bool) -> str:
                        "assumed to scale with its budget)"))
         notes.append(_("per extra Rp 100 juta: (B - A) / (B's cost - A's cost) x Rp 100 juta, Fieller's interval; "
                        "n/a when the costs do not clearly differ"))
-    return render_table(header, rows) + "\n" + textwrap.fill("(" + "; ".join(notes) + ")", width=100)
+    return render_table(header, rows, title="value") + "\n" + textwrap.fill("(" + "; ".join(notes) + ")", width=100)
 
 
 def reading_lines(runs: Any, name_a: str, name_b: str) -> list[str]:

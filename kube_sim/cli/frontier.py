@@ -21,6 +21,7 @@ from kube_sim.cli.common import (
     add_command,
     add_months_option,
     add_planning_options,
+    add_table_options,
     apply_ensemble,
     check_sweep_options,
     command_line,
@@ -30,6 +31,7 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    say,
     today_of,
     whole_number,
     write_failure,
@@ -159,6 +161,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"paired replications per allocation (default: {DEFAULT_REPLICATIONS})")
     add_months_option(p, None, "months per run (default: 96, or 12 per year of rounds plus 36 if longer)")
     add_planning_options(p, "a frontier run", DEFAULT_OUT)
+    add_table_options(p)
     p.set_defaults(func=cmd_frontier)
 
 
@@ -201,7 +204,7 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     from kube_sim.experiments import frontier as design
     from kube_sim.store import sweep_folder as store
 
-    print(_("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
+    say(_("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
             "and administration cost"))
     plan = apply_ensemble(design.plan_costs(today, replications=args.replications, months=months,
                                             master_seed=args.seed), args)
@@ -211,7 +214,7 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     budget = args.budget if args.budget is not None else math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
     source = _("given") if args.budget is not None else _("today's simulated spend")
     years = int(today.params.funding.rounds)
-    print("\n" + _("budget: {budget} a year of funding rounds ({source}), {total} over {years} rounds; a group's UEP "
+    say("\n" + _("budget: {budget} a year of funding rounds ({source}), {total} over {years} rounds; a group's UEP "
                    "grant and training cost {group}, administration {admin} a year").format(
         budget=fmt_rp(budget), source=source, total=fmt_rp(budget * years), years=years,
         group=fmt_rp(rules.group_cost_rp), admin=fmt_rp(rules.admin_per_year_rp)))
@@ -232,7 +235,7 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     except OSError as exc:
         print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, root)), file=sys.stderr)
         return EXIT_STOPPED
-    print("\n" + _("results in {folder}").format(folder=f"{display_path(root)}/") + " ("
+    say("\n" + _("results in {folder}").format(folder=f"{display_path(root)}/") + " ("
           + _("{files}; the sweeps in today/ and allocations/").format(files=", ".join(p.name for p in paths.values()))
           + ")")
     return 0
@@ -248,7 +251,7 @@ def _write_frontier(folder: Path, root: Path) -> dict[str, Path]:
     table = frontier_from_sweep(store.load_runs(folder), store.read_table(folder, "monthly"), manifest)
     header, rows = report.best_rows(table)
     print()
-    print(render_table(header, rows, left=1))
+    print(render_table(header, rows, left=1, title="frontier"))
     print()
-    print(report.reading(table, manifest))
+    say(report.reading(table, manifest))
     return report.write_outputs(root, table, manifest)

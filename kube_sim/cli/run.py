@@ -16,6 +16,7 @@ from kube_sim.cli.common import (
     add_months_option,
     add_seed_option,
     add_set_option,
+    add_table_options,
     command_line,
     output_folder,
     print_today,
@@ -79,6 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--json", action="store_true",
                      help="print only the run summary as one JSON object on stdout (no progress bar)")
     run.add_argument("--no-plots", action="store_true", help="do not draw survival.png and monthly.png")
+    add_table_options(run)
     run.set_defaults(func=cmd_run)
 
 
@@ -114,15 +116,20 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
         rows.append((indent + label_of(outcome.column), fmt_value(outcome.column, value)))
     causes.sort(key=lambda cause: -cause[1])
     rows.append((_("failure causes"), ", ".join(f"{name} {n}" for name, n in causes) or _("none")))
+    from kube_sim.reporting.tables import record
+
+    record("summary", (_("outcome"), _("value")), rows)
     width = max(len(label) for label, _ in rows)
-    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    lines = [textwrap.fill(value, width=100, initial_indent=f"{label:<{width}}  ", subsequent_indent=" " * (width + 2))
+             if width + 2 + len(value) > 100 else f"{label:<{width}}  {value}"
+             for label, value in rows]
     if description:
         lines.insert(1, textwrap.fill(_(description), width=100, initial_indent=" " * (width + 2),
                                       subsequent_indent=" " * (width + 2)))
     if results_dir is not None:
         lines.append("")
-        lines.append(_("results in {folder}").format(folder=f"{display_path(results_dir)}/")
-                     + (f": {', '.join(files)}" if files else ""))
+        lines.append(textwrap.fill(_("results in {folder}").format(folder=f"{display_path(results_dir)}/")
+                                   + (f": {', '.join(files)}" if files else ""), width=100, subsequent_indent="  "))
     return "\n".join(lines)
 
 

@@ -431,9 +431,16 @@ def _count_statuses(folder: Path) -> dict[str, int]:
     return {"ok": sum(s == STATUS_OK for s in status), "failed": sum(s != STATUS_OK for s in status)}
 
 
+def _print_wrapped(text: str, width: int = 100) -> None:
+    """Print a line of the sweep's account wrapped to the terminal width."""
+    import textwrap
+
+    print("\n".join(textwrap.fill(line, width) if line.strip() else line for line in text.split("\n")))
+
+
 def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", workers: int = 1,
               scheduler: str | None = None, resume: bool = False, overwrite: bool = False, progress: bool = True,
-              echo: Callable[[str], None] | None = print, dask_processes: bool = True,
+              echo: Callable[[str], None] | None = _print_wrapped, dask_processes: bool = True,
               manifest_extra: Mapping[str, Any] | None = None, executor: Executor | None = None,
               batch: BatchSettings | None = None) -> SweepSummary:
     """Run a plan's missing runs and write the results folder.
