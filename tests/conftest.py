@@ -39,3 +39,42 @@ def assert_greater(high: np.ndarray, low: np.ndarray, alpha: float = 0.01) -> fl
 def baseline_run():
     """One baseline run, shared by tests that only read it."""
     return run_model(seed=7, months=60)
+
+
+def patch_model_runs(monkeypatch, *, fail=None, interrupt_at: int | None = None, delay_s: float = 0.0,
+                     message: str = "a model failure for the test") -> dict:
+    """Make the model's runs fail, stop or slow down, however the sweep batches them.
+
+    Every run, alone or in a batch, goes through ``kube_sim.model.run.run_batch``; this wraps it.
+
+    Args:
+        monkeypatch: pytest's monkeypatch.
+        fail: ``fail(params, seed)`` says which runs raise ``RuntimeError(message)``.
+        interrupt_at: The run (counted from 1, in the order asked for) that raises KeyboardInterrupt.
+        delay_s: Seconds each run sleeps first.
+        message: The failure's message.
+
+    Returns:
+        ``{"runs": runs asked for so far}``.
+    """
+    import time
+
+    from kube_sim.model import run as runner
+
+    real = runner.run_batch
+    calls = {"runs": 0}
+
+    def patched(params, seeds, **kwargs):
+        seeds = list(seeds)
+        for seed in seeds:
+            calls["runs"] += 1
+            if interrupt_at is not None and calls["runs"] == interrupt_at:
+                raise KeyboardInterrupt
+            if fail is not None and fail(params, seed):
+                raise RuntimeError(message)
+        if delay_s:
+            time.sleep(delay_s * len(seeds))
+        return real(params, seeds, **kwargs)
+
+    monkeypatch.setattr(runner, "run_batch", patched)
+    return calls

@@ -21,6 +21,11 @@ def _catalog():
         return read_po(f, locale="id", domain=i18n.DOMAIN)
 
 
+def _translated(string: str | tuple[str, ...]) -> bool:
+    """Whether a catalog entry holds a translation (every plural form, for a message with plurals)."""
+    return bool(string) and (isinstance(string, str) or all(string))
+
+
 def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
@@ -37,8 +42,15 @@ def test_every_message_of_the_code_has_an_indonesian_translation():
     catalog = _catalog()
     wanted = [m.id for m in source_catalog() if m.id]
     assert len(wanted) > 50
-    missing = [m for m in wanted if m not in catalog or not catalog[m].string or catalog[m].fuzzy]
+    missing = [m for m in wanted if m not in catalog or catalog[m].fuzzy or not _translated(catalog[m].string)]
     assert not missing, f"{len(missing)} messages lack a translation (run scripts/update_catalog.py): {missing[:5]}"
+
+
+def test_an_untranslated_plural_form_counts_as_missing():
+    assert not _translated(("", ""))
+    assert not _translated(("kelompok", ""))
+    assert not _translated("")
+    assert _translated(("{n} kelompok", "{n} kelompok"))
 
 
 def test_translations_keep_every_placeholder():
@@ -97,7 +109,18 @@ def test_numbers_money_and_dates_follow_the_locale():
 
 # --- no English left in an Indonesian answer ---------------------------------------------------------
 
-_IDENTIFIERS = re.compile(r"\S*[/_\\]\S*|--[\w-]+|\b\w+\.(?:png|csv|json|parquet|html|md|xlsx|toml)\b")
+_IDENTIFIERS = re.compile(r"\S*[/_\\]\S*|--[\w-]+|\b\w+\.(?:png|csv|json|parquet|html|md|xlsx|toml)\b"
+                          r"|^(?:threshold|frontier):(?= )", flags=re.MULTILINE)
+"""Names, not English: paths, options, file names, keys, and a sweep's name opening its plan line."""
+
+
+def _ids(message) -> list[str]:
+    """The English of a catalog entry: its msgid, and its plural too for a message with plurals."""
+    return [message.id] if isinstance(message.id, str) else list(message.id)
+
+
+def _strings(message) -> str:
+    return message.string if isinstance(message.string, str) else " ".join(message.string)
 
 
 def english_left(text: str) -> list[str]:
@@ -108,11 +131,12 @@ def english_left(text: str) -> list[str]:
     plain = _IDENTIFIERS.sub(" ", text)
     found = []
     for message in _catalog():
-        if not message.id or not isinstance(message.id, str) or message.string == message.id:
+        translated = _strings(message)
+        if not message.id or translated in _ids(message):
             continue
-        for literal, *_ in string.Formatter().parse(message.id):
+        for literal, *_ in (part for msgid in _ids(message) for part in string.Formatter().parse(msgid)):
             fragment = literal.strip(" .,:;()[]'\"-+=")
-            if not re.search(r"[A-Za-z]{2,}", fragment) or len(fragment) < 3 or fragment in message.string:
+            if not re.search(r"[A-Za-z]{2,}", fragment) or len(fragment) < 3 or fragment in translated:
                 continue   # no word, or a word both languages use (KUBE, UEP, kecamatan)
             if re.search(rf"(?<![\w-]){re.escape(fragment)}(?![\w-])", plain, flags=re.IGNORECASE):
                 found.append(fragment)
@@ -140,3 +164,61 @@ def test_the_environment_variable_chooses_the_language(capsys, tmp_path, monkeyp
     text = _answer(capsys, "run", "--months", "12", "--no-plots", "--out", str(tmp_path / "run"))
     assert "kelompok didanai" in text
     assert english_left(text) == []
+
+
+ENGLISH_WORDS = ("the", "of", "and", "with", "households", "groups", "than", "costs", "runs", "within", "from",
+                 "per year", "a year", "a month", "is", "are", "to", "each", "which", "not", "no")
+"""Common English words that no Indonesian sentence of kube-sim holds (outside names, paths and options)."""
+
+
+def english_lines(text: str) -> list[str]:
+    """Lines of ``text`` holding a common English word (file names, paths, options and keys left out first)."""
+    words = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in ENGLISH_WORDS) + r")(?![\w-])",
+                       flags=re.IGNORECASE)
+    return [line for line in text.splitlines() if words.search(_IDENTIFIERS.sub(" ", line))]
+
+
+def test_the_english_word_check_finds_english():
+    assert english_lines("B costs Rp 3 juta less than A\nB lebih murah Rp 3 juta dibanding A") == [
+        "B costs Rp 3 juta less than A"]
+    assert english_lines("hasil di results/the_run/ (--no-plots)") == []
+
+
+def test_compare_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
+    argv = ["compare", "baseline", "ratio_1_20", "--replications", "2", "--months", "40", "--no-progress",
+            "--equal-cost", "--set", "facilitators.hours_per_month=20", "--out", str(tmp_path / "cmp")]
+    text = _answer(capsys, "--lang", "id", *argv)
+    assert "Saat ini (A: baseline" in text and "rumah tangga keluar dari kemiskinan per Rp 1 miliar" in text
+    assert "peringatan" in text and "SK 95%" in text
+    assert english_left(text) == []
+    assert english_lines(text) == []
+    english = _answer(capsys, *argv, "--overwrite")
+    assert "Today (A: baseline" in english
+    assert len(english_left(english)) > 20 and len(english_lines(english)) > 10
+
+
+def test_the_local_figures_sources_in_the_catalog_are_the_parameters_own():
+    from kube_sim.model.parameters import PARAMETER_SPECS
+    from kube_sim.reporting.today import LOCAL_KEYS, LOCAL_SOURCES
+
+    assert LOCAL_SOURCES == tuple(PARAMETER_SPECS[key].source for key in LOCAL_KEYS)
+
+
+def test_threshold_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
+    argv = ["threshold", "--caseloads", "5,10,20", "--replications", "2", "--no-progress", "--workers", "1",
+            "--out", str(tmp_path / "thr")]
+    text = _answer(capsys, "--lang", "id", *argv)
+    assert "kelompok per pendamping" in text and "Saat ini (baseline, baris 1:10" in text
+    assert english_left(text) == [] and english_lines(text) == []
+    english = _answer(capsys, *argv, "--overwrite")
+    assert "groups per facilitator" in english and len(english_lines(english)) > 5
+
+
+def test_frontier_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
+    argv = ["frontier", "--years", "2", "--months", "30", "--replications", "2", "--facilitator-shares", "0,0.1,0.3",
+            "--equipment-shares", "0,0.3", "--workers", "1", "--no-progress", "--out", str(tmp_path / "fr")]
+    text = _answer(capsys, "--lang", "id", *argv)
+    assert "alokasi saat ini" in text and "per Rp 1 miliar" in text
+    assert english_left(text) == [] and english_lines(text) == []
+    english = _answer(capsys, *argv, "--overwrite")
+    assert "today's allocation" in english and len(english_lines(english)) > 5

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import patch_model_runs
 
 from kube_sim.analysis import statistics as analysis
 from kube_sim.cli.main import main
-from kube_sim.experiments import tasks
 from kube_sim.experiments.experiment import load_experiment, replication_seeds
 from kube_sim.experiments.sweep import plan_experiment, run_sweep
 from kube_sim.reporting import arms, formats, readings, report, report_figures
@@ -42,17 +42,11 @@ def make_results(path: Path, factors: dict[str, list], replications: int = 4, mo
                     f"replications = {replications}\nmaster_seed = 3\n{extra}\n[factors]\n{levels}\n",
                     encoding="utf-8")
     plan = plan_experiment(load_experiment(toml))
-    real = tasks.runner.run_model
     failing_seed = replication_seeds(3, replications)[fail[1]] if fail else None
     failing_params = plan.arms[fail[0]].params if fail else None
 
-    def flaky(params, *, seed, months, scenario):
-        if params == failing_params and seed == failing_seed:
-            raise RuntimeError("a model failure for the test")
-        return real(params, seed=seed, months=months, scenario=scenario)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tasks.runner, "run_model", flaky)
+        patch_model_runs(patch, fail=lambda params, seed: params == failing_params and seed == failing_seed)
         summary = run_sweep(plan, path, workers=1, progress=False, echo=None)
     assert summary.complete and summary.runs_failed == (1 if fail else 0)
     return path

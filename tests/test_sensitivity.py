@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import patch_model_runs
 
 from kube_sim.analysis import sensitivity as indices
 from kube_sim.cli.main import main
@@ -160,7 +161,6 @@ def test_outcome_names_are_checked():
 # --- the command ----------------------------------------------------------------------------------
 
 def test_command_runs_end_to_end_and_resumes_after_a_stop(tmp_path, capsys, monkeypatch):
-    from kube_sim.experiments import tasks
     from kube_sim.store import sweep_folder
 
     out = tmp_path / "sens"
@@ -168,20 +168,11 @@ def test_command_runs_end_to_end_and_resumes_after_a_stop(tmp_path, capsys, monk
             "groups.initial_cohesion", "--trajectories", "2", "--months", "12", "--replications", "2",
             "--outcomes", "survival_12,mean_member_income_rp,delta_survival_12", "--workers", "1", "--no-progress",
             "--out", str(out)]
-    real = tasks.runner.run_model
-    calls = {"n": 0}
-
-    def stopped(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 10:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(tasks.runner, "run_model", stopped)
-    assert main(argv) == 130
+    with pytest.MonkeyPatch.context() as patch:
+        patch_model_runs(patch, interrupt_at=10)
+        assert main(argv) == 130
     kept = len(sweep_folder.load_runs(out / "morris"))
     assert 0 < kept < 32  # 2 trajectories x 4 points x 2 caseloads x 2 replications
-    monkeypatch.setattr(tasks.runner, "run_model", real)
     capsys.readouterr()
     assert main([*argv, "--resume"]) == 0
     printed = capsys.readouterr().out

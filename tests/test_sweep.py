@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import patch_model_runs
 
 from kube_sim.cli.main import main
 from kube_sim.common.errors import InputError
-from kube_sim.experiments import tasks
+from kube_sim.experiments.batching import BatchSettings
 from kube_sim.experiments.experiment import load_experiment, replication_seeds
 from kube_sim.experiments.rows import all_outcome_columns
 from kube_sim.experiments.sweep import plan_experiment, run_sweep
@@ -118,14 +119,9 @@ def test_seeds_are_paired_across_arms(clean):
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path, monkeypatch):
     all_outcome_columns()  # computed (by a model run) before the model is made to fail
-    real = tasks.runner.run_model
-
-    def flaky(params, *, seed, months, scenario):
-        if params.facilitators.groups_per_facilitator == 20 and seed == replication_seeds(11, 3)[1]:
-            raise RuntimeError("boom in the model")
-        return real(params, seed=seed, months=months, scenario=scenario)
-
-    monkeypatch.setattr(tasks.runner, "run_model", flaky)
+    patch_model_runs(monkeypatch, message="boom in the model",
+                     fail=lambda params, seed: (params.facilitators.groups_per_facilitator == 20
+                                                and seed == replication_seeds(11, 3)[1]))
     plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
     summary = run_sweep(plan, tmp_path / "out", workers=1, progress=False, echo=None)
     assert summary.complete
@@ -144,11 +140,11 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_completes(tmp_path, monkeyp
 SLOW_SWEEP = """
 import sys, time
 import kube_sim.model.run as runner
-real = runner.run_model
-def slow(*args, **kwargs):
-    time.sleep(0.25)
-    return real(*args, **kwargs)
-runner.run_model = slow
+real = runner.run_batch
+def slow(params, seeds, **kwargs):
+    time.sleep(0.25 * len(seeds))
+    return real(params, seeds, **kwargs)
+runner.run_batch = slow
 from kube_sim.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -190,23 +186,14 @@ def test_resume_after_kill_gives_the_tables_of_a_clean_sweep(tmp_path, clean):
 
 def test_interrupt_saves_finished_runs_and_resume_completes(tmp_path, clean, monkeypatch):
     all_outcome_columns()
-    real = tasks.runner.run_model
-    calls = {"n": 0}
-
-    def interrupted(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(tasks.runner, "run_model", interrupted)
-    plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
-    with pytest.raises(KeyboardInterrupt):
-        run_sweep(plan, tmp_path / "out", workers=1, progress=False, echo=None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch_model_runs(patch, interrupt_at=4)
+        plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
+        with pytest.raises(KeyboardInterrupt):
+            run_sweep(plan, tmp_path / "out", workers=1, progress=False, echo=None, batch=BatchSettings(batch_size=1))
     assert store.load_runs(tmp_path / "out")["run_id"].tolist() == [0, 1, 2]  # consolidated so far
     assert store.load_manifest(tmp_path / "out")["finished"] is None
 
-    monkeypatch.setattr(tasks.runner, "run_model", real)
     summary = run_sweep(plan, tmp_path / "out", workers=1, resume=True, progress=False, echo=None)
     assert summary.complete and summary.runs_this_time == N_RUNS - 3
     assert_same_tables(tmp_path / "out", clean)

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from kube_sim.analysis.statistics import ok_runs, t_interval
+from kube_sim.common.i18n import N_
 
 PER_RP = 1e8
 """The budget unit: Rp 100 juta (100 million rupiah)."""
@@ -42,12 +43,12 @@ PER_MILIAR = 1e9
 COST = "cost_total_rp"
 
 BOUGHT: dict[str, tuple[str, str, str | None]] = {
-    "households_lifted": ("households lifted out of poverty (end of run)", "poverty_lifted_end", None),
-    "groups_active_end": ("groups still active at the end", "groups_active_end", None),
-    "groups_active_36": ("groups active 36 months after funding", "survival_36", "groups_funded"),
-    "members": ("member households reached", "members", None),
+    "households_lifted": (N_("households lifted out of poverty (end of run)"), "poverty_lifted_end", None),
+    "groups_active_end": (N_("groups still active at the end"), "groups_active_end", None),
+    "groups_active_36": (N_("groups active 36 months after funding"), "survival_36", "groups_funded"),
+    "members": (N_("member households reached"), "members", None),
 }
-"""What a budget buys, by name: (label, outcome column, column it is a share of, or None for a count)."""
+"""What a budget buys, by name: (label in English, outcome column, column it is a share of, or None for a count)."""
 
 VALUE_COLUMNS: tuple[str, ...] = (
     "outcome", "label", "n_pairs", "reference_per_100m", "reference_low", "reference_high", "arm_per_100m",

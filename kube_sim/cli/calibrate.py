@@ -20,6 +20,7 @@ from kube_sim.cli.common import (
     add_months_option,
     add_resume_options,
     add_seed_option,
+    add_table_options,
     add_workers_option,
     check_sweep_options,
     command_line,
@@ -120,6 +121,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add_workers_option(parser, "parallel local processes (or local Dask workers); 1 runs in this process")
     add_backend_options(parser)
     add_resume_options(parser, "a calibration")
+    add_table_options(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -144,7 +146,8 @@ def format_fit(fit, unit_of) -> str:
                    f"{unit_of(row['ci_high'], row['unit'])}]"
         rows.append((row["pattern"], row["target"], interval, f"{row['miss']:+.2f}",
                      "in band" if row["in_band"] else "outside"))
-    return render_table(("target", "band", "calibrated [95% interval]", "miss", "result"), rows, left=3)
+    return render_table(("target", "band", "calibrated [95% interval]", "miss", "result"), rows, left=3,
+                        title="calibration")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kube_sim.common.errors import InputError
+from kube_sim.experiments.batching import DEFAULT_WORKER_MEMORY_MIB
 from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
 
 if TYPE_CHECKING:
@@ -163,6 +164,9 @@ def replications_arg(text: str) -> int:
     return whole_number(text, 1, MAX_REPLICATIONS)
 
 
+MAX_BATCH_OPTION = 10_000
+"""Largest ``--batch-size`` accepted."""
+
 def workers_arg(text: str) -> int:
     """Parse ``--workers``: a whole number from 1 to :data:`MAX_WORKERS`."""
     return whole_number(text, 1, MAX_WORKERS)
@@ -210,6 +214,26 @@ def add_workers_option(parser: argparse.ArgumentParser, meaning: str) -> None:
     parser.add_argument("--workers", type=workers_arg, default=cpus, metavar="N",
                         help=f"{meaning} (default: {cpus}, the CPUs available)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--batch-size", type=lambda text: whole_number(text, 0, MAX_BATCH_OPTION), default=0,
+                        metavar="N",
+                        help="runs of one design point simulated together in one model (each run's results are "
+                             "the same as alone; default 0: chosen from --worker-memory and the runs to do)")
+    parser.add_argument("--worker-memory", type=lambda text: whole_number(text, 64, 1_048_576),
+                        default=DEFAULT_WORKER_MEMORY_MIB, metavar="MIB",
+                        help=f"memory a worker may use for one batch of runs, MiB "
+                             f"(default: {DEFAULT_WORKER_MEMORY_MIB})")
+
+
+def configure_batching(args: argparse.Namespace) -> None:
+    """Set the batching of the command's sweeps from ``--batch-size`` and ``--worker-memory`` (if it has them).
+
+    Args:
+        args: The parsed command line.
+    """
+    from kube_sim.experiments.batching import BatchSettings, configure
+
+    configure(BatchSettings(batch_size=getattr(args, "batch_size", 0),
+                            worker_memory_mib=getattr(args, "worker_memory", DEFAULT_WORKER_MEMORY_MIB)))
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -410,22 +434,27 @@ def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary 
     Raises:
         InputError: For an unusable folder, or one another command is writing.
     """
+    from kube_sim.common.i18n import _
     from kube_sim.experiments.sweep import SweepAborted, format_duration, run_sweep
+    from kube_sim.reporting.formats import fmt_fixed
 
+    except_line = _("{prog}: error: {problem}")
     try:
         summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
                             resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
                             manifest_extra={"command": command_line(args), "backend": args.backend,
                                             "workers": args.workers})
     except SweepAborted as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(except_line.format(prog=PROG, problem=exc), file=sys.stderr)
         return None
     except OSError as exc:
-        print(f"{PROG}: error: {stopped_by(exc, folder)}", file=sys.stderr)
+        print(except_line.format(prog=PROG, problem=stopped_by(exc, folder)), file=sys.stderr)
         return None
-    print(f"done: {summary.runs_ok} runs ok, {summary.runs_failed} failed, of {summary.runs_total}"
-          + (f"; {summary.runs_this_time} ran now in {format_duration(summary.wall_s)} "
-             f"({summary.runs_per_s:.2f} runs/s)" if summary.runs_this_time else ""))
+    print(_("done: {ok} runs ok, {failed} failed, of {total}").format(
+        ok=summary.runs_ok, failed=summary.runs_failed, total=summary.runs_total)
+          + (_("; {now} ran now in {duration} ({rate} runs/s)").format(
+              now=summary.runs_this_time, duration=format_duration(summary.wall_s),
+              rate=fmt_fixed(summary.runs_per_s, 2)) if summary.runs_this_time else ""))
     return summary
 
 
@@ -475,24 +504,185 @@ def write_error(exc: OSError, folder: Path) -> InputError:
     return InputError(f"cannot write results: {exc.strerror or exc}", source="--out", key=str(exc.filename or folder))
 
 
-def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+TABLE_WIDTH = 100
+"""Terminal tables fit this many columns: the widest cells wrap onto more lines."""
+
+
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1, title: str = "",
+                 width: int = TABLE_WIDTH) -> str:
     """Align a table of text cells in columns (the first ``left`` columns left, the others right).
+
+    A table wider than ``width`` is made to fit, in this order: an option's column title
+    (``B: baseline + count=8``) is shortened to its letter, a label longer than the room left is
+    cut and numbered (``households lifted out of poverty (36… [1]``), with the full words in a key
+    below the table; then the widest cells wrap at spaces onto more lines. The table is also kept for
+    ``--xlsx`` and ``--csv`` with its cells whole (see :mod:`kube_sim.reporting.tables`).
 
     Args:
         header: Column titles.
         rows: Cells.
         left: Number of left-aligned columns.
+        title: What the table is (the name of its sheet and CSV file).
+        width: Widest line, in characters.
 
     Returns:
         The table as lines of text.
     """
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    import textwrap
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(str(c).ljust(w) if i < left else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+    from kube_sim.reporting.tables import record
 
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    record(title, header, rows)
+    table = [[str(c) for c in r] for r in [header, *rows]]
+    n = len(header)
+    key: list[str] = []
+
+    def widths_of() -> list[int]:
+        return [max(len(r[i]) for r in table) for i in range(n)]
+
+    def too_wide(widths: Sequence[int]) -> bool:
+        return sum(widths) + 2 * (n - 1) > width
+
+    if too_wide(widths_of()):
+        for i in range(left, n):
+            match = re.match(r"^([A-Z]): (.+)$", table[0][i])
+            if match:
+                table[0][i] = match[1]
+                key.append(table[0][i] + ": " + match[2])
+    cut = 0
+
+    def cut_labels(room: int) -> None:
+        nonlocal cut
+        for r in table[1:]:
+            if len(r[0]) > room:
+                cut += 1
+                key.append(f"[{cut}] {r[0].strip()}")
+                mark = f"… [{cut}]"
+                r[0] = r[0][: room - len(mark)].rstrip() + mark
+
+    widths = widths_of()
+    if too_wide(widths) and left:
+        cut_labels(max(30, width - (sum(widths[1:]) + 2 * (n - 1))))
+        widths = widths_of()
+    floors = [widths[i] if i < left else max(6, *(len(w) for r in table for w in r[i].split())) for i in range(n)]
+    while too_wide(widths):
+        narrowable = [i for i in range(n) if widths[i] > floors[i]]
+        if not narrowable:
+            break
+        widths[max(narrowable, key=lambda i: widths[i])] -= 1
+    if too_wide(widths) and left:
+        cut_labels(max(12, width - (sum(widths[1:]) + 2 * (n - 1))))
+        widths[0] = max(len(r[0]) for r in table)
+
+    def lines(cells: Sequence[str]) -> list[str]:
+        parts = [textwrap.wrap(c, w, break_long_words=False) or [""] if len(c) > w else [c]
+                 for c, w in zip(cells, widths, strict=True)]
+        out = []
+        for k in range(max(len(p) for p in parts)):
+            row = [p[k] if k < len(p) else "" for p in parts]
+            out.append("  ".join(c.ljust(w) if i < left else c.rjust(w)
+                                 for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        return out
+
+    body = [line for r in table[1:] for line in lines(r)]
+    notes = [textwrap.fill(k, width, subsequent_indent="    ") for k in key]
+    return "\n".join([*lines(table[0]), "  ".join("-" * w for w in widths).rstrip(), *body, *notes])
+
+
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--xlsx`` and ``--csv``: the command's tables written as a workbook or as CSV files.
+
+    Both paths are checked before any work starts (:func:`check_table_outputs`) and written once the
+    command has finished, by :mod:`kube_sim.cli.main`.
+
+    Args:
+        parser: A command's parser.
+    """
+    from kube_sim.reporting.tables import CSV_RULE
+
+    parser.add_argument("--xlsx", type=Path, metavar="FILE",
+                        help="also write the tables shown as an Excel workbook: one sheet per table, numbers as "
+                             "numbers")
+    parser.add_argument("--csv", type=Path, metavar="FILE",
+                        help=f"also write the tables shown as CSV, numbers as numbers: {CSV_RULE}")
+
+
+def table_targets(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--xlsx`` and ``--csv`` files of a command, for :func:`kube_sim.store.targets.check_outputs`.
+
+    Args:
+        args: Parsed arguments (commands without the options give none).
+
+    Returns:
+        ``{option: Target}`` for the options in use.
+    """
+    from kube_sim.store.targets import FILE, Target
+
+    return {option: Target(getattr(args, option[2:]), FILE) for option in ("--xlsx", "--csv")
+            if getattr(args, option[2:], None) is not None}
+
+
+def write_table_outputs(args: argparse.Namespace, tables: Sequence[Any]) -> None:
+    """Write the tables a command showed to its ``--xlsx`` and ``--csv`` files, and say where.
+
+    Args:
+        args: Parsed arguments.
+        tables: The tables recorded (:class:`kube_sim.reporting.tables.Table`).
+    """
+    from kube_sim.experiments.files import display_path
+    from kube_sim.reporting.tables import write_csv, write_xlsx
+
+    stream = sys.stderr if getattr(args, "json", False) else sys.stdout
+    for option, target in table_targets(args).items():
+        if not tables:
+            warn(f"{option} {target.path}: this command showed no table; nothing written")
+            continue
+        path = Path(target.path)
+        if option == "--xlsx":
+            write_xlsx(path, tables)
+            print(f"tables in {display_path(path)} ({len(tables)} sheets: "
+                  f"{', '.join(t.title for t in tables)})", file=stream)
+        else:
+            paths = write_csv(path, tables)
+            print(f"tables in {', '.join(display_path(p) for p in paths)}", file=stream)
+
+
+def add_sensitivity_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sensitivity``: the sensitivity result the brief names its assumptions from.
+
+    Args:
+        parser: The ``brief`` or ``report`` parser.
+    """
+    parser.add_argument("--sensitivity", type=Path, metavar="DIR",
+                        help="a 'kube-sim sensitivity' results folder the brief takes the assumptions that "
+                             "matter most from (default: one inside the comparison's folder, if any)")
+
+
+def write_brief_command(args: argparse.Namespace) -> int:
+    """Write the brief of a finished comparison.
+
+    Args:
+        args: Parsed ``brief`` (or ``report --brief``) arguments.
+
+    Returns:
+        Exit status 0.
+
+    Raises:
+        InputError: When the folder holds no finished comparison, or an output cannot be written.
+    """
+    from kube_sim.experiments.files import display_path
+    from kube_sim.reporting.brief import find_sensitivity, load_comparison, write_brief
+    from kube_sim.reporting.report import REPORT_DIR
+    from kube_sim.store.targets import FOLDER, Target, check_outputs
+
+    load_comparison(args.results_dir)  # no finished comparison: one line naming the fix, before anything
+    find_sensitivity(args.results_dir, args.sensitivity)
+    out = args.out if args.out is not None else args.results_dir / REPORT_DIR
+    check_outputs({"--out": Target(out, FOLDER, typed=args.out is not None)})
+    paths = write_brief(args.results_dir, out, args.sensitivity)
+    print(f"brief in {display_path(out)}/: " + ", ".join(p.name for p in paths)
+          + " (print the HTML on one A4 page)")
+    return 0
 
 
 def add_planning_options(parser: argparse.ArgumentParser, what: str, default_out: str) -> None:
@@ -532,13 +722,28 @@ def planned_scenario(args: argparse.Namespace) -> Scenario:
     return with_changes(with_district(load_scenario(args.scenario), args), args.assignments)
 
 
+def say(text: str, width: int = TABLE_WIDTH) -> None:
+    """Print prose wrapped to the terminal width, each line of ``text`` its own paragraph.
+
+    Args:
+        text: The text (a line that starts with spaces or is empty is kept as it is).
+        width: Widest line.
+    """
+    import textwrap
+
+    print("\n".join(textwrap.fill(line, width, subsequent_indent="  " if line.startswith("- ") else "")
+                     if line.strip() and not line.startswith(" ") else line for line in text.split("\n")))
+
+
 def warn(message: str) -> None:
     """One warning line on stderr: ``kube-sim: warning: ...``.
 
     Args:
         message: What the command did not do, naming the option or key.
     """
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
+    from kube_sim.common.i18n import _
+
+    print(_("{prog}: warning: {message}").format(prog=PROG, message=message), file=sys.stderr)
 
 
 def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: str = "--set") -> Scenario:
@@ -555,13 +760,14 @@ def with_changes(scenario: Scenario, assignments: Sequence[str] | None, source: 
     Raises:
         InputError: For a bad assignment.
     """
+    from kube_sim.common.i18n import _
     from kube_sim.experiments.scenario import apply_overrides, parse_assignments, unchanged_keys
     from kube_sim.reporting.formats import fmt_level
 
     overrides = parse_assignments(list(assignments or []), source=source)
     for key in unchanged_keys(scenario, overrides):
-        warn(f"{source} {key}={fmt_level(overrides[key])} changes nothing: {scenario.name} already has "
-             f"{key} = {fmt_level(overrides[key])}")
+        warn(f"{source} {key}={fmt_level(overrides[key])} " + _("changes nothing: {name} already has {setting}").format(
+            name=scenario.name, setting=f"{key} = {fmt_level(overrides[key])}"))
     return apply_overrides(scenario, overrides, source=source)
 
 
@@ -634,11 +840,8 @@ def print_today(today: Any, width: int = 100) -> None:
     """
     import textwrap
 
-    from kube_sim.common.i18n import language
     from kube_sim.reporting.today import local_sentence, today_sentence
 
-    if language() != "en":  # its sentences have no catalog entries yet: better left out than half translated
-        return
     print(textwrap.fill(today_sentence(today), width=width))
     local = local_sentence(today)
     if local:

@@ -20,6 +20,7 @@ from kube_sim.cli.common import (
     add_resume_options,
     add_seed_option,
     add_set_option,
+    add_table_options,
     add_workers_option,
     apply_ensemble,
     check_resume_options,
@@ -34,6 +35,7 @@ from kube_sim.cli.common import (
     with_district,
 )
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import N_, _
 from kube_sim.common.outputs import COST_ITEMS
 from kube_sim.experiments.files import display_path
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_MONTHS
@@ -76,6 +78,8 @@ interval spans 0, else a real difference and the failure causes or cost items th
 examples:
   kube-sim compare baseline ratio_1_20
   kube-sim compare baseline equipment_grant --replications 40 --workers 2
+  kube-sim compare baseline ratio_1_20 --name-a today --name-b "1 per 20" --out results/ratio --xlsx ratio.xlsx
+  kube-sim brief results/ratio                     # one A4 page for the head of office
   kube-sim compare baseline baseline --set facilitators.count=7 --set-b facilitators.count=10 --equal-cost
   kube-sim compare baseline baseline --set facilitators.count=7 --set-b grants.equipment_rp=5000000 --equal-cost
   kube-sim compare baseline no_facilitators --out results/compare_no_facilitators
@@ -106,6 +110,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                              dest=f"assignments_{arm}",
                              help=f"change one parameter of {arm.upper()} only, after --set (repeatable), e.g. "
                                   f"facilitators.count=10")
+    for arm in ("a", "b"):
+        compare.add_argument(f"--name-{arm}", metavar="NAME", dest=f"name_{arm}",
+                             help=f"what tables, readings, the report and the brief call {arm.upper()} (default: its "
+                                  f"scenario's name, with the --set-{arm} changes)")
     compare.add_argument("--equal-cost", action="store_true",
                          help="also compare at equal cost: the difference per Rp 100 juta spent, and what B's extra "
                               "money buys per extra Rp 100 juta (see below)")
@@ -115,6 +123,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
     add_resume_options(compare, "a comparison (with --out)")
+    add_table_options(compare)
     compare.set_defaults(func=cmd_compare)
 
 
@@ -148,16 +157,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
                       overwrite=args.out is None or args.overwrite, progress=not args.no_progress,
                       manifest_extra={"command": command_line(args), "backend": "local", "workers": args.workers})
         except SweepAborted as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            print(_("{prog}: error: {problem}").format(prog=PROG, problem=exc), file=sys.stderr)
             return EXIT_STOPPED
         except OSError as exc:
-            print(f"{PROG}: error: {stopped_by(exc, folder)}", file=sys.stderr)
+            print(_("{prog}: error: {problem}").format(prog=PROG, problem=stopped_by(exc, folder)), file=sys.stderr)
             return EXIT_STOPPED
         runs = store.load_runs(folder)
     print()
     print_today(today_of(a, runs[runs["arm"] == 0], args.months, f"A: {a.name}"))
     if args.assignments:
-        print("on both arms: " + ", ".join(args.assignments))
+        print(_("on both arms: {changes}").format(changes=", ".join(args.assignments)))
     print()
     print("\n".join(headline_lines(runs, a.name, b.name, args.months)))
     print()
@@ -166,18 +175,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(value_table(runs, equal_cost=args.equal_cost))
     readings = reading_lines(runs, a.name, b.name)
     if readings:
-        print("\nreading the differences (95% intervals):")
+        print("\n" + _("reading the differences (95% intervals):"))
         print("\n".join(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  ")
                         for line in readings))
     from kube_sim.analysis.ensemble import has_ensemble
 
     if has_ensemble(runs):
-        print("\nover the calibrated ensemble: the tables above pool the parameter sets as if every replication "
-              "were alike;\nthe one below gives each difference's interval with both seed noise and parameter "
-              "uncertainty, and the share of each:")
+        print("\n" + _("over the calibrated ensemble: the tables above pool the parameter sets as if every "
+                       "replication were alike;\nthe one below gives each difference's interval with both seed noise "
+                       "and parameter uncertainty, and the share of each:"))
         print(ensemble_table(runs, args.ensemble))
     if args.out is not None:
-        print(f"\nruns in {display_path(args.out)}/ (report: kube-sim report {display_path(args.out)})")
+        print("\n" + _("runs in {folder}/ (report: kube-sim report {folder})").format(folder=display_path(args.out)))
     return 0
 
 
@@ -207,24 +216,34 @@ def compared_scenarios(args: argparse.Namespace) -> tuple[Any, Any]:
     both = parse_assignments(args.assignments)
     loaded = [with_district(load_scenario(name), args) for name in (args.scenario_a, args.scenario_b)]
     for key in set(unchanged_keys(loaded[0], both)) & set(unchanged_keys(loaded[1], both)):
-        warn(f"--set {key}={fmt_level(both[key])} changes nothing: both arms already have it")
+        warn(f"--set {key}={fmt_level(both[key])} " + _("changes nothing: both arms already have it"))
     out = []
     for arm, scenario in zip(("a", "b"), loaded, strict=True):
         scenario = apply_overrides(scenario, both)
         source = f"--set-{arm}"
         own = parse_assignments(getattr(args, f"assignments_{arm}"), source=source)
         for key in unchanged_keys(scenario, own):
-            warn(f"{source} {key}={fmt_level(own[key])} changes nothing: {arm.upper()} already has it")
+            warn(f"{source} {key}={fmt_level(own[key])} " + _("changes nothing: {arm} already has it").format(
+                arm=arm.upper()))
         scenario = apply_overrides(scenario, own, source=source)
         if own:
             changes = ", ".join(_change_text(k, v) for k, v in own.items())
             scenario = dataclasses.replace(scenario, name=f"{scenario.name} + {changes}")
         warn_unreached(scenario, args.months, f"{arm.upper()} ({scenario.name})")
         out.append(scenario)
+    for i, arm in enumerate(("a", "b")):
+        given = getattr(args, f"name_{arm}", None)
+        if given is not None:
+            if not given.strip():
+                raise InputError("is empty; give the option a name, e.g. 'today'", source=f"--name-{arm}")
+            out[i] = dataclasses.replace(out[i], name=given.strip())
     a, b = out
+    if args.name_a is not None and args.name_b is not None and a.name == b.name:
+        raise InputError(f"is the same as --name-a ({a.name!r}); give the two options different names",
+                         source="--name-b")
     if a.params == b.params:
-        warn(f"A ({a.name}) and B ({b.name}) have the same parameters: every difference is seed noise, "
-             "and with paired seeds it is zero")
+        warn(_("A ({a}) and B ({b}) have the same parameters: every difference is seed noise, and with paired seeds "
+               "it is zero").format(a=a.name, b=b.name))
     if a.name == b.name:
         a, b = (dataclasses.replace(a, name=f"{a.name} (A)"), dataclasses.replace(b, name=f"{b.name} (B)"))
     return a, b
@@ -239,8 +258,9 @@ def _change_text(key: str, value: Any) -> str:
     return f"{_short(key)}={fmt_setting(key, value)}"
 
 
-DERIVED_LABELS: dict[str, str] = {f"groups_failed_{h}": f"groups failed by {h} months" for h in (36, 60)}
-"""Counts derived from shares, for the table (groups funded x (1 - survival at the horizon))."""
+DERIVED_LABELS: dict[str, str] = {"groups_failed_36": N_("groups failed by 36 months"),
+                                  "groups_failed_60": N_("groups failed by 60 months")}
+"""Counts derived from shares, for the table (groups funded x (1 - survival at the horizon)), in English."""
 
 
 def with_counts(runs: Any) -> Any:
@@ -273,55 +293,84 @@ def headline_lines(runs: Any, name_a: str, name_b: str, months: int) -> list[str
     """
     from kube_sim.analysis.statistics import t_interval
     from kube_sim.analysis.value import PER_MILIAR, PER_RP, value_for_money
-    from kube_sim.reporting.formats import fmt_cost_diff, fmt_count, fmt_per_budget, fmt_rp, fmt_years
+    from kube_sim.reporting.formats import (
+        fmt_cost_change,
+        fmt_cost_diff,
+        fmt_count,
+        fmt_per_budget,
+        fmt_rp,
+        fmt_years,
+        localize,
+        missing,
+    )
     from kube_sim.reporting.readings import per_budget_reading, spans_zero
 
-    lines = [f"Households lifted out of poverty (poor on their own income, at or above the line with the programme, "
-             f"at the end of the run of {fmt_years(months)}), per Rp 1 miliar of programme cost:"]
+    lines = [_("Households lifted out of poverty (poor on their own income, at or above the line with the programme, "
+               "at the end of the run of {period}), per Rp 1 miliar of programme cost:").format(
+        period=fmt_years(months))]
     value = value_for_money(runs, 0, 1)
     lifted = value[value["outcome"] == "households_lifted"]
     scale = PER_MILIAR / PER_RP
     if lifted.empty:
-        lines.append("n/a (the runs hold no poverty counts)")
+        lines.append(_("n/a (the runs hold no poverty counts)"))
     else:
         r = lifted.iloc[0]
         for letter, name, key in (("A", name_a, "reference"), ("B", name_b, "arm")):
-            text = per_budget_reading("households lifted out of poverty", r[f"{key}_per_100m"] * scale,
+            text = per_budget_reading(_("households lifted out of poverty"), r[f"{key}_per_100m"] * scale,
                                       r[f"{key}_low"] * scale, r[f"{key}_high"] * scale)
-            lines.append(f"{letter} ({name}): {text}; {fmt_per_budget(r[f'{key}_per_100m'])} per Rp 100 juta.")
+            lines.append(_("{letter} ({name}): {reading}; {per_100m} per Rp 100 juta.").format(
+                letter=letter, name=name, reading=text, per_100m=fmt_per_budget(r[f"{key}_per_100m"])))
         diff, low, high = (r["diff_per_100m"] * scale, r["diff_low"] * scale, r["diff_high"] * scale)
-        verdict = ("within noise: the interval includes no difference" if spans_zero(low, high)
-                   else "a real difference in the model")
-        lines.append(f"At equal cost, B - A: {diff:+,.1f} households per Rp 1 miliar (95% CI {low:+,.1f} to "
-                     f"{high:+,.1f}), {verdict}.")
-        yearly = fmt_cost_diff("B", r["cost_diff"] * 12 / months)
-        lines.append(fmt_cost_diff("B", r["cost_diff"], r["cost_diff_low"], r["cost_diff_high"])
-                     + f" than A over {fmt_years(months)}; {yearly.removeprefix('B costs ')} a year.")
+
+        def plus(v: float) -> str:
+            text = f"{v:+,.1f}"
+            return text[0] + localize(text[1:])
+
+        message = (_("At equal cost, B - A: {diff} households per Rp 1 miliar (95% CI {low} to {high}), within noise: "
+                     "the interval includes no difference.") if spans_zero(low, high) else
+                   _("At equal cost, B - A: {diff} households per Rp 1 miliar (95% CI {low} to {high}), a real "
+                     "difference in the model."))
+        lines.append(message.format(diff=plus(diff), low=plus(low), high=plus(high)))
+        lines.append(_("{cost} than A over {period}; {yearly} a year.").format(
+            cost=fmt_cost_diff("B", r["cost_diff"], r["cost_diff_low"], r["cost_diff_high"]),
+            period=fmt_years(months), yearly=_cost_a_year(r["cost_diff"] * 12 / months, fmt_cost_change)))
     table = with_counts(runs)
     for arm, name in ((0, name_a), (1, name_b)):
         rows = table[(table["arm"] == arm) & (table["status"] == "ok")]
 
         def count(column: str, rows: Any = rows) -> str:
-            return fmt_count(rows[column].mean()) if column in rows and rows[column].notna().any() else "n/a"
+            return fmt_count(rows[column].mean()) if column in rows and rows[column].notna().any() else missing()
 
         def money(column: str, rows: Any = rows) -> str:
-            return fmt_rp(rows[column].mean()) if column in rows and rows[column].notna().any() else "n/a"
+            return fmt_rp(rows[column].mean()) if column in rows and rows[column].notna().any() else missing()
 
         def interval(column: str, rows: Any = rows) -> str:
             if column not in rows or rows[column].isna().all():
-                return "n/a"
-            _, mean, _, lo, hi = t_interval(rows[column])
-            return f"{fmt_count(mean)} (95% CI {fmt_count(lo)} to {fmt_count(hi)})"
+                return missing()
+            _n, mean, _s, lo, hi = t_interval(rows[column])
+            return _("{mean} (95% CI {low} to {high})").format(mean=fmt_count(mean), low=fmt_count(lo),
+                                                               high=fmt_count(hi))
 
-        lines.append(f"{'AB'[arm]} ({name}): {count('poverty_lifted_end')} of the {count('poverty_poor_without')} "
-                     f"eligible households poor without the programme are lifted out at the end, "
-                     f"{count('poverty_lifted_36')} of {count('poverty_followed_36')} followed 36 months after "
-                     f"funding; poverty gap closed {money('poverty_gap_closed_end_rp')} a month. Groups: "
-                     f"{count('groups_funded')} funded, {count('groups_active_end')} still running at the end, "
-                     f"{interval('groups_failed_36')} failed by 36 months, {interval('groups_failed_60')} by 60 "
-                     f"months; {count('members')} member households reached.")
+        lines.append(_("{letter} ({name}): {lifted} of the {poor} eligible households poor without the programme are "
+                       "lifted out at the end, {lifted_36} of {followed_36} followed 36 months after funding; poverty "
+                       "gap closed {gap} a month. Groups: {funded} funded, {running} still running at the end, "
+                       "{failed_36} failed by 36 months, {failed_60} by 60 months; {members} member households "
+                       "reached.").format(
+            letter="AB"[arm], name=name, lifted=count("poverty_lifted_end"), poor=count("poverty_poor_without"),
+            lifted_36=count("poverty_lifted_36"), followed_36=count("poverty_followed_36"),
+            gap=money("poverty_gap_closed_end_rp"), funded=count("groups_funded"),
+            running=count("groups_active_end"), failed_36=interval("groups_failed_36"),
+            failed_60=interval("groups_failed_60"), members=count("members")))
     return [textwrap.fill(line, width=100) for line in lines]
-    return lines
+
+
+def _cost_a_year(diff: Any, change: Any) -> str:
+    """B's cost difference a year without who pays it: ``Rp 4.46 juta less`` (the same, or n/a)."""
+    from kube_sim.reporting.formats import finite, missing
+
+    if not finite(diff):
+        return missing()
+    return change(float(diff)) if float(diff) != 0 else _("the same")
 
 
 def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] = OUTCOMES) -> str:
@@ -337,32 +386,32 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
         The table with a note on the number of pairs.
     """
     from kube_sim.analysis.statistics import paired_differences
-    from kube_sim.common.outputs import kind_of, label_of
-    from kube_sim.reporting.formats import fmt_brief, fmt_brief_diff, fmt_count, fmt_p
+    from kube_sim.common.outputs import item_label, kind_of, label_of
+    from kube_sim.reporting.formats import fmt_brief, fmt_brief_diff, fmt_count, fmt_p, fmt_range
 
     runs = with_counts(runs)
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     diffs = paired_differences(runs, 0, shown)
-    header = ["outcome", f"A: {name_a}", f"B: {name_b}", "B - A", "95% CI", "p"]
+    header = [_("outcome"), f"A: {name_a}", f"B: {name_b}", "B - A", _("95% CI"), "p"]
     rows = []
 
     def mean_text(o: str, value: Any) -> str:
         return fmt_count(value) if kind_of(o) == "count" or o in DERIVED_LABELS else fmt_brief(o, value)
 
-    for _, row in diffs.iterrows():
+    for _i, row in diffs.iterrows():
         o = row["outcome"]
-        label = ("  " + label_of(o).removeprefix("cost: ")) if o.startswith("cost_by_item_") else (
-            DERIVED_LABELS.get(o) or label_of(o))
+        label = ("  " + item_label(o)) if o.startswith("cost_by_item_") else (
+            _(DERIVED_LABELS[o]) if o in DERIVED_LABELS else label_of(o))
         rows.append([label, mean_text(o, row["baseline_mean"]), mean_text(o, row["arm_mean"]),
                      fmt_brief_diff(o, row["mean_diff"]),
-                     f"{fmt_brief_diff(o, row['ci_low'])} to {fmt_brief_diff(o, row['ci_high'])}",
+                     fmt_range(fmt_brief_diff(o, row["ci_low"]), fmt_brief_diff(o, row["ci_high"])),
                      fmt_p(row["pvalue"])])
     failed = int((runs["status"] != "ok").sum())
     pairs = int(diffs["n_pairs"].max()) if len(diffs) else 0
-    note = f"{pairs} paired replications; p from a paired t-test"
+    note = _("{pairs} paired replications; p from a paired t-test").format(pairs=pairs)
     if failed:
-        note += f"; {failed} runs failed and are left out"
-    return render_table(header, rows) + f"\n({note})"
+        note += _("; {failed} runs failed and are left out").format(failed=failed)
+    return render_table(header, rows, title="compare") + f"\n({note})"
 
 
 def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> str:
@@ -377,29 +426,31 @@ def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> 
         The table with a note on how to read it.
     """
     from kube_sim.analysis.ensemble import ensemble_differences
-    from kube_sim.reporting.ensemble import HEADER, READING, ensemble_cells
+    from kube_sim.reporting.ensemble import READING, ensemble_cells, header
 
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     table = ensemble_differences(runs, 0, shown)
     rows = [[row["outcome"], *ensemble_cells(row["outcome"], row)] for _, row in table.iterrows()]
     members = int(table["members"].max()) if len(table) else 0
     pairs = int(table["n_pairs"].max()) if len(table) else 0
-    note = f"ensemble {name}: B - A over {pairs} paired replications and {members} calibrated parameter sets. {READING}"
-    return render_table(["outcome", *HEADER], rows) + "\n(" + textwrap.fill(note, 110, subsequent_indent=" ") + ")"
+    note = _("ensemble {name}: B - A over {pairs} paired replications and {members} calibrated parameter sets. "
+             "{reading}").format(name=name, pairs=pairs, members=members, reading=_(READING))
+    text = render_table([_("outcome"), *header()], rows, title="ensemble")
+    return text + "\n(" + textwrap.fill(note, 98, subsequent_indent=" ") + ")"
 
 
 def _per_100m(value: Any) -> str:
-    from kube_sim.reporting.formats import finite
+    from kube_sim.reporting.formats import finite, fmt_fixed, missing
 
-    return f"{float(value):,.2f}" if finite(value) else "n/a"
+    return fmt_fixed(float(value), 2) if finite(value) else missing()
 
 
 def _signed(value: Any) -> str:
-    from kube_sim.reporting.formats import finite
+    from kube_sim.reporting.formats import finite, fmt_fixed, missing
 
     if not finite(value):
-        return "n/a"
-    return ("+" if value > 0 else "−" if value < 0 else "±") + f"{abs(float(value)):,.2f}"
+        return missing()
+    return ("+" if value > 0 else "−" if value < 0 else "±") + fmt_fixed(abs(float(value)), 2)
 
 
 def value_table(runs: Any, *, equal_cost: bool) -> str:
@@ -413,33 +464,33 @@ def value_table(runs: Any, *, equal_cost: bool) -> str:
         The table with its notes.
     """
     from kube_sim.analysis.value import value_for_money
-    from kube_sim.reporting.formats import fmt_cost_diff, fmt_p
+    from kube_sim.reporting.formats import fmt_cost_diff, fmt_p, fmt_range, missing
 
     value = value_for_money(runs, 0, 1)
     if value.empty:
-        return "(no cost in the runs table: nothing to put per Rp 100 juta)"
-    header = ["per Rp 100 juta spent", "A", "B"]
+        return _("(no cost in the runs table: nothing to put per Rp 100 juta)")
+    header = [_("per Rp 100 juta spent"), "A", "B"]
     if equal_cost:
-        header += ["B - A at equal cost", "95% CI", "p", "per extra Rp 100 juta of B", "95% CI"]
+        header += [_("B - A at equal cost"), _("95% CI"), "p", _("per extra Rp 100 juta of B"), _("95% CI")]
     rows = []
-    for _, r in value.iterrows():
-        row = [r["label"], _per_100m(r["reference_per_100m"]), _per_100m(r["arm_per_100m"])]
+    for _i, r in value.iterrows():
+        row = [_(str(r.label)), _per_100m(r["reference_per_100m"]), _per_100m(r["arm_per_100m"])]
         if equal_cost:
-            row += [_signed(r["diff_per_100m"]), f"{_signed(r['diff_low'])} to {_signed(r['diff_high'])}",
+            row += [_signed(r["diff_per_100m"]), fmt_range(_signed(r["diff_low"]), _signed(r["diff_high"])),
                     fmt_p(r["pvalue"]), _signed(r["extra_per_100m"]),
-                    f"{_signed(r['extra_low'])} to {_signed(r['extra_high'])}"
-                    if r["extra_low"] == r["extra_low"] else "n/a"]
+                    fmt_range(_signed(r["extra_low"]), _signed(r["extra_high"]))
+                    if r["extra_low"] == r["extra_low"] else missing()]
         rows.append(row)
     first = value.iloc[0]
-    cost = fmt_cost_diff("B", first["cost_diff"], first["cost_diff_low"], first["cost_diff_high"])
-    cost += " than A over the run"
+    cost = _("{cost} than A over the run").format(
+        cost=fmt_cost_diff("B", first["cost_diff"], first["cost_diff_low"], first["cost_diff_high"]))
     notes = [cost]
     if equal_cost:
-        notes.append("at equal cost: B's count per Rp 100 juta minus A's, paired by replication (the programme "
-                     "assumed to scale with its budget)")
-        notes.append("per extra Rp 100 juta: (B - A) / (B's cost - A's cost) x Rp 100 juta, Fieller's interval; "
-                     "n/a when the costs do not clearly differ")
-    return render_table(header, rows) + "\n" + textwrap.fill("(" + "; ".join(notes) + ")", width=100)
+        notes.append(_("at equal cost: B's count per Rp 100 juta minus A's, paired by replication (the programme "
+                       "assumed to scale with its budget)"))
+        notes.append(_("per extra Rp 100 juta: (B - A) / (B's cost - A's cost) x Rp 100 juta, Fieller's interval; "
+                       "n/a when the costs do not clearly differ"))
+    return render_table(header, rows, title="value") + "\n" + textwrap.fill("(" + "; ".join(notes) + ")", width=100)
 
 
 def reading_lines(runs: Any, name_a: str, name_b: str) -> list[str]:

@@ -21,6 +21,7 @@ from kube_sim.cli.common import (
     add_command,
     add_months_option,
     add_planning_options,
+    add_table_options,
     apply_ensemble,
     check_sweep_options,
     command_line,
@@ -30,11 +31,13 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    say,
     today_of,
     whole_number,
     write_failure,
 )
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 from kube_sim.experiments.files import display_path
 from kube_sim.reporting.formats import fmt_rp
 from kube_sim.store.lock import hold
@@ -158,6 +161,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"paired replications per allocation (default: {DEFAULT_REPLICATIONS})")
     add_months_option(p, None, "months per run (default: 96, or 12 per year of rounds plus 36 if longer)")
     add_planning_options(p, "a frontier run", DEFAULT_OUT)
+    add_table_options(p)
     p.set_defaults(func=cmd_frontier)
 
 
@@ -200,19 +204,20 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     from kube_sim.experiments import frontier as design
     from kube_sim.store import sweep_folder as store
 
-    print("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
-          "and administration cost")
+    say(_("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
+            "and administration cost"))
     plan = apply_ensemble(design.plan_costs(today, replications=args.replications, months=months,
                                             master_seed=args.seed), args)
     if run_plan(plan, root / "today", args) is None:
         return EXIT_STOPPED
     rules = design.cost_rules(store.load_runs(root / "today"), today.params)
     budget = args.budget if args.budget is not None else math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
-    source = "given" if args.budget is not None else "today's simulated spend"
+    source = _("given") if args.budget is not None else _("today's simulated spend")
     years = int(today.params.funding.rounds)
-    print(f"\nbudget: {fmt_rp(budget)} a year of funding rounds ({source}), {fmt_rp(budget * years)} over {years} "
-          f"rounds; a group's UEP grant and training cost {fmt_rp(rules.group_cost_rp)}, administration "
-          f"{fmt_rp(rules.admin_per_year_rp)} a year")
+    say("\n" + _("budget: {budget} a year of funding rounds ({source}), {total} over {years} rounds; a group's UEP "
+                   "grant and training cost {group}, administration {admin} a year").format(
+        budget=fmt_rp(budget), source=source, total=fmt_rp(budget * years), years=years,
+        group=fmt_rp(rules.group_cost_rp), admin=fmt_rp(rules.admin_per_year_rp)))
     plan = design.plan_frontier(today, rules, budget=budget, facilitator_shares=args.facilitator_shares,
                                 equipment_shares=args.equipment_shares, hours=args.hours,
                                 replications=args.replications, months=months, master_seed=args.seed)
@@ -223,15 +228,16 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     print()
     allocations = store.load_runs(folder)
     today_arm = int(store.load_manifest(folder)["frontier"]["today_arm"])
-    print_today(today_of(today, allocations[allocations["arm"] == today_arm], months, "today's allocation",
+    print_today(today_of(today, allocations[allocations["arm"] == today_arm], months, _("today's allocation"),
                          per_round=True))
     try:
         paths = _write_frontier(folder, root)
     except OSError as exc:
-        print(f"{PROG}: error: {write_failure(exc, root)}", file=sys.stderr)
+        print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, root)), file=sys.stderr)
         return EXIT_STOPPED
-    print(f"\nresults in {display_path(root)}/ ({', '.join(p.name for p in paths.values())}; the sweeps in "
-          "today/ and allocations/)")
+    say("\n" + _("results in {folder}").format(folder=f"{display_path(root)}/") + " ("
+          + _("{files}; the sweeps in today/ and allocations/").format(files=", ".join(p.name for p in paths.values()))
+          + ")")
     return 0
 
 
@@ -245,7 +251,7 @@ def _write_frontier(folder: Path, root: Path) -> dict[str, Path]:
     table = frontier_from_sweep(store.load_runs(folder), store.read_table(folder, "monthly"), manifest)
     header, rows = report.best_rows(table)
     print()
-    print(render_table(header, rows, left=1))
+    print(render_table(header, rows, left=1, title="frontier"))
     print()
-    print(report.reading(table, manifest))
+    say(report.reading(table, manifest))
     return report.write_outputs(root, table, manifest)

@@ -25,6 +25,7 @@ from typing import Any
 from kube_sim import __version__
 from kube_sim.cli import (
     app,
+    brief,
     calibrate,
     compare,
     frontier,
@@ -46,15 +47,20 @@ from kube_sim.cli.common import (
     Formatter,
     Parser,
     add_lang_option,
+    configure_batching,
     raw,
+    table_targets,
+    write_table_outputs,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _, language, language_from, set_language
 from kube_sim.common.provenance import package_version
 from kube_sim.experiments.files import display_path
+from kube_sim.reporting.tables import recording
+from kube_sim.store.targets import check_outputs
 
-COMMANDS = (run, scenarios, params, sweep, report, compare, validate, sensitivity, calibrate, threshold, frontier,
-            app)
+COMMANDS = (run, scenarios, params, sweep, report, brief, compare, validate, sensitivity, calibrate, threshold,
+            frontier, app)
 """The command modules, in the order the help lists them."""
 
 EPILOG = """\
@@ -199,8 +205,15 @@ def _parse_and_call(arguments: list[str]) -> int:
             prog=PROG, commands=", ".join(command_names(parser))), file=sys.stderr)
         return EXIT_INPUT
     args.argv = arguments
+    configure_batching(args)
     try:
-        return int(func(args) or 0)
+        targets = table_targets(args)
+        check_outputs(targets)  # before any work: a bad --xlsx or --csv costs nothing
+        with recording() as tables:
+            status = int(func(args) or 0)
+        if targets:
+            write_table_outputs(args, tables)
+        return status
     except InputError as exc:
         print(_("{prog}: error: {problem}").format(prog=PROG, problem=exc.one_line()), file=sys.stderr)
         return EXIT_INPUT

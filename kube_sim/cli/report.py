@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from kube_sim.cli.common import PROG, add_command, whole_number
+from kube_sim.cli.common import (
+    PROG,
+    add_command,
+    add_sensitivity_option,
+    add_table_options,
+    whole_number,
+    write_brief_command,
+)
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
 from kube_sim.store.targets import FOLDER, Target, check_outputs
@@ -55,6 +62,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--baseline-arm", type=_arm, metavar="ARM",
                         help="arm the others are compared with, by number or name (default: the experiment's "
                              "reference arm, else the arm equal to the base scenario, else arm 0)")
+    report.add_argument("--brief", action="store_true",
+                        help="write only the one-page brief of a finished comparison (as 'kube-sim brief' does)")
+    add_sensitivity_option(report)
+    add_table_options(report)
     report.set_defaults(func=cmd_report)
 
 
@@ -72,6 +83,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """
     from kube_sim.reporting.report import REPORT_DIR, write_report
 
+    if args.brief:
+        return write_brief_command(args)
     source = display_path(args.results_dir)
     if not args.results_dir.is_dir():
         raise InputError("no such results folder", source=source)

@@ -16,6 +16,7 @@ from kube_sim.cli.common import (
     add_months_option,
     add_seed_option,
     add_set_option,
+    add_table_options,
     command_line,
     output_folder,
     print_today,
@@ -25,7 +26,7 @@ from kube_sim.cli.common import (
     with_district,
     write_failure,
 )
-from kube_sim.common.i18n import N_, _, language
+from kube_sim.common.i18n import N_, _, ngettext
 from kube_sim.common.outputs import OUTCOMES, label_of, summary_value
 from kube_sim.common.provenance import now_iso
 from kube_sim.experiments.files import display_path
@@ -79,6 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--json", action="store_true",
                      help="print only the run summary as one JSON object on stdout (no progress bar)")
     run.add_argument("--no-plots", action="store_true", help="do not draw survival.png and monthly.png")
+    add_table_options(run)
     run.set_defaults(func=cmd_run)
 
 
@@ -114,15 +116,20 @@ def format_summary(summary: dict[str, Any], description: str = "", results_dir: 
         rows.append((indent + label_of(outcome.column), fmt_value(outcome.column, value)))
     causes.sort(key=lambda cause: -cause[1])
     rows.append((_("failure causes"), ", ".join(f"{name} {n}" for name, n in causes) or _("none")))
+    from kube_sim.reporting.tables import record
+
+    record("summary", (_("outcome"), _("value")), rows)
     width = max(len(label) for label, _ in rows)
-    lines = [f"{label:<{width}}  {value}" for label, value in rows]
+    lines = [textwrap.fill(value, width=100, initial_indent=f"{label:<{width}}  ", subsequent_indent=" " * (width + 2))
+             if width + 2 + len(value) > 100 else f"{label:<{width}}  {value}"
+             for label, value in rows]
     if description:
         lines.insert(1, textwrap.fill(_(description), width=100, initial_indent=" " * (width + 2),
                                       subsequent_indent=" " * (width + 2)))
     if results_dir is not None:
         lines.append("")
-        lines.append(_("results in {folder}").format(folder=f"{display_path(results_dir)}/")
-                     + (f": {', '.join(files)}" if files else ""))
+        lines.append(textwrap.fill(_("results in {folder}").format(folder=f"{display_path(results_dir)}/")
+                                   + (f": {', '.join(files)}" if files else ""), width=100, subsequent_indent="  "))
     return "\n".join(lines)
 
 
@@ -141,15 +148,19 @@ def lifted_sentence(summary: dict[str, Any]) -> str:
     poverty = summary.get("poverty") or {}
     cost = summary.get("cost_total_rp") or 0.0
     lifted = poverty.get("lifted_end", 0)
-    per = f"{fmt_per_budget(lifted / cost * 1e9)} per Rp 1 miliar of cost" if cost else "no cost"
-    text = (f"Households lifted out of poverty: {fmt_count(lifted)} of the {fmt_count(poverty.get('poor_without'))} "
-            f"eligible member households poor without the programme at the end of the run of "
-            f"{fmt_years(summary.get('months', 0))} ({per}; one run, so no interval: compare gives one), "
-            f"{fmt_count(poverty.get(f'lifted_{H}'))} of {fmt_count(poverty.get(f'followed_{H}'))} followed {H} "
-            f"months after their group's funding; poverty gap closed {fmt_rp(poverty.get('gap_closed_end_rp'))} a "
-            "month.")
+    per = (_("{value} per Rp 1 miliar of cost").format(value=fmt_per_budget(lifted / cost * 1e9)) if cost
+           else _("no cost"))
+    text = _("Households lifted out of poverty: {lifted} of the {poor} eligible member households poor without the "
+             "programme at the end of the run of {period} ({per}; one run, so no interval: compare gives one), "
+             "{lifted_h} of {followed_h} followed {horizon} months after their group's funding; poverty gap closed "
+             "{gap} a month.").format(
+        lifted=fmt_count(lifted), poor=fmt_count(poverty.get("poor_without")),
+        period=fmt_years(summary.get("months", 0)), per=per, lifted_h=fmt_count(poverty.get(f"lifted_{H}")),
+        followed_h=fmt_count(poverty.get(f"followed_{H}")), horizon=H, gap=fmt_rp(poverty.get("gap_closed_end_rp")))
     if poverty.get("pushed_below_end"):
-        text += f" {fmt_count(poverty['pushed_below_end'])} households were pushed below the line."
+        n = int(poverty["pushed_below_end"])
+        text += " " + ngettext("{n} household was pushed below the line.", "{n} households were pushed below the line.",
+                               n).format(n=fmt_count(n))
     return text
 
 
@@ -218,10 +229,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         files = sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
         from kube_sim.model.run import flat_outcomes
 
-        print_today(today_of(scenario, flat_outcomes(result.summary), args.months, f"this run: {scenario.name}"))
-        if language() == "en":  # no catalog entries yet (see print_today)
-            print(textwrap.fill(lifted_sentence(result.summary), width=100))
-            print()
+        print_today(today_of(scenario, flat_outcomes(result.summary), args.months,
+                             _("this run: {name}").format(name=scenario.name)))
+        print(textwrap.fill(lifted_sentence(result.summary), width=100))
+        print()
         print(format_summary(result.summary, scenario.description, path, files,
                              district=_("{district} ({kecamatan} kecamatan, {villages} villages)").format(
                                  district=scenario.params.geography.name,

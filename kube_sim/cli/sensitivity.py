@@ -18,6 +18,7 @@ from kube_sim.cli.common import (
     add_months_option,
     add_seed_option,
     add_sweep_options,
+    add_table_options,
     add_workers_option,
     check_sweep_options,
     command_line,
@@ -25,6 +26,7 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    say,
     whole_number,
     write_failure,
 )
@@ -143,6 +145,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, metavar="DIR",
                    help=f"results folder (default: results/{DEFAULT_OUT}); the method's results go in DIR/METHOD")
     add_sweep_options(p, "a sensitivity run")
+    add_table_options(p)
     p.set_defaults(func=cmd_sensitivity)
 
 
@@ -208,7 +211,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"{PROG}: error: {write_failure(exc, folder)}", file=sys.stderr)
             return EXIT_STOPPED
-    print(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
+    say(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
           "manifest.json)")
     return 0
 
@@ -223,8 +226,8 @@ def _write_ranking(folder: Path, outcomes: list[str]) -> dict[str, Path]:
     table = indices.ranking(store.load_runs(folder), manifest, outcomes)
     header, rows = report.ranking_rows(table, manifest["sensitivity"]["caseloads"], SHOWN)
     print()
-    print(render_table(header, rows, left=2))
-    print(report.reading_note(manifest))
+    print(render_table(header, rows, left=2, title="sensitivity"))
+    say(report.reading_note(manifest))
     return report.write_outputs(folder, table, manifest)
 
 

@@ -17,6 +17,7 @@ from kube_sim.cli.common import (
     add_ensemble_option,
     add_months_option,
     add_sweep_options,
+    add_table_options,
     add_workers_option,
     apply_ensemble,
     check_sweep_options,
@@ -24,6 +25,7 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    say,
     with_district,
 )
 from kube_sim.experiments.files import display_path
@@ -77,6 +79,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
     add_sweep_options(sweep, "a sweep")
     add_ensemble_option(sweep)
+    add_table_options(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
 
@@ -108,7 +111,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if table:
         print()
         print(table)
-    print(f"\nresults in {display_path(folder)}/ (runs.parquet, groups.parquet, monthly.parquet, manifest.json)")
+    say(f"\nresults in {display_path(folder)}/ (runs.parquet, groups.parquet, monthly.parquet, manifest.json)")
     print(f"report: kube-sim report {display_path(folder)}")
     return 0
 
@@ -151,4 +154,5 @@ def sweep_table(folder: Path, outcomes: Sequence[str] = SUMMARY_OUTCOMES) -> str
             cells.append(f"{fmt_brief(outcome, row['mean'])} "
                          f"({fmt_brief(outcome, row['ci_low'])} to {fmt_brief(outcome, row['ci_high'])})")
         rows.append(cells)
-    return render_table(header, rows, left=2) + "\n(means with 95% confidence intervals over replications)"
+    text = render_table(header, rows, left=2, title="arms")
+    return text + "\n(means with 95% confidence intervals over replications)"

@@ -18,6 +18,7 @@ from kube_sim.cli.common import (
     add_command,
     add_months_option,
     add_planning_options,
+    add_table_options,
     apply_ensemble,
     check_sweep_options,
     command_line,
@@ -27,11 +28,13 @@ from kube_sim.cli.common import (
     render_table,
     replications_arg,
     run_plan,
+    say,
     today_of,
     whole_number,
     write_failure,
 )
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 from kube_sim.experiments.files import display_path
 from kube_sim.store.lock import hold
 from kube_sim.store.targets import FOLDER, Target, check_outputs
@@ -118,6 +121,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_months_option(p, None, "months per run (default: the horizon plus 12 per later funding round plus 4, "
                                "so every cohort is followed to the horizon: 64 for the baseline)")
     add_planning_options(p, "a threshold run", DEFAULT_OUT)
+    add_table_options(p)
     p.set_defaults(func=cmd_threshold)
 
 
@@ -154,10 +158,10 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         try:
             paths = _write_answer(folder)
         except OSError as exc:
-            print(f"{PROG}: error: {write_failure(exc, folder)}", file=sys.stderr)
+            print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, folder)), file=sys.stderr)
             return EXIT_STOPPED
-    print(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
-          "manifest.json)")
+    files = ", ".join([*(p.name for p in paths.values()), "runs.parquet", "manifest.json"])
+    say("\n" + _("results in {folder}").format(folder=f"{display_path(folder)}/") + f" ({files})")
     return 0
 
 
@@ -169,15 +173,18 @@ def _print_today(base: Any, folder: Path, months: int, hours: float | None) -> N
     grid = store.load_manifest(folder)["threshold"]["caseloads"]
     print()
     if rule not in grid or base.params.facilitators.count > 0:
-        print(f"Today ({base.name}) recruits by its own rule (caseload 1:{rule}"
-              + (f", headcount {base.params.facilitators.count}" if base.params.facilitators.count else "")
-              + "), which is not one of the caseloads run; the table below is the whole answer.")
+        rule_text = f"1:{rule}"
+        if base.params.facilitators.count:
+            rule_text += _(", headcount {count}").format(count=base.params.facilitators.count)
+        say(_("Today ({name}) recruits by its own rule (caseload {rule}), which is not one of the caseloads run; "
+                "the table below is the whole answer.").format(name=base.name, rule=rule_text))
         return
     runs = store.load_runs(folder)
-    print_today(today_of(base, runs[runs["arm"] == grid.index(rule)], months, f"{base.name}, the 1:{rule} row"))
+    print_today(today_of(base, runs[runs["arm"] == grid.index(rule)], months,
+                         _("{name}, the {ratio} row").format(name=base.name, ratio=f"1:{rule}")))
     if hours is not None and hours != base.params.facilitators.hours_per_month:
-        print(f"(the sweep runs every caseload at {hours:g} hours a month, not today's "
-              f"{base.params.facilitators.hours_per_month:g})")
+        say(_("(the sweep runs every caseload at {hours} hours a month, not today's {today})").format(
+            hours=f"{hours:g}", today=f"{base.params.facilitators.hours_per_month:g}"))
 
 
 def _write_answer(folder: Path) -> dict[str, Path]:
@@ -191,7 +198,7 @@ def _write_answer(folder: Path) -> dict[str, Path]:
     hours = float(manifest["threshold"]["hours_per_month"])
     header, rows = report.curve_rows(answer)
     print()
-    print(render_table(header, rows, left=1))
+    print(render_table(header, rows, left=1, title="threshold"))
     print()
-    print(report.answer_text(answer, hours))
+    say(report.answer_text(answer, hours))
     return report.write_outputs(folder, answer, manifest)

@@ -22,6 +22,7 @@ from kube_sim.cli.common import (
     add_command,
     add_resume_options,
     add_seed_option,
+    add_table_options,
     add_workers_option,
     check_resume_options,
     command_line,
@@ -79,6 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add_seed_option(parser, DEFAULT_MASTER_SEED, "master seed of the replication seeds")
     add_workers_option(parser, "parallel local processes; 1 runs in this process")
     add_resume_options(parser, "a validation")
+    add_table_options(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -108,6 +110,9 @@ def format_text(table: pd.DataFrame) -> str:
     for _, row in table.iterrows():
         interval, p = _cells(row)
         rows.append((row["pattern"], row["arm"], row["target"], interval, p, row["result"].upper()))
+    from kube_sim.reporting.tables import record
+
+    record("validation", rows[0], rows[1:])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

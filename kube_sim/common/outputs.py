@@ -261,6 +261,19 @@ def label_of(column: str) -> str:
     return _(outcome.label) if outcome else column.removesuffix("_rp").replace("_", " ")
 
 
+def item_label(column: str) -> str:
+    """The name of a cost item's column without the ``cost:`` prefix, in the language spoken (``UEP grants``).
+
+    Args:
+        column: Flat outcome name (``cost_by_item_uep_rp``).
+
+    Returns:
+        A short label.
+    """
+    outcome = BY_COLUMN.get(column)
+    return _(outcome.label.removeprefix("cost: ")) if outcome else label_of(column)
+
+
 def markdown_table() -> str:
     """The table of outcomes for ``docs/OUTCOMES.md``.
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 
 BACKENDS: tuple[str, ...] = ("local", "dask")
 IN_FLIGHT_PER_WORKER = 2
@@ -66,7 +67,7 @@ class InProcessExecutor:
 
     def describe(self) -> str:
         """One line naming the backend."""
-        return "local backend, 1 worker (this process)"
+        return _("local backend, 1 worker (this process)")
 
 
 def _alive(pid: int) -> bool:
@@ -194,7 +195,7 @@ class ProcessPoolExecutor:
 
     def describe(self) -> str:
         """One line naming the backend and its workers."""
-        return f"local backend, {self.workers} worker processes"
+        return _("local backend, {workers} worker processes").format(workers=self.workers)
 
 
 class DaskExecutor:
@@ -270,8 +271,8 @@ class DaskExecutor:
 
     def describe(self) -> str:
         """One line naming the backend and its workers."""
-        where = f"scheduler {self.address}" if self.address else "local cluster"
-        return f"dask backend ({where}), {self.workers} worker threads"
+        where = _("scheduler {address}").format(address=self.address) if self.address else _("local cluster")
+        return _("dask backend ({where}), {workers} worker threads").format(where=where, workers=self.workers)
 
 
 SCHEDULER_TIMEOUT_S = 5.0
@@ -295,7 +296,7 @@ def check_scheduler(address: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
     from urllib.parse import urlsplit
 
     text = address.strip()
-    scheme, _, rest = text.rpartition("://")
+    scheme, _sep, rest = text.rpartition("://")
     if scheme and scheme not in ("tcp", "tls", "ws", "wss"):
         return
     try:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _, ngettext
 from kube_sim.experiments.files import (
     TomlFiles,
     display_path,
@@ -388,13 +389,17 @@ def unreached_changes(params: Parameters, months: int, keys: Iterable[str] | Non
     last_round = 1 + 12 * (f.rounds - 1)
     if f.rounds > 1 and last_round > months:
         held = 1 + (months - 1) // 12
-        out.append(f"funding.rounds={f.rounds}: a run of {months} months holds only {held} yearly "
-                   f"round{'s' if held != 1 else ''} (round {f.rounds} would be in month {last_round})")
+        out.append(f"funding.rounds={f.rounds}: " + ngettext(
+            "a run of {months} months holds only {held} yearly round (round {rounds} would be in month {last})",
+            "a run of {months} months holds only {held} yearly rounds (round {rounds} would be in month {last})",
+            held).format(months=months, held=held, rounds=f.rounds, last=last_round))
     g = params.grants
     if g.equipment_rp > 0 and g.equipment_month > 0 and 1 + g.equipment_month > months:
-        out.append(f"grants.equipment_month={g.equipment_month}: the equipment grant would arrive after the run's "
-                   f"{months} months end, so no group gets it")
+        out.append(f"grants.equipment_month={g.equipment_month}: " + _(
+            "the equipment grant would arrive after the run's {months} months end, so no group gets it").format(
+            months=months))
     if params.training.enabled and params.training.months >= months:
-        out.append(f"training.months={params.training.months}: no business starts within the run's {months} months")
+        out.append(f"training.months={params.training.months}: " + _(
+            "no business starts within the run's {months} months").format(months=months))
     wanted = None if keys is None else set(keys)
     return [sentence for sentence in out if wanted is None or sentence.split("=", 1)[0] in wanted]

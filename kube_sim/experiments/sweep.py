@@ -30,12 +30,15 @@ from tqdm import tqdm
 
 from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _, ngettext
 from kube_sim.common.provenance import environment, now_iso
+from kube_sim.experiments import batching
+from kube_sim.experiments.batching import BatchSettings
 from kube_sim.experiments.executors import Executor, make_executor
 from kube_sim.experiments.experiment import Experiment, replication_seeds
 from kube_sim.experiments.rows import STATUS_OK, arm_label, arrow_type, kept_outcomes, runs_schema
 from kube_sim.experiments.scenario import Scenario, display_path
-from kube_sim.experiments.tasks import RunOutput, RunTask, execute
+from kube_sim.experiments.tasks import RunOutput, RunTask, execute, execute_batch, same_batch_key
 from kube_sim.model.parameters import PARAMETER_SPECS, Parameters, make_parameters
 from kube_sim.store import parts
 from kube_sim.store import sweep_folder as store
@@ -428,10 +431,18 @@ def _count_statuses(folder: Path) -> dict[str, int]:
     return {"ok": sum(s == STATUS_OK for s in status), "failed": sum(s != STATUS_OK for s in status)}
 
 
+def _print_wrapped(text: str, width: int = 100) -> None:
+    """Print a line of the sweep's account wrapped to the terminal width."""
+    import textwrap
+
+    print("\n".join(textwrap.fill(line, width) if line.strip() else line for line in text.split("\n")))
+
+
 def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", workers: int = 1,
               scheduler: str | None = None, resume: bool = False, overwrite: bool = False, progress: bool = True,
-              echo: Callable[[str], None] | None = print, dask_processes: bool = True,
-              manifest_extra: Mapping[str, Any] | None = None, executor: Executor | None = None) -> SweepSummary:
+              echo: Callable[[str], None] | None = _print_wrapped, dask_processes: bool = True,
+              manifest_extra: Mapping[str, Any] | None = None, executor: Executor | None = None,
+              batch: BatchSettings | None = None) -> SweepSummary:
     """Run a plan's missing runs and write the results folder.
 
     The folder is locked for the whole call (:mod:`kube_sim.store.lock`) before its contents are looked
@@ -451,6 +462,7 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
         dask_processes: Local Dask workers as processes (False: threads).
         manifest_extra: More entries for the manifest (e.g. the command line).
         executor: An executor to use instead of making one (closed by the caller).
+        batch: How runs are grouped into batches (default: :func:`kube_sim.experiments.batching.current`).
 
     Returns:
         The :class:`SweepSummary`.
@@ -476,7 +488,7 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
                                                f"{lock.took_over.describe()}, which is no longer running")
             return _run_locked(plan, folder, backend=backend, workers=workers, scheduler=scheduler, resume=resume,
                                overwrite=overwrite, progress=progress, echo=echo, dask_processes=dask_processes,
-                               extra=extra, executor=executor)
+                               extra=extra, executor=executor, batch=batch or batching.current())
     finally:
         if created and not (folder / store.MANIFEST_FILE).exists():
             shutil.rmtree(folder, ignore_errors=True)  # nothing was saved: leave no folder without a manifest
@@ -484,7 +496,7 @@ def run_sweep(plan: SweepPlan, folder: str | Path, *, backend: str = "local", wo
 
 def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, scheduler: str | None, resume: bool,
                 overwrite: bool, progress: bool, echo: Callable[[str], None] | None, dask_processes: bool,
-                extra: dict[str, Any], executor: Executor | None) -> SweepSummary:
+                extra: dict[str, Any], executor: Executor | None, batch: BatchSettings) -> SweepSummary:
     """:func:`run_sweep` once the folder's lock is held."""
     say = echo or (lambda _text: None)
     started = now_iso()
@@ -506,9 +518,11 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
     store.write_manifest(folder, _manifest(plan, started, None, {}, previous, extra))
     summary = SweepSummary(folder=folder, runs_total=plan.n_runs)
     arms, reps = len(plan.arms), plan.replications
-    say(f"{plan.name}: {arms} arm{'s' * (arms != 1)} x {reps} replication{'s' * (reps != 1)} = "
-        f"{plan.n_runs} runs of {plan.months} months"
-        + (f" ({plan.n_runs - len(todo)} saved before, {len(todo)} to run)" if previous is not None else ""))
+    say(f"{plan.name}: " + ngettext("{arms} arm", "{arms} arms", arms).format(arms=arms) + " x "
+        + ngettext("{reps} replication", "{reps} replications", reps).format(reps=reps) + " = "
+        + _("{runs} runs of {months} months").format(runs=plan.n_runs, months=plan.months)
+        + (" " + _("({saved} saved before, {todo} to run)").format(saved=plan.n_runs - len(todo), todo=len(todo))
+           if previous is not None else ""))
 
     own_executor = executor is None
     bar = None
@@ -524,18 +538,28 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
             bar = tqdm(total=plan.n_runs, initial=plan.n_runs - len(rest), desc=plan.name, unit="run",
                        file=sys.stderr, disable=not progress, dynamic_ncols=True,
                        mininterval=0.5 if sys.stderr.isatty() else 30.0)
-            timer = _Estimate(len(rest), executor.workers, time.perf_counter())
+            size = batch.size(batching.run_bytes([first.runs, first.groups, first.monthly]), len(rest),
+                              executor.workers)
+            timer = _Estimate(len(rest), executor.workers * size, time.perf_counter())
             timed = timer.after < len(rest)
-            say(f"one run took {first.duration_s:.2f} s here"
-                + (f"; the time the other {len(rest)} take is measured on the workers' first runs" if timed else ""))
-            for output in executor.map(execute, plan.tasks(rest)):
-                _save(folder, output)
-                summary.runs_this_time += 1
-                bar.update(1)
-                line = timer.finished_one(time.perf_counter(), first.duration_s, executor.describe())
-                if line:
-                    bar.clear()
-                    say(line)
+            text = _("one run took {seconds} s here").format(seconds=f"{first.duration_s:.2f}")
+            if size > 1 and rest:
+                text += _("; the other {runs} run in batches of up to {size}").format(runs=len(rest), size=size)
+                if timed:
+                    text += _("; the time they take is measured on the workers' first batches")
+            elif timed:
+                text += _("; the time the other {runs} take is measured on the workers' first runs").format(
+                    runs=len(rest))
+            say(text)
+            for outputs in executor.map(execute_batch, batching.batches(plan.tasks(rest), same_batch_key, size)):
+                for output in outputs:
+                    _save(folder, output)
+                    summary.runs_this_time += 1
+                    bar.update(1)
+                    line = timer.finished_one(time.perf_counter(), first.duration_s, executor.describe())
+                    if line:
+                        bar.clear()
+                        say(line)
     except KeyboardInterrupt:
         _stop(executor, own_executor, cancel=True, bar=bar)
         _finish_stopped(plan, folder, started, previous, extra, summary, clock)
@@ -586,8 +610,9 @@ class _Estimate:
         per_run = 1 / rate if rate > 0 else pilot_s
         if left == 0:
             return ""
-        return (f"{backend}; one run took {pilot_s:.2f} s here and the workers finish one every {per_run:.2f} s, "
-                f"so the remaining {left} runs should take about {format_duration(rest)}")
+        return backend + "; " + _("one run took {pilot} s here and the workers finish one every {per_run} s, so the "
+                                  "remaining {left} runs should take about {duration}").format(
+            pilot=f"{pilot_s:.2f}", per_run=f"{per_run:.2f}", left=left, duration=format_duration(rest))
 
 
 def _saved(summary: SweepSummary, plan: SweepPlan, folder: Path) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN
 from kube_sim.experiments.rows import (
     STATUS_FAILED,
     STATUS_OK,
@@ -82,6 +83,65 @@ def _error_text(exc: BaseException) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
+def _output(task: RunTask, result: runner.RunResult | None, error: str, duration: float) -> RunOutput:
+    """A task's rows: its outcomes, groups and monthly tables, or a failed row with its error."""
+    assert task.schema is not None
+    meta = {"run_id": task.run_id, "arm": task.arm, "arm_label": task.arm_label, "replication": task.replication,
+            "seed": task.seed}
+    groups: bytes | None = None
+    monthly: bytes | None = None
+    if result is not None:
+        outcomes = runner.flat_outcomes(result.summary)
+        groups = to_part_bytes(groups_table(result.groups, task.months, task.run_id, task.arm, task.replication))
+        monthly = to_part_bytes(monthly_table(result.monthly, task.run_id, task.arm, task.replication))
+        status = STATUS_OK
+    else:
+        outcomes = {"scenario": task.scenario, "months": task.months}
+        status = STATUS_FAILED
+    row = run_row(task.schema, {**meta, "status": status, "error": error, "duration_s": duration}, task.factors,
+                  outcomes)
+    return RunOutput(run_id=task.run_id, status=status, duration_s=duration, runs=to_part_bytes(row, compress=False),
+                     groups=groups, monthly=monthly)
+
+
+def same_batch_key(task: RunTask) -> tuple[Any, ...]:
+    """What the runs of one batch share: parameters, months and scenario (an arm, or an ensemble member of it).
+
+    Args:
+        task: A run.
+
+    Returns:
+        A key equal for runs that can share a batch.
+    """
+    return (task.arm, task.factors.get(ENSEMBLE_COLUMN), task.months, task.scenario)
+
+
+def execute_batch(tasks: list[RunTask]) -> list[RunOutput]:
+    """Run tasks that share their parameters as one batch (see :func:`kube_sim.model.run.run_batch`).
+
+    Each output equals what :func:`execute` gives for the task alone, but its ``duration_s``: the batch's
+    time shared equally among its runs. If the batch raises (one run's error stops them all), every
+    task is run alone, so only the runs that fail are recorded as failed.
+
+    Args:
+        tasks: Runs with the same parameters, months and scenario (see :func:`same_batch_key`).
+
+    Returns:
+        One output per task, in order.
+    """
+    if len(tasks) == 1:
+        return [execute(tasks[0])]
+    first = tasks[0]
+    start = time.perf_counter()
+    try:
+        results = runner.run_batch(first.params, [task.seed for task in tasks], months=first.months,
+                                   scenario=first.scenario)
+        duration = (time.perf_counter() - start) / len(tasks)
+        return [_output(task, result, "", duration) for task, result in zip(tasks, results, strict=True)]
+    except Exception:  # some run fails: find which, run by run
+        return [execute(task) for task in tasks]
+
+
 def execute(task: RunTask) -> RunOutput:
     """Run one task and serialise its rows.
 
@@ -91,24 +151,9 @@ def execute(task: RunTask) -> RunOutput:
     Returns:
         The run's rows as Arrow IPC bytes; a run that raised gives a ``"failed"`` row with its error.
     """
-    assert task.schema is not None
-    meta = {"run_id": task.run_id, "arm": task.arm, "arm_label": task.arm_label, "replication": task.replication,
-            "seed": task.seed}
     start = time.perf_counter()
-    groups: bytes | None
-    monthly: bytes | None
     try:
         result = runner.run_model(task.params, seed=task.seed, months=task.months, scenario=task.scenario)
-        outcomes = runner.flat_outcomes(result.summary)
-        groups = to_part_bytes(groups_table(result.groups, task.months, task.run_id, task.arm, task.replication))
-        monthly = to_part_bytes(monthly_table(result.monthly, task.run_id, task.arm, task.replication))
-        status, error = STATUS_OK, ""
+        return _output(task, result, "", time.perf_counter() - start)
     except Exception as exc:  # any model error is recorded; the sweep goes on
-        outcomes = {"scenario": task.scenario, "months": task.months}
-        groups = monthly = None
-        status, error = STATUS_FAILED, _error_text(exc)
-    duration = time.perf_counter() - start
-    row = run_row(task.schema, {**meta, "status": status, "error": error, "duration_s": duration}, task.factors,
-                  outcomes)
-    return RunOutput(run_id=task.run_id, status=status, duration_s=duration, runs=to_part_bytes(row, compress=False),
-                     groups=groups, monthly=monthly)
+        return _output(task, None, _error_text(exc), time.perf_counter() - start)

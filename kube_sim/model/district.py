@@ -11,6 +11,7 @@ for province or national scale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,8 @@ class District:
         kecamatan_travel_hours: Facilitator travel hours per visit in each kecamatan.
         village_kecamatan: Kecamatan index of each village.
         village_fit: Resource fit of each village for each business type, shape (villages, 3).
-        replicas: Number of district copies.
+        replicas: Number of district copies (over all runs of a batch).
+        runs: Runs held (a batch of runs holds each run's copies after the previous run's).
     """
 
     kecamatan_names: tuple[str, ...]
@@ -54,11 +56,60 @@ class District:
     village_kecamatan: np.ndarray
     village_fit: np.ndarray
     replicas: int
+    runs: int = 1
 
     @property
     def n_villages(self) -> int:
         """Number of villages over all replicas."""
         return len(self.village_kecamatan)
+
+    @property
+    def copies_per_run(self) -> int:
+        """District copies of each run (``district.replicas``)."""
+        return self.replicas // self.runs
+
+    @property
+    def kecamatan_per_run(self) -> int:
+        """Kecamatan of each run (over its copies)."""
+        return len(self.kecamatan_names) // self.runs
+
+    @property
+    def villages_per_run(self) -> int:
+        """Villages of each run (over its copies)."""
+        return self.n_villages // self.runs
+
+    def copy_run(self) -> np.ndarray:
+        """The run of each district copy."""
+        return np.arange(self.replicas) // self.copies_per_run
+
+    def village_run(self) -> np.ndarray:
+        """The run of each village."""
+        return np.arange(self.n_villages) // self.villages_per_run
+
+
+def stack_districts(districts: Sequence[District]) -> District:
+    """One district holding the copies of several runs' districts, run after run.
+
+    Args:
+        districts: Each run's district (the same map and ``district`` parameters, their own draws).
+
+    Returns:
+        The stacked district; run ``k``'s kecamatan, villages and copies follow run ``k - 1``'s.
+    """
+    if len(districts) == 1:
+        return districts[0]
+    first = districts[0]
+    n_kec = len(first.kecamatan_names)
+    return District(
+        kecamatan_names=first.kecamatan_names * len(districts),
+        kecamatan_replica=np.concatenate([d.kecamatan_replica + k * first.replicas for k, d in enumerate(districts)]),
+        kecamatan_remote=np.concatenate([d.kecamatan_remote for d in districts]),
+        kecamatan_travel_hours=np.concatenate([d.kecamatan_travel_hours for d in districts]),
+        village_kecamatan=np.concatenate([d.village_kecamatan + k * n_kec for k, d in enumerate(districts)]),
+        village_fit=np.concatenate([d.village_fit for d in districts]),
+        replicas=first.replicas * len(districts),
+        runs=len(districts),
+    )
 
 
 def apportion(total: int, weights: np.ndarray, minimum: int = 1) -> np.ndarray:

@@ -8,6 +8,9 @@ knows nothing of files, sweeps or plots.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import mesa
 import numpy as np
 from mesa.datacollection import DataCollector
@@ -20,8 +23,9 @@ from kube_sim.model.agents.agency import Agency
 from kube_sim.model.agents.facilitator import FacilitatorTable, make_visits, on_caseload, update_posts
 from kube_sim.model.agents.group import Group, GroupTable
 from kube_sim.model.agents.member import MemberTable
+from kube_sim.model.batch import RunLayout, Sampler, count_per_run, draw, mean_per_run, sum_per_run
 from kube_sim.model.codes import GroupStatus
-from kube_sim.model.district import build_district
+from kube_sim.model.district import build_district, stack_districts
 from kube_sim.model.economics import BusinessTable, per_capita_income
 from kube_sim.model.events import EventLog
 from kube_sim.model.parameters import Parameters
@@ -34,89 +38,196 @@ COST_ITEMS: tuple[str, ...] = (
 """Programme cost items (Rp), as the agency and ministry pay them."""
 
 
-def _share_above_poverty_line(model: KubeModel) -> float:
-    m = model.members
-    if not m.eligible.any():
-        return float("nan")
-    p = model.params
-    income = per_capita_income(m.baseline_income[m.eligible], m.income_recent[m.eligible], p.members.household_size)
-    return float(np.mean(income >= p.poverty.line_rp_per_person))
+def _share_above_poverty_line(model: KubeModel) -> np.ndarray:
+    m, p = model.members, model.params
+    layout = model.member_runs()
+    income = per_capita_income(m.baseline_income, m.income_recent, p.members.household_size)
+    eligible = count_per_run(m.eligible, layout)
+    above = count_per_run(m.eligible & (income >= p.poverty.line_rp_per_person), layout)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(eligible > 0, above / np.maximum(eligible, 1), np.nan)
 
 
-MONTHLY_REPORTERS = {
-    "groups_funded": lambda m: m.groups.size,
-    "groups_active": lambda m: int(np.sum(m.groups.status == GroupStatus.ACTIVE)),
-    "groups_training": lambda m: int(np.sum(m.groups.status == GroupStatus.TRAINING)),
-    "groups_failed": lambda m: int(np.sum(m.groups.status == GroupStatus.FAILED)),
-    "members_funded": lambda m: m.members.size,
-    "members_in_groups": lambda m: len(m.member_rows_in_groups()),
+def _status_count(model: KubeModel, status: GroupStatus) -> np.ndarray:
+    return count_per_run(model.groups.status == status, model.group_runs())
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    return np.where(whole > 0, part / np.maximum(whole, 1), np.nan)
+
+
+MONTHLY_REPORTERS: dict[str, Callable[[KubeModel], np.ndarray]] = {
+    "groups_funded": lambda m: m.group_runs().counts,
+    "groups_active": lambda m: _status_count(m, GroupStatus.ACTIVE),
+    "groups_training": lambda m: _status_count(m, GroupStatus.TRAINING),
+    "groups_failed": lambda m: _status_count(m, GroupStatus.FAILED),
+    "members_funded": lambda m: m.member_runs().counts,
+    "members_in_groups": lambda m: count_per_run(m.members.in_group, m.member_runs()),
     "inactive_member_share": lambda m: m.inactive_member_share(),
-    "facilitators_working": lambda m: m.facilitators_working,
-    "groups_accompanied": lambda m: m.groups_accompanied,
-    "visits": lambda m: m.visits_this_month,
+    "facilitators_working": lambda m: m.facilitators_working.copy(),
+    "groups_accompanied": lambda m: m.groups_accompanied.copy(),
+    "visits": lambda m: m.visits_this_month.copy(),
     "share_unvisited_quarter": lambda m: m.share_unvisited_quarter(),
-    "open_conflicts": lambda m: int(np.sum(m.groups.conflict_open)),
+    "open_conflicts": lambda m: count_per_run(m.groups.conflict_open, m.group_runs()),
     "mean_cohesion": lambda m: m.mean_running("cohesion"),
-    "payouts_rp": lambda m: m.month_payouts,
-    "income_per_member_rp": lambda m: m.month_payouts / max(len(m.member_rows_in_groups()), 1),
-    "group_cash_rp": lambda m: float(m.groups.cash.sum()),
-    "cost_to_date_rp": lambda m: float(sum(m.costs.values())),
+    "payouts_rp": lambda m: m.month_payouts.copy(),
+    "income_per_member_rp": lambda m: m.month_payouts / np.maximum(count_per_run(m.members.in_group,
+                                                                                 m.member_runs()), 1),
+    "group_cash_rp": lambda m: sum_per_run(m.groups.cash, m.group_runs()),
+    "cost_to_date_rp": lambda m: m.cost_to_date(),
     "share_above_poverty_line": _share_above_poverty_line,
 }
-"""Per-month outcomes, declared once for Mesa's DataCollector (one row per month)."""
+"""Per-month outcomes, declared once: each gives one value per run of the model (Mesa's DataCollector
+holds them, one row per month; a single run's are plain numbers)."""
 
 
 class KubeModel(mesa.Model):
-    """Agent-based model of KUBE groups in a district, month by month.
+    """Agent-based model of KUBE groups in a district, month by month; one run, or a batch of runs.
+
+    A batch (``seeds=[...]``) holds one copy of the district (with ``district.replicas`` copies)
+    per run, each run's after the previous one's; every table carries all runs' rows and every
+    monthly process acts on all of them at once. Each run draws from its own generators
+    (:func:`~kube_sim.model.streams.make_streams` of its seed) through :meth:`draw`, so each run of
+    a batch gives exactly what it gives alone (see :mod:`kube_sim.model.batch`).
 
     Args:
         params: Model parameters (defaults: Polewali Mandar baseline).
         seed: Run seed; every random draw comes from generators seeded by it.
+        seeds: Seeds of a batch of runs (instead of ``seed``).
+        agent_views: Whether to create a Mesa agent for every group, member and facilitator
+            (default: for a single run; a batch keeps only the tables).
 
     Attributes:
         params: The parameters.
+        seeds: The run seeds.
+        n_runs: Runs in the model.
         month: Months completed.
         groups, members, facilitators: The agents' state tables.
         group_agents, member_agents, facilitator_agents, agencies: The Mesa agents.
-        costs: Programme cost to date by item (Rp).
+        run_costs: Programme cost to date by item (Rp), one value per run.
         event_log: Every group's events.
         datacollector: Monthly outcomes.
     """
 
-    def __init__(self, params: Parameters | None = None, *, seed: int = 0) -> None:
-        super().__init__(rng=seed)
+    def __init__(self, params: Parameters | None = None, *, seed: int = 0, seeds: Sequence[int] | None = None,
+                 agent_views: bool | None = None) -> None:
+        self.seeds = [seed] if seeds is None else [int(s) for s in seeds]
+        if not self.seeds:
+            raise ValueError("a batch needs at least one seed")
+        super().__init__(rng=self.seeds[0])
         self.params = params if params is not None else Parameters()
-        self.seed = seed
-        self.streams = make_streams(seed)
-        self.district = build_district(self.params, self.streams["district"])
+        self.seed = self.seeds[0]
+        self.n_runs = len(self.seeds)
+        self.agent_views = self.n_runs == 1 if agent_views is None else agent_views
+        self.run_streams = [make_streams(s) for s in self.seeds]
+        self.streams = self.run_streams[0]
+        self.district = stack_districts([build_district(self.params, streams["district"])
+                                         for streams in self.run_streams])
         self.business = BusinessTable.from_params(self.params.business)
         self.pattern = make_pattern(self.params.facilitators)
 
-        self.groups = GroupTable()
-        self.members = MemberTable()
-        self.facilitators = FacilitatorTable()
+        self.groups: GroupTable = GroupTable()
+        self.members: MemberTable = MemberTable()
+        self.facilitators: FacilitatorTable = FacilitatorTable()
         self.group_agents: list[Group] = []
         self.member_agents: list[mesa.Agent] = []
         self.facilitator_agents: list[mesa.Agent] = []
         self.agencies = [Agency(self, r) for r in range(self.district.replicas)]
         self.village_funded = np.zeros(self.district.n_villages, dtype=bool)
-        self.costs: dict[str, float] = dict.fromkeys(COST_ITEMS, 0.0)
+        self.run_costs: dict[str, np.ndarray] = {item: np.zeros(self.n_runs) for item in COST_ITEMS}
         self.follow_up_budget_left = np.zeros(self.district.replicas)
         self.event_log = EventLog()
+        self._layouts: dict[str, tuple[int, RunLayout]] = {}
 
         self.month = 0
         self.rounds_held = 0
-        self.month_payouts = 0.0
-        self.visits_this_month = 0
-        self.facilitators_working = 0
-        self.groups_accompanied = 0
+        self.month_payouts: np.ndarray = np.zeros(self.n_runs)
+        self.visits_this_month: np.ndarray = np.zeros(self.n_runs, dtype=np.int64)
+        self.facilitators_working: np.ndarray = np.zeros(self.n_runs, dtype=np.int64)
+        self.groups_accompanied: np.ndarray = np.zeros(self.n_runs, dtype=np.int64)
 
         if self.params.funding.rounds > 0:
             self.schedule_recurring(self.funding_round, Schedule(interval=12, start=0.5,
                                                                  count=self.params.funding.rounds),
                                     priority=Priority.HIGH)
         self.schedule_recurring(self.business_cycle_ends, Schedule(interval=1, start=1.5))
-        self.datacollector = DataCollector(model_reporters=MONTHLY_REPORTERS)
+        reporters: dict[str, Any]
+        if self.n_runs == 1:
+            reporters = {name: (lambda m, f=f: f(m)[0].item()) for name, f in MONTHLY_REPORTERS.items()}
+        else:
+            reporters = dict(MONTHLY_REPORTERS)
+        self.datacollector = DataCollector(model_reporters=reporters)
+
+    # --- runs of a batch --------------------------------------------------------------------
+    def _layout(self, name: str, size: int, run: Callable[[], np.ndarray]) -> RunLayout:
+        kept = self._layouts.get(name)
+        if kept is None or kept[0] != size:
+            layout = RunLayout.single(size) if self.n_runs == 1 else RunLayout.of(run(), self.n_runs)
+            kept = self._layouts[name] = (size, layout)
+        return kept[1]
+
+    def copy_runs(self, copies: np.ndarray) -> np.ndarray:
+        """The run of each district copy in ``copies``."""
+        return np.asarray(copies) // self.district.copies_per_run
+
+    def group_runs(self) -> RunLayout:
+        """Where each run's groups are in the group table."""
+        return self._layout("groups", self.groups.size, lambda: self.copy_runs(self.groups.replica))
+
+    def member_runs(self) -> RunLayout:
+        """Where each run's members are in the member table."""
+        return self._layout("members", self.members.size,
+                            lambda: self.copy_runs(self.groups.replica[self.members.group]))
+
+    def facilitator_runs(self) -> RunLayout:
+        """Where each run's facilitator posts are in the facilitator table."""
+        return self._layout("facilitators", self.facilitators.size,
+                            lambda: self.copy_runs(self.facilitators.replica))
+
+    def village_runs(self) -> RunLayout:
+        """Where each run's villages are."""
+        return self._layout("villages", self.district.n_villages, self.district.village_run)
+
+    def runs_of(self, run: np.ndarray) -> RunLayout:
+        """The layout of a table (proposals, households, new posts) whose row ``i`` belongs to run ``run[i]``."""
+        return RunLayout.single(len(run)) if self.n_runs == 1 else RunLayout.of(run, self.n_runs)
+
+    def draw(self, stream: str, layout: RunLayout, sampler: Sampler) -> np.ndarray:
+        """One draw per row of a table, each run's rows from that run's ``stream``.
+
+        Args:
+            stream: The stream's name (:data:`~kube_sim.model.streams.STREAM_NAMES`).
+            layout: The table's run layout.
+            sampler: Draws ``n`` values from a generator.
+
+        Returns:
+            The draws, aligned with the rows.
+        """
+        return draw([streams[stream] for streams in self.run_streams], layout, sampler)
+
+    def add_cost(self, item: str, per_run: np.ndarray | float) -> None:
+        """Add to a cost item (Rp): one amount per run.
+
+        Args:
+            item: One of :data:`COST_ITEMS`.
+            per_run: The amounts.
+        """
+        self.run_costs[item] += per_run
+
+    def cost_to_date(self) -> np.ndarray:
+        """Programme cost to date (Rp), one value per run."""
+        return sum((self.run_costs[item] for item in COST_ITEMS), np.zeros(self.n_runs))
+
+    def costs_of(self, run: int) -> dict[str, float]:
+        """Run ``run``'s cost to date by item (Rp)."""
+        return {item: float(values[run]) for item, values in self.run_costs.items()}
+
+    @property
+    def costs(self) -> dict[str, float]:
+        """Programme cost to date by item (Rp) of a single run (a batch: see :meth:`costs_of`)."""
+        if self.n_runs != 1:
+            raise ValueError("a batch of runs has costs per run: use costs_of(run)")
+        return self.costs_of(0)
 
     # --- scheduled events -------------------------------------------------------------------
     def funding_round(self) -> None:
@@ -136,14 +247,14 @@ class KubeModel(mesa.Model):
         """One month: start businesses, visits, escalations, engagement, work, conflict, failure, pay."""
         self.month += 1
         t = self.month
-        self.month_payouts = 0.0
+        self.month_payouts = np.zeros(self.n_runs)
         if (t - 1) % 12 == 0:
             self.follow_up_budget_left[:] = self.params.agency.follow_up_budget_rp
 
         group_rules.start_business(self, t)
         group_rules.apply_late_equipment_grants(self, t)
         update_posts(self, t)
-        self.visits_this_month = make_visits(self, t)
+        self.visits_this_month = count_per_run(make_visits(self, t), self.group_runs())
         agency_rules.settle_escalations(self, t)
         member_rules.update_engagement(self, t)
         group_rules.produce(self, t)
@@ -161,9 +272,15 @@ class KubeModel(mesa.Model):
         f = self.facilitators
         posts = np.unique(g.facilitator[caseload])
         working = posts[f.vacant_until[posts] < 0]  # an empty post is not paid
-        self.facilitators_working = len(working)
-        self.groups_accompanied = int(np.sum(f.vacant_until[g.facilitator[caseload]] < 0))
-        self.costs["facilitators"] += float(f.hours[working].sum()) * self.params.facilitators.pay_per_hour_rp
+        posts_mask = np.zeros(f.size, dtype=bool)
+        posts_mask[working] = True
+        layout = self.facilitator_runs()
+        self.facilitators_working = count_per_run(posts_mask, layout)
+        accompanied = caseload.copy()
+        accompanied[caseload] = f.vacant_until[g.facilitator[caseload]] < 0
+        self.groups_accompanied = count_per_run(accompanied, self.group_runs())
+        hours = sum_per_run(f.hours, layout, posts_mask)
+        self.add_cost("facilitators", hours * self.params.facilitators.pay_per_hour_rp)
 
     # --- views used by the rules (kept by the member table until a member's state changes) ---
     def member_rows_in_groups(self) -> np.ndarray:
@@ -193,28 +310,26 @@ class KubeModel(mesa.Model):
 
         return self.members.derived(("active_skill", self.groups.size), compute)
 
-    def inactive_member_share(self) -> float:
-        """Share of members of running groups who are inactive (nan when there are none)."""
-        rows = self.member_rows_in_groups()
-        return float(np.mean(~self.members.active[rows])) if len(rows) else float("nan")
+    def inactive_member_share(self) -> np.ndarray:
+        """Share of members of running groups who are inactive, per run (nan when there are none)."""
+        m, layout = self.members, self.member_runs()
+        return _share(count_per_run(m.in_group & ~m.active, layout), count_per_run(m.in_group, layout))
 
-    def share_unvisited_quarter(self) -> float:
-        """Share of running groups with no facilitator contact in the last three months (nan if none run)."""
-        g = self.groups
+    def share_unvisited_quarter(self) -> np.ndarray:
+        """Share of running groups with no facilitator contact in the last three months, per run (nan if none run)."""
+        g, layout = self.groups, self.group_runs()
         running = g.status != GroupStatus.FAILED
-        if not running.any():
-            return float("nan")
-        return float(np.mean(self.month - g.last_visit[running] >= 3))
+        return _share(count_per_run(running & (self.month - g.last_visit >= 3), layout),
+                      count_per_run(running, layout))
 
-    def mean_running(self, column: str) -> float:
-        """Mean of a group column over running groups (nan when there are none).
+    def mean_running(self, column: str) -> np.ndarray:
+        """Mean of a group column over running groups, per run (nan when there are none).
 
         Args:
             column: Group table column.
 
         Returns:
-            The mean.
+            One mean per run.
         """
-        running = self.groups.status != GroupStatus.FAILED
-        values = getattr(self.groups, column)[running]
-        return float(values.mean()) if len(values) else float("nan")
+        return mean_per_run(getattr(self.groups, column), self.groups.status != GroupStatus.FAILED,
+                            self.group_runs())

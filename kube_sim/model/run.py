@@ -8,7 +8,7 @@ drivers and sweeps expect.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from kube_sim.common.outputs import flatten_summary
-from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
+from kube_sim.model.codes import FAILURE_CAUSES, EventKind, GroupStatus
 from kube_sim.model.defaults import DEFAULT_MONTHS
 from kube_sim.model.economics import per_capita_income
 from kube_sim.model.model import KubeModel
@@ -45,59 +45,90 @@ class RunResult:
     agencies: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def group_table(model: KubeModel) -> pd.DataFrame:
-    """One row per group, with names for codes.
+class _RunRows:
+    """Run ``run``'s rows of a model's tables, and its indices renumbered as in the run alone."""
+
+    def __init__(self, model: KubeModel, run: int) -> None:
+        self.model, self.run = model, run
+        self.groups = model.group_runs().rows(run)
+        self.members = model.member_runs().rows(run)
+        self.facilitators = model.facilitator_runs().rows(run)
+        d = model.district
+        self.copy_offset = run * d.copies_per_run
+        self.kecamatan_offset = run * d.kecamatan_per_run
+        self.village_offset = run * d.villages_per_run
+        self.local_group = model.group_runs().local_index()
+        self.local_post = np.append(model.facilitator_runs().local_index(), -1)  # [-1] keeps "no post"
+
+
+def _rows(model: KubeModel, run: int) -> _RunRows:
+    cache = model.__dict__.setdefault("_run_rows", {})
+    key = (run, model.month, model.groups.size, model.members.size, model.facilitators.size)
+    if key not in cache:
+        cache.clear() if len(cache) > model.n_runs else None
+        cache[key] = _RunRows(model, run)
+    return cache[key]
+
+
+def group_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
+    """One row per group of one run, with names for codes.
 
     Args:
         model: A model that has run.
+        run: The run (of a batch).
 
     Returns:
-        The group table, indexed by group id.
+        The group table, indexed by group id (numbered as in the run alone).
     """
+    rows = _rows(model, run)
+    idx = rows.groups
     g = model.groups
     d = model.district
+    business = g.business[idx]
+    units, unit_size = g.units[idx], g.unit_size[idx]
     frame = pd.DataFrame({
-        "replica": g.replica,
-        "kecamatan": [d.kecamatan_names[k] for k in g.kecamatan],
-        "village": g.village,
-        "business": [BUSINESS_TYPES[b] for b in g.business],
-        "resource_fit": g.fit,
-        "cohort": g.cohort,
-        "funded_month": g.funded_month,
-        "start_month": g.start_month,
-        "status": [GroupStatus(s).name.lower() for s in g.status],
-        "failed_month": g.failed_month,
-        "cause": [FAILURE_CAUSES[c] for c in g.cause],
-        "facilitator": g.facilitator,
-        "visits": g.visits,
-        "conflicts": g.conflicts,
-        "members_at_start": g.members_at_start,
-        "members_end": g.members,
-        "cohesion": g.cohesion,
-        "management": g.management,
-        "equipment": g.equipment,
-        "cash_rp": g.cash,
-        "units": g.units,
-        "stock_value_rp": g.units * g.unit_size * model.business.price_per_size_rp[g.business],
-        "grants_in_rp": g.grants_in,
-        "sales_in_rp": g.sales_in,
-        "stock_out_rp": g.stock_out,
-        "inputs_out_rp": g.inputs_out,
-        "equipment_out_rp": g.equipment_out,
-        "payouts_out_rp": g.payouts_out,
-        "assets_out_rp": g.assets_out,
-        "pending_payout_rp": g.pending_payout,
-        "pending_assets_rp": g.pending_assets,
+        "replica": g.replica[idx] - rows.copy_offset,
+        "kecamatan": [d.kecamatan_names[k] for k in g.kecamatan[idx]],
+        "village": g.village[idx] - rows.village_offset,
+        "business": [BUSINESS_TYPES[b] for b in business],
+        "resource_fit": g.fit[idx],
+        "cohort": g.cohort[idx],
+        "funded_month": g.funded_month[idx],
+        "start_month": g.start_month[idx],
+        "status": [GroupStatus(s).name.lower() for s in g.status[idx]],
+        "failed_month": g.failed_month[idx],
+        "cause": [FAILURE_CAUSES[c] for c in g.cause[idx]],
+        "facilitator": rows.local_post[g.facilitator[idx]].astype(g.facilitator.dtype),
+        "visits": g.visits[idx],
+        "conflicts": g.conflicts[idx],
+        "members_at_start": g.members_at_start[idx],
+        "members_end": g.members[idx],
+        "cohesion": g.cohesion[idx],
+        "management": g.management[idx],
+        "equipment": g.equipment[idx],
+        "cash_rp": g.cash[idx],
+        "units": units,
+        "stock_value_rp": units * unit_size * model.business.price_per_size_rp[business],
+        "grants_in_rp": g.grants_in[idx],
+        "sales_in_rp": g.sales_in[idx],
+        "stock_out_rp": g.stock_out[idx],
+        "inputs_out_rp": g.inputs_out[idx],
+        "equipment_out_rp": g.equipment_out[idx],
+        "payouts_out_rp": g.payouts_out[idx],
+        "assets_out_rp": g.assets_out[idx],
+        "pending_payout_rp": g.pending_payout[idx],
+        "pending_assets_rp": g.pending_assets[idx],
     })
     frame.index.name = "group"
     return frame
 
 
-def member_table(model: KubeModel) -> pd.DataFrame:
-    """One row per member household.
+def member_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
+    """One row per member household of one run.
 
     Args:
         model: A model that has run.
+        run: The run (of a batch).
 
     Returns:
         The member table; ``attrs["poverty_line_rp"]`` holds the poverty line and ``attrs["household_size"]``
@@ -105,50 +136,154 @@ def member_table(model: KubeModel) -> pd.DataFrame:
         programme when the household's group reached ``POVERTY_HORIZON_MONTHS`` months after funding
         (NaN when the run ended before).
     """
+    rows = _rows(model, run)
+    idx = rows.members
     m = model.members
     p = model.params
+    size = p.members.household_size
     frame = pd.DataFrame({
-        "group": m.group,
-        "eligible": m.eligible,
-        "skill": m.skill,
-        "active": m.active,
-        "free_rider": m.free_rider,
-        "in_group": m.in_group,
-        "baseline_income_rp": m.baseline_income,
-        "income_from_group": m.income_from_group,
-        "income_recent_rp": m.income_recent,
-        "assets_received_rp": m.assets_received,
-        "income_per_person_rp": per_capita_income(m.baseline_income, m.income_recent, p.members.household_size),
-        "income_per_person_at_horizon_rp": per_capita_income(m.baseline_income, m.income_recent_at_horizon,
-                                                             p.members.household_size),
-        "member_months": m.member_months,
-        "months_inactive": m.months_inactive,
-        "left_month": m.left_month,
+        "group": rows.local_group[m.group[idx]].astype(m.group.dtype),
+        "eligible": m.eligible[idx],
+        "skill": m.skill[idx],
+        "active": m.active[idx],
+        "free_rider": m.free_rider[idx],
+        "in_group": m.in_group[idx],
+        "baseline_income_rp": m.baseline_income[idx],
+        "income_from_group": m.income_from_group[idx],
+        "income_recent_rp": m.income_recent[idx],
+        "assets_received_rp": m.assets_received[idx],
+        "income_per_person_rp": per_capita_income(m.baseline_income[idx], m.income_recent[idx], size),
+        "income_per_person_at_horizon_rp": per_capita_income(m.baseline_income[idx],
+                                                             m.income_recent_at_horizon[idx], size),
+        "member_months": m.member_months[idx],
+        "months_inactive": m.months_inactive[idx],
+        "left_month": m.left_month[idx],
     })
     frame.attrs["poverty_line_rp"] = p.poverty.line_rp_per_person
-    frame.attrs["household_size"] = p.members.household_size
+    frame.attrs["household_size"] = size
     return frame
 
 
-def agency_table(model: KubeModel) -> pd.DataFrame:
-    """One row per agency (district copy): the proposals of its funding rounds.
+def event_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
+    """One row per event of one run (``month, group, kind, value``), groups numbered as in the run alone.
 
     Args:
         model: A model that has run.
+        run: The run (of a batch).
+
+    Returns:
+        The event log of the run, in the order recorded.
+    """
+    events = model.event_log.arrays()
+    if model.n_runs == 1:
+        return pd.DataFrame(events)
+    rows = _rows(model, run)
+    mine = model.group_runs().run[events["group"]] == run
+    frame = {name: values[mine] for name, values in events.items()}
+    frame["group"] = rows.local_group[frame["group"]].astype(events["group"].dtype)
+    visit = frame["kind"] == int(EventKind.VISIT)
+    frame["value"][visit] = rows.local_post[frame["value"][visit].astype(np.int64)]
+    return pd.DataFrame(frame)
+
+
+def monthly_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
+    """One row per month of one run: the :data:`~kube_sim.model.model.MONTHLY_REPORTERS`.
+
+    Args:
+        model: A model that has run.
+        run: The run (of a batch).
+
+    Returns:
+        The monthly table, with ``month`` first.
+    """
+    collected = model.datacollector.model_vars
+    if model.n_runs == 1:
+        monthly = model.datacollector.get_model_vars_dataframe()
+    else:
+        monthly = pd.DataFrame({name: np.asarray(values)[:, run] if values else np.empty(0)
+                                for name, values in collected.items()})
+    monthly.insert(0, "month", np.arange(1, len(monthly) + 1))
+    return monthly.reset_index(drop=True)
+
+
+def agency_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
+    """One row per agency (district copy) of one run: the proposals of its funding rounds.
+
+    Args:
+        model: A model that has run.
+        run: The run (of a batch).
 
     Returns:
         Columns ``proposals_received, proposals_verified, ineligible_caught, groups_funded, rounds``,
         indexed by replica.
     """
+    per_run = model.district.copies_per_run
+    agencies = model.agencies[run * per_run:(run + 1) * per_run]
     frame = pd.DataFrame({
-        "proposals_received": [a.proposals_received for a in model.agencies],
-        "proposals_verified": [a.proposals_verified for a in model.agencies],
-        "ineligible_caught": [a.ineligible_caught for a in model.agencies],
-        "groups_funded": [a.groups_funded for a in model.agencies],
+        "proposals_received": [a.proposals_received for a in agencies],
+        "proposals_verified": [a.proposals_verified for a in agencies],
+        "ineligible_caught": [a.ineligible_caught for a in agencies],
+        "groups_funded": [a.groups_funded for a in agencies],
         "rounds": model.rounds_held,
     })
     frame.index.name = "replica"
     return frame
+
+
+def run_result(model: KubeModel, run: int, months: int, scenario: str = "custom") -> RunResult:
+    """Everything one run of a model produced, as it would be had the run been alone.
+
+    Args:
+        model: A model that has run ``months`` months.
+        run: The run (of a batch).
+        months: Months run.
+        scenario: Name recorded in the summary.
+
+    Returns:
+        The run's :class:`RunResult`.
+    """
+    groups = group_table(model, run)
+    members = member_table(model, run)
+    events = event_table(model, run)
+    monthly = monthly_table(model, run)
+    facilitators = len(_rows(model, run).facilitators)
+    summary = {
+        "scenario": scenario,
+        "seed": model.seeds[run],
+        **summarize(groups, members, events, model.costs_of(run), months, facilitators, monthly),
+    }
+    return RunResult(summary=summary, monthly=monthly, groups=groups, members=members, events=events,
+                     agencies=agency_table(model, run))
+
+
+def run_batch(params: Parameters | None, seeds: Sequence[int], *, months: int = DEFAULT_MONTHS,
+              scenario: str = "custom", on_month: Callable[[int], None] | None = None) -> list[RunResult]:
+    """Run a batch of runs (the same parameters, one seed each) as copies in one model.
+
+    Each result equals the run alone (:func:`run_model` with that seed), exactly: see
+    :mod:`kube_sim.model.batch`.
+
+    Args:
+        params: Model parameters (defaults when None).
+        seeds: One seed per run.
+        months: Months to run (>= 1).
+        scenario: Name recorded in the summaries.
+        on_month: Called with the month number after each month (e.g. to move a progress bar).
+
+    Returns:
+        One :class:`RunResult` per seed, in the order given.
+
+    Raises:
+        ValueError: If ``months`` < 1, there is no seed, or a seed is invalid.
+    """
+    if months < 1:
+        raise ValueError(f"months must be at least 1, got {months}")
+    model = KubeModel(params, seeds=list(seeds))
+    for month in range(1, months + 1):
+        model.step()
+        if on_month is not None:
+            on_month(month)
+    return [run_result(model, run, months, scenario) for run in range(model.n_runs)]
 
 
 def run_model(params: Parameters | None = None, *, seed: int = 0, months: int = DEFAULT_MONTHS,
@@ -168,26 +303,7 @@ def run_model(params: Parameters | None = None, *, seed: int = 0, months: int = 
     Raises:
         ValueError: If ``months`` < 1 or the seed is invalid.
     """
-    if months < 1:
-        raise ValueError(f"months must be at least 1, got {months}")
-    model = KubeModel(params, seed=seed)
-    for month in range(1, months + 1):
-        model.step()
-        if on_month is not None:
-            on_month(month)
-    groups = group_table(model)
-    members = member_table(model)
-    events = pd.DataFrame(model.event_log.arrays())
-    monthly = model.datacollector.get_model_vars_dataframe()
-    monthly.insert(0, "month", np.arange(1, len(monthly) + 1))
-    monthly = monthly.reset_index(drop=True)
-    summary = {
-        "scenario": scenario,
-        "seed": seed,
-        **summarize(groups, members, events, dict(model.costs), months, model.facilitators.size, monthly),
-    }
-    return RunResult(summary=summary, monthly=monthly, groups=groups, members=members, events=events,
-                     agencies=agency_table(model))
+    return run_batch(params, [seed], months=months, scenario=scenario, on_month=on_month)[0]
 
 
 def flat_outcomes(summary: dict[str, Any]) -> dict[str, Any]:

@@ -234,10 +234,15 @@ def cumulative_within(segments: np.ndarray, priority: np.ndarray, tiebreak: np.n
         The running totals, aligned with the inputs.
     """
     order = order_within(segments, priority, tiebreak)
-    sorted_amounts = amounts[order]
-    total = np.cumsum(sorted_amounts)
-    starts = segment_starts(segments[order])
-    before_segment = total[starts] - sorted_amounts[starts]
     running = np.empty(len(order), dtype=float)
-    running[order] = total - before_segment
+    if len(order) == 0:
+        return running
+    sorted_segments = segments[order]
+    # Each segment's total is summed from its own first item (one row of a grid per segment), so it
+    # does not depend on what other segments hold: the same in a run alone and in a batch of runs.
+    position = np.arange(len(order)) - segment_starts(sorted_segments)
+    segment_row = np.concatenate([[0], np.cumsum(np.diff(sorted_segments) != 0)])
+    grid = np.zeros((int(segment_row[-1]) + 1, int(position.max()) + 1))
+    grid[segment_row, position] = amounts[order]
+    running[order] = np.cumsum(grid, axis=1)[segment_row, position]
     return running

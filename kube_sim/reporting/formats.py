@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from kube_sim.common.i18n import DEFAULT_LANGUAGE, N_, _, language
+from kube_sim.common.i18n import DEFAULT_LANGUAGE, N_, _, language, ngettext
 from kube_sim.common.outputs import kind_of
 
 MISSING = N_("n/a")
@@ -367,7 +367,7 @@ def fmt_count(value: Any) -> str:
     Returns:
         The text ("n/a" when missing).
     """
-    return f"{round(float(value)):,}" if finite(value) else MISSING
+    return localize(f"{round(float(value)):,}") if finite(value) else missing()
 
 
 def fmt_years(months: Any) -> str:
@@ -382,8 +382,8 @@ def fmt_years(months: Any) -> str:
     m = int(months)
     if m % 12 == 0:
         years = m // 12
-        return f"{years} year" + ("" if years == 1 else "s")
-    return f"{m} months"
+        return ngettext("{years} year", "{years} years", years).format(years=years)
+    return _("{months} months").format(months=m)
 
 
 def fmt_cost_period(total: Any, months: Any) -> str:
@@ -397,8 +397,9 @@ def fmt_cost_period(total: Any, months: Any) -> str:
         The text ("n/a" when the cost is missing).
     """
     if not finite(total) or not finite(months) or int(months) <= 0:
-        return MISSING
-    return f"{fmt_rp(total)} over {fmt_years(months)}, {fmt_rp(float(total) * 12 / int(months))} a year"
+        return missing()
+    return _("{total} over {period}, {yearly} a year").format(
+        total=fmt_rp(total), period=fmt_years(months), yearly=fmt_rp(float(total) * 12 / int(months)))
 
 
 def fmt_cost_diff(name: str, diff: Any, low: Any = None, high: Any = None) -> str:
@@ -414,21 +415,35 @@ def fmt_cost_diff(name: str, diff: Any, low: Any = None, high: Any = None) -> st
         The text, with the interval in the same direction when given.
     """
     if not finite(diff):
-        return f"{name}'s cost difference is n/a"
+        return _("{name}'s cost difference is n/a").format(name=name)
     d = float(diff)
     if d == 0 and not (finite(low) and finite(high) and low != high):
-        return f"{name} costs the same"
-    word = "more" if d >= 0 else "less"
-    text = f"{name} costs {fmt_rp(abs(d))} {word}"
+        return _("{name} costs the same").format(name=name)
+    message = _("{name} costs {amount} more") if d >= 0 else _("{name} costs {amount} less")
+    text = message.format(name=name, amount=fmt_rp(abs(d)))
     if finite(low) and finite(high):
         lo, hi = (float(low), float(high)) if d >= 0 else (float(high), float(low))
 
         def end(v: float) -> str:
-            return f"{fmt_rp(abs(v))} {'more' if v > 0 else 'less'}" if v != 0 else "the same"
+            return fmt_cost_change(v) if v != 0 else _("the same")
 
-        text += f" (95% CI {end(lo)} to {end(hi)})" if (lo > 0) != (hi > 0) or lo == 0 else (
-            f" (95% CI {fmt_rp(abs(lo))} to {fmt_rp(abs(hi))})")
+        text += " " + (_("(95% CI {low} to {high})").format(low=end(lo), high=end(hi))
+                       if (lo > 0) != (hi > 0) or lo == 0 else
+                       _("(95% CI {low} to {high})").format(low=fmt_rp(abs(lo)), high=fmt_rp(abs(hi))))
     return text
+
+
+def fmt_cost_change(diff: float) -> str:
+    """An amount of money more or less, without who pays it: ``Rp 94 juta more``, ``Rp 3 juta less``.
+
+    Args:
+        diff: The difference (Rp); positive is more.
+
+    Returns:
+        The text.
+    """
+    message = _("{amount} more") if diff > 0 else _("{amount} less")
+    return message.format(amount=fmt_rp(abs(float(diff))))
 
 
 def fmt_per_budget(value: Any) -> str:
@@ -441,6 +456,6 @@ def fmt_per_budget(value: Any) -> str:
         The text ("n/a" when missing).
     """
     if not finite(value):
-        return MISSING
+        return missing()
     v = float(value)
-    return f"{v:,.0f}" if abs(v) >= 10 else _significant(v, 2)
+    return localize(f"{v:,.0f}") if abs(v) >= 10 else _significant(v, 2)

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from kube_sim.common.i18n import _
 from kube_sim.reporting.canvas import new_figure, style
-from kube_sim.reporting.formats import finite, fmt_count, fmt_juta, fmt_rp
+from kube_sim.reporting.formats import finite, fmt_count, fmt_fixed, fmt_juta, fmt_percent, fmt_range, fmt_rp, missing
 from kube_sim.reporting.readings import per_budget_reading
 from kube_sim.store.files import atomic_write, write_json, write_text
 
@@ -27,8 +28,11 @@ SHOWN = 10
 
 def _groups(x: Any, signed: bool = False) -> str:
     if not finite(x):
-        return "n/a"
-    return f"{float(x):+.1f}" if signed else f"{float(x):.1f}"
+        return missing()
+    if not signed:
+        return fmt_fixed(float(x), 1)
+    text = f"{float(x):+.1f}"
+    return text[0] + fmt_fixed(abs(float(x)), 1)
 
 
 def _bare(x: Any, signed: bool = False) -> str:
@@ -39,7 +43,7 @@ def _bare(x: Any, signed: bool = False) -> str:
 def _interval(row: Mapping[str, Any], name: str, fmt: Any, diff: bool = False) -> str:
     key = f"diff_{name}" if diff else name
     ends = _bare if fmt is fmt_juta else fmt
-    return f"{fmt(row[key], diff)} ({ends(row[f'{key}_low'], diff)} to {ends(row[f'{key}_high'], diff)})"
+    return f"{fmt(row[key], diff)} ({fmt_range(ends(row[f'{key}_low'], diff), ends(row[f'{key}_high'], diff))})"
 
 
 def allocation_text(row: Mapping[str, Any]) -> str:
@@ -53,11 +57,20 @@ def allocation_text(row: Mapping[str, Any]) -> str:
     """
     if row.get("today"):
         caseload = int(row["facilitators.groups_per_facilitator"])
-        staff = "no facilitators" if caseload == 0 else f"1:{caseload}"
-        equipment = (f"equipment {fmt_juta(row['grants.equipment_rp'])} a group" if row["grants.equipment_rp"] > 0
-                     else "no equipment grant")
-        return f"today ({staff}, {equipment}, {int(row['funding.villages_per_kecamatan'])} villages per kecamatan)"
-    return str(row["label"])
+        staff = _("no facilitators") if caseload == 0 else f"1:{caseload}"
+        equipment = (_("equipment {amount} a group").format(amount=fmt_juta(row["grants.equipment_rp"]))
+                     if row["grants.equipment_rp"] > 0 else _("no equipment grant"))
+        return _("today ({staff}, {equipment}, {villages} villages per kecamatan)").format(
+            staff=staff, equipment=equipment, villages=int(row["funding.villages_per_kecamatan"]))
+    if not all(finite(row.get(k)) for k in ("caseload", "equipment_rp", "pay_share", "equipment_share")):
+        return str(row["label"])
+    caseload = int(row["caseload"])
+    staff = _("no facilitators") if caseload == 0 else f"1:{caseload}"
+    equipment = (_("no equipment grant") if row["equipment_rp"] <= 0 else
+                 _("Rp {amount} juta a group").format(amount=fmt_fixed(row["equipment_rp"] / 1e6, 1)))
+    return _("pay {pay} ({staff}), equipment {share} ({equipment})").format(
+        pay=fmt_percent(row["pay_share"], 0), staff=staff, share=fmt_percent(row["equipment_share"], 0),
+        equipment=equipment)
 
 
 def best_rows(table: pd.DataFrame, confidence: float = 0.95) -> tuple[list[str], list[list[str]]]:
@@ -70,15 +83,17 @@ def best_rows(table: pd.DataFrame, confidence: float = 0.95) -> tuple[list[str],
     Returns:
         ``(header, rows)``.
     """
-    level = f"{confidence:.0%}"
+    level = fmt_percent(confidence, 0)
     lifted = "lifted_per_miliar" in table.columns
-    header = ["allocation", "cost a year of rounds", *([f"lifted per Rp 1 miliar ({level})"] if lifted else []),
-              "groups funded", f"surviving groups ({level})", f"income to eligible ({level})", "vs today: surviving",
-              "vs today: income", "on frontier"]
+    header = [_("allocation"), _("cost a year of rounds"),
+              *([_("lifted per Rp 1 miliar ({level})").format(level=level)] if lifted else []),
+              _("groups funded"), _("surviving groups ({level})").format(level=level),
+              _("income to eligible ({level})").format(level=level), _("vs today: surviving"),
+              _("vs today: income"), _("on frontier")]
     today = table[table["today"].astype(bool)]
     front = table[table["on_frontier"] & ~table["today"].astype(bool)].sort_values("cost_per_year_rp").head(SHOWN)
     rows = []
-    for _, r in pd.concat([today, front]).iterrows():
+    for _i, r in pd.concat([today, front]).iterrows():
         is_today = bool(r["today"])
         rows.append([allocation_text(r), fmt_juta(r["cost_per_year_rp"]),
                      *([_interval(r, "lifted_per_miliar", _groups)] if lifted else []),
@@ -86,7 +101,7 @@ def best_rows(table: pd.DataFrame, confidence: float = 0.95) -> tuple[list[str],
                      _interval(r, "surviving_groups", _groups), _interval(r, "eligible_income_rp", fmt_juta),
                      "—" if is_today else _interval(r, "surviving_groups", _groups, diff=True),
                      "—" if is_today else _interval(r, "eligible_income_rp", fmt_juta, diff=True),
-                     f"{r['frontier_share']:.0%}"])
+                     fmt_percent(r["frontier_share"], 0)])
     return header, rows
 
 
@@ -104,46 +119,54 @@ def reading(table: pd.DataFrame, manifest: Mapping[str, Any]) -> str:
     budget = float(spec["budget_rp"])
     today = table[table["today"].astype(bool)].iloc[0]
     years, months = int(spec["years"]), manifest.get("months")
-    period = f"a year of funding rounds ({years} yearly rounds; each run lasts {months} months)"
+    period = _("a year of funding rounds ({years} yearly rounds; each run lasts {months} months)").format(
+        years=years, months=months)
     lines = []
     if "lifted_per_miliar" in table.columns:
-        per = per_budget_reading("households", today["lifted_per_miliar"], today["lifted_per_miliar_low"],
+        per = per_budget_reading(_("households"), today["lifted_per_miliar"], today["lifted_per_miliar_low"],
                                  today["lifted_per_miliar_high"])
-        lines.append(f"Households lifted out of poverty under today's allocation: {per} of its cost "
-                     f"({fmt_count(today['households_lifted'])} households at the end of the run).")
-    lines.append(f"Budget {fmt_juta(budget)} for {period}: {fmt_rp(budget * years)} over the {years} rounds; "
-                 f"today's allocation spends {fmt_juta(today['cost_per_year_rp'])} a year of rounds (simulated) and "
-                 f"ends with {today['surviving_groups']:.1f} surviving groups after {months} months and "
-                 f"{fmt_juta(today['eligible_income_rp'])} paid to eligible households.")
+        lines.append(_("Households lifted out of poverty under today's allocation: {per} of its cost ({lifted} "
+                       "households at the end of the run).").format(per=per,
+                                                                     lifted=fmt_count(today["households_lifted"])))
+    lines.append(_("Budget {budget} for {period}: {total} over the {years} rounds; today's allocation spends {spend} "
+                   "a year of rounds (simulated) and ends with {surviving} surviving groups after {months} months and "
+                   "{income} paid to eligible households.").format(
+        budget=fmt_juta(budget), period=period, total=fmt_rp(budget * years), years=years,
+        spend=fmt_juta(today["cost_per_year_rp"]), surviving=fmt_fixed(today["surviving_groups"], 1), months=months,
+        income=fmt_juta(today["eligible_income_rp"])))
     if today["cost_per_year_rp"] > budget:
-        lines.append(f"Today's programme costs more than the budget: {fmt_juta(today['cost_per_year_rp'])} a year "
-                     f"against {fmt_juta(budget)}, {fmt_juta(today['cost_per_year_rp'] - budget)} a year over it, so "
-                     "the comparison is with a programme this budget cannot pay for.")
+        lines.append(_("Today's programme costs more than the budget: {spend} a year against {budget}, {over} a year "
+                       "over it, so the comparison is with a programme this budget cannot pay for.").format(
+            spend=fmt_juta(today["cost_per_year_rp"]), budget=fmt_juta(budget),
+            over=fmt_juta(today["cost_per_year_rp"] - budget)))
     front = table[table["on_frontier"] & ~table["today"].astype(bool)]
     if len(front) == 0:
-        lines.append("No allocation within the budget improves on today's in either outcome.")
+        lines.append(_("No allocation within the budget improves on today's in either outcome."))
         return " ".join(lines)
     most = front.loc[front["surviving_groups"].idxmax()]
     richest = front.loc[front["eligible_income_rp"].idxmax()]
     if "lifted_per_miliar" in front.columns:
         lifts = front.loc[front["lifted_per_miliar"].idxmax()]
-        lines.append(f"Most households lifted out of poverty for the money: {allocation_text(lifts)}, "
-                     + per_budget_reading("households", lifts["lifted_per_miliar"], lifts["lifted_per_miliar_low"],
-                                          lifts["lifted_per_miliar_high"])
-                     + f"; against today {_interval(lifts, 'lifted_per_miliar', _groups, diff=True)} per Rp 1 miliar.")
-    lines.append(f"Most surviving groups: {allocation_text(most)}, "
-                 f"{_interval(most, 'surviving_groups', _groups, diff=True)} groups against today at "
-                 f"{fmt_juta(most['cost_per_year_rp'])} a year.")
+        lines.append(_("Most households lifted out of poverty for the money: {allocation}, {reading}; against today "
+                       "{diff} per Rp 1 miliar.").format(
+            allocation=allocation_text(lifts),
+            reading=per_budget_reading(_("households"), lifts["lifted_per_miliar"], lifts["lifted_per_miliar_low"],
+                                       lifts["lifted_per_miliar_high"]),
+            diff=_interval(lifts, "lifted_per_miliar", _groups, diff=True)))
+    lines.append(_("Most surviving groups: {allocation}, {diff} groups against today at {cost} a year.").format(
+        allocation=allocation_text(most), diff=_interval(most, "surviving_groups", _groups, diff=True),
+        cost=fmt_juta(most["cost_per_year_rp"])))
     if richest["arm"] != most["arm"]:
-        lines.append(f"Most income to eligible households: {allocation_text(richest)}, "
-                     f"{_interval(richest, 'eligible_income_rp', fmt_juta, diff=True)} against today.")
+        lines.append(_("Most income to eligible households: {allocation}, {diff} against today.").format(
+            allocation=allocation_text(richest), diff=_interval(richest, "eligible_income_rp", fmt_juta, diff=True)))
     over = int((~table["within_budget"]).sum())
     if over:
-        lines.append(f"{over} allocation(s) cost more than the budget in simulation and are left off the frontier.")
-    lines.append("Income to eligible is what the groups paid to eligible households over the whole run. "
-                 "'On frontier' is the share of bootstrap resamples in which the allocation is not beaten on all "
-                 "three of surviving groups, eligible income and cost; near 100% is a safe choice, a low share "
-                 "means neighbours do as well within the noise.")
+        lines.append(_("{n} allocation(s) cost more than the budget in simulation and are left off the "
+                       "frontier.").format(n=over))
+    lines.append(_("Income to eligible is what the groups paid to eligible households over the whole run. "
+                   "'On frontier' is the share of bootstrap resamples in which the allocation is not beaten on all "
+                   "three of surviving groups, eligible income and cost; near 100% is a safe choice, a low share "
+                   "means neighbours do as well within the noise."))
     return " ".join(lines)
 
 
@@ -158,8 +181,8 @@ def frontier_figure(table: pd.DataFrame, manifest: Mapping[str, Any]) -> Figure:
         The figure.
     """
     budget = float(manifest["frontier"]["budget_rp"])
-    panels = (("surviving_groups", "surviving groups at the end", 1.0),
-              ("eligible_income_rp", "income paid to eligible households (Rp juta)", 1e6))
+    panels = (("surviving_groups", _("surviving groups at the end"), 1.0),
+              ("eligible_income_rp", _("income paid to eligible households (Rp juta)"), 1e6))
     today = table["today"].astype(bool)
     with style(0.8):
         fig = new_figure(figsize=(10.0, 4.2))
@@ -171,20 +194,21 @@ def frontier_figure(table: pd.DataFrame, manifest: Mapping[str, Any]) -> Figure:
             yerr = np.abs(np.vstack([y - table[f"{metric}_low"] / scale, table[f"{metric}_high"] / scale - y]))
             other = ~table["on_frontier"] & ~today
             ax.errorbar(x[other], y[other], xerr=xerr[:, other], yerr=yerr[:, other], fmt="o", ms=3, color="0.6",
-                        elinewidth=0.6, alpha=0.7, label="other allocations")
+                        elinewidth=0.6, alpha=0.7, label=_("other allocations"))
             front = table["on_frontier"] & ~today
             ax.errorbar(x[front], y[front], xerr=xerr[:, front], yerr=yerr[:, front], fmt="o", ms=5, color="C0",
-                        elinewidth=0.9, label="on the frontier")
+                        elinewidth=0.9, label=_("on the frontier"))
             ax.errorbar(x[today], y[today], xerr=xerr[:, today], yerr=yerr[:, today], fmt="*", ms=13, color="C3",
-                        elinewidth=0.9, label="today's allocation")
-            ax.axvline(budget / 1e6, color="0.3", ls="--", lw=0.8, label="budget")
-            ax.set_xlabel("simulated cost a year (Rp juta)")
+                        elinewidth=0.9, label=_("today's allocation"))
+            ax.axvline(budget / 1e6, color="0.3", ls="--", lw=0.8, label=_("budget"))
+            ax.set_xlabel(_("simulated cost a year (Rp juta)"))
             ax.set_ylabel(label)
-            ax.xaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")
-            ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")
+            ax.xaxis.set_major_formatter(lambda v, _p: fmt_fixed(v, 0))
+            ax.yaxis.set_major_formatter(lambda v, _p: fmt_fixed(v, 0))
         axes[0].legend(fontsize=7, loc="best")
-        fig.suptitle(f"Allocations of Rp {budget / 1e6:,.0f} juta a year ({manifest.get('replications')} paired "
-                     "replications, 95% intervals)", fontsize=10)
+        fig.suptitle(_("Allocations of Rp {budget} juta a year ({replications} paired replications, 95% intervals)")
+                     .format(budget=fmt_fixed(budget / 1e6, 0), replications=manifest.get("replications")),
+                     fontsize=10)
     return fig
 
 

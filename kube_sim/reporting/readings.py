@@ -18,7 +18,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kube_sim.common.outputs import BY_COLUMN, COST_ITEMS, FAILURE_CAUSES, label_of
+from kube_sim.common.i18n import _
+from kube_sim.common.outputs import BY_COLUMN, COST_ITEMS, FAILURE_CAUSES, item_label, label_of
 from kube_sim.reporting.formats import finite, fmt_brief_diff
 
 SURVIVAL_LIKE = ("survival_", "groups_active_end", "cost_per_surviving_group_rp")
@@ -48,7 +49,7 @@ def _clear_moves(rows: Mapping[str, pd.Series], prefix: str, names: Mapping[str,
             continue
         moved.append((abs(float(r["mean_diff"])), column, float(r["mean_diff"])))
     moved.sort(reverse=True)
-    return [f"{label_of(column).removeprefix('cost: ')} {fmt_brief_diff(column, diff)}"
+    return [f"{item_label(column)} {fmt_brief_diff(column, diff)}"
             for _, column, diff in moved[:3]]
 
 
@@ -70,34 +71,43 @@ def difference_reading(outcome: str, row: pd.Series, arm_rows: Mapping[str, pd.S
     if not finite(diff):
         return ""
     label = label_of(outcome)
-    interval = f"{fmt_brief_diff(outcome, low)} to {fmt_brief_diff(outcome, high)}"
+    interval = _("{low} to {high}").format(low=fmt_brief_diff(outcome, low), high=fmt_brief_diff(outcome, high))
     if spans_zero(low, high):
         pairs = int(row.get("n_pairs", 0) or 0)
-        return (f"{label.capitalize()}: {fmt_brief_diff(outcome, diff)} is within noise: the 95% interval ({interval}) "
-                f"includes no difference, so {pairs} paired replications cannot tell {arm} from {reference} here.")
+        return _("{label}: {diff} is within noise: the 95% interval ({interval}) includes no difference, so {pairs} "
+                 "paired replications cannot tell {arm} from {reference} here.").format(
+            label=label.capitalize(), diff=fmt_brief_diff(outcome, diff), interval=interval, pairs=pairs, arm=arm,
+            reference=reference)
     better = BY_COLUMN[outcome].higher_is_better if outcome in BY_COLUMN else None
     if better is None or outcome.startswith("cost_"):
-        direction = "higher" if diff > 0 else "lower"
+        message = (_("{label}: {diff} ({interval}) is a real difference in the model: higher under {arm} than "
+                     "under {reference}") if diff > 0 else
+                   _("{label}: {diff} ({interval}) is a real difference in the model: lower under {arm} than "
+                     "under {reference}"))
+    elif (diff > 0) == better:
+        message = _("{label}: {diff} ({interval}) is a real difference in the model: better under {arm} than "
+                    "under {reference}")
     else:
-        direction = "better" if (diff > 0) == better else "worse"
-    text = (f"{label.capitalize()}: {fmt_brief_diff(outcome, diff)} ({interval}) is a real difference in the model: "
-            f"{direction} under {arm} than under {reference}")
+        message = _("{label}: {diff} ({interval}) is a real difference in the model: worse under {arm} than "
+                    "under {reference}")
+    text = message.format(label=label.capitalize(), diff=fmt_brief_diff(outcome, diff), interval=interval, arm=arm,
+                          reference=reference)
     if outcome.startswith(SURVIVAL_LIKE) and outcome != "cost_per_surviving_group_rp":
         causes = _clear_moves(arm_rows, "failure_causes_", FAILURE_CAUSES)
-        text += ("; what moved with it: " + ", ".join(causes)) if causes else (
-            "; no single failure cause moved clearly")
+        text += (_("; what moved with it: {moves}").format(moves=", ".join(causes)) if causes else
+                 _("; no single failure cause moved clearly"))
     elif outcome.startswith("cost_") and outcome != "cost_per_surviving_group_rp":
         items = _clear_moves(arm_rows, "cost_by_item_", COST_ITEMS, "_rp")
         if items:
-            text += "; the items that moved: " + ", ".join(items)
+            text += _("; the items that moved: {moves}").format(moves=", ".join(items))
     elif outcome == "cost_per_surviving_group_rp":
         parts = _clear_moves(arm_rows, "", {"cost_total_rp": "", "groups_active_end": ""})
         if parts:
-            text += "; it moves with " + " and ".join(parts)
+            text += _("; it moves with {moves}").format(moves=_(" and ").join(parts))
     return text + "."
 
 
-def per_budget_reading(what: str, mean: float, low: float, high: float, unit: str = "per Rp 1 miliar") -> str:
+def per_budget_reading(what: str, mean: float, low: float, high: float, unit: str | None = None) -> str:
     """A count per unit of budget in words, never rounding a small effect up to a claim.
 
     ``about 3 households lifted out of poverty per Rp 1 miliar (95% CI 2 to 4)``; when the interval
@@ -108,21 +118,24 @@ def per_budget_reading(what: str, mean: float, low: float, high: float, unit: st
         mean: The mean count per unit.
         low: Lower end of its interval.
         high: Upper end of its interval.
-        unit: The budget unit, in words.
+        unit: The budget unit, in words (default: per Rp 1 miliar, in the language spoken).
 
     Returns:
         The phrase.
     """
-    from kube_sim.reporting.formats import fmt_per_budget
+    from kube_sim.reporting.formats import fmt_per_budget, missing
+
+    unit = _("per Rp 1 miliar") if unit is None else unit
 
     if not finite(mean):
-        return f"{what} {unit}: n/a"
+        return _("{what} {unit}: {missing}").format(what=what, unit=unit, missing=missing())
     if mean < 0.5:
-        text = f"less than one ({fmt_per_budget(mean)}) of the {what} {unit}"
+        text = _("less than one ({mean}) of the {what} {unit}").format(mean=fmt_per_budget(mean), what=what,
+                                                                       unit=unit)
     else:
-        text = f"about {fmt_per_budget(mean)} {what} {unit}"
+        text = _("about {mean} {what} {unit}").format(mean=fmt_per_budget(mean), what=what, unit=unit)
     if finite(low) and finite(high):
-        text += f" (95% CI {fmt_per_budget(low)} to {fmt_per_budget(high)})"
+        text += " " + _("(95% CI {low} to {high})").format(low=fmt_per_budget(low), high=fmt_per_budget(high))
         if low <= 0:
-            text += "; the interval includes none"
+            text += _("; the interval includes none")
     return text

@@ -40,6 +40,7 @@ from kube_sim.reporting.ensemble import READING as ENSEMBLE_READING
 from kube_sim.reporting.ensemble import ensemble_cells
 from kube_sim.reporting.formats import finite, fmt_ci, fmt_cost_diff, fmt_diff, fmt_p, fmt_rp, fmt_setting, fmt_value
 from kube_sim.reporting.readings import difference_reading, per_budget_reading
+from kube_sim.reporting.tables import record
 from kube_sim.store import sweep_folder as store
 from kube_sim.store.files import write_bytes, write_text
 from kube_sim.store.parts import PARTS_DIR
@@ -163,6 +164,8 @@ class _Doc:
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]], note: str | None = None) -> None:
         self.blocks.append(("table", (list(header), [list(r) for r in rows], note)))
+        title = next((data[1] for kind, data in reversed(self.blocks) if kind == "h"), "")
+        record(title, header, rows)  # for --xlsx and --csv
 
     def figure(self, file: str, caption: str, title: str) -> None:
         self.blocks.append(("figure", (file, caption, title)))
@@ -220,7 +223,7 @@ details { margin: .8em 0; }
 """
 
 
-def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes]) -> str:
+def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes], css: str = _CSS) -> str:
     esc = html.escape
     body: list[str] = []
     for kind, data in doc.blocks:
@@ -247,7 +250,7 @@ def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes]) -> str:
             text, summary = data
             body.append(f"<details><summary>{esc(summary)}</summary><pre>{esc(text)}</pre></details>")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{esc(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<title>{esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 
 

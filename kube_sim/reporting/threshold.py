@@ -15,8 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from kube_sim.analysis.threshold import ALL, FOUND, Threshold
+from kube_sim.common.i18n import _
 from kube_sim.reporting.canvas import new_figure, style
-from kube_sim.reporting.formats import MISSING, finite
+from kube_sim.reporting.formats import finite, fmt_fixed, fmt_percent, fmt_range, missing
 from kube_sim.store.files import atomic_write, write_json, write_text
 
 TABLE_CSV = "threshold.csv"
@@ -25,11 +26,15 @@ ANSWER_JSON = "threshold.json"
 
 
 def _pct(x: Any) -> str:
-    return f"{float(x):.1%}" if finite(x) else MISSING
+    return fmt_percent(x) if finite(x) else missing()
 
 
 def _ratio(x: float) -> str:
-    return f"1:{x:.0f}" if float(x).is_integer() else f"1:{x:.1f}"
+    return "1:" + fmt_fixed(x, 0 if float(x).is_integer() else 1)
+
+
+def _hours_text(hours: float) -> str:
+    return fmt_fixed(hours, 0) if float(hours).is_integer() else fmt_fixed(hours, 1)
 
 
 def crossing_text(answer: Threshold) -> str:
@@ -42,16 +47,19 @@ def crossing_text(answer: Threshold) -> str:
         A sentence.
     """
     grid = answer.curve["caseload"].to_numpy()
-    level = f"{answer.confidence:.0%}"
-    low = _ratio(answer.crossing_low) if answer.crossing_low is not None else f"below 1:{grid[0]}"
-    high = _ratio(answer.crossing_high) if answer.crossing_high is not None else f"above 1:{grid[-1]}"
+    level = fmt_percent(answer.confidence, 0)
+    below = _("below {ratio}").format(ratio=f"1:{grid[0]}")
+    above = _("above {ratio}").format(ratio=f"1:{grid[-1]}")
+    low = _ratio(answer.crossing_low) if answer.crossing_low is not None else below
+    high = _ratio(answer.crossing_high) if answer.crossing_high is not None else above
+    target = fmt_percent(answer.target, 0)
     if answer.crossing is None:
         fitted = answer.curve["fitted"].to_numpy()
-        where = f"above 1:{grid[-1]}" if fitted[-1] >= answer.target else f"below 1:{grid[0]}"
-        return (f"Expected survival does not cross {answer.target:.0%} inside the grid (the crossing is {where}; "
-                f"{level} interval {low} to {high}).")
-    return (f"Expected survival falls to {answer.target:.0%} at about {_ratio(answer.crossing)} groups per "
-            f"facilitator ({level} interval {low} to {high}).")
+        where = above if fitted[-1] >= answer.target else below
+        return _("Expected survival does not cross {target} inside the grid (the crossing is {where}; {level} "
+                 "interval {low} to {high}).").format(target=target, where=where, level=level, low=low, high=high)
+    return _("Expected survival falls to {target} at about {ratio} groups per facilitator ({level} interval {low} "
+             "to {high}).").format(target=target, ratio=_ratio(answer.crossing), level=level, low=low, high=high)
 
 
 def answer_text(answer: Threshold, hours: float) -> str:
@@ -66,21 +74,24 @@ def answer_text(answer: Threshold, hours: float) -> str:
     """
     curve = answer.curve
     grid = curve["caseload"].to_numpy()
-    goal = (f"survival at {answer.horizon} months at or above {answer.target:.0%} with {answer.confidence:.0%} "
-            f"confidence")
-    staff = f"facilitators working {hours:g} hours a month"
+    goal = _("survival at {horizon} months at or above {target} with {confidence} confidence").format(
+        horizon=answer.horizon, target=fmt_percent(answer.target, 0), confidence=fmt_percent(answer.confidence, 0))
+    staff = _("facilitators working {hours} hours a month").format(hours=_hours_text(hours))
     if answer.status == FOUND:
         row = curve[curve["caseload"] == answer.caseload].iloc[0]
-        first = (f"Threshold: at most {answer.caseload} groups per facilitator ({staff}) keeps {goal} (at 1:"
-                 f"{answer.caseload}: expected {_pct(row['fitted'])}, lower bound {_pct(row['lower'])}).")
+        first = _("Threshold: at most {caseload} groups per facilitator ({staff}) keeps {goal} (at 1:{caseload}: "
+                  "expected {fitted}, lower bound {lower}).").format(
+            caseload=answer.caseload, staff=staff, goal=goal, fitted=_pct(row["fitted"]), lower=_pct(row["lower"]))
     elif answer.status == ALL:
-        first = (f"Every caseload evaluated, up to 1:{grid[-1]}, keeps {goal} ({staff}): the threshold lies above "
-                 f"1:{grid[-1]}; add larger caseloads with --caseloads to find it.")
+        first = _("Every caseload evaluated, up to 1:{largest}, keeps {goal} ({staff}): the threshold lies above "
+                  "1:{largest}; add larger caseloads with --caseloads to find it.").format(
+            largest=grid[-1], goal=goal, staff=staff)
     else:
         row = curve.iloc[0]
-        first = (f"No caseload evaluated keeps {goal}: even at 1:{grid[0]}, the most staff evaluated, expected "
-                 f"survival is {_pct(row['fitted'])} (lower bound {_pct(row['lower'])}). More {staff} alone do not "
-                 "reach the target; try more hours (--hours), a lower target, or other levers (kube-sim frontier).")
+        first = _("No caseload evaluated keeps {goal}: even at 1:{smallest}, the most staff evaluated, expected "
+                  "survival is {fitted} (lower bound {lower}). More {staff} alone do not reach the target; try more "
+                  "hours (--hours), a lower target, or other levers (kube-sim frontier).").format(
+            goal=goal, smallest=grid[0], fitted=_pct(row["fitted"]), lower=_pct(row["lower"]), staff=staff)
     return f"{first} {crossing_text(answer)}"
 
 
@@ -93,13 +104,14 @@ def curve_rows(answer: Threshold) -> tuple[list[str], list[list[str]]]:
     Returns:
         ``(header, rows)``.
     """
-    level = f"{answer.confidence:.0%}"
-    header = ["groups per facilitator", "runs", "mean survival", "fitted", f"lower bound ({level}, one-sided)",
-              f"{level} band", "meets target"]
+    level = fmt_percent(answer.confidence, 0)
+    header = [_("groups per facilitator"), _("runs"), _("mean survival"), _("fitted"),
+              _("lower bound ({level}, one-sided)").format(level=level), _("{level} band").format(level=level),
+              _("meets target")]
     rows = []
     for r in answer.curve.itertuples(index=False):
         rows.append([f"1:{r.caseload}", str(r.runs), _pct(r.mean), _pct(r.fitted), _pct(r.lower),
-                     f"{_pct(r.band_low)} to {_pct(r.band_high)}", "yes" if r.passes else "no"])
+                     fmt_range(_pct(r.band_low), _pct(r.band_high)), _("yes") if r.passes else _("no")])
     return header, rows
 
 
@@ -114,28 +126,32 @@ def threshold_figure(answer: Threshold, hours: float) -> Figure:
         The figure.
     """
     c = answer.curve
-    level = f"{answer.confidence:.0%}"
+    level = fmt_percent(answer.confidence, 0)
     with style(0.85):
         fig = new_figure(figsize=(7.0, 4.2))
         ax = fig.subplots()
         ax.fill_between(c["caseload"], c["band_low"], c["band_high"], alpha=0.25, color="C0",
-                        label=f"{level} bootstrap band")
-        ax.plot(c["caseload"], c["fitted"], color="C0", lw=2, label="fitted (monotone) curve")
-        ax.plot(c["caseload"], c["lower"], color="C0", lw=1, ls="--", label=f"lower bound ({level}, one-sided)")
-        ax.plot(c["caseload"], c["mean"], "o", color="C0", ms=4, alpha=0.7, label="mean of the runs")
-        ax.axhline(answer.target, color="C3", lw=1, label=f"target {answer.target:.0%}")
+                        label=_("{level} bootstrap band").format(level=level))
+        ax.plot(c["caseload"], c["fitted"], color="C0", lw=2, label=_("fitted (monotone) curve"))
+        ax.plot(c["caseload"], c["lower"], color="C0", lw=1, ls="--",
+                label=_("lower bound ({level}, one-sided)").format(level=level))
+        ax.plot(c["caseload"], c["mean"], "o", color="C0", ms=4, alpha=0.7, label=_("mean of the runs"))
+        ax.axhline(answer.target, color="C3", lw=1,
+                   label=_("target {target}").format(target=fmt_percent(answer.target, 0)))
         if answer.caseload is not None:
-            ax.axvline(answer.caseload, color="C2", lw=1.5, label=f"threshold 1:{answer.caseload}")
+            ax.axvline(answer.caseload, color="C2", lw=1.5,
+                       label=_("threshold {ratio}").format(ratio=f"1:{answer.caseload}"))
         if answer.crossing_low is not None or answer.crossing_high is not None:
             low = answer.crossing_low if answer.crossing_low is not None else c["caseload"].min()
             high = answer.crossing_high if answer.crossing_high is not None else c["caseload"].max()
-            ax.axvspan(low, high, color="C2", alpha=0.08, label=f"crossing, {level} interval")
-        ax.set_xlabel("groups per facilitator")
-        ax.set_ylabel(f"survival at {answer.horizon} months")
+            ax.axvspan(low, high, color="C2", alpha=0.08, label=_("crossing, {level} interval").format(level=level))
+        ax.set_xlabel(_("groups per facilitator"))
+        ax.set_ylabel(_("survival at {months} months").format(months=answer.horizon))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_ylim(0, 1)
-        ax.set_title(f"Survival at {answer.horizon} months by caseload ({hours:g} facilitator hours a month, "
-                     f"{answer.replications} paired replications)", fontsize=9)
+        ax.set_title(_("Survival at {months} months by caseload ({hours} facilitator hours a month, {replications} "
+                       "paired replications)").format(months=answer.horizon, hours=_hours_text(hours),
+                                                      replications=answer.replications), fontsize=9)
         ax.legend(fontsize=7, loc="upper right")
     return fig
 

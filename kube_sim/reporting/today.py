@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kube_sim.reporting.formats import finite, fmt_cost_period, fmt_count, fmt_number, fmt_rp, fmt_years
+from kube_sim.common.i18n import N_, _, ngettext
+from kube_sim.reporting.formats import finite, fmt_cost_period, fmt_count, fmt_fixed, fmt_number, fmt_rp, fmt_years
 
 DEFAULT_DISTRICT = "Polewali Mandar"
 """The district whose figures are the model's defaults."""
@@ -69,17 +70,22 @@ def _staff(t: Today) -> str:
     n = fmt_count(t.facilitators)
     low, high = t.facilitators_range or (t.facilitators, t.facilitators)
     if low != high:
-        n = f"{fmt_count(low)} to {fmt_count(high)} ({fmt_number(t.facilitators, 2)} on average)"
-    who = "facilitator" if n == "1" else "facilitators"
+        n = _("{low} to {high} ({mean} on average)").format(low=fmt_count(low), high=fmt_count(high),
+                                                            mean=fmt_number(t.facilitators, 2))
+    one = 1 if n == "1" else 2
     if t.headcount > 0:
-        text = f"{n} {who} (the headcount, facilitators.count = {t.headcount})"
+        text = ngettext("{n} facilitator (the headcount, facilitators.count = {headcount})",
+                        "{n} facilitators (the headcount, facilitators.count = {headcount})", one).format(
+            n=n, headcount=t.headcount)
     elif t.caseload_rule > 0:
-        text = f"{n} {who} recruited by the caseload rule of 1 per {t.caseload_rule} groups"
+        text = ngettext("{n} facilitator recruited by the caseload rule of 1 per {rule} groups",
+                        "{n} facilitators recruited by the caseload rule of 1 per {rule} groups", one).format(
+            n=n, rule=t.caseload_rule)
     else:
-        return "no facilitators (facilitators.groups_per_facilitator = 0)"
+        return _("no facilitators (facilitators.groups_per_facilitator = 0)")
     if t.caseload_carried is not None and finite(t.caseload_carried):
-        text += f", carrying {fmt_number(t.caseload_carried, 2)} groups each on average"
-    return text + f", {fmt_number(t.hours, 3)} hours a month each"
+        text += _(", carrying {groups} groups each on average").format(groups=fmt_number(t.caseload_carried, 2))
+    return text + _(", {hours} hours a month each").format(hours=fmt_number(t.hours, 3))
 
 
 def today_sentence(t: Today) -> str:
@@ -91,16 +97,20 @@ def today_sentence(t: Today) -> str:
     Returns:
         One sentence.
     """
-    grant = f"an equipment grant of {fmt_rp(t.equipment_rp)} a group" if t.equipment_rp > 0 else "no equipment grant"
-    return (f"Today ({t.name}, {t.district}, {fmt_years(t.months)} as the runs have it): {_staff(t)}; {grant}; "
-            f"a funding budget of {fmt_rp(t.budget_rp)} a year; {fmt_count(t.groups_funded)} groups funded and "
-            f"{fmt_count(t.members)} member households reached; programme cost {_cost(t)}.")
+    grant = (_("an equipment grant of {amount} a group").format(amount=fmt_rp(t.equipment_rp))
+             if t.equipment_rp > 0 else _("no equipment grant"))
+    return _("Today ({name}, {district}, {period} as the runs have it): {staff}; {grant}; a funding budget of "
+             "{budget} a year; {groups} groups funded and {members} member households reached; programme cost "
+             "{cost}.").format(name=t.name, district=t.district, period=fmt_years(t.months), staff=_staff(t),
+                               grant=grant, budget=fmt_rp(t.budget_rp), groups=fmt_count(t.groups_funded),
+                               members=fmt_count(t.members), cost=_cost(t))
 
 
 def _cost(t: Today) -> str:
     if t.rounds > 0:
-        return (f"{fmt_rp(t.cost_total_rp)} over the run of {fmt_years(t.months)}, "
-                f"{fmt_rp(t.cost_total_rp / t.rounds)} a year of its {t.rounds} yearly funding rounds")
+        return _("{total} over the run of {period}, {yearly} a year of its {rounds} yearly funding rounds").format(
+            total=fmt_rp(t.cost_total_rp), period=fmt_years(t.months), yearly=fmt_rp(t.cost_total_rp / t.rounds),
+            rounds=t.rounds)
     return fmt_cost_period(t.cost_total_rp, t.months)
 
 
@@ -115,15 +125,24 @@ def local_sentence(t: Today) -> str:
     """
     if not t.local:
         return ""
-    return "Local figures: " + "; ".join(f"{label} {value} ({source})" for label, value, source in t.local) + "."
+    return _("Local figures: {figures}.").format(
+        figures="; ".join(f"{label} {value} ({source})" for label, value, source in t.local))
 
 
 LOCAL_KEYS: dict[str, str] = {
-    "poverty.line_rp_per_person": "poverty line",
-    "members.farm_wage_rp_per_day": "farm wage",
-    "business.price_per_size_rp": "business prices",
+    "poverty.line_rp_per_person": N_("poverty line"),
+    "members.farm_wage_rp_per_day": N_("farm wage"),
+    "business.price_per_size_rp": N_("business prices"),
 }
 """The parameters a district is most likely to differ on, by label."""
+
+LOCAL_SOURCES: tuple[str, ...] = (
+    N_("BPS Sulawesi Barat, March 2021 (okezone 2023); a consumption line"),
+    N_("batukita 2022"),
+    N_("Rp 50k/kg live weight (tribunnews 2024); assumption for the others"),
+)
+"""The declared sources of :data:`LOCAL_KEYS` (``ParameterSpec.source``), marked for the catalog: every answer
+shows them, so they are translated where shown (a test checks they are the parameters' own)."""
 
 
 def local_figures(values: Mapping[str, Any], sources: Mapping[str, str], declared: Mapping[str, str],
@@ -139,22 +158,25 @@ def local_figures(values: Mapping[str, Any], sources: Mapping[str, str], declare
     Returns:
         ``(label, value, source)`` per key.
     """
-    units = {"poverty.line_rp_per_person": " a person a month", "members.farm_wage_rp_per_day": " a day"}
+    units = {"poverty.line_rp_per_person": N_("Rp {amount} a person a month"),
+             "members.farm_wage_rp_per_day": N_("Rp {amount} a day")}
     out = []
     for key, label in LOCAL_KEYS.items():
         value = values.get(key)
         if value is None:
             continue
         if isinstance(value, tuple | list):
-            text = "Rp " + " / ".join(f"{v:,.0f}" for v in value) + " per kg, lot or shelf"
+            text = _("Rp {amounts} per kg, lot or shelf").format(
+                amounts=" / ".join(fmt_fixed(v, 0) for v in value))
         else:
-            text = f"Rp {float(value):,.0f}{units.get(key, '')}"
+            text = _(units.get(key, "Rp {amount}")).format(amount=fmt_fixed(float(value), 0))
         if key in sources:
             origin = sources[key]
-            where = f"from {origin}" if origin.endswith((".csv", ".CSV")) or "/" in origin else f"set in {origin}"
+            where = (_("from {origin}") if origin.endswith((".csv", ".CSV")) or "/" in origin
+                     else _("set in {origin}")).format(origin=origin)
         else:
-            where = declared.get(key, "")
+            where = _(declared.get(key, ""))
             if district != DEFAULT_DISTRICT:
-                where = f"{DEFAULT_DISTRICT} default: {where}"
-        out.append((label, text, where))
+                where = _("{district} default: {source}").format(district=DEFAULT_DISTRICT, source=where)
+        out.append((_(label), text, where))
     return tuple(out)

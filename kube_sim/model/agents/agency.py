@@ -18,6 +18,7 @@ import numpy as np
 from kube_sim.model.agents import facilitator as facilitator_rules
 from kube_sim.model.agents.group import Group, apply_equipment_grant, close_conflicts, restock
 from kube_sim.model.agents.member import Member
+from kube_sim.model.batch import RunLayout, Sampler, count_per_run, sum_per_run
 from kube_sim.model.codes import EventKind, GroupStatus
 from kube_sim.model.streams import beta_with_mean
 from kube_sim.model.tables import cumulative_within, rank_within
@@ -65,40 +66,47 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         Indices of the groups funded.
     """
     p = model.params
-    rng = model.streams["formation"]
     d = model.district
     n_v = d.n_villages
     village_replica = d.kecamatan_replica[d.village_kecamatan]
-    u_send, u_head, u_pick = rng.random(n_v), rng.random(n_v), rng.random(n_v)
+    villages = model.village_runs()
+
+    def formation(layout: RunLayout, sampler: Sampler) -> np.ndarray:
+        return model.draw("formation", layout, sampler)
+
+    uniform: Sampler = lambda rng, n: rng.random(n)  # noqa: E731
+    u_send, u_head, u_pick = (formation(villages, uniform) for _ in range(3))
 
     # Proposals known to the village head.
     proposing = (u_send < p.funding.proposal_probability) & (u_head < p.funding.village_head_approval)
     prop_village = np.repeat(np.flatnonzero(proposing), p.funding.groups_per_village)
     n_prop = len(prop_village)
     prop_replica = village_replica[prop_village]
-    model.costs["administration"] += n_prop * p.agency.admin_cost_per_proposal_rp
+    proposals = model.runs_of(model.copy_runs(prop_replica))
+    model.add_cost("administration", proposals.counts * p.agency.admin_cost_per_proposal_rp)
     if n_prop == 0:
         return np.empty(0, dtype=np.int64)
 
     m = p.members
-    sizes = np.where(rng.random(n_prop) < m.full_group_share, m.max_group_size,
-                     rng.integers(m.min_group_size, m.max_group_size + 1, n_prop))
+    full = formation(proposals, uniform) < m.full_group_share
+    sizes = np.where(full, m.max_group_size,
+                     formation(proposals, lambda rng, n: rng.integers(m.min_group_size, m.max_group_size + 1, n)))
     owner = np.repeat(np.arange(n_prop), sizes)
-    total = int(sizes.sum())
-    eligible = rng.random(total) < m.eligible_share
-    caught = ~eligible & (rng.random(total) < p.agency.verification_catch_rate)
-    skill = beta_with_mean(rng, m.skill_mean, m.skill_concentration, total)
+    households = model.runs_of(proposals.run[owner])
+    eligible = formation(households, uniform) < m.eligible_share
+    caught = ~eligible & (formation(households, uniform) < p.agency.verification_catch_rate)
+    skill = formation(households, lambda rng, n: beta_with_mean(rng, m.skill_mean, m.skill_concentration, n))
     ratio = np.where(eligible, m.poor_income_ratio, m.nonpoor_income_ratio)
     baseline = (p.poverty.line_rp_per_person * ratio
-                * rng.lognormal(-0.5 * m.income_spread**2, m.income_spread, total))
-    active = rng.random(total) >= m.initial_inactive_share
-    u_match = rng.random(n_prop)
+                * formation(households, lambda rng, n: rng.lognormal(-0.5 * m.income_spread**2, m.income_spread, n)))
+    active = formation(households, uniform) >= m.initial_inactive_share
+    u_match = formation(proposals, uniform)
     weights = np.asarray(p.business.type_weights)
-    random_type = rng.choice(len(weights), size=n_prop, p=weights / weights.sum())
-    tiebreak = rng.random(n_prop)
-    budget_order = rng.random(n_prop)
-    management = beta_with_mean(rng, p.groups.management_mean, p.groups.management_concentration, n_prop)
-
+    random_type = formation(proposals, lambda rng, n: rng.choice(len(weights), size=n, p=weights / weights.sum()))
+    tiebreak = formation(proposals, uniform)
+    budget_order = formation(proposals, uniform)
+    management = formation(proposals, lambda rng, n: beta_with_mean(rng, p.groups.management_mean,
+                                                                    p.groups.management_concentration, n))
     # Field verification of NIK/KK: a proposal with too many ineligible households is returned; the
     # ineligible households found in the others are struck off.
     kept = ~caught
@@ -151,7 +159,8 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         members_at_start=n_members,
         tiebreak=tiebreak[chosen_idx],
     )
-    model.group_agents.extend(Group(model, int(i)) for i in groups)
+    if model.agent_views:
+        model.group_agents.extend(Group(model, int(i)) for i in groups)
     model.village_funded[prop_village[chosen_idx]] = True
 
     # Members of the funded proposals (a group's members are contiguous rows).
@@ -171,16 +180,18 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         free_rider=~active[joins],
         baseline_income=baseline[joins],
     )
-    model.member_agents.extend(Member(model, int(i)) for i in rows)
+    if model.agent_views:
+        model.member_agents.extend(Member(model, int(i)) for i in rows)
 
     # Decree, UEP grant into the group account, training, equipment grant.
     g = model.groups
     grant = n_members * p.grants.uep_per_member_rp
     g.cash[groups] += grant
     g.grants_in[groups] += grant
-    model.costs["uep_grants"] += float(grant.sum())
+    funded = model.runs_of(proposals.run[chosen_idx])
+    model.add_cost("uep_grants", sum_per_run(grant, funded))
     if p.training.enabled:
-        model.costs["training"] += float(n_members.sum() * p.training.cost_per_member_rp)
+        model.add_cost("training", sum_per_run(n_members, funded) * p.training.cost_per_member_rp)
     model.event_log.add(month, groups, EventKind.FUNDED, grant)
     if p.grants.equipment_rp > 0 and p.grants.equipment_month == 0:
         apply_equipment_grant(model, groups, month)  # later grants: group.apply_late_equipment_grants
@@ -212,7 +223,7 @@ def settle_escalations(model: KubeModel, month: int) -> None:
         month: The current month.
     """
     g, p = model.groups, model.params.agency
-    u = model.streams["conflict"].random(g.size)
+    u = model.draw("conflict", model.group_runs(), lambda rng, n: rng.random(n))
     idx = np.flatnonzero(g.escalated & g.conflict_open & (g.status == GroupStatus.ACTIVE))
     if len(idx) == 0:
         return
@@ -250,6 +261,6 @@ def follow_up_support(model: KubeModel, idx: np.ndarray, month: int) -> None:
     g.cash[helped] += p.follow_up_support_rp
     g.grants_in[helped] += p.follow_up_support_rp
     np.subtract.at(model.follow_up_budget_left, g.replica[helped], p.follow_up_support_rp)
-    model.costs["follow_up_support"] += p.follow_up_support_rp * len(helped)
+    model.add_cost("follow_up_support", count_per_run(helped, model.group_runs()) * p.follow_up_support_rp)
     model.event_log.add(month, helped, EventKind.FOLLOW_UP_SUPPORT, p.follow_up_support_rp)
     restock(model, helped)

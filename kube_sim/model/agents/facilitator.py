@@ -97,12 +97,14 @@ def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
 def _recruit(model: KubeModel, hires: np.ndarray) -> np.ndarray:
     """Recruit ``hires[r]`` new facilitators in district copy ``r``; returns their rows (copy by copy)."""
     p = model.params.facilitators
-    rng = model.streams["staffing"]
     n_new = int(hires.sum())
-    skill = beta_with_mean(rng, p.skill_mean, p.skill_concentration, n_new)
-    rows = model.facilitators.append(n_new, replica=np.repeat(np.arange(len(hires)), hires),
-                                     hours=draw_hours(rng, p, n_new), skill=skill)
-    model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
+    replica = np.repeat(np.arange(len(hires)), hires)
+    new = model.runs_of(model.copy_runs(replica))
+    skill = model.draw("staffing", new, lambda rng, n: beta_with_mean(rng, p.skill_mean, p.skill_concentration, n))
+    hours = model.draw("staffing", new, lambda rng, n: draw_hours(rng, p, n))
+    rows = model.facilitators.append(n_new, replica=replica, hours=hours, skill=skill)
+    if model.agent_views:
+        model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
     return rows
 
 
@@ -211,10 +213,11 @@ def update_posts(model: KubeModel, month: int) -> None:
     f, p = model.facilitators, model.params.facilitators
     if f.size == 0:
         return
-    rng = model.streams["staffing"]
-    u_leave, u_busy = rng.random(f.size), rng.random(f.size)
-    new_skill = beta_with_mean(rng, p.skill_mean, p.skill_concentration, f.size)
-    new_hours = draw_hours(rng, p, f.size)
+    posts = model.facilitator_runs()
+    u_leave, u_busy = (model.draw("staffing", posts, lambda rng, n: rng.random(n)) for _ in range(2))
+    new_skill = model.draw("staffing", posts,
+                           lambda rng, n: beta_with_mean(rng, p.skill_mean, p.skill_concentration, n))
+    new_hours = model.draw("staffing", posts, lambda rng, n: draw_hours(rng, p, n))
     filled = (f.vacant_until >= 0) & (f.vacant_until < month)
     f.skill[filled] = new_skill[filled]
     f.hours[filled] = new_hours[filled]
@@ -248,7 +251,7 @@ def visit_effectiveness(model: KubeModel, facilitator_of_group: np.ndarray) -> n
     return model.facilitators.skill[facilitator_of_group]
 
 
-def make_visits(model: KubeModel, month: int) -> int:
+def make_visits(model: KubeModel, month: int) -> np.ndarray:
     """Facilitators choose which groups to visit this month, then visit them.
 
     Args:
@@ -256,11 +259,11 @@ def make_visits(model: KubeModel, month: int) -> int:
         month: The current month.
 
     Returns:
-        Visits made.
+        The groups visited.
     """
     groups = choose_groups_to_visit(model, month)
     visit(model, groups, month)
-    return len(groups)
+    return groups
 
 
 def choose_groups_to_visit(model: KubeModel, month: int) -> np.ndarray:
@@ -361,8 +364,7 @@ def settle_or_escalate_conflict(model: KubeModel, groups: np.ndarray, effect: np
     ``facilitators.coordination``; otherwise the conflict stays with the group until the next visit.
     """
     g = model.groups
-    stream = model.streams["facilitation"]
-    u, u_report = stream.random(g.size), stream.random(g.size)
+    u, u_report = (model.draw("facilitation", model.group_runs(), lambda rng, n: rng.random(n)) for _ in range(2))
     meets = groups[g.conflict_open[groups] & ~g.escalated[groups]]
     chance = model.params.facilitators.mediation_probability * np.minimum(effect[meets], 1.0)
     settled = meets[u[meets] < chance]

@@ -21,6 +21,7 @@ import numpy as np
 from kube_sim.model import economics
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.row_agent import RowAgent, row_value
+from kube_sim.model.batch import count_per_run
 from kube_sim.model.codes import EventKind, FailureCause, GroupStatus
 from kube_sim.model.tables import Column, ColumnTable
 
@@ -182,8 +183,7 @@ def produce(model: KubeModel, month: int) -> None:
         month: The current month.
     """
     g, b = model.groups, model.business
-    rng = model.streams["business"]
-    u_loss = rng.random(g.size)
+    u_loss = model.draw("business", model.group_runs(), lambda rng, n: rng.random(n))
     idx = np.flatnonzero(g.status == GroupStatus.ACTIVE)
     if len(idx) == 0:
         return
@@ -231,7 +231,8 @@ def end_cycles(model: KubeModel, month: int) -> np.ndarray:
     # One price draw for every group every month keeps the stream paired across arms; each business
     # has its own spread (a bull's price swings by season, a kiosk's many goods hardly move together).
     sigma = b.price_volatility[g.business]
-    price_factor = np.exp(sigma * model.streams["business"].standard_normal(g.size) - 0.5 * sigma**2)
+    normal = model.draw("business", model.group_runs(), lambda rng, n: rng.standard_normal(n))
+    price_factor = np.exp(sigma * normal - 0.5 * sigma**2)
     cycle = b.cycle_months[g.business]
     age = month - g.start_month + 1
     due = (g.status == GroupStatus.ACTIVE) & (age > 0) & (age % cycle == 0)
@@ -308,7 +309,7 @@ def apply_equipment_grant(model: KubeModel, idx: np.ndarray, month: int) -> None
         added = np.where(b.equipment_cost_rp[kind] > 0, spend / b.equipment_cost_rp[kind], 0.0)
     g.equipment[idx] = np.minimum(g.equipment[idx] + added, 1.0)
     g.savings[idx] = np.minimum(g.savings[idx], b.equipment_cost_rp[kind] * (1.0 - g.equipment[idx]))
-    model.costs["equipment_grants"] += amount * len(idx)
+    model.add_cost("equipment_grants", amount * count_per_run(idx, model.group_runs()))
     model.event_log.add(month, idx, EventKind.EQUIPMENT_GRANT, amount)
 
 
@@ -327,11 +328,8 @@ def update_conflicts(model: KubeModel, month: int) -> None:
         month: The current month.
     """
     g, p = model.groups, model.params.groups
-    rng = model.streams["conflict"]
-    u_open = rng.random(g.size)
-    u_settle = rng.random(g.size)
-    u_head = rng.random(g.size)
-    u_complain = rng.random(g.size)
+    u_open, u_settle, u_head, u_complain = (model.draw("conflict", model.group_runs(), lambda rng, n: rng.random(n))
+                                            for _ in range(4))
     running = g.status == GroupStatus.ACTIVE
     idx = np.flatnonzero(running)
     if len(idx) == 0:

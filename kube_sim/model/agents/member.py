@@ -14,6 +14,7 @@ import numpy as np
 
 from kube_sim.common.outputs import POVERTY_HORIZON_MONTHS
 from kube_sim.model.agents.row_agent import RowAgent, row_value
+from kube_sim.model.batch import sum_per_run
 from kube_sim.model.tables import Column, ColumnTable
 
 if TYPE_CHECKING:
@@ -109,9 +110,9 @@ def update_engagement(model: KubeModel, month: int) -> None:
     """
     p = model.params.members
     m, g = model.members, model.groups
-    rng = model.streams["behaviour"]
-    u_change = rng.random(m.size)
-    u_exit = rng.random(m.size)
+    layout = model.member_runs()
+    u_change = model.draw("behaviour", layout, lambda rng, n: rng.random(n))
+    u_exit = model.draw("behaviour", layout, lambda rng, n: rng.random(n))
 
     rows = model.member_rows_in_groups()
     if len(rows) == 0:
@@ -178,7 +179,7 @@ def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.n
         How many members came back.
     """
     m = model.members
-    u = model.streams["facilitation"].random(m.size)
+    u = model.draw("facilitation", model.member_runs(), lambda rng, n: rng.random(n))
     rows = model.member_rows_in_groups()
     candidates = rows[~m.active[rows]]
     if len(candidates) == 0:
@@ -229,7 +230,7 @@ def pay_pending(model: KubeModel) -> None:
         getattr(m, received)[rows] += share
         if pending == "pending_payout":
             m.paid_this_month[rows] += share
-            model.month_payouts += float(amount.sum())
+            model.month_payouts += sum_per_run(amount, model.group_runs())
         getattr(g, paid_out)[:] += amount
         getattr(g, pending)[has_members] = 0.0
 
