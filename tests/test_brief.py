@@ -99,3 +99,14 @@ def test_the_brief_prints_on_one_a4_page_in_chromium(compared, tmp_path):
         browser.close()
     assert _pages(long) > 1
     assert _pages(pdf) == 1
+
+
+def test_a_comparison_long_enough_counts_the_groups_running_3_years_after_funding(tmp_path, capsys):
+    folder = tmp_path / "long"
+    assert main(["compare", "baseline", "ratio_1_20", "--replications", "2", "--months", "48", "--no-progress",
+                 "--out", str(folder)]) == 0
+    assert main(["brief", str(folder), "--lang", "id"]) == 0
+    md = (folder / "report" / "brief.md").read_text()
+    row = r"\| A: baseline \| Rp [\d.,]+ (juta|miliar) \| \d+ dari \d+ yang didanai \(SK 95% \d+ sampai \d+\)"
+    assert re.search(row, md), md
+    assert '<html lang="id">' in (folder / "report" / "brief.html").read_text()

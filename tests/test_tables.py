@@ -8,18 +8,28 @@ import openpyxl
 import pytest
 
 from kube_sim.cli.main import main
-from kube_sim.reporting.tables import Num, Table, cell_value, csv_paths
+from kube_sim.reporting.tables import Num, Table, cell_value, csv_paths, split_intervals
 
 TINY_COMPARE = ["compare", "baseline", "ratio_1_20", "--replications", "2", "--months", "12", "--no-progress"]
 
 
 @pytest.mark.parametrize(("cell", "value"), [
-    ("83.0%", 0.83), ("Rp 264 juta", 264_000_000), ("Rp 2.11 miliar", 2_110_000_000), ("−1,234", -1234),
+    ("83.0%", 0.83), ("−3.5 pp", -0.035), ("Rp 264 juta", 264_000_000), ("Rp 2.11 miliar", 2_110_000_000),
+    ("−1,234", -1234),
     ("+4.39", 4.39), ("±0", 0), ("12", 12), ("n/a", None), ("1.2 to 3.4", "1.2 to 3.4"), ("1:10", "1:10"),
     ("baseline", "baseline"), (Num("about 3", 3.25), 3.25),
 ])
 def test_a_cell_is_written_as_the_number_it_shows(cell, value):
     assert cell_value(cell) == value
+
+
+def test_a_column_of_intervals_is_written_as_its_low_and_high_ends():
+    table = split_intervals(Table("t", ["outcome", "95% CI"], [["cost", "−Rp 241 juta to +Rp 223 juta"],
+                                                               ["income", "n/a"], ["name", "1:10"]][:2]))
+    assert table.header == ["outcome", "95% CI low", "95% CI high"]
+    assert table.rows == [["cost", -241_000_000, 223_000_000], ["income", None, None]]
+    mixed = split_intervals(Table("t", ["a"], [["1 to 2"], ["text"]]))
+    assert mixed.header == ["a"]
 
 
 def test_several_tables_go_to_one_csv_file_each_named_after_the_table(tmp_path):
@@ -42,7 +52,9 @@ def test_compare_writes_its_tables_as_a_workbook_and_csv_with_numbers_as_numbers
     funded = by_label["groups funded"]
     assert isinstance(funded[1], int) and funded[1] > 0
     cost = by_label["total programme cost"]
-    assert isinstance(cost[1], (int, float)) and cost[1] > 1e8
+    assert isinstance(cost[1], (int, float)) and cost[1] > 1e8 and cost[1] % 1e6 != 0  # the mean, not as rounded
+    low, high = rows[0].index("95% CI low"), rows[0].index("95% CI high")  # an interval is two numbers
+    assert isinstance(cost[low], (int, float)) and isinstance(cost[high], (int, float)) and cost[low] <= cost[high]
     with (tmp_path / "answer-value.csv").open() as f:
         value_rows = list(csv.reader(f))
     assert value_rows[0] == ["per Rp 100 juta spent", "A", "B"]

@@ -680,8 +680,10 @@ def write_brief_command(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.results_dir / REPORT_DIR
     check_outputs({"--out": Target(out, FOLDER, typed=args.out is not None)})
     paths = write_brief(args.results_dir, out, args.sensitivity)
-    print(f"brief in {display_path(out)}/: " + ", ".join(p.name for p in paths)
-          + " (print the HTML on one A4 page)")
+    from kube_sim.common.i18n import _
+
+    print(_("brief in {folder}: {files} (the HTML prints on one A4 page)").format(
+        folder=f"{display_path(out)}/", files=", ".join(p.name for p in paths)))
     return 0
 
 

@@ -127,11 +127,9 @@ def run_row(schema: pa.Schema, meta: Mapping[str, Any], factors: Mapping[str, An
 
 
 def _keyed(frame: pd.DataFrame, run_id: int, arm: int, replication: int) -> pa.Table:
-    frame = frame.reset_index(drop=True)
-    keys = pd.DataFrame({"run_id": np.full(len(frame), run_id, dtype=np.int64),
-                         "arm": np.full(len(frame), arm, dtype=np.int64),
-                         "replication": np.full(len(frame), replication, dtype=np.int64)})
-    table = pa.Table.from_pandas(pd.concat([keys, frame], axis=1), preserve_index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for position, (name, value) in enumerate((("run_id", run_id), ("arm", arm), ("replication", replication))):
+        table = table.add_column(position, name, pa.array(np.full(table.num_rows, value, dtype=np.int64)))
     return table.replace_schema_metadata(None)
 
 

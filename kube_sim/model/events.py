@@ -28,6 +28,10 @@ class EventLog:
             values = np.asarray(values, dtype=np.float64)
         self._chunks.append((month, int(kind), groups, values))
 
+    def __len__(self) -> int:
+        """Calls recorded (chunks of events), which grows whenever an event is added."""
+        return len(self._chunks)
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Return the log as columns ``month, group, kind, value``, in the order recorded."""
         if not self._chunks:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from kube_sim.common.outputs import flatten_summary
+from kube_sim.model.batch import RunLayout
 from kube_sim.model.codes import FAILURE_CAUSES, EventKind, GroupStatus
 from kube_sim.model.defaults import DEFAULT_MONTHS
 from kube_sim.model.economics import per_capita_income
@@ -45,29 +46,45 @@ class RunResult:
     agencies: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+class _Views:
+    """What splitting a model's tables into its runs needs, computed once per model state."""
+
+    def __init__(self, model: KubeModel) -> None:
+        self.local_group = model.group_runs().local_index()
+        self.local_post = np.append(model.facilitator_runs().local_index(), -1)  # [-1] keeps "no post"
+        self.events = model.event_log.arrays()
+        self.event_runs = RunLayout.of(model.group_runs().run[self.events["group"]], model.n_runs)
+
+
 class _RunRows:
     """Run ``run``'s rows of a model's tables, and its indices renumbered as in the run alone."""
 
-    def __init__(self, model: KubeModel, run: int) -> None:
-        self.model, self.run = model, run
+    def __init__(self, model: KubeModel, run: int, views: _Views) -> None:
         self.groups = model.group_runs().rows(run)
         self.members = model.member_runs().rows(run)
         self.facilitators = model.facilitator_runs().rows(run)
+        self.events = views.event_runs.rows(run)
         d = model.district
         self.copy_offset = run * d.copies_per_run
-        self.kecamatan_offset = run * d.kecamatan_per_run
         self.village_offset = run * d.villages_per_run
-        self.local_group = model.group_runs().local_index()
-        self.local_post = np.append(model.facilitator_runs().local_index(), -1)  # [-1] keeps "no post"
+        self.local_group = views.local_group
+        self.local_post = views.local_post
+
+
+def _views(model: KubeModel) -> _Views:
+    key = (model.month, model.groups.size, model.members.size, model.facilitators.size, len(model.event_log))
+    kept = model.__dict__.get("_run_views")
+    if kept is None or kept[0] != key:
+        kept = model.__dict__["_run_views"] = (key, _Views(model), {})
+    return kept[1]
 
 
 def _rows(model: KubeModel, run: int) -> _RunRows:
-    cache = model.__dict__.setdefault("_run_rows", {})
-    key = (run, model.month, model.groups.size, model.members.size, model.facilitators.size)
-    if key not in cache:
-        cache.clear() if len(cache) > model.n_runs else None
-        cache[key] = _RunRows(model, run)
-    return cache[key]
+    views = _views(model)
+    per_run = model.__dict__["_run_views"][2]
+    if run not in per_run:
+        per_run[run] = _RunRows(model, run, views)
+    return per_run[run]
 
 
 def group_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
@@ -174,12 +191,11 @@ def event_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
     Returns:
         The event log of the run, in the order recorded.
     """
-    events = model.event_log.arrays()
     if model.n_runs == 1:
-        return pd.DataFrame(events)
+        return pd.DataFrame(model.event_log.arrays())
     rows = _rows(model, run)
-    mine = model.group_runs().run[events["group"]] == run
-    frame = {name: values[mine] for name, values in events.items()}
+    events = _views(model).events
+    frame = {name: values[rows.events] for name, values in events.items()}
     frame["group"] = rows.local_group[frame["group"]].astype(events["group"].dtype)
     visit = frame["kind"] == int(EventKind.VISIT)
     frame["value"][visit] = rows.local_post[frame["value"][visit].astype(np.int64)]

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from kube_sim.common.errors import InputError
-from kube_sim.common.i18n import _
+from kube_sim.common.i18n import _, language
 from kube_sim.reporting.formats import finite, fmt_count, fmt_date, fmt_rp, fmt_years
 
 BRIEF_MD = "brief.md"
@@ -159,7 +159,7 @@ def _groups_at_3_years(rows: pd.DataFrame) -> str:
     _n, mean, _sd, low, high = t_interval(rows["survival_36"] * rows["groups_funded"])
     text = _("{mean} of {funded} funded").format(mean=fmt_count(mean), funded=fmt_count(_mean(rows, "groups_funded")))
     if finite(low) and finite(high):
-        text += " " + _("(95% CI {low} to {high})").format(low=fmt_count(low), high=fmt_count(high))
+        text += " " + _("(95% CI {low} to {high})").format(low=fmt_count(max(0.0, low)), high=fmt_count(high))
     return text
 
 
@@ -275,5 +275,5 @@ def write_brief(folder: Path, out: Path, sensitivity: Path | None = None) -> lis
     doc, title = build_brief(comparison, find_sensitivity(folder, sensitivity))
     out.mkdir(parents=True, exist_ok=True)
     md = write_text(out / BRIEF_MD, _to_markdown(doc))
-    page = write_text(out / BRIEF_HTML, _to_html(doc, title, {}, css=PRINT_CSS))
+    page = write_text(out / BRIEF_HTML, _to_html(doc, title, {}, css=PRINT_CSS, lang=language()))
     return [md, page]

@@ -223,7 +223,7 @@ details { margin: .8em 0; }
 """
 
 
-def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes], css: str = _CSS) -> str:
+def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes], css: str = _CSS, lang: str = "en") -> str:
     esc = html.escape
     body: list[str] = []
     for kind, data in doc.blocks:
@@ -249,7 +249,8 @@ def _to_html(doc: _Doc, title: str, images: Mapping[str, bytes], css: str = _CSS
         elif kind == "code":
             text, summary = data
             body.append(f"<details><summary>{esc(summary)}</summary><pre>{esc(text)}</pre></details>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    return ("<!DOCTYPE html>\n"
+            f"<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
 

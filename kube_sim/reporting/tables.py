@@ -2,9 +2,10 @@
 
 Every table a command prints (:func:`kube_sim.cli.common.render_table`) or a report writes is
 recorded here while :func:`recording` is active, with its title, header and cells. A cell is text as
-shown; :func:`cell_value` gives the number it stands for (``"83.0%"`` is 0.83, ``"Rp 264 juta"`` is
-264,000,000, ``"−1,234"`` is -1234), or the text itself when it is no single number (an interval
-``"1.2 to 3.4"`` stays text). A cell may carry its exact value (:class:`Num`), which is then used.
+shown; :func:`cell_value` gives the number it stands for (``"83.0%"`` is 0.83, ``"+3.0 pp"`` is
+0.03, ``"Rp 264 juta"`` is 264,000,000, ``"−1,234"`` is -1234), or the text itself when it is no
+single number; a column of intervals (``"1.2 to 3.4"``) is written as two columns of numbers, its
+low and high ends. A cell may carry its exact value (:class:`Num`), which is then used.
 
 :func:`write_xlsx` writes one sheet per table (numbers as numbers, bold headers);
 :func:`write_csv` writes one file, or one per table named ``FILE-<table>.csv`` when there are
@@ -87,7 +88,7 @@ def record(title: str, header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> 
 
 
 _NUMBER = re.compile(r"^(?P<sign>[+\-−±]?)\s*(?P<rp>Rp\s*)?(?P<num>\d[\d.,\u00a0 ]*)\s*"
-                     r"(?P<unit>%|juta|miliar|ribu|rb|jt|M)?$")
+                     r"(?P<unit>%|pp|juta|miliar|ribu|rb|jt|M)?$")
 _SCALE = {"ribu": 1000, "rb": 1000, "juta": 10**6, "jt": 10**6, "miliar": 10**9, "M": 10**9}
 
 
@@ -116,13 +117,13 @@ def cell_value(cell: Any) -> Any:
     if number is None:
         return text
     unit = match["unit"]
-    if unit == "%":
+    if unit in ("%", "pp"):  # a share, or a difference of shares in percentage points
         number /= 100
     elif unit:
         number *= Decimal(_SCALE[unit])
     if match["sign"] in ("-", "−"):
         number = -number
-    if unit != "%" and number == number.to_integral_value() and abs(number) < 2**53:
+    if unit not in ("%", "pp") and number == number.to_integral_value() and abs(number) < 2**53:
         return int(number)
     return float(number)
 
@@ -142,11 +143,47 @@ def _parse_number(text: str) -> Decimal | None:
 def number_format(cell: Any) -> str | None:
     """The Excel number format for a cell shown as a percentage or in rupiah, else None."""
     text = str(cell).strip()
-    if text.endswith("%"):
+    if text.endswith(("%", "pp")):
         return "0.0%"
     if "Rp" in text:
         return "#,##0"
     return None
+
+
+_INTERVAL = re.compile(r"^(?P<low>.+?) (?:to|sampai) (?P<high>.+)$")
+
+
+def split_intervals(table: Table) -> Table:
+    """The table with each column of intervals (``-1.2 to +3.4``) split into its low and high ends, as numbers.
+
+    Args:
+        table: A table as shown.
+
+    Returns:
+        A table whose interval columns are two columns each (``95% CI low``, ``95% CI high``).
+    """
+    def ends(cell: Any) -> tuple[Any, Any] | None:
+        match = _INTERVAL.match(str(cell).strip())
+        if not match:
+            return None
+        low, high = cell_value(match["low"]), cell_value(match["high"])
+        return (low, high) if all(isinstance(v, (int, float)) for v in (low, high)) else None
+
+    header: list[str] = []
+    columns: list[list[Any]] = []
+    for i, title in enumerate(table.header):
+        cells = [r[i] if i < len(r) else "" for r in table.rows]
+        split = [ends(c) for c in cells]
+        shown = [c for c in cells if cell_value(c) is not None]
+        if shown and all(e is not None for e, c in zip(split, cells, strict=True) if cell_value(c) is not None):
+            header += [f"{title} low", f"{title} high"]
+            columns.append([e[0] if e else None for e in split])
+            columns.append([e[1] if e else None for e in split])
+        else:
+            header.append(title)
+            columns.append(cells)
+    rows = [list(r) for r in zip(*columns, strict=True)] if columns else []
+    return Table(table.title, header, rows)
 
 
 def _sheet_names(tables: Sequence[Table]) -> list[str]:
@@ -177,6 +214,7 @@ def write_xlsx(path: Path, tables: Sequence[Table]) -> Path:
 
     from kube_sim.store.files import atomic_write
 
+    tables = [split_intervals(t) for t in tables]
     book = Workbook()
     book.remove(book.active)
     for name, table in zip(_sheet_names(tables), tables, strict=True):
@@ -237,6 +275,7 @@ def write_csv(path: Path, tables: Sequence[Table]) -> list[Path]:
     from kube_sim.store.files import write_text
 
     paths = csv_paths(path, tables)
+    tables = [split_intervals(t) for t in tables]
     for file, table in zip(paths, tables, strict=True):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
