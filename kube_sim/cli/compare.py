@@ -387,7 +387,8 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
     """
     from kube_sim.analysis.statistics import paired_differences
     from kube_sim.common.outputs import item_label, kind_of, label_of
-    from kube_sim.reporting.formats import fmt_brief, fmt_brief_diff, fmt_count, fmt_p, fmt_range
+    from kube_sim.reporting.formats import finite, fmt_brief, fmt_brief_diff, fmt_count, fmt_p, fmt_range
+    from kube_sim.reporting.tables import Num
 
     runs = with_counts(runs)
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
@@ -398,12 +399,17 @@ def compare_table(runs: Any, name_a: str, name_b: str, outcomes: Sequence[str] =
     def mean_text(o: str, value: Any) -> str:
         return fmt_count(value) if kind_of(o) == "count" or o in DERIVED_LABELS else fmt_brief(o, value)
 
+    def exact(text: str, value: Any) -> Num:
+        """The cell as shown, with the unrounded mean for --xlsx and --csv."""
+        return Num(text, float(value) if finite(value) else None)
+
     for _i, row in diffs.iterrows():
         o = row["outcome"]
         label = ("  " + item_label(o)) if o.startswith("cost_by_item_") else (
             _(DERIVED_LABELS[o]) if o in DERIVED_LABELS else label_of(o))
-        rows.append([label, mean_text(o, row["baseline_mean"]), mean_text(o, row["arm_mean"]),
-                     fmt_brief_diff(o, row["mean_diff"]),
+        rows.append([label, exact(mean_text(o, row["baseline_mean"]), row["baseline_mean"]),
+                     exact(mean_text(o, row["arm_mean"]), row["arm_mean"]),
+                     exact(fmt_brief_diff(o, row["mean_diff"]), row["mean_diff"]),
                      fmt_range(fmt_brief_diff(o, row["ci_low"]), fmt_brief_diff(o, row["ci_high"])),
                      fmt_p(row["pvalue"])])
     failed = int((runs["status"] != "ok").sum())
