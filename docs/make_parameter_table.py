@@ -99,6 +99,8 @@ def format_range(spec: ParameterSpec) -> str:
         return ""
     if spec.type is tuple:
         text += " (each entry)"
+    if spec.bound:
+        text += f" (upper bound: {spec.bound})"
     return escape(text)
 
 

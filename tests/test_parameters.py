@@ -100,3 +100,31 @@ def test_rule_constants_are_parameters_the_model_reads(key):
     default = run_model(make_parameters(base), seed=2, months=30).summary
     changed = run_model(make_parameters({**base, key: RULE_CONSTANTS[key]}), seed=2, months=30).summary
     assert changed != default, f"{key} does not change the run"
+
+
+def test_every_number_has_an_upper_bound_and_sums_of_money_say_where_it_comes_from():
+    for key, spec in PARAMETER_SPECS.items():
+        if spec.type in (str, bool):
+            continue
+        assert spec.high is not None, key
+        assert spec.low is None or spec.low <= spec.high, key
+        if "Rp" in spec.unit:
+            assert spec.bound, key
+
+
+@pytest.mark.parametrize(("key", "value"), [("grants.equipment_rp", 1e12), ("funding.annual_budget_rp", 1e15),
+                                            ("grants.uep_per_member_rp", 1e9), ("poverty.line_rp_per_person", 1e9),
+                                            ("business.type_weights", [1e308, 1, 1])])
+def test_sums_that_make_no_sense_are_refused(key, value):
+    with pytest.raises(ParameterError, match="above the maximum"):
+        make_parameters({key: value})
+
+
+def test_a_grant_of_rp_1e12_a_group_is_one_line_and_exit_2(capsys, tmp_path):
+    from kube_sim.cli.main import main
+
+    assert main(["run", "--months", "12", "--no-plots", "--out", str(tmp_path / "out"),
+                 "--set", "grants.equipment_rp=1e12"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--set: grants.equipment_rp" in err and "maximum" in err, err
+    assert not (tmp_path / "out").exists()

@@ -204,3 +204,28 @@ def test_sobol_without_morris_is_a_one_line_error(tmp_path, capsys):
     status = main(["sensitivity", "--method", "sobol", "--out", str(tmp_path / "none"), "--no-progress"])
     assert status == 2
     assert "no finished Morris screening" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("span", [1e300, float("inf"), None])
+def test_an_extreme_span_stays_within_the_declared_bounds(span):
+    """Sums of money sampled to 1e305 overflowed numpy in the runs (a RuntimeWarning on stderr)."""
+    factors, skipped = design.screen_factors(load_scenario("baseline"), span)
+    assert factors
+    for factor in factors:
+        spec = PARAMETER_SPECS[factor.key]
+        assert np.isfinite([factor.low, factor.high]).all(), factor.name
+        assert spec.high is not None and factor.high <= spec.high, factor.name
+    if span is None:  # a bound that only rules out nonsense is no range to sample
+        assert "grants.equipment_rp" not in {f.key for f in factors}
+        assert "upper bound" in skipped["funding.annual_budget_rp"]
+
+
+def test_an_extreme_span_runs_without_numpy_warnings(tmp_path, capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert main(["sensitivity", "--parameters", "business.input_cost_per_unit_rp,business.growth_per_month",
+                     "--span", "1e300", "--trajectories", "2", "--replications", "1", "--months", "13",
+                     "--workers", "1", "--no-progress", "--out", str(tmp_path / "s")]) == 0
+    assert "Warning" not in capsys.readouterr().err

@@ -55,6 +55,11 @@ def value_range(spec: ParameterSpec) -> str:
     return bounds
 
 
+def _range_cell(spec: ParameterSpec) -> str:
+    """The range with where its upper bound comes from, for a table."""
+    return f"{value_range(spec)} (upper bound: {spec.bound})" if spec.bound else value_range(spec)
+
+
 def _section_doc(section: str) -> str:
     doc = (SECTIONS[section].__doc__ or "").strip()
     return doc.splitlines()[0] if doc else ""
@@ -80,14 +85,15 @@ def format_params(markdown: bool = False) -> str:
             lines += [f"### `[{section}]`: {_md(_section_doc(section))}", "",
                       "| key | default | unit | range | source | meaning |",
                       "|---|---|---|---|---|---|"]
-            lines += [f"| `{s.key}` | `{_md(toml_value(s.default))}` | {_md(s.unit)} | {_md(value_range(s))} | "
+            lines += [f"| `{s.key}` | `{_md(toml_value(s.default))}` | {_md(s.unit)} | {_md(_range_cell(s))} | "
                       f"{_md(s.source)} | {_md(s.doc)} |" for s in specs]
             lines.append("")
         else:
             lines.append(f"[{section}]  {_section_doc(section)}")
             for s in specs:
                 lines.append(f"  {s.key} = {toml_value(s.default)}   [{s.unit}; {value_range(s)}]")
-                lines.append(textwrap.fill(f"{s.doc} (source: {s.source})", width=100, initial_indent="      ",
+                bound = f"; upper bound: {s.bound}" if s.bound else ""
+                lines.append(textwrap.fill(f"{s.doc} (source: {s.source}{bound})", width=100, initial_indent="      ",
                                            subsequent_indent="      "))
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -108,6 +108,8 @@ def is_assumption(spec: ParameterSpec) -> bool:
 def _range(spec: ParameterSpec, default: float, span: float | None) -> tuple[float, float] | str:
     """A numeric factor's range, or the reason it has none."""
     low, high = spec.low, spec.high
+    if span is None and spec.bound:
+        return "its upper bound only rules out nonsense, it is no range to sample (use --span F)"
     if span is not None:
         if default <= 0:
             return f"default {default:g}: a span around it is empty (--span full uses the declared range)"

@@ -38,6 +38,7 @@ def param(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] | None = None,
+    bound: str = "",
     doc: str = "",
 ) -> Any:
     """Declare one parameter as a dataclass field carrying its metadata.
@@ -49,6 +50,8 @@ def param(
         low: Smallest valid value (inclusive), if bounded.
         high: Largest valid value (inclusive), if bounded.
         choices: The valid values of a string parameter.
+        bound: Where the upper bound comes from, or "assumption" (for bounds on money and quantities
+            that have no natural limit).
         doc: One-line meaning.
 
     Returns:
@@ -60,6 +63,7 @@ def param(
         "low": low,
         "high": high,
         "choices": choices,
+        "bound": bound,
         "doc": doc,
     }
     if isinstance(default, tuple):
@@ -68,6 +72,16 @@ def param(
 
 
 A = "assumption"
+
+NATIONAL_BOUND = "twenty times the whole programme's yearly spend (Rp 47 miliar in 2020, kemensos.go.id)"
+"""Where the upper bound of a yearly budget comes from."""
+GROUP_GRANT_BOUND = A + ": over three times the largest group grant seen (Rp 30 juta, Sukabumi 2023)"
+"""Where the upper bound of a sum per group, proposal or unit comes from."""
+MEMBER_BOUND = A + ": ten times the UEP grant a member (Rp 2 juta, kemensos.go.id 2020)"
+"""Where the upper bound of a sum per member comes from."""
+EQUIPMENT_BOUND = (A + ": fifty times a large grass chopper (Rp 19 juta, agrina 2011), room for "
+                   "kube-sim frontier's largest equipment shares")
+"""Where the upper bound of an equipment sum comes from."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ class FundingParams:
     village_head_approval: float = param(0.9, "share", A, low=0, high=1,
                                          doc="chance the village head approves (knows) a proposal")
     annual_budget_rp: float = param(1.0e9, "Rp/year", A + " (quota x Rp 20 juta = Rp 640 juta)", low=0,
+                                    high=1e12, bound=NATIONAL_BOUND,
                                     doc="budget for UEP and equipment grants and training in one round")
 
 
@@ -140,7 +155,9 @@ class MemberParams:
     drudgery_dropout_factor: float = param(0.5, "x", A + " (range 0-2; netralnews Sumedang: not all members "
                                            "would collect fodder)", low=0, high=20,
                                            doc="dropout x (1 + f x work needed per active member's hours)")
-    farm_wage_rp_per_day: float = param(75_000.0, "Rp/day", "batukita 2022", low=0,
+    farm_wage_rp_per_day: float = param(75_000.0, "Rp/day", "batukita 2022", low=0, high=1e6,
+                                        bound="ten times the provincial minimum wage a day (Rp 2.87 juta a "
+                                              "month, radarsulbar 2022)",
                                         doc="what a day's farm work pays elsewhere")
     work_hours_per_day: float = param(8.0, "hours/day", A + " (range 6-10)", low=1, high=24,
                                       doc="hours in a paid working day")
@@ -205,10 +222,11 @@ class AgencyParams:
                                              doc="escalated conflicts the agency can settle each month")
     conflict_resolution_probability: float = param(0.6, "share", A, low=0, high=1,
                                                    doc="chance an escalated conflict the agency takes up is settled")
-    follow_up_support_rp: float = param(0.0, "Rp/group", A, low=0,
+    follow_up_support_rp: float = param(0.0, "Rp/group", A, low=0, high=1e8, bound=GROUP_GRANT_BOUND,
                                         doc="top-up grant to a group reported short of capital (0 = none)")
-    follow_up_budget_rp: float = param(0.0, "Rp/year", A, low=0, doc="yearly budget for follow-up support")
-    admin_cost_per_proposal_rp: float = param(250_000.0, "Rp/proposal", A, low=0,
+    follow_up_budget_rp: float = param(0.0, "Rp/year", A, low=0, high=1e12, bound=NATIONAL_BOUND,
+                                       doc="yearly budget for follow-up support")
+    admin_cost_per_proposal_rp: float = param(250_000.0, "Rp/proposal", A, low=0, high=1e8, bound=GROUP_GRANT_BOUND,
                                               doc="field verification and decree cost per proposal")
 
 
@@ -220,7 +238,8 @@ class TrainingParams:
     months: int = param(1, "months", A, low=0, high=12, doc="months between decree and business start")
     skill_gain: tuple[float, ...] = param((0.3, 0.25, 0.2), "0-1", A + " (seed: cattle, seedlings, vegetables)",
                                           low=0, high=1, doc="skill added to each member by training, by business type")
-    cost_per_member_rp: float = param(500_000.0, "Rp/member", A, low=0, doc="training cost")
+    cost_per_member_rp: float = param(500_000.0, "Rp/member", A, low=0, high=2e7, bound=MEMBER_BOUND,
+                                      doc="training cost")
 
 
 @dataclass(frozen=True)
@@ -276,7 +295,8 @@ class FacilitatorParams:
     visit_skill_gain: float = param(0.02, "0-1/visit", A, low=0, high=1, doc="members' skill gain per visit")
     visit_cohesion_gain: float = param(0.08, "0-1/visit", A, low=0, high=1, doc="cohesion gain per visit")
     pay_per_hour_rp: float = param(50_000.0, "Rp/hour", A + " (Rp 0.5-2 juta a month part-time: Rp 1 juta for "
-                                   "20 hours; range 25,000-100,000)", low=0,
+                                   "20 hours; range 25,000-100,000)", low=0, high=1e6,
+                                   bound=A + ": ten times the top of the range",
                                    doc="facilitator pay per hour of KUBE work; a post's pay follows its hours")
     support_months: int = param(12, "months", A + " (DOMAIN s.4: intensive support 12 months; range 6-36)", low=0,
                                 high=600, doc="months after funding that a group stays on a caseload")
@@ -344,9 +364,11 @@ class GroupParams:
 class GrantParams:
     """Money given to groups: the UEP grant and optional equipment grants."""
 
-    uep_per_member_rp: float = param(2_000_000.0, "Rp/member", "kemensos.go.id 2020", low=0,
+    uep_per_member_rp: float = param(2_000_000.0, "Rp/member", "kemensos.go.id 2020", low=0, high=2e7,
+                                     bound=MEMBER_BOUND,
                                      doc="productive-business (UEP) grant per member, paid to the group account")
-    equipment_rp: float = param(0.0, "Rp/group", "seed: grant could not cover tools", low=0,
+    equipment_rp: float = param(0.0, "Rp/group", "seed: grant could not cover tools", low=0, high=1e9,
+                                bound=EQUIPMENT_BOUND,
                                 doc="equipment grant per group at formation (0 = none)")
     equipment_month: int = param(0, "months after funding", A, low=0, high=120,
                                  doc="when the equipment grant arrives (0 = with the UEP grant)")
@@ -362,35 +384,40 @@ class BusinessParams:
     """
 
     type_weights: tuple[float, ...] = param((0.5, 0.3, 0.2), "share", A + " (cattle most common in Polman)",
-                                            low=0, doc="share of proposals by business type")
+                                            low=0, high=1, doc="share of proposals by business type")
     unit_start_size: tuple[float, ...] = param((175.0, 1.0, 1.0), "kg | lot | lot",
-                                               "bakalan 150-200 kg (A); lots for others", low=0.001,
+                                               "bakalan 150-200 kg (A); lots for others", low=0.001, high=1000,
+                                               bound=A + ": a head of cattle stays below 1 t",
                                                doc="size of one unit when bought")
     price_per_size_rp: tuple[float, ...] = param((50_000.0, 1_500_000.0, 2_000_000.0), "Rp per size unit",
                                                  "Rp 50k/kg live weight (tribunnews 2024); " + A + " for the others",
-                                                 low=0,
+                                                 low=0, high=1e8, bound=GROUP_GRANT_BOUND,
                                                  doc="purchase and sale price per size unit")
     growth_per_month: tuple[float, ...] = param((19.8, 0.22, 0.07), "size units/month",
                                                 "Bali cattle 0.65 kg/day (Polbangtan Gowa 2021); A for others "
                                                 "(nursery 0.1-0.3, kiosk 0.04-0.1), set so that a group nets "
                                                 "Rp 0.5-2 juta a month (DOMAIN s.4: A)",
-                                                low=0, doc="growth of a unit per month at full labour and fit")
+                                                low=0, high=1000, bound=A + ": as large as a unit can start",
+                                                doc="growth of a unit per month at full labour and fit")
     cycle_months: tuple[int, ...] = param((3, 3, 1), "months", "3-month fattening cycle (Polbangtan Gowa 2021); A",
                                           low=1, high=24, doc="months from purchase to sale")
     labour_hours_per_unit: tuple[float, ...] = param((19.0, 30.0, 20.0), "hours/unit/month",
                                                      "grass for 4 cows takes 2-3 h/day (agrina 2011): ~19 h "
                                                      "a head; A for "
-                                                     "nursery and kiosk (15-60)", low=0,
+                                                     "nursery and kiosk (15-60)", low=0, high=300,
+                                                     bound="members.hours_per_month's bound: a member's month",
                                                      doc="labour a unit needs each month without equipment")
     input_cost_per_unit_rp: tuple[float, ...] = param((300_000.0, 100_000.0, 20_000.0), "Rp/unit/month", A,
-                                                      low=0, doc="feed, seed, water and transport costs")
+                                                      low=0, high=1e8, bound=GROUP_GRANT_BOUND,
+                                                      doc="feed, seed, water and transport costs")
     loss_per_month: tuple[float, ...] = param((0.005, 0.02, 0.005), "1/month",
                                               "fattening mortality 1-3%/cycle (A)", low=0, high=1,
                                               doc="chance a unit is lost each month when fully tended")
     fit_sensitivity: tuple[float, ...] = param((0.8, 0.8, 0.2), "0-1", A + " (seed supporting factor 2)",
                                                low=0, high=1, doc="how much poor resource fit cuts growth")
     equipment_cost_rp: tuple[float, ...] = param((7_000_000.0, 3_000_000.0, 2_000_000.0), "Rp",
-                                                 "small chopper Rp 5-15 juta + cutter (A)", low=0,
+                                                 "small chopper Rp 5-15 juta + cutter (A)", low=0, high=1e9,
+                                                 bound=EQUIPMENT_BOUND,
                                                  doc="cost of the full equipment set")
     equipment_labour_saving: tuple[float, ...] = param((0.5, 0.3, 0.2), "share", A, low=0, high=0.95,
                                                        doc="share of labour hours saved with full equipment")
@@ -417,6 +444,8 @@ class PovertyParams:
 
     line_rp_per_person: float = param(364_251.0, "Rp/person/month",
                                       "BPS Sulawesi Barat, March 2021 (okezone 2023); a consumption line", low=0,
+                                      high=1e7, bound="over twenty times the highest line in Sulawesi (Rp 452,836, "
+                                                      "Polewali Mandar 2022)",
                                       doc="poverty line, compared with each household's income per person")
 
 
@@ -495,6 +524,7 @@ class ParameterSpec:
     high: float | None
     choices: tuple[str, ...] | None
     doc: str
+    bound: str = ""
 
 
 def _collect_specs() -> dict[str, ParameterSpec]:
@@ -516,6 +546,7 @@ def _collect_specs() -> dict[str, ParameterSpec]:
                 high=f.metadata["high"],
                 choices=f.metadata["choices"],
                 doc=f.metadata["doc"],
+                bound=f.metadata["bound"],
             )
     return specs
 
