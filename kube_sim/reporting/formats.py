@@ -421,16 +421,30 @@ def fmt_cost_diff(name: str, diff: Any, low: Any = None, high: Any = None) -> st
         return _("{name} costs the same").format(name=name)
     message = _("{name} costs {amount} more") if d >= 0 else _("{name} costs {amount} less")
     text = message.format(name=name, amount=fmt_rp(abs(d)))
-    if finite(low) and finite(high):
-        lo, hi = (float(low), float(high)) if d >= 0 else (float(high), float(low))
+    return text + cost_interval(d, low, high)
 
-        def end(v: float) -> str:
-            return fmt_cost_change(v) if v != 0 else _("the same")
 
-        text += " " + (_("(95% CI {low} to {high})").format(low=end(lo), high=end(hi))
-                       if (lo > 0) != (hi > 0) or lo == 0 else
-                       _("(95% CI {low} to {high})").format(low=fmt_rp(abs(lo)), high=fmt_rp(abs(hi))))
-    return text
+def cost_interval(diff: float, low: Any, high: Any) -> str:
+    """The interval of a cost difference, after it: `` (95% CI Rp 19.1 juta to Rp 50.6 juta)`` ("" without one).
+
+    Args:
+        diff: The difference (its sign says which end is read first).
+        low: The interval's low end.
+        high: Its high end.
+
+    Returns:
+        The interval with a leading space, or "" when either end is missing.
+    """
+    if not (finite(low) and finite(high)):
+        return ""
+    lo, hi = (float(low), float(high)) if diff >= 0 else (float(high), float(low))
+
+    def end(v: float) -> str:
+        return fmt_cost_change(v) if v != 0 else _("the same")
+
+    if (lo > 0) != (hi > 0) or lo == 0:
+        return " " + _("(95% CI {low} to {high})").format(low=end(lo), high=end(hi))
+    return " " + _("(95% CI {low} to {high})").format(low=fmt_rp(abs(lo)), high=fmt_rp(abs(hi)))
 
 
 def fmt_cost_change(diff: float) -> str:

@@ -41,6 +41,7 @@ from kube_sim.reporting.ensemble import READING as ENSEMBLE_READING
 from kube_sim.reporting.ensemble import ensemble_cells
 from kube_sim.reporting.ensemble import header as ensemble_header
 from kube_sim.reporting.formats import (
+    cost_interval,
     finite,
     fmt_ci,
     fmt_cost_change,
@@ -830,16 +831,7 @@ def _cost_against(diff: Any, low: Any, high: Any) -> str:
     if d == 0 and not (finite(low) and finite(high) and low != high):
         return _("the same")
     text = fmt_cost_change(d) if d != 0 else _("the same")
-    if finite(low) and finite(high):
-        lo, hi = (float(low), float(high)) if d >= 0 else (float(high), float(low))
-
-        def end(v: float) -> str:
-            return fmt_cost_change(v) if v != 0 else _("the same")
-
-        text += " " + (_("(95% CI {low} to {high})").format(low=end(lo), high=end(hi))
-                       if (lo > 0) != (hi > 0) or lo == 0 else
-                       _("(95% CI {low} to {high})").format(low=fmt_rp(abs(lo)), high=fmt_rp(abs(hi))))
-    return text
+    return text + cost_interval(d, low, high)
 
 
 def write_report(results_dir: str | Path, out: str | Path | None = None, *,
