@@ -95,6 +95,14 @@ def _step(page, times: int) -> None:
                                timeout=TIMEOUT_MS)
 
 
+def _wait_chart_month(page, month: int | str) -> None:
+    """Wait until every arm's line under the chart reports ``month`` (the chart renders after the header)."""
+    page.wait_for_function(
+        "(m) => { const rows = [...document.querySelectorAll('.kube-chart-data > div')];"
+        " return rows.length > 0 && rows.every(r => r.innerText.includes('(' + m + ')')); }",
+        arg=f"Month {month}", timeout=TIMEOUT_MS)
+
+
 def _shoot(page, tmp_path: Path, name: str, saved: list[Path]) -> None:
     path = tmp_path / f"app_{name}.png"
     page.screenshot(path=path)
@@ -186,6 +194,7 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.wait_for_selector(".kube-replicate", timeout=TIMEOUT_MS)
         assert _text(page, ".kube-month") == "0"
         _step(page, 3)
+        _wait_chart_month(page, 3)
         arms = page.locator(".kube-chart-data > div")
         assert arms.count() == 2
         assert "baseline" in arms.nth(0).inner_text() and "ratio_1_5" in arms.nth(1).inner_text()
@@ -195,6 +204,7 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.click(".kube-pause")
         page.wait_for_selector(".kube-play", timeout=TIMEOUT_MS)
         month = _text(page, ".kube-month")
+        _wait_chart_month(page, month)
         assert f"(Month {month})" in arms.nth(0).inner_text() and f"(Month {month})" in arms.nth(1).inner_text()
         assert arms.nth(0).inner_text().split("—")[1] != arms.nth(1).inner_text().split("—")[1]
         page.click(".kube-replicate")
