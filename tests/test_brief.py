@@ -51,20 +51,27 @@ def test_report_brief_writes_the_same_brief_in_the_report_folder(compared, capsy
 
 
 def test_the_brief_names_the_assumptions_of_a_sensitivity_result_in_the_folder(compared, tmp_path):
-    sens = compared / "sensitivity" / "morris"
-    sens.mkdir(parents=True)
-    factors = [{"name": "members.dropout_probability", "low": 0.005, "high": 0.02, "default": 0.01, "unit": "1/month"},
-               {"name": "groups.min_active_share", "low": 0.3, "high": 0.5, "default": 0.4, "unit": "share"}]
-    (sens / "sensitivity.json").write_text(json.dumps(
-        {"method": "morris", "factors": factors, "overall": {"groups.min_active_share": 1.0,
-                                                             "members.dropout_probability": 0.4}}))
-    try:
-        assert main(["brief", str(compared), "--out", str(tmp_path)]) == 0
+    from kube_sim.model.parameters import PARAMETER_SPECS
+
+    sens = compared / "sensitivity"
+    keys = ("members.dropout_probability", "groups.min_active_share")
+    try:  # the sensitivity command's own result, written where the brief looks for it
+        assert main(["sensitivity", "--parameters", ",".join(keys), "--trajectories", "2", "--replications", "1",
+                     "--months", "12", "--outcomes", "survival_12", "--workers", "1", "--no-progress",
+                     "--out", str(sens)]) == 0
+        ranked = list(json.loads((sens / "morris" / "sensitivity.json").read_text())["overall"])
+        assert main(["brief", str(compared), "--out", str(tmp_path / "en")]) == 0
+        assert main(["--lang", "id", "brief", str(compared), "--out", str(tmp_path / "id")]) == 0
     finally:
-        shutil.rmtree(compared / "sensitivity")
-    md = (tmp_path / "brief.md").read_text()
-    first, second = md.index("groups.min_active_share, tried from 0.3 to 0.5"), md.index("members.dropout_prob")
+        shutil.rmtree(sens, ignore_errors=True)
+    assert sorted(ranked) == sorted(keys)
+    md = (tmp_path / "en" / "brief.md").read_text()
+    first, second = (md.index(f"{PARAMETER_SPECS[key].doc} ({key}, tried from ") for key in ranked)
     assert first < second and "No sensitivity analysis" not in md
+    indonesian = (tmp_path / "id" / "brief.md").read_text()
+    for key in keys:  # each assumption in the planner's language, its key kept as the name to look up
+        assert f"({key}, " in indonesian and PARAMETER_SPECS[key].doc not in indonesian
+    assert "anggota aktif yang lebih sedikit dari proporsi ini" in indonesian
 
 
 @pytest.mark.parametrize("kind", ["empty", "missing", "run"])

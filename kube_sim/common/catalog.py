@@ -27,8 +27,25 @@ def shipped_scenarios() -> Path:
     return checkout if checkout.is_dir() else PACKAGE_DIR / "shipped" / "scenarios"
 
 
+def parameter_messages() -> list[str]:
+    """The parameters' own words, translated where a report or a brief shows a parameter: each one's name (its
+    key's last part, as :func:`kube_sim.reporting.report_figures.factor_label` reads it), unit and meaning.
+
+    Returns:
+        The English messages, in declaration order.
+    """
+    from kube_sim.model.parameters import PARAMETER_SPECS
+
+    out = []
+    for key, spec in PARAMETER_SPECS.items():
+        out.append(key.rsplit(".", 1)[-1].removesuffix("_rp").replace("_", " "))
+        out.extend(text for text in (spec.unit, spec.doc) if text)
+    return out
+
+
 def declared_messages() -> list[str]:
-    """Messages declared in tables and translated where shown: outcomes' labels, shipped scenarios' descriptions.
+    """Messages declared in tables and translated where shown: outcomes' labels, shipped scenarios' descriptions,
+    the parameters' names, units and meanings.
 
     Returns:
         The English messages, in declaration order.
@@ -44,6 +61,7 @@ def declared_messages() -> list[str]:
         description = tomllib.loads(path.read_text(encoding="utf-8")).get("description")
         if isinstance(description, str) and description.strip():
             out.append(description)
+    out.extend(parameter_messages())
     return list(dict.fromkeys(out))
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _, language
-from kube_sim.reporting.formats import finite, fmt_count, fmt_date, fmt_rp, fmt_years
+from kube_sim.reporting.formats import finite, fmt_count, fmt_date, fmt_rp, fmt_setting, fmt_years
 
 BRIEF_MD = "brief.md"
 BRIEF_HTML = "brief.html"
@@ -139,11 +139,17 @@ def assumptions(path: Path | None, top: int = TOP_ASSUMPTIONS) -> list[str]:
     lines = []
     for name in list(data.get("overall", {}))[:top]:
         factor = factors.get(name, {})
-        meaning = (notes.get(name) or {}).get("meaning") or name
-        unit = f" {factor['unit']}" if factor.get("unit") else ""
+        meaning = _((notes.get(name) or {}).get("meaning") or "") or name
+        unit = f" {_(factor['unit'])}" if factor.get("unit") else ""
         lines.append(_("{meaning} ({name}, tried from {low} to {high}{unit})").format(
-            meaning=meaning, name=name, low=factor.get("low"), high=factor.get("high"), unit=unit))
+            meaning=meaning, name=name, low=_bound(name, factor.get("low")), high=_bound(name, factor.get("high")),
+            unit=unit))
     return lines
+
+
+def _bound(key: str, value: Any) -> str:
+    """One end of a parameter's tried range, in the locale's numbers (``?`` when the result does not say)."""
+    return "?" if value is None else fmt_setting(key, value)
 
 
 def _mean(rows: pd.DataFrame, column: str) -> float:

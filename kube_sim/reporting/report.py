@@ -453,8 +453,8 @@ def _what_was_run(doc: _Doc, res: Results, labels: Mapping[int, str], factors: S
                 values = sorted({v[key] for v in arm_values.values() if key in v}, key=_level_key)
             shown = (", ".join(fmt_setting(key, v) for v in values) if isinstance(values, list | tuple)
                      else str(values))
-            rows.append([figs.factor_label(key), key, note.get("unit", ""), shown,
-                         fmt_setting(key, note["default"]) if "default" in note else "", note.get("meaning", "")])
+            rows.append([figs.factor_label(key), key, _(note.get("unit", "")), shown,
+                         fmt_setting(key, note["default"]) if "default" in note else "", _(note.get("meaning", ""))])
         doc.table([_("factor"), _("parameter"), _("unit"), _("values"), _("model default"), _("meaning")], rows)
     doc.heading(3, _("Arms"))
     rows = []
