@@ -28,8 +28,10 @@ def shipped_scenarios() -> Path:
 
 
 def parameter_messages() -> list[str]:
-    """The parameters' own words, translated where a report or a brief shows a parameter: each one's name (its
-    key's last part, as :func:`kube_sim.reporting.report_figures.factor_label` reads it), unit and meaning.
+    """The parameters' own words, translated where a report or a brief shows a parameter.
+
+    Each parameter gives its name (its key's last part, as
+    :func:`kube_sim.reporting.report_figures.factor_label` reads it), its unit and its meaning.
 
     Returns:
         The English messages, in declaration order.
@@ -44,8 +46,9 @@ def parameter_messages() -> list[str]:
 
 
 def declared_messages() -> list[str]:
-    """Messages declared in tables and translated where shown: outcomes' labels, shipped scenarios' descriptions,
-    the parameters' names, units and meanings.
+    """Messages declared in tables and translated where shown.
+
+    These are the outcomes' labels, the shipped scenarios' descriptions and the parameters' words.
 
     Returns:
         The English messages, in declaration order.
