@@ -99,3 +99,18 @@ def test_bad_arm_names_are_one_line(capsys, names, option):
     assert main([*TINY_COMPARE, *names]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"kube-sim: error: {option}: ")
+
+
+def test_a_workbook_holds_the_numbers_at_full_precision_not_as_rounded_on_screen(tmp_path, capsys):
+    import pandas as pd
+
+    book_path = tmp_path / "thr.xlsx"
+    assert main(["threshold", "--caseloads", "5,10", "--replications", "2", "--months", "40", "--no-progress",
+                 "--workers", "1", "--out", str(tmp_path / "thr"), "--xlsx", str(book_path)]) == 0
+    sheet = list(openpyxl.load_workbook(book_path)["threshold"].iter_rows(values_only=True))
+    header, rows = sheet[0], sheet[1:]
+    curve = pd.read_csv(tmp_path / "thr" / "threshold.csv")  # the command's own table, to 6 decimals
+    shown = [r[header.index("mean survival")] for r in rows]
+    assert shown == pytest.approx(curve["mean"].tolist(), abs=1e-6)
+    assert any(round(v, 3) != v for v in shown)  # not the three digits of "48.0%"
+    assert [r[header.index("90% band high")] for r in rows] == pytest.approx(curve["band_high"].tolist(), abs=1e-6)

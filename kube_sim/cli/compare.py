@@ -299,8 +299,8 @@ def headline_lines(runs: Any, name_a: str, name_b: str, months: int) -> list[str
         fmt_count,
         fmt_per_budget,
         fmt_rp,
+        fmt_signed,
         fmt_years,
-        localize,
         missing,
     )
     from kube_sim.reporting.readings import per_budget_reading, spans_zero
@@ -323,8 +323,7 @@ def headline_lines(runs: Any, name_a: str, name_b: str, months: int) -> list[str
         diff, low, high = (r["diff_per_100m"] * scale, r["diff_low"] * scale, r["diff_high"] * scale)
 
         def plus(v: float) -> str:
-            text = f"{v:+,.1f}"
-            return text[0] + localize(text[1:])
+            return fmt_signed(v)
 
         message = (_("At equal cost, B - A: {diff} households per Rp 1 miliar (95% CI {low} to {high}), within noise: "
                      "the interval includes no difference.") if spans_zero(low, high) else

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 import os
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -193,3 +194,40 @@ def N_(message: str) -> str:
         The message unchanged.
     """
     return message
+
+
+def localize(text: str) -> str:
+    """Write a number already rounded in Python's notation (``1,234.5``, ``-0.0586``) in the language spoken.
+
+    Args:
+        text: Digits with ``,`` thousands separators and ``.`` as the decimal point, optionally signed.
+
+    Returns:
+        The same number with the locale's separators (unchanged in English).
+    """
+    if language() == DEFAULT_LANGUAGE:
+        return text
+    from babel.numbers import format_decimal
+
+    plain = text.replace(",", "")
+    decimals = len(plain.split(".", 1)[1]) if "." in plain else 0
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    try:
+        number = Decimal(plain)
+    except ArithmeticError:
+        return text
+    return format_decimal(number, format=pattern, locale=language())
+
+
+def fmt_fixed(value: float, decimals: int = 0, grouped: bool = True) -> str:
+    """A number to a fixed number of decimals, with thousands separators: ``1,234.5`` (``1.234,5`` in Indonesian).
+
+    Args:
+        value: The number.
+        decimals: Digits after the decimal point.
+        grouped: Separate thousands.
+
+    Returns:
+        The text.
+    """
+    return localize(f"{float(value):{',' if grouped else ''}.{decimals}f}")

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN
 from kube_sim.common.errors import InputError
-from kube_sim.common.i18n import _, ngettext
+from kube_sim.common.i18n import _, fmt_fixed, ngettext
 from kube_sim.common.provenance import environment, now_iso
 from kube_sim.experiments import batching
 from kube_sim.experiments.batching import BatchSettings
@@ -352,14 +352,14 @@ def format_duration(seconds: float) -> str:
         Text.
     """
     if not math.isfinite(seconds):
-        return "unknown"
+        return _("unknown")
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return _("{seconds} s").format(seconds=fmt_fixed(seconds, 1))
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
+        return _("{minutes} min {seconds} s").format(minutes=minutes, seconds=f"{secs:02d}")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=f"{minutes:02d}")
 
 
 def _manifest(plan: SweepPlan, started: str, finished: str | None, counts: Mapping[str, int],
@@ -542,7 +542,7 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
                               executor.workers)
             timer = _Estimate(len(rest), executor.workers * size, time.perf_counter())
             timed = timer.after < len(rest)
-            text = _("one run took {seconds} s here").format(seconds=f"{first.duration_s:.2f}")
+            text = _("one run took {seconds} s here").format(seconds=fmt_fixed(first.duration_s, 2))
             if size > 1 and rest:
                 text += _("; the other {runs} run in batches of up to {size}").format(runs=len(rest), size=size)
                 if timed:
@@ -612,7 +612,7 @@ class _Estimate:
             return ""
         return backend + "; " + _("one run took {pilot} s here and the workers finish one every {per_run} s, so the "
                                   "remaining {left} runs should take about {duration}").format(
-            pilot=f"{pilot_s:.2f}", per_run=f"{per_run:.2f}", left=left, duration=format_duration(rest))
+            pilot=fmt_fixed(pilot_s, 2), per_run=fmt_fixed(per_run, 2), left=left, duration=format_duration(rest))
 
 
 def _saved(summary: SweepSummary, plan: SweepPlan, folder: Path) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _, language
-from kube_sim.reporting.formats import finite, fmt_count, fmt_date, fmt_rp, fmt_setting, fmt_years
+from kube_sim.reporting.formats import finite, fmt_count, fmt_date, fmt_rp, fmt_setting, fmt_signed, fmt_years
 
 BRIEF_MD = "brief.md"
 BRIEF_HTML = "brief.html"
@@ -139,7 +139,8 @@ def assumptions(path: Path | None, top: int = TOP_ASSUMPTIONS) -> list[str]:
     lines = []
     for name in list(data.get("overall", {}))[:top]:
         factor = factors.get(name, {})
-        meaning = _((notes.get(name) or {}).get("meaning") or "") or name
+        english = (notes.get(name) or {}).get("meaning")
+        meaning = _(english) if english else name
         unit = f" {_(factor['unit'])}" if factor.get("unit") else ""
         lines.append(_("{meaning} ({name}, tried from {low} to {high}{unit})").format(
             meaning=meaning, name=name, low=_bound(name, factor.get("low")), high=_bound(name, factor.get("high")),
@@ -222,13 +223,13 @@ def build_brief(comparison: Comparison, sensitivity: Path | None) -> tuple[Any, 
         if spans_zero(low, high):
             points.append(_("For the same money, {b} and {a} lift about as many households out of poverty: the "
                             "difference, {diff} per Rp 1 miliar (95% CI {low} to {high}), is within the noise of "
-                            "the simulation.").format(a=names[0], b=names[1], diff=f"{diff:+,.1f}",
-                                                      low=f"{low:+,.1f}", high=f"{high:+,.1f}"))
+                            "the simulation.").format(a=names[0], b=names[1], diff=fmt_signed(diff),
+                                                      low=fmt_signed(low), high=fmt_signed(high)))
         else:
             more = _("more") if diff > 0 else _("fewer")
             points.append(_("For the same money, {b} lifts {more} households out of poverty than {a}: {diff} per "
                             "Rp 1 miliar (95% CI {low} to {high}).").format(
-                a=names[0], b=names[1], more=more, diff=f"{diff:+,.1f}", low=f"{low:+,.1f}", high=f"{high:+,.1f}"))
+                a=names[0], b=names[1], more=more, diff=fmt_signed(diff), low=fmt_signed(low), high=fmt_signed(high)))
     cost_a, cost_b = (_mean(ok[ok["arm"] == arm], "cost_total_rp") * 12 / months for arm in (0, 1))
     if finite(cost_a) and finite(cost_b):
         if cost_b > cost_a:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from kube_sim.common.i18n import DEFAULT_LANGUAGE, N_, _, language, ngettext
+from kube_sim.common.i18n import DEFAULT_LANGUAGE, N_, _, fmt_fixed, language, localize, ngettext
 from kube_sim.common.outputs import kind_of
+from kube_sim.reporting.tables import Num, Range
 
 MISSING = N_("n/a")
 """The text of a missing value, in English (:func:`missing` gives it in the language spoken)."""
@@ -31,41 +31,18 @@ def missing() -> str:
     return _(MISSING)
 
 
-def localize(text: str) -> str:
-    """Write a number already rounded in Python's notation (``1,234.5``, ``-0.0586``) in the language spoken.
-
-    Args:
-        text: Digits with ``,`` thousands separators and ``.`` as the decimal point, optionally signed.
-
-    Returns:
-        The same number with the locale's separators (unchanged in English).
-    """
-    if language() == DEFAULT_LANGUAGE:
-        return text
-    from babel.numbers import format_decimal
-
-    plain = text.replace(",", "")
-    decimals = len(plain.split(".", 1)[1]) if "." in plain else 0
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    try:
-        number = Decimal(plain)
-    except ArithmeticError:
-        return text
-    return format_decimal(number, format=pattern, locale=language())
-
-
-def fmt_fixed(value: float, decimals: int = 0, grouped: bool = True) -> str:
-    """A number to a fixed number of decimals, with thousands separators: ``1,234.5`` (``1.234,5`` in Indonesian).
+def fmt_signed(value: float, decimals: int = 1) -> str:
+    """A number with its sign always shown: ``+1,234.5`` and ``-0.3`` (``+1.234,5`` in Indonesian).
 
     Args:
         value: The number.
         decimals: Digits after the decimal point.
-        grouped: Separate thousands.
 
     Returns:
         The text.
     """
-    return localize(f"{float(value):{',' if grouped else ''}.{decimals}f}")
+    text = f"{float(value):+.{decimals}f}"
+    return Num(text[0] + fmt_fixed(abs(float(value)), decimals), float(value))
 
 
 def fmt_percent(value: float, decimals: int = 1) -> str:
@@ -79,9 +56,9 @@ def fmt_percent(value: float, decimals: int = 1) -> str:
         The text.
     """
     text = f"{float(value):.{decimals}%}"
-    if language() == DEFAULT_LANGUAGE:
-        return text
-    return localize(text.removesuffix("%")) + "%"
+    if language() != DEFAULT_LANGUAGE:
+        text = localize(text.removesuffix("%")) + "%"
+    return Num(text, float(value))
 
 
 def fmt_date(value: str | dt.date | dt.datetime | None = None) -> str:
@@ -148,7 +125,7 @@ def fmt_number(value: float, digits: int = 3) -> str:
     Returns:
         The text.
     """
-    return _significant(float(value), digits)
+    return Num(_significant(float(value), digits), float(value))
 
 
 def fmt_rp(value: Any, signed: bool = False) -> str:
@@ -168,8 +145,8 @@ def fmt_rp(value: Any, signed: bool = False) -> str:
     sign, a = ("−" if v < 0 else "+" if signed and v > 0 else ""), abs(v)
     for size, word in ((1e9, "miliar"), (1e6, "juta")):
         if a >= size * 0.9995:
-            return f"{sign}Rp {_significant(a / size)} {word}"
-    return f"{sign}Rp {fmt_fixed(a, 0)}"
+            return Num(f"{sign}Rp {_significant(a / size)} {word}", v)
+    return Num(f"{sign}Rp {fmt_fixed(a, 0)}", v)
 
 
 def fmt_juta(value: Any, signed: bool = False) -> str:
@@ -190,8 +167,8 @@ def fmt_juta(value: Any, signed: bool = False) -> str:
     digits = 0 if abs(v) >= 100 else 1
     text = f"Rp {fmt_fixed(abs(v), digits)} juta"
     if not signed:
-        return text if v >= 0 else "−" + text
-    return ("+" if v > 0 else "−" if v < 0 else "±") + text
+        return Num(text if v >= 0 else "−" + text, float(value))
+    return Num(("+" if v > 0 else "−" if v < 0 else "±") + text, float(value))
 
 
 def fmt_setting(key: str, value: Any) -> str:
@@ -207,6 +184,11 @@ def fmt_setting(key: str, value: Any) -> str:
     if str(key).endswith("_rp") and isinstance(value, int | float | np.number) and not isinstance(value, bool):
         return fmt_rp(value)
     return fmt_level(value)
+
+
+def _exact(text: str, value: Any) -> str:
+    """The text of a value, carrying the value itself for tables written to a workbook (see :class:`Num`)."""
+    return Num(text, float(value)) if finite(value) else text
 
 
 def _by_kind(outcome: str, value: Any, share: Callable[[float], str], rp: Callable[[float], str],
@@ -228,7 +210,7 @@ def fmt_value(outcome: str, value: Any) -> str:
     Returns:
         The text ("n/a" when missing).
     """
-    return _by_kind(outcome, value, fmt_percent, lambda v: f"Rp {fmt_fixed(v, 0)}", _number)
+    return _exact(_by_kind(outcome, value, fmt_percent, lambda v: f"Rp {fmt_fixed(v, 0)}", _number), value)
 
 
 def fmt_ci(outcome: str, mean: Any, low: Any, high: Any) -> str:
@@ -261,7 +243,7 @@ def fmt_range(low: str, high: str) -> str:
     Returns:
         The text.
     """
-    return _("{low} to {high}").format(low=low, high=high)
+    return Range(_("{low} to {high}").format(low=low, high=high), low, high)
 
 
 def fmt_interval(low: str, high: str) -> str:
@@ -291,8 +273,8 @@ def fmt_diff(outcome: str, value: Any) -> str:
         return lambda v: ("+" if v > 0 else "−" if v < 0 else "±") + text(abs(v))
 
     other = _count if kind_of(outcome) == "count" else _significant
-    return _by_kind(outcome, value, signed(lambda a: _("{points} pp").format(points=fmt_fixed(a * 100, 1))),
-                    signed(lambda a: f"Rp {fmt_fixed(a, 0)}"), signed(other))
+    return _exact(_by_kind(outcome, value, signed(lambda a: _("{points} pp").format(points=fmt_fixed(a * 100, 1))),
+                           signed(lambda a: f"Rp {fmt_fixed(a, 0)}"), signed(other)), value)
 
 
 def _count(a: float) -> str:
@@ -367,7 +349,7 @@ def fmt_count(value: Any) -> str:
     Returns:
         The text ("n/a" when missing).
     """
-    return localize(f"{round(float(value)):,}") if finite(value) else missing()
+    return Num(localize(f"{round(float(value)):,}"), float(value)) if finite(value) else missing()
 
 
 def fmt_years(months: Any) -> str:

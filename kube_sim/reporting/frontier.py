@@ -15,7 +15,17 @@ from matplotlib.figure import Figure
 
 from kube_sim.common.i18n import _
 from kube_sim.reporting.canvas import new_figure, style
-from kube_sim.reporting.formats import finite, fmt_count, fmt_fixed, fmt_juta, fmt_percent, fmt_range, fmt_rp, missing
+from kube_sim.reporting.formats import (
+    finite,
+    fmt_count,
+    fmt_fixed,
+    fmt_juta,
+    fmt_percent,
+    fmt_range,
+    fmt_rp,
+    fmt_signed,
+    missing,
+)
 from kube_sim.reporting.readings import per_budget_reading
 from kube_sim.store.files import atomic_write, write_json, write_text
 
@@ -31,8 +41,7 @@ def _groups(x: Any, signed: bool = False) -> str:
         return missing()
     if not signed:
         return fmt_fixed(float(x), 1)
-    text = f"{float(x):+.1f}"
-    return text[0] + fmt_fixed(abs(float(x)), 1)
+    return fmt_signed(float(x), 1)
 
 
 def _bare(x: Any, signed: bool = False) -> str:

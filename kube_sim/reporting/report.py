@@ -52,6 +52,7 @@ from kube_sim.reporting.formats import (
     fmt_range,
     fmt_rp,
     fmt_setting,
+    fmt_signed,
     fmt_value,
     missing,
 )
@@ -782,8 +783,7 @@ def _value_section(doc: _Doc, runs: pd.DataFrame, summary: pd.DataFrame, names: 
                                   r[f"{key}_high"] * scale)
 
     def two(v: float, signed: bool = False) -> str:
-        text = f"{float(v):+.2f}" if signed else f"{float(v):.2f}"
-        return (text[0] + fmt_fixed(abs(float(v)), 2)) if signed else fmt_fixed(float(v), 2)
+        return fmt_signed(float(v), 2) if signed else fmt_fixed(float(v), 2)
 
     def with_interval(mean: float, low: float, high: float) -> str:
         return f"{two(mean, True)} ({fmt_range(two(low, True), two(high, True))})"

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from kube_sim.analysis.sensitivity import outcome_label, overall_scores
 from kube_sim.common.outputs import kind_of
 from kube_sim.reporting.canvas import new_figure, style
-from kube_sim.reporting.formats import fmt_number, fmt_rp
+from kube_sim.reporting.formats import fmt_fixed, fmt_number, fmt_rp
 from kube_sim.store.files import atomic_write, write_json, write_text
 
 RANKING_CSV = "ranking.csv"
@@ -42,7 +42,7 @@ def _cells(table: pd.DataFrame, outcomes: Sequence[str], factors: Sequence[str])
     by = table.set_index(["outcome", "factor"])
     rows = []
     for i, factor in enumerate(factors, start=1):
-        row = [str(i), factor, f"{scores[factor]:.2f}"]
+        row = [str(i), factor, fmt_fixed(scores[factor], 2)]
         for outcome in outcomes:
             r = by.loc[(outcome, factor)]
             money = morris and kind_of(outcome.removeprefix("delta_")) == "rp"

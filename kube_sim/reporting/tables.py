@@ -5,7 +5,9 @@ recorded here while :func:`recording` is active, with its title, header and cell
 shown; :func:`cell_value` gives the number it stands for (``"83.0%"`` is 0.83, ``"+3.0 pp"`` is
 0.03, ``"Rp 264 juta"`` is 264,000,000, ``"−1,234"`` is -1234), or the text itself when it is no
 single number; a column of intervals (``"1.2 to 3.4"``) is written as two columns of numbers, its
-low and high ends. A cell may carry its exact value (:class:`Num`), which is then used.
+low and high ends. A cell may carry its exact value (:class:`Num`; the formatters of
+:mod:`kube_sim.reporting.formats` give one) or its ends (:class:`Range`), which are then used, so
+a workbook holds the numbers at full precision, not as rounded for the screen.
 
 :func:`write_xlsx` writes one sheet per table (numbers as numbers, bold headers);
 :func:`write_csv` writes one file, or one per table named ``FILE-<table>.csv`` when there are
@@ -43,6 +45,25 @@ class Num(str):
         """
         cell = super().__new__(cls, text)
         cell.value = value
+        return cell
+
+
+class Range(str):
+    """A range's text as shown (``1.2 to 3.4``), carrying its two ends (each a :class:`Num` where it was one)."""
+
+    low: Any
+    high: Any
+
+    def __new__(cls, text: str, low: Any, high: Any) -> Range:
+        """Create the cell.
+
+        Args:
+            text: The text shown.
+            low: The lower end, as formatted.
+            high: The upper end, as formatted.
+        """
+        cell = super().__new__(cls, text)
+        cell.low, cell.high = low, high
         return cell
 
 
@@ -163,10 +184,12 @@ def split_intervals(table: Table) -> Table:
         A table whose interval columns are two columns each (``95% CI low``, ``95% CI high``).
     """
     def ends(cell: Any) -> tuple[Any, Any] | None:
-        match = _INTERVAL.match(str(cell).strip())
-        if not match:
+        if isinstance(cell, Range):
+            low, high = cell_value(cell.low), cell_value(cell.high)
+        elif match := _INTERVAL.match(str(cell).strip()):
+            low, high = cell_value(match["low"]), cell_value(match["high"])
+        else:
             return None
-        low, high = cell_value(match["low"]), cell_value(match["high"])
         return (low, high) if all(isinstance(v, (int, float)) for v in (low, high)) else None
 
     header: list[str] = []
