@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from kube_sim.common.catalog import update_catalog
+from kube_sim.cli.catalog import update_catalog
 from kube_sim.common.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 

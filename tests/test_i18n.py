@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 import re
 import string
+from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
+from kube_sim.cli.catalog import source_catalog
 from kube_sim.cli.main import main
 from kube_sim.common import i18n
-from kube_sim.common.catalog import source_catalog
 from kube_sim.reporting import formats
 
 PO = i18n.catalog_file("id")
@@ -259,3 +260,30 @@ def test_the_report_in_indonesian_holds_no_english_sentence(capsys, tmp_path):
     _answer(capsys, "report", str(folder), "--out", str(tmp_path / "en"))
     english = (tmp_path / "en" / "report.md").read_text(encoding="utf-8")
     assert "Key findings" in english and len(english_lines(_without_names(english))) > 20
+
+
+GLOSSARY_TERMS = ("group", "facilitator", "kecamatan, village", "UEP grant", "equipment grant", "training",
+                  "caseload, groups per facilitator", "poverty line", "poverty gap", "replication",
+                  "households lifted out of poverty", "reference arm", "95% CI (in tables)")
+"""Glossary rows whose Indonesian term every translation of the English term uses (one word, one term)."""
+
+
+def test_the_catalog_uses_the_glossary_term_for_each_programme_word():
+    from kube_sim.cli.catalog import read_catalog
+
+    text = (Path(__file__).parents[1] / "docs" / "GLOSSARY.md").read_text(encoding="utf-8")
+    table = text[text.index("| English answer |"):].splitlines()[2:]
+    glossary = {}
+    for line in table:
+        if not line.startswith("|"):
+            break
+        english, indonesian, _note = (cell.strip() for cell in line.strip("|").split("|"))
+        glossary[english] = indonesian
+    catalog = [m for m in read_catalog("id") if m.id and isinstance(m.id, str)]
+    for row in GLOSSARY_TERMS:
+        terms = [re.sub(r"\(.*?\)", "", t).strip() for t in row.split(",")]
+        words = [t.strip().lower() for t in re.sub(r"\(.*?\)", "", glossary[row]).split(",")]
+        used = [m for m in catalog if any(re.search(rf"\b{re.escape(t)}\b", m.id, re.I) for t in terms)]
+        assert used, row
+        astray = [m.id for m in used if not any(w in m.string.lower() for w in words)]
+        assert astray == [], f"{row}: {glossary[row]} not used in {astray[:3]}"
