@@ -287,3 +287,27 @@ def test_the_catalog_uses_the_glossary_term_for_each_programme_word():
         assert used, row
         astray = [m.id for m in used if not any(w in m.string.lower() for w in words)]
         assert astray == [], f"{row}: {glossary[row]} not used in {astray[:3]}"
+
+
+@pytest.mark.parametrize(("argv", "toml"), [
+    (["run", "--set", "members.dropout_probability=7"], None),
+    (["run", "--set", "facilitators.groups_per_facilitatr=7"], None),
+    (["run", "--set", "grants.equipment_rp"], None),
+    (["run", "no_such_scenario"], None),
+    (["run", "{file}"], '[members]\ndropout_probability = "x"\n'),
+    (["run", "{file}"], "[member]\nx = 1\n"),
+    (["run", "{file}"], "x = [\n"),
+    (["run", "{file}"], "[business]\ntype_weights = [1, 2]\n"),
+])
+def test_bad_input_in_indonesian_is_one_indonesian_line(capsys, tmp_path, argv, toml):
+    path = tmp_path / "bad.toml"
+    if toml is not None:
+        path.write_text(toml, encoding="utf-8")
+    args = [a.replace("{file}", str(path)) for a in argv]
+    assert main(["--lang", "id", *args]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("kube-sim: galat: ") and said.count("\n") == 1
+    reason = re.sub(r"'[^']*'|\"[^\"]*\"", " ", said)  # the values typed are quoted as typed
+    assert english_left(reason) == [] and english_lines(reason) == [], said
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith("kube-sim: error: ")

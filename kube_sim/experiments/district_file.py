@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import N_
 from kube_sim.experiments.files import TomlFiles, display_path, read_text, suggestion
 from kube_sim.experiments.scenario import Scenario
 from kube_sim.model.geography import POLEWALI_MANDAR, TERRAINS, DistrictMap, Kecamatan
@@ -65,7 +66,7 @@ MAX_VILLAGES = 10_000
 MAX_KECAMATAN = 1_000
 """Most kecamatan accepted in one district."""
 
-DISTRICT_FILES = TomlFiles(kind="district", folder_name="districts", env="KUBE_SIM_DISTRICTS", suffix=".csv")
+DISTRICT_FILES = TomlFiles(kind=N_("district"), folder_name=N_("districts"), env="KUBE_SIM_DISTRICTS", suffix=".csv")
 """District files: by name in ``$KUBE_SIM_DISTRICTS`` or the shipped folder, or by path."""
 
 DEFAULT_DISTRICT = "polewali_mandar"

@@ -53,6 +53,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import N_
 from kube_sim.experiments.district_file import load_district, use_district
 from kube_sim.experiments.files import (
     TomlFiles,
@@ -250,7 +251,7 @@ def _sample_points(experiment: Experiment) -> list[dict[str, Any]]:
 
 # --- reading files ---------------------------------------------------------------------------------
 
-EXPERIMENT_FILES = TomlFiles(kind="experiment", folder_name="experiments", env="KUBE_SIM_EXPERIMENTS")
+EXPERIMENT_FILES = TomlFiles(kind=N_("experiment"), folder_name=N_("experiments"), env="KUBE_SIM_EXPERIMENTS")
 """Experiment files: by name in ``$KUBE_SIM_EXPERIMENTS`` or the shipped folder, or by path."""
 
 list_experiment_names = EXPERIMENT_FILES.names

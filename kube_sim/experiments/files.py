@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 
 SHIPPED_PACKAGE = "kube_sim.shipped"
 """The package whose folders hold the shipped files in an installed wheel."""
@@ -125,7 +127,8 @@ class TomlFiles:
             if path.is_file():
                 return path
             if path.is_dir():
-                raise InputError(f"is a folder; expected a {self.kind} file", source=display_path(path))
+                raise InputError(_("is a folder; expected a {kind} file").format(kind=_(self.kind)),
+                                 source=display_path(path))
             wanted = path.stem
         else:
             wanted = str(name_or_path)
@@ -135,12 +138,15 @@ class TomlFiles:
         names = self.names()
         close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
         if close:
-            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)"
+            hint = _(" (did you mean {names}?)").format(names=", ".join(repr(c) for c in close))
         elif names:
-            hint = f" ({self.folder_name} in {display_path(folder)}: {', '.join(names)})"
+            hint = _(" ({what} in {folder}: {names})").format(what=_(self.folder_name),
+                                                             folder=os.path.join(display_path(folder), ""),
+                                                             names=", ".join(names))
         else:
-            hint = f" (no {self.folder_name} in {display_path(folder)})"
-        raise InputError(f"no such {self.kind} file{hint}", source=display_path(path))
+            hint = _(" (no {what} in {folder})").format(what=_(self.folder_name),
+                                                       folder=os.path.join(display_path(folder), ""))
+        raise InputError(_("no such {kind} file{hint}").format(kind=_(self.kind), hint=hint), source=display_path(path))
 
 
 def suggestion(word: str, choices: Sequence[str], label: str, prefix: str = "") -> str:
@@ -156,7 +162,9 @@ def suggestion(word: str, choices: Sequence[str], label: str, prefix: str = "") 
         Text such as `` (did you mean 'design.kind'?)`` or `` (sections: a, b)``.
     """
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
-    return f" (did you mean '{prefix}{close[0]}'?)" if close else f" ({label}: {', '.join(choices)})"
+    if close:
+        return _(" (did you mean '{key}'?)").format(key=f"{prefix}{close[0]}")
+    return f" ({_(label)}: {', '.join(choices)})"
 
 
 def read_text(path: Path, source: str) -> str:
@@ -175,11 +183,11 @@ def read_text(path: Path, source: str) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=source) from None
+        raise InputError(_("cannot read: {why}").format(why=exc.strerror or exc), source=source) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", source=source) from None
+        raise InputError(_("not UTF-8 text (byte {byte})").format(byte=exc.start), source=source) from None
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
@@ -198,7 +206,29 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"malformed TOML: {exc}", source=source) from None
+        raise InputError(toml_problem(str(exc)), source=source) from None
+
+
+_TOML_WHERE = re.compile(r"^(?P<what>.*?) \((?:at line (?P<line>\d+), column (?P<column>\d+)|at end of document)\)$")
+
+
+def toml_problem(message: str) -> str:
+    """The TOML reader's complaint in the language spoken: where it is, then the reader's own words, quoted.
+
+    Args:
+        message: The reader's message, e.g. ``Invalid value (at line 3, column 5)``.
+
+    Returns:
+        E.g. ``malformed TOML at line 3, column 5: "Invalid value"``.
+    """
+    match = _TOML_WHERE.match(message)
+    if not match:
+        return _("malformed TOML: {why}").format(why=message)
+    what = f'"{match["what"]}"'
+    if match["line"]:
+        return _("malformed TOML at line {line}, column {column}: {why}").format(
+            line=match["line"], column=match["column"], why=what)
+    return _("malformed TOML at the end of the file: {why}").format(why=what)
 
 
 def file_name(data: dict[str, Any], path: Path | None, source: str, kind: str) -> str:
@@ -242,5 +272,6 @@ def optional_text(data: dict[str, Any], key: str, source: str, required: str = "
         return ""
     value = data[key]
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"expected a non-empty string, got {value!r}", source=source, key=key)
+        raise InputError(_("expected a non-empty string, got {value}").format(value=repr(value)), source=source,
+                         key=key)
     return value.strip()

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from kube_sim.common.errors import InputError
-from kube_sim.common.i18n import _, ngettext
+from kube_sim.common.i18n import N_, _, ngettext
 from kube_sim.experiments.files import (
     TomlFiles,
     display_path,
@@ -98,7 +98,7 @@ class Scenario:
     ensemble: tuple[dict[str, Any], ...] = ()
 
 
-SCENARIO_FILES = TomlFiles(kind="scenario", folder_name="scenarios", env="KUBE_SIM_SCENARIOS")
+SCENARIO_FILES = TomlFiles(kind=N_("scenario"), folder_name=N_("scenarios"), env="KUBE_SIM_SCENARIOS")
 """Scenario files: by name in ``$KUBE_SIM_SCENARIOS`` or the shipped folder, or by path."""
 
 scenario_dir = SCENARIO_FILES.folder
@@ -131,15 +131,16 @@ def _flatten_sections(data: dict[str, Any], source: str) -> dict[str, Any]:
             continue
         if section not in SECTIONS:
             if isinstance(table, dict):
-                raise InputError(f"unknown section{suggestion(section, tuple(SECTIONS), 'sections')}", source=source,
-                                 key=section)
+                hint = suggestion(section, tuple(SECTIONS), N_("sections"))
+                raise InputError(_("unknown section{hint}").format(hint=hint), source=source, key=section)
             closest = _closest_key_for_name(section)
-            hint = (f" (did you mean '{closest}', written as [{closest.split('.')[0]}] then "
-                    f"{closest.split('.')[1]} = ...?)" if closest else " (only name and description go at the top)")
-            raise InputError(f"unknown top-level key{hint}", source=source, key=section)
+            hint = (_(" (did you mean '{key}', written as [{section}] then {name} = ...?)").format(
+                key=closest, section=closest.split(".")[0], name=closest.split(".")[1]) if closest
+                else _(" (only name and description go at the top)"))
+            raise InputError(_("unknown top-level key{hint}").format(hint=hint), source=source, key=section)
         if not isinstance(table, dict):
-            raise InputError(f"expected a table of parameters ([{section}] then key = value lines), "
-                             f"got {table!r}", source=source, key=section)
+            reason = _("expected a table of parameters ([{section}] then key = value lines), got {value}")
+            raise InputError(reason.format(section=section, value=repr(table)), source=source, key=section)
         for name, value in table.items():
             key = f"{section}.{name}"
             try:
@@ -155,18 +156,19 @@ def _ensemble(data: dict[str, Any], source: str) -> tuple[dict[str, Any], ...]:
     if table is None:
         return ()
     if not isinstance(table, dict) or set(table) != {"keys", "members"}:
-        raise InputError("expected a table with 'keys' (dotted keys) and 'members' (lists of values)",
+        raise InputError(_("expected a table with 'keys' (dotted keys) and 'members' (lists of values)"),
                          source=source, key="ensemble")
     keys, members = table["keys"], table["members"]
     if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
-        raise InputError("expected a non-empty list of dotted parameter keys", source=source, key="ensemble.keys")
+        raise InputError(_("expected a non-empty list of dotted parameter keys"), source=source, key="ensemble.keys")
     if not isinstance(members, list) or not members:
-        raise InputError("expected a non-empty list of parameter sets", source=source, key="ensemble.members")
+        raise InputError(_("expected a non-empty list of parameter sets"), source=source, key="ensemble.members")
     out = []
     for i, values in enumerate(members):
         where = f"ensemble.members[{i}]"
         if not isinstance(values, list) or len(values) != len(keys):
-            raise InputError(f"expected a list of {len(keys)} values (one per key)", source=source, key=where)
+            raise InputError(_("expected a list of {n} values (one per key)").format(n=len(keys)), source=source,
+                             key=where)
         member = {}
         for key, value in zip(keys, values, strict=True):
             try:
@@ -184,7 +186,7 @@ def _ensemble(data: dict[str, Any], source: str) -> tuple[dict[str, Any], ...]:
 def _calibration(data: dict[str, Any], source: str) -> dict[str, Any]:
     table = data.get("calibration", {})
     if not isinstance(table, dict):
-        raise InputError("expected a table (the calibration's provenance)", source=source, key="calibration")
+        raise InputError(_("expected a table (the calibration's provenance)"), source=source, key="calibration")
     return table
 
 
@@ -203,7 +205,8 @@ def _find_base(base_name: str, path: Path, source: str) -> Path:
         shipped = shipped_folder(SCENARIO_FILES.folder_name) / f"{base_name}.toml"
         if not looks_like_path(base_name) and shipped.is_file():
             return shipped
-        raise InputError(f"base scenario not found: {exc.reason}", source=source, key="base") from None
+        raise InputError(_("base scenario not found: {why}").format(why=exc.reason), source=source,
+                         key="base") from None
 
 
 def load_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
@@ -236,8 +239,8 @@ def load_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Sce
         resolved = path.resolve()
         base_path = _find_base(base_name, path, source)
         if base_path.resolve() in (*_seen, resolved):
-            raise InputError(f"'{base_name}' leads back to this file; write base = \"defaults\" or name another "
-                             "scenario", source=source, key="base")
+            raise InputError(_("'{name}' leads back to this file; write base = \"defaults\" or name another "
+                               "scenario").format(name=base_name), source=source, key="base")
         parent = load_scenario(base_path, (*_seen, resolved))
         inherited, sources = dict(parent.overrides), dict(parent.sources)
     try:
@@ -284,7 +287,8 @@ def parse_assignments(assignments: list[str] | tuple[str, ...] | None, source: s
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise InputError(f"expected KEY=VALUE (e.g. facilitators.groups_per_facilitator=20), got {item!r}",
+            raise InputError(_("expected KEY=VALUE (e.g. facilitators.groups_per_facilitator=20), got {value}").format(
+                value=repr(item)),
                              source=source)
         try:
             out[key] = coerce_value(key, parse_value(text))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kube_sim.common.errors import ParameterError
+from kube_sim.common.i18n import N_, _
 from kube_sim.model.geography import POLEWALI_MANDAR, DistrictMap
 from kube_sim.model.policy import VISIT_PATTERNS as _PATTERN_CLASSES
 
@@ -581,25 +582,28 @@ def spec_for(key: str) -> ParameterSpec:
         ParameterError: If the key is unknown.
     """
     if key in RETIRED:
-        raise ParameterError(key, f"no longer a parameter: {RETIRED[key]}")
+        raise ParameterError(key, _("no longer a parameter: {why}").format(why=RETIRED[key]))
     try:
         return PARAMETER_SPECS[key]
     except KeyError:
         close = difflib.get_close_matches(key, PARAMETER_SPECS, n=1, cutoff=0.5)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ParameterError(key, f"unknown parameter{hint}") from None
+        hint = _(" (did you mean '{key}'?)").format(key=close[0]) if close else ""
+        raise ParameterError(key, _("unknown parameter{hint}").format(hint=hint)) from None
 
 
 def _type_name(kind: type) -> str:
-    return {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-            tuple: "a list of numbers"}.get(kind, kind.__name__)
+    names = {bool: N_("true or false"), int: N_("an integer"), float: N_("a number"), str: N_("a string"),
+             tuple: N_("a list of numbers")}
+    return _(names[kind]) if kind in names else kind.__name__
 
 
 def _check_number(spec: ParameterSpec, value: Any, where: str = "") -> None:
     if spec.low is not None and value < spec.low:
-        raise ParameterError(spec.key, f"{where}{value!r} is below the minimum {spec.low} ({spec.unit})")
+        raise ParameterError(spec.key, where + _("{value} is below the minimum {low} ({unit})").format(
+            value=repr(value), low=spec.low, unit=_(spec.unit)))
     if spec.high is not None and value > spec.high:
-        raise ParameterError(spec.key, f"{where}{value!r} is above the maximum {spec.high} ({spec.unit})")
+        raise ParameterError(spec.key, where + _("{value} is above the maximum {high} ({unit})").format(
+            value=repr(value), high=spec.high, unit=_(spec.unit)))
 
 
 def coerce_value(key: str, value: Any) -> Any:
@@ -622,39 +626,40 @@ def coerce_value(key: str, value: Any) -> Any:
     kind = spec.type
     if kind is bool:
         if not isinstance(value, bool):
-            raise ParameterError(key, f"expected true or false, got {value!r}")
+            raise ParameterError(key, _("expected true or false, got {value}").format(value=repr(value)))
         return value
     if kind is str:
         if not isinstance(value, str):
-            raise ParameterError(key, f"expected a string, got {value!r}")
+            raise ParameterError(key, _("expected a string, got {value}").format(value=repr(value)))
         if spec.choices is not None and value not in spec.choices:
-            raise ParameterError(key, f"{value!r} is not one of {', '.join(spec.choices)}")
+            raise ParameterError(key, _("{value} is not one of {choices}").format(value=repr(value),
+                                                                                 choices=", ".join(spec.choices)))
         return value
     if kind is tuple:
         if not isinstance(value, (list, tuple)) or len(value) != len(spec.default):
-            raise ParameterError(key, f"expected a list of {len(spec.default)} numbers "
-                                      f"({', '.join(BUSINESS_TYPES)}), got {value!r}")
+            raise ParameterError(key, _("expected a list of {n} numbers ({types}), got {value}").format(
+                n=len(spec.default), types=", ".join(BUSINESS_TYPES), value=repr(value)))
         element_type = type(spec.default[0])
         items = []
         for i, item in enumerate(value):
             if isinstance(item, bool) or not isinstance(item, (int, float)):
-                raise ParameterError(key, f"entry {i} expected a number, got {item!r}")
+                raise ParameterError(key, _("entry {i} expected a number, got {value}").format(i=i, value=repr(item)))
             if element_type is int and not float(item).is_integer():
-                raise ParameterError(key, f"entry {i} expected an integer, got {item!r}")
+                raise ParameterError(key, _("entry {i} expected an integer, got {value}").format(i=i, value=repr(item)))
             item = element_type(item)
-            _check_number(spec, item, f"entry {i}: ")
+            _check_number(spec, item, _("entry {i}: ").format(i=i))
             items.append(item)
         return tuple(items)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParameterError(key, f"expected {_type_name(kind)}, got {value!r}")
+        raise ParameterError(key, _("expected {kind}, got {value}").format(kind=_type_name(kind), value=repr(value)))
     if kind is int:
         if not float(value).is_integer():
-            raise ParameterError(key, f"expected an integer, got {value!r}")
+            raise ParameterError(key, _("expected an integer, got {value}").format(value=repr(value)))
         value = int(value)
     else:
         value = float(value)
     if not math.isfinite(value):
-        raise ParameterError(key, f"expected a finite number, got {value!r}")
+        raise ParameterError(key, _("expected a finite number, got {value}").format(value=repr(value)))
     _check_number(spec, value)
     return value
 
@@ -663,9 +668,10 @@ def _check_consistency(params: Parameters) -> None:
     m = params.members
     if m.min_group_size > m.max_group_size:
         raise ParameterError("members.min_group_size",
-                             f"{m.min_group_size} is above members.max_group_size ({m.max_group_size})")
+                             _("{size} is above members.max_group_size ({most})").format(
+                                 size=m.min_group_size, most=m.max_group_size))
     if sum(params.business.type_weights) <= 0:
-        raise ParameterError("business.type_weights", "at least one business type needs a positive weight")
+        raise ParameterError("business.type_weights", _("at least one business type needs a positive weight"))
 
 
 def make_parameters(overrides: dict[str, Any] | None = None, base: Parameters | None = None) -> Parameters:
