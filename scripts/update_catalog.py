@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 
-from kube_sim.cli.catalog import update_catalog
+from kube_sim.common.catalog import update_catalog
 from kube_sim.common.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from kube_sim.model.parameter_words import parameter_messages
 
 
 def main() -> int:
@@ -20,7 +21,7 @@ def main() -> int:
     for lang in LANGUAGES:
         if lang == DEFAULT_LANGUAGE:
             continue
-        path, total, untranslated = update_catalog(lang)
+        path, total, untranslated = update_catalog(lang, parameter_messages())
         missing += untranslated
         print(f"{path}: {total} messages, {untranslated} untranslated")
     return 1 if missing else 0

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from kube_sim.cli.catalog import source_catalog
 from kube_sim.cli.main import main
 from kube_sim.common import i18n
+from kube_sim.common.catalog import source_catalog
+from kube_sim.experiments.district_file import COLUMNS
+from kube_sim.model.parameter_words import parameter_messages
 from kube_sim.reporting import formats
 
 PO = i18n.catalog_file("id")
@@ -42,7 +44,7 @@ def _english_after():
 
 def test_every_message_of_the_code_has_an_indonesian_translation():
     catalog = _catalog()
-    wanted = [m.id for m in source_catalog() if m.id]
+    wanted = [m.id for m in source_catalog(parameter_messages()) if m.id]
     assert len(wanted) > 50
     missing = [m for m in wanted if m not in catalog or catalog[m].fuzzy or not _translated(catalog[m].string)]
     assert not missing, f"{len(missing)} messages lack a translation (run scripts/update_catalog.py): {missing[:5]}"
@@ -62,7 +64,7 @@ def test_translations_keep_every_placeholder():
 
 
 def test_the_catalog_holds_no_message_the_code_no_longer_asks_for():
-    wanted = {m.id for m in source_catalog() if m.id}
+    wanted = {m.id for m in source_catalog(parameter_messages()) if m.id}
     stale = [m.id for m in _catalog() if m.id and m.id not in wanted]
     assert not stale, f"run scripts/update_catalog.py: {stale[:5]}"
 
@@ -269,7 +271,7 @@ GLOSSARY_TERMS = ("group", "facilitator", "kecamatan, village", "UEP grant", "eq
 
 
 def test_the_catalog_uses_the_glossary_term_for_each_programme_word():
-    from kube_sim.cli.catalog import read_catalog
+    from kube_sim.common.catalog import read_catalog
 
     text = (Path(__file__).parents[1] / "docs" / "GLOSSARY.md").read_text(encoding="utf-8")
     table = text[text.index("| English answer |"):].splitlines()[2:]
@@ -311,3 +313,24 @@ def test_bad_input_in_indonesian_is_one_indonesian_line(capsys, tmp_path, argv, 
     assert english_left(reason) == [] and english_lines(reason) == [], said
     assert main(args) == 2
     assert capsys.readouterr().err.startswith("kube-sim: error: ")
+
+
+@pytest.mark.parametrize("csv_text", [
+    "kecamatan,population,terrain,travel_hours\nA,100,coast,1\n",
+    "kecamatan,population,terrain,travel_hours,villages\nA,100,moon,1,3\n",
+    "kecamatan,population,terrain,travel_hours,villages\nA,-5,coast,1,3\n",
+    "kecamatan,population,terrain,travel_hours,villages\nA,100,coast,x,3\n",
+    "kecamatan,population,terrain,travel_hours,villages,colour\nA,100,coast,1,3,red\n",
+    "",
+])
+def test_a_bad_district_file_in_indonesian_is_one_indonesian_line(capsys, tmp_path, csv_text):
+    path = tmp_path / "district.csv"
+    path.write_text(csv_text, encoding="utf-8")
+    assert main(["--lang", "id", "run", "--district", str(path)]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("kube-sim: galat: ") and said.count("\n") == 1
+    assert "baris" in said or "kosong" in said
+    reason = re.sub(r"'[^']*'|\"[^\"]*\"", " ", said)
+    for column in COLUMNS:  # the file's own column names, as its header must spell them
+        reason = re.sub(rf"\b{column}\b", " ", reason)
+    assert english_left(reason) == [] and english_lines(reason) == [], said

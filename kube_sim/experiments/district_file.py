@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kube_sim.common.errors import InputError
-from kube_sim.common.i18n import N_
+from kube_sim.common.i18n import N_, _, localize, ngettext
 from kube_sim.experiments.files import TomlFiles, display_path, read_text, suggestion
 from kube_sim.experiments.scenario import Scenario
 from kube_sim.model.geography import POLEWALI_MANDAR, TERRAINS, DistrictMap, Kecamatan
@@ -82,8 +82,13 @@ def list_district_names() -> list[str]:
     return DISTRICT_FILES.names()
 
 
+def _grouped(value: int) -> str:
+    """A whole number with the language's thousands separator."""
+    return localize(f"{value:,}")
+
+
 def _where(row: int, column: str | None = None) -> str:
-    return f"row {row}" + (f", column {column}" if column else "")
+    return _("row {row}").format(row=row) + (_(", column {column}").format(column=column) if column else "")
 
 
 def _delimiter(lines: list[str]) -> str:
@@ -106,7 +111,7 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
             if any(stripped):
                 yield reader.line_num, stripped
     except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", key=_where(reader.line_num)) from None
+        raise InputError(_("malformed CSV: {why}").format(why=exc), key=_where(reader.line_num)) from None
 
 
 def _whole(text: str, column: str, row: int, low: int, high: int) -> int:
@@ -118,15 +123,18 @@ def _whole(text: str, column: str, row: int, low: int, high: int) -> int:
         cleaned = text.split(".")[0]
     negative = cleaned.startswith("-") and cleaned[1:].replace(".", "", 1).isdigit()
     if negative:
-        raise InputError(f"must be at least {low:,}, got {text!r} (it cannot be negative)", key=_where(row, column))
+        raise InputError(_("must be at least {low}, got {value} (it cannot be negative)").format(
+            low=_grouped(low), value=repr(text)), key=_where(row, column))
     if not cleaned.isdigit():
-        raise InputError(f"expected a whole number, got {text!r}", key=_where(row, column))
+        raise InputError(_("expected a whole number, got {value}").format(value=repr(text)), key=_where(row, column))
     value = int(cleaned)
     if value < low:
-        raise InputError(f"{value:,} is below the minimum {low:,}" + (" (it cannot be zero)" if low == 1 else ""),
+        raise InputError(_("{value} is below the minimum {low}").format(value=_grouped(value), low=_grouped(low))
+                         + (_(" (it cannot be zero)") if low == 1 else ""),
                          key=_where(row, column))
     if value > high:
-        raise InputError(f"{value:,} is above the maximum {high:,}", key=_where(row, column))
+        raise InputError(_("{value} is above the maximum {high}").format(value=_grouped(value), high=_grouped(high)),
+                         key=_where(row, column))
     return value
 
 
@@ -135,21 +143,24 @@ def _number(text: str, column: str, row: int, low: float, high: float, *, positi
     cleaned = text.replace("\u00a0", "").replace(" ", "").replace("_", "")
     if "," in cleaned and "." not in cleaned:
         if re.fullmatch(r"-?\d+,\d{3}", cleaned):
-            raise InputError(f"ambiguous number {text!r}: write a decimal point (1.5) and no thousands separator",
-                             key=_where(row, column))
+            reason = _("ambiguous number {value}: write a decimal point (1.5) and no thousands separator")
+            raise InputError(reason.format(value=repr(text)), key=_where(row, column))
         cleaned = cleaned.replace(",", ".", 1)
     try:
         value = float(cleaned)
     except ValueError:
-        raise InputError(f"expected a number, got {text!r}", key=_where(row, column)) from None
+        raise InputError(_("expected a number, got {value}").format(value=repr(text)),
+                         key=_where(row, column)) from None
     if not math.isfinite(value):
-        raise InputError(f"expected a finite number, got {text!r}", key=_where(row, column))
+        raise InputError(_("expected a finite number, got {value}").format(value=repr(text)), key=_where(row, column))
     if positive and value <= 0:
-        raise InputError(f"must be above zero, got {text!r}", key=_where(row, column))
+        raise InputError(_("must be above zero, got {value}").format(value=repr(text)), key=_where(row, column))
     if value < low:
-        raise InputError(f"{value:g} is below the minimum {low:g} (it cannot be negative)", key=_where(row, column))
+        raise InputError(_("{value} is below the minimum {low} (it cannot be negative)").format(
+            value=f"{value:g}", low=f"{low:g}"), key=_where(row, column))
     if value > high:
-        raise InputError(f"{value:g} is above the maximum {high:g}", key=_where(row, column))
+        raise InputError(_("{value} is above the maximum {high}").format(value=f"{value:g}", high=f"{high:g}"),
+                         key=_where(row, column))
     return value
 
 
@@ -161,11 +172,12 @@ def _setting(cells: list[str], row: int, settings: dict[str, tuple[str, int]]) -
         return
     key, value = match.group(1).lower(), match.group(2).strip().strip('"').strip()
     if key not in SETTINGS:
-        raise InputError(f"unknown setting{suggestion(key, SETTINGS, 'settings')}", key=_where(row, key))
+        raise InputError(_("unknown setting{hint}").format(hint=suggestion(key, SETTINGS, N_("settings"))),
+                         key=_where(row, key))
     if key in settings:
-        raise InputError(f"set twice (first in row {settings[key][1]})", key=_where(row, key))
+        raise InputError(_("set twice (first in row {row})").format(row=settings[key][1]), key=_where(row, key))
     if not value:
-        raise InputError("expected a value after '='", key=_where(row, key))
+        raise InputError(_("expected a value after '='"), key=_where(row, key))
     settings[key] = (value, row)
 
 
@@ -174,23 +186,26 @@ def _header(cells: list[str], row: int) -> dict[str, int]:
     positions: dict[str, int] = {}
     known = {re.sub(r"\s+", "_", c.strip().lower()) for c in cells} & set(COLUMNS)
     if not known:
-        raise InputError(f"no header: the first row that is not a comment must name the columns "
-                         f"{','.join(COLUMNS)}", key=_where(row))
+        raise InputError(_("no header: the first row that is not a comment must name the columns {columns}").format(
+            columns=",".join(COLUMNS)), key=_where(row))
     for i, cell in enumerate(cells):
         name = re.sub(r"\s+", "_", cell.lstrip("\ufeff").strip().lower())
         if not name:
             if any(cells[i:]):
-                raise InputError(f"column {i + 1} has no name (columns: {', '.join(COLUMNS)})", key=_where(row))
+                raise InputError(_("column {i} has no name (columns: {columns})").format(
+                    i=i + 1, columns=", ".join(COLUMNS)), key=_where(row))
             break
         if name not in COLUMNS:
-            raise InputError(f"unknown column{suggestion(name, COLUMNS, 'columns')}", key=_where(row, cell))
+            raise InputError(_("unknown column{hint}").format(hint=suggestion(name, COLUMNS, N_("columns"))),
+                             key=_where(row, cell))
         if name in positions:
-            raise InputError("appears twice in the header", key=_where(row, name))
+            raise InputError(_("appears twice in the header"), key=_where(row, name))
         positions[name] = i
     missing = [c for c in COLUMNS if c not in positions]
     if missing:
-        raise InputError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                         f"(the header needs {','.join(COLUMNS)})", key=_where(row))
+        raise InputError(ngettext("missing column {names} (the header needs {columns})",
+                                  "missing columns {names} (the header needs {columns})", len(missing)).format(
+            names=", ".join(missing), columns=",".join(COLUMNS)), key=_where(row))
     return positions
 
 
@@ -198,21 +213,22 @@ def _kecamatan(cells: list[str], row: int, positions: dict[str, int], width: int
     """One kecamatan row, checked."""
     extra = [c for c in cells[width:] if c]
     if extra:
-        raise InputError(f"more cells than columns ({extra[0]!r} has no column; write numbers without a thousands "
-                         "separator, or put them in quotes)", key=_where(row))
+        raise InputError(_("more cells than columns ({value} has no column; write numbers without a thousands "
+                           "separator, or put them in quotes)").format(value=repr(extra[0])), key=_where(row))
 
     def cell(column: str) -> str:
         i = positions[column]
         value = cells[i] if i < len(cells) else ""
         if not value:
-            raise InputError("missing value", key=_where(row, column))
+            raise InputError(_("missing value"), key=_where(row, column))
         return value
 
     name = re.sub(r"\s+", " ", cell("kecamatan"))
     population = _whole(cell("population"), "population", row, 1, 100_000_000)
     word = re.sub(r"\s+", " ", cell("terrain").lower())
     if word not in TERRAIN_WORDS:
-        raise InputError(f"unknown terrain {cell('terrain')!r} (one of {', '.join(TERRAINS)})",
+        raise InputError(_("unknown terrain {value} (one of {choices})").format(value=repr(cell("terrain")),
+                                                                             choices=", ".join(TERRAINS)),
                          key=_where(row, "terrain"))
     travel = _number(cell("travel_hours"), "travel_hours", row, 0.0, MAX_TRAVEL_HOURS)
     villages = _whole(cell("villages"), "villages", row, 1, MAX_VILLAGES)
@@ -258,16 +274,18 @@ def _parse(text: str, source: str, default_name: str) -> DistrictMap:
         k = _kecamatan(cells, row, positions, width)
         key = k.name.casefold()
         if key in first_row:
-            raise InputError(f"kecamatan {k.name!r} appears twice (first in row {first_row[key]})",
+            raise InputError(_("kecamatan {name} appears twice (first in row {row})").format(
+                name=repr(k.name), row=first_row[key]),
                              key=_where(row, "kecamatan"))
         first_row[key] = row
         kecamatan.append(k)
         if len(kecamatan) > MAX_KECAMATAN:
-            raise InputError(f"more than {MAX_KECAMATAN} kecamatan", key=_where(row))
+            raise InputError(_("more than {n} kecamatan").format(n=MAX_KECAMATAN), key=_where(row))
     if positions is None:
-        raise InputError(f"empty: expected a header row {','.join(COLUMNS)} and one row per kecamatan")
+        raise InputError(_("empty: expected a header row {columns} and one row per kecamatan").format(
+            columns=",".join(COLUMNS)))
     if not kecamatan:
-        raise InputError("no kecamatan: add one row per kecamatan below the header")
+        raise InputError(_("no kecamatan: add one row per kecamatan below the header"))
     name = settings["name"][0] if "name" in settings else default_name
     poverty = None
     if "poverty_line_rp" in settings:

@@ -391,10 +391,16 @@ def _versions_text(manifest: Mapping[str, Any]) -> str:
     return ", ".join(parts) if parts else _("not recorded")
 
 
+DESIGN_NAMES = {"scenarios": N_("scenarios compared"), "factorial": N_("factorial"), "grid": N_("grid"),
+                "lhs": N_("Latin hypercube"), "sobol": N_("Sobol sequence"), "morris": N_("Morris trajectories")}
+"""A design's kind (as the manifest records it) in words."""
+
+
 def _design_text(design: Any, n_arms: int) -> str:
     """``factorial (8 points)``, ``lhs: 64 samples, sampling seed 7`` or whatever the manifest holds."""
     if isinstance(design, Mapping):
         kind = str(design.get("kind", "design"))
+        kind = _(DESIGN_NAMES[kind]) if kind in DESIGN_NAMES else kind
         parts = []
         if design.get("samples"):
             parts.append(_("{samples} samples").format(samples=design["samples"]))

@@ -8,6 +8,7 @@ extractor finds it) or declared in a table that is translated where it is shown:
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,28 +28,11 @@ def shipped_scenarios() -> Path:
     return checkout if checkout.is_dir() else PACKAGE_DIR / "shipped" / "scenarios"
 
 
-def parameter_messages() -> list[str]:
-    """The parameters' own words, translated where a report or a brief shows a parameter.
-
-    Each parameter gives its name (its key's last part, as
-    :func:`kube_sim.reporting.report_figures.factor_label` reads it), its unit and its meaning.
-
-    Returns:
-        The English messages, in declaration order.
-    """
-    from kube_sim.model.parameters import PARAMETER_SPECS
-
-    out = []
-    for key, spec in PARAMETER_SPECS.items():
-        out.append(key.rsplit(".", 1)[-1].removesuffix("_rp").replace("_", " "))
-        out.extend(text for text in (spec.unit, spec.doc) if text)
-    return out
-
-
 def declared_messages() -> list[str]:
     """Messages declared in tables and translated where shown.
 
-    These are the outcomes' labels, the shipped scenarios' descriptions and the parameters' words.
+    These are the outcomes' labels and the shipped scenarios' descriptions (the parameters' words come from
+    the model: :func:`kube_sim.model.parameter_words.parameter_messages`, given as ``extra``).
 
     Returns:
         The English messages, in declaration order.
@@ -64,12 +48,14 @@ def declared_messages() -> list[str]:
         description = tomllib.loads(path.read_text(encoding="utf-8")).get("description")
         if isinstance(description, str) and description.strip():
             out.append(description)
-    out.extend(parameter_messages())
     return list(dict.fromkeys(out))
 
 
-def source_catalog() -> Catalog:
+def source_catalog(extra: Iterable[str]) -> Catalog:
     """The catalog the code asks for: every marked and declared message, with where it comes from.
+
+    Args:
+        extra: Messages declared elsewhere (the parameters' words, from the model).
 
     Returns:
         A :class:`babel.messages.catalog.Catalog` without translations.
@@ -82,7 +68,7 @@ def source_catalog() -> Catalog:
             str(PACKAGE_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS,
             comment_tags=("Translators:",), strip_comment_tags=True):
         catalog.add(message, None, [(f"kube_sim/{filename}", lineno)], auto_comments=comments, context=context)
-    for message in declared_messages():
+    for message in [*declared_messages(), *extra]:
         if message not in catalog:
             catalog.add(message, None, [("kube_sim/common/outputs.py", 0)])
     return catalog
@@ -107,11 +93,12 @@ def read_catalog(lang: str) -> Catalog:
         return read_po(f, locale=lang, domain=DOMAIN)
 
 
-def update_catalog(lang: str) -> tuple[Path, int, int]:
+def update_catalog(lang: str, extra: Iterable[str]) -> tuple[Path, int, int]:
     """Bring a language's catalog in step with the code: new messages added untranslated, gone ones dropped.
 
     Args:
         lang: Language code.
+        extra: Messages declared elsewhere (see :func:`source_catalog`).
 
     Returns:
         ``(path, messages, untranslated)``.
@@ -119,7 +106,7 @@ def update_catalog(lang: str) -> tuple[Path, int, int]:
     from babel.messages.pofile import write_po
 
     catalog = read_catalog(lang)
-    template = source_catalog()
+    template = source_catalog(extra)
     catalog.update(template, no_fuzzy_matching=True)
     catalog.obsolete.clear()
     catalog.fuzzy = False
