@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from kube_sim.app import state
 from kube_sim.app.charts import SeriesChart
+from kube_sim.app.clock import Clock
 from kube_sim.app.compare import COMPARED_OUTCOMES, paired_replications
 from kube_sim.app.labels import LABELS, LANGUAGES, label
 from kube_sim.cli.main import main
@@ -194,3 +196,55 @@ def test_a_port_in_use_gives_one_line_and_status_2(capsys):
         assert main(["app", "--port", str(busy.getsockname()[1])]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--host/--port" in err and "cannot listen" in err
+
+
+def _until(condition, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the clock did not get there"
+        time.sleep(0.01)
+
+
+def _clock(now=time.monotonic) -> Clock:
+    clock = Clock(now=now)
+    clock.models_for("a", lambda: [state.build_model(state.Settings(seed=4))])
+    return clock
+
+
+def test_quick_steps_move_exactly_as_many_months():
+    clock = _clock()
+    for _ in range(20):
+        clock.step()
+    _until(lambda: clock.month == 20)
+    assert clock.target == 20 and not clock.playing
+    clock.close()
+
+
+def test_play_runs_at_the_speed_it_says_and_stops_at_the_month_given():
+    now = [0.0]
+    clock = _clock(lambda: now[0])
+    clock.play(6, 36)
+    assert clock.due() == 0
+    now[0] = 1.0
+    assert clock.due() == 6  # six months a second
+    _until(lambda: clock.month == 6)
+    clock.set_speed(12)  # the new speed counts from now
+    now[0] = 1.5
+    assert clock.due() == 12
+    now[0] = 100.0
+    assert clock.due() == 36
+    _until(lambda: not clock.playing)
+    assert clock.month == 36
+    clock.close()
+
+
+def test_new_inputs_or_reset_land_on_month_0_and_stop_play():
+    clock = _clock()
+    clock.play(12, 100)
+    _until(lambda: clock.month >= 2)
+    models = clock.models_for("b", lambda: [state.build_model(state.Settings(seed=4))])
+    assert clock.month == 0 and not clock.playing and clock.models is models
+    clock.step()
+    _until(lambda: clock.month == 1)
+    assert clock.models_for("b", list) is models  # the same inputs keep the same models
+    clock.close()

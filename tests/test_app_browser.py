@@ -103,6 +103,20 @@ def _wait_chart_month(page, month: int | str) -> None:
         arg=f"Month {month}", timeout=TIMEOUT_MS)
 
 
+def _set_play_to(page, month: int) -> None:
+    """Type the month Play stops at, and wait until the page holds it."""
+    box = page.locator(".kube-play-to input")
+    box.fill(str(month))
+    box.press("Enter")
+    page.wait_for_function(f"document.querySelector('.kube-play-to input').value === '{month}'", timeout=TIMEOUT_MS)
+
+
+def _choose(page, selector: str, text: str) -> None:
+    """Pick ``text`` in the drop-down list under ``selector``."""
+    page.click(f"{selector} .v-select__slot")
+    page.locator(".v-menu__content.menuable__content__active .v-list-item", has_text=text).first.click()
+
+
 def _shoot(page, tmp_path: Path, name: str, saved: list[Path]) -> None:
     path = tmp_path / f"app_{name}.png"
     page.screenshot(path=path)
@@ -148,18 +162,25 @@ def test_app_in_a_browser(app_url, tmp_path):
         assert int(_text(page, ".kube-count-active")) + int(_text(page, ".kube-count-conflict")) > 0
         assert page.locator(".kube-caseloads thead th").count() >= 1 + 5  # 1:5 needs more facilitators than 1:10
 
-        # Play at full speed runs months on its own until paused.
+        # Quick clicks never queue: ten fast Steps move exactly ten months, without waiting for each drawing.
+        for _ in range(10):
+            page.click(".kube-step")
+        page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '17'", timeout=TIMEOUT_MS)
+
+        # Play at full speed to month 24: it stops there on its own.
+        _set_play_to(page, 24)
         track = page.locator(".kube-speed .v-slider").bounding_box()
         page.mouse.click(track["x"] + track["width"] - 1, track["y"] + track["height"] / 2)
         page.wait_for_function("document.querySelector('.kube-speed').innerText.includes('12')", timeout=TIMEOUT_MS)
         page.click(".kube-play")
-        page.wait_for_function("Number(document.querySelector('.kube-month').innerText) >= 24", timeout=60_000)
-        page.click(".kube-pause")
-        page.wait_for_selector(".kube-play", timeout=TIMEOUT_MS)
-        month = _text(page, ".kube-month")
-        time.sleep(0.5)
-        assert _text(page, ".kube-month") == month  # paused
-        assert int(_text(page, ".kube-count-failed")) == page.locator(".kube-state-failed").count() > 0
+        page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '24' && "
+                               "document.querySelector('.kube-play') !== null", timeout=60_000)
+        assert _text(page, ".kube-month") == "24"
+        # The legend's count and the chips agree once the browser has applied every update of the month.
+        page.wait_for_function("Number(document.querySelector('.kube-count-failed').innerText) === "
+                               "document.querySelectorAll('.kube-state-failed').length", timeout=TIMEOUT_MS)
+        assert page.locator(".kube-state-failed").count() > 0
+        assert "✕" in page.locator(".kube-state-failed").first.inner_text()  # not by colour alone
         _shoot(page, tmp_path, "district", saved)
 
         # A failed group's story: its facts and its event log, from the funding decree to why it failed.
@@ -184,10 +205,24 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.wait_for_function("document.querySelector('.kube-story').innerText.includes(\"A group's story\")",
                                timeout=TIMEOUT_MS)
 
-        # Reset goes back to month 0.
+        # Play, Pause, Play and Reset in quick succession end on month 0 of the current settings, and stays there.
+        _set_play_to(page, 60)
+        page.click(".kube-play")
+        page.click(".kube-pause", timeout=TIMEOUT_MS)
+        page.click(".kube-play", timeout=TIMEOUT_MS)
         page.click(".kube-reset")
         page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '0' && "
-                               "document.querySelectorAll('.kube-group-chip').length === 0", timeout=TIMEOUT_MS)
+                               "document.querySelectorAll('.kube-group-chip').length === 0 && "
+                               "document.querySelector('.kube-play') !== null", timeout=TIMEOUT_MS)
+        page.click(".kube-step")
+        page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '1'", timeout=TIMEOUT_MS)
+        assert page.locator(".kube-group-chip").count() > 0  # the clock still runs after the burst
+
+        # Back to the scenario's own values: the caseload returns to 1:10 and the run to month 0.
+        page.click(".kube-scenario-values")
+        page.wait_for_function(f"document.querySelector('{value}').innerText.trim() === '10' && "
+                               "document.querySelector('.kube-month').innerText.trim() === '0'", timeout=TIMEOUT_MS)
+        _set_play_to(page, 24)
 
         # Side by side: 1:10 against 1:5 with the same seed, stepping together.
         page.click(".kube-mode-compare")
@@ -200,9 +235,8 @@ def test_app_in_a_browser(app_url, tmp_path):
         assert "baseline" in arms.nth(0).inner_text() and "ratio_1_5" in arms.nth(1).inner_text()
         assert "(Month 3)" in arms.nth(0).inner_text() and "(Month 3)" in arms.nth(1).inner_text()
         page.click(".kube-play")
-        page.wait_for_function("Number(document.querySelector('.kube-month').innerText) >= 24", timeout=60_000)
-        page.click(".kube-pause")
-        page.wait_for_selector(".kube-play", timeout=TIMEOUT_MS)
+        page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '24' && "
+                               "document.querySelector('.kube-play') !== null", timeout=60_000)
         month = _text(page, ".kube-month")
         _wait_chart_month(page, month)
         assert f"(Month {month})" in arms.nth(0).inner_text() and f"(Month {month})" in arms.nth(1).inner_text()
@@ -216,6 +250,12 @@ def test_app_in_a_browser(app_url, tmp_path):
         unvisited = page.locator(".kube-replication-table tbody tr", has_text="unvisited").inner_text()
         assert "clear difference" in unvisited and "-" in unvisited.split("\t")[3]
         _shoot(page, tmp_path, "compare", saved)
+
+        # Results never outlive their inputs: changing arm B takes the old numbers off the page.
+        _choose(page, ".kube-arm-b", "ratio_1_20")
+        page.wait_for_selector(".kube-stale", timeout=TIMEOUT_MS)
+        assert page.locator(".kube-replication-table").count() == 0
+        assert "n = 20" not in _text(page, ".kube-replications")
         browser.close()
 
     assert requests, "the page made no requests"

@@ -35,14 +35,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "step": ("Step", "Langkah"),
     "reset": ("Reset", "Ulang"),
     "speed": ("Speed (months per second)", "Kecepatan (bulan per detik)"),
+    "play_to": ("Play to month", "Jalankan sampai bulan"),
+    "scenario_values": ("Back to the scenario's values", "Kembali ke nilai skenario"),
     "round_robin": ("round robin", "bergiliran"),
     "needs_based": ("needs based", "sesuai kebutuhan"),
     "targets": ("with targets", "dengan target"),
     # district
     "district": ("The district", "Kabupaten"),
-    "district_help": ("Each box is a village; each chip a group (kelompok), labelled with its facilitator. "
-                      "A red ring marks a group no facilitator has visited for a quarter. Click a group for its story.",
-                      "Setiap kotak adalah desa; setiap keping adalah kelompok, bertanda pendampingnya. "
+    "district_help": ("Each box is a kecamatan (sub-district) and each small box in it a village (desa); each chip "
+                      "is a group (kelompok), labelled with its facilitator and marked by its state (◔ training, "
+                      "! conflict, ✕ failed). A red ring marks a group no facilitator has visited for a quarter. "
+                      "Click a group for its story.",
+                      "Setiap kotak adalah kecamatan dan setiap kotak kecil di dalamnya sebuah desa; setiap keping "
+                      "adalah kelompok, bertanda pendampingnya dan keadaannya (◔ pelatihan, ! konflik, ✕ bubar). "
                       "Cincin merah menandai kelompok yang tidak dikunjungi pendamping selama tiga bulan. "
                       "Klik kelompok untuk melihat kisahnya."),
     "remote": ("remote", "terpencil"),
@@ -73,7 +78,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cattle": ("cattle fattening", "penggemukan sapi"),
     "nursery": ("nursery", "pembibitan"),
     "kiosk": ("village kiosk", "warung desa"),
-    "members_active": ("Members active", "Anggota aktif"),
+    "members_active": ("Members active (of those at the start)", "Anggota aktif (dari anggota awal)"),
     "members": ("Members (anggota)", "Anggota"),
     "member_active": ("active", "aktif"),
     "member_inactive": ("inactive", "tidak aktif"),
@@ -127,6 +132,10 @@ LABELS: dict[str, tuple[str, str]] = {
                                  "Proporsi pendapatan kelompok untuk anggota layak (miskin)"),
     "mean_share_unvisited_quarter": ("Share unvisited for a quarter", "Proporsi tak dikunjungi 3 bulan"),
     "cost_per_surviving_group_rp": ("Cost per surviving group (Rp)", "Biaya per kelompok bertahan (Rp)"),
+    "out_of_date": ("Out of date: the arms, the seed, the months or the district changed since these replications "
+                    "ran. Press Run to see the numbers for the current choice.",
+                    "Sudah tidak berlaku: lengan, seed, jumlah bulan atau kabupaten berubah sejak replikasi ini "
+                    "dijalankan. Tekan Jalankan untuk melihat angka pilihan sekarang."),
     "clear_difference": ("clear difference", "beda nyata"),
     "no_clear_difference": ("could be noise", "bisa kebetulan"),
 }

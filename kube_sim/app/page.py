@@ -11,8 +11,6 @@ import dataclasses
 import functools
 import html
 import math
-import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +20,7 @@ import solara.lab
 
 from kube_sim.app import state
 from kube_sim.app.charts import ARM_COLOURS, SeriesChart
+from kube_sim.app.clock import MAX_MONTH, Clock
 from kube_sim.app.compare import REPLICATIONS, paired_replications
 from kube_sim.app.labels import LANGUAGES, label
 
@@ -32,8 +31,19 @@ STATE_COLOURS: dict[str, str] = {"training": "#f2c14e", "active": "#4a9c5d", "co
                                  "failed": "#9e9e9e"}
 """Fill colour of a group chip by state."""
 
-MAX_MONTH = 120
-"""Play stops at this month."""
+STATE_SYMBOLS: dict[str, str] = {"training": "◔", "active": "", "conflict": "!", "failed": "✕"}
+"""A mark beside the chip's label by state, so that colour is never the only sign."""
+
+MEMBER_MARKS: dict[str, tuple[str, str]] = {"member_active": ("●", "#4a9c5d"), "member_inactive": ("◐", "#c62828"),
+                                            "member_left": ("○", "#757575")}
+"""A member's mark and colour in a group's story: active, inactive, left."""
+
+MONEY_EVENTS: frozenset[str] = frozenset({"funded", "sale", "payout", "equipment_purchase", "equipment_grant",
+                                          "follow_up_support"})
+"""Event kinds whose value is an amount of money (Rp)."""
+
+PLAY_TO_MONTH = 36
+"""Where Play stops unless the teacher sets another month."""
 
 REPLICATION_MONTHS = 36
 """Default months per replication in the side-by-side view."""
@@ -82,6 +92,7 @@ CSS = """
 .kube-month { font-weight: 700; }
 .kube-chart-image { width: 100%; max-width: 1120px; }
 .kube-alert { color: #c62828; font-weight: 700; }
+.kube-stale { color: #8a5a00; background: #fff4e0; border-left: 4px solid #e0a030; padding: 6px 10px; margin: 6px 0; }
 .kube-caseloads .kube-table th { text-align: right; }
 """
 
@@ -89,8 +100,8 @@ language = solara.reactive("en")
 mode = solara.reactive("single")
 settings = solara.reactive(state.Settings())
 arms = solara.reactive(PRESETS["preset_staff"])
-playing = solara.reactive(False)
 speed = solara.reactive(3)
+play_to = solara.reactive(PLAY_TO_MONTH)
 selected = solara.reactive(-1)
 tick = solara.reactive(0)
 generation = solara.reactive(0)
@@ -113,13 +124,27 @@ def _t(key: str) -> str:
 
 
 @solara.lab.task
-def replicate(scenario_a: str, scenario_b: str, seed: int, months: int, district: str = "") -> pd.DataFrame:
-    """Run the paired replications of the side-by-side view (in a thread, off the page's event loop)."""
+def replicate(inputs: tuple[str, str, int, int, str]) -> tuple[tuple[str, str, int, int, str], pd.DataFrame]:
+    """Run the paired replications of the side-by-side view (in a thread, off the page's event loop).
+
+    Args:
+        inputs: ``(scenario A, scenario B, seed, months, district)``, as from :func:`_replication_inputs`.
+
+    Returns:
+        The inputs and the table, so that the page can tell when the table no longer matches its inputs.
+    """
+    scenario_a, scenario_b, seed, months, district = inputs
     replications_done.set(0)
     a = state.make_params(state.Settings(scenario=scenario_a, district=district))
     b = state.make_params(state.Settings(scenario=scenario_b, district=district))
     seeds = [seed + r for r in range(REPLICATIONS)]
-    return paired_replications(a, b, seeds=seeds, months=months, on_done=replications_done.set)
+    return inputs, paired_replications(a, b, seeds=seeds, months=months, on_done=replications_done.set)
+
+
+def _replication_inputs() -> tuple[str, str, int, int, str]:
+    """What the replication table depends on: both arms, the seed, the months and the district."""
+    a, b = arms.value
+    return a, b, settings.value.seed, replication_months.value, settings.value.district
 
 
 def _build(current_mode: str, current: state.Settings, current_arms: tuple[str, str]) -> list[KubeModel]:
@@ -141,10 +166,10 @@ def _fmt(value: float, key: str) -> str:
     return f"{value:,.0f}"
 
 
-def _latest(model: KubeModel) -> list[tuple[str, str]]:
+def _latest(snap: state.Snapshot) -> list[tuple[str, str]]:
     """The charts' latest values as ``(label, formatted value)``; survival at 12 months once groups are that old."""
-    monthly = state.monthly_series(model)
-    survival = state.survival_curve(model)
+    monthly = snap.monthly
+    survival = snap.survival
     out = []
     for key in state.SERIES:
         if key == "survival":
@@ -169,7 +194,10 @@ def Controls() -> None:
         selected.set(-1)
 
     def set_value(key: str, value: Any) -> None:
-        settings.set(dataclasses.replace(current, values={**current.values, key: value}))
+        set_values({**current.values, key: value})
+
+    def set_values(values: dict[str, Any]) -> None:
+        settings.set(dataclasses.replace(current, values=values))
         selected.set(-1)
 
     solara.HTML(tag="h3", unsafe_innerHTML=_t("controls"))
@@ -177,6 +205,9 @@ def Controls() -> None:
         solara.Select(_t("scenario"), values=names, value=current.scenario, on_value=set_scenario)
     solara.HTML(tag="p", unsafe_innerHTML=html.escape(state.scenario_description(current.scenario)),
                 classes=["kube-description"])
+    solara.Button(_t("scenario_values"), icon_name="mdi-backup-restore", outlined=True, small=True,
+                  disabled=not current.values, classes=["kube-scenario-values"],
+                  on_click=lambda: set_values({}), style="margin: 0 0 4px 0;")
     for key, (low, high, step, factor) in _SLIDERS.items():
         value = params.get(key) * factor
         slug = key.split(".")[1]
@@ -241,52 +272,47 @@ def SeedInput() -> None:
 
 
 @solara.component
-def Transport(models: list[KubeModel], version: int) -> None:
-    """Play, pause, step, reset and speed; steps every model together.
+def Transport(clock: Clock, month: int, playing: bool) -> None:
+    """Play, pause, step, reset, the speed and the month Play stops at; every click goes through the clock.
 
-    The play loop steps in a thread; a lock makes pause final: once the click returns, no step follows.
+    A click only tells the clock where to head (see :mod:`kube_sim.app.clock`), so clicks never queue
+    up behind drawing, and Reset always lands on month 0 of the current settings.
     """
-    month = models[0].month
-    lock = solara.use_memo(threading.Lock, [])
 
-    def step() -> None:
-        for model in models:
-            model.step()
-        tick.set(tick.value + 1)
-
-    def play_loop() -> None:
-        while playing.value and models[0].month < MAX_MONTH:
-            time.sleep(1.0 / max(speed.value, 1))
-            with lock:
-                if not playing.value:
-                    return
-                step()
-        playing.set(False)
+    def play() -> None:
+        clock.play(speed.value, play_to.value)  # the clock draws the page when Play has started
 
     def pause() -> None:
-        with lock:
-            playing.set(False)
-
-    solara.lab.use_task(play_loop, dependencies=[playing.value, id(models)], prefer_threaded=True)
+        clock.pause()
 
     def reset() -> None:
-        pause()
+        clock.pause()
         selected.set(-1)
         generation.set(generation.value + 1)
 
+    def set_speed(value: int) -> None:
+        speed.set(value)
+        clock.set_speed(value)
+
+    def set_play_to(value: int | None) -> None:
+        if value is not None and 1 <= value <= MAX_MONTH:
+            play_to.set(int(value))
+
     with solara.Row(style="align-items: center; flex-wrap: wrap;", classes=["kube-transport"]):
-        if playing.value:
+        if playing:
             solara.Button(_t("pause"), icon_name="mdi-pause", on_click=pause, color="primary",
                           classes=["kube-pause"])
         else:
-            solara.Button(_t("play"), icon_name="mdi-play", on_click=lambda: playing.set(True), color="primary",
+            solara.Button(_t("play"), icon_name="mdi-play", on_click=play, color="primary",
                           classes=["kube-play"], disabled=month >= MAX_MONTH)
-        solara.Button(_t("step"), icon_name="mdi-step-forward", on_click=step, outlined=True,
-                      classes=["kube-step"], disabled=playing.value or month >= MAX_MONTH)
+        solara.Button(_t("step"), icon_name="mdi-step-forward", on_click=clock.step, outlined=True,
+                      classes=["kube-step"], disabled=playing or month >= MAX_MONTH)
         solara.Button(_t("reset"), icon_name="mdi-restore", on_click=reset, outlined=True, classes=["kube-reset"])
-        with solara.Div(style="width: 260px; margin-left: 16px;", classes=["kube-speed"]):
+        with solara.Div(style="width: 110px; margin-left: 12px;", classes=["kube-play-to"]):
+            solara.InputInt(_t("play_to"), value=play_to.value, on_value=set_play_to, dense=True)
+        with solara.Div(style="width: 240px; margin-left: 12px;", classes=["kube-speed"]):
             solara.HTML(tag="div", unsafe_innerHTML=f"{_t('speed')}: <b>{speed.value}</b>", classes=["kube-ctl-label"])
-            solara.SliderInt("", value=speed, min=1, max=12)
+            solara.SliderInt("", value=speed.value, min=1, max=12, on_value=set_speed)
         solara.HTML(tag="div", unsafe_innerHTML=f"{_t('month')} <span class='kube-month'>{month}</span>",
                     classes=["kube-month-box"])
 
@@ -294,7 +320,7 @@ def Transport(models: list[KubeModel], version: int) -> None:
 @solara.component
 def Legend(counts: dict[str, int]) -> None:
     """Colour key of the group states, with how many groups are in each."""
-    parts = [f"<span class='kube-swatch' style='background:{STATE_COLOURS[s]}'></span>{_t(s)} "
+    parts = [f"<span class='kube-swatch' style='background:{STATE_COLOURS[s]}'>{STATE_SYMBOLS[s]}</span>{_t(s)} "
              f"<b class='kube-count-{s}'>{counts[s]}</b>" for s in state.GROUP_STATES]
     parts.append("<span class='kube-swatch' style='background:white; outline:2px solid #c62828'></span>"
                  f"{_t('unvisited')} <b class='kube-count-unvisited'>{counts['unvisited']}</b>")
@@ -310,17 +336,19 @@ def GroupChip(group: state.GroupView, is_selected: bool) -> None:
     if is_selected:
         classes.append("kube-selected")
     name = f"F{group.facilitator}" if group.facilitator >= 0 else "–"
+    if STATE_SYMBOLS[group.state]:
+        name = f"{STATE_SYMBOLS[group.state]} {name}"
     solara.Button(name, on_click=lambda: selected.set(group.index), color=STATE_COLOURS[group.state],
                   classes=classes)
 
 
 @solara.component
-def District(model: KubeModel, version: int) -> None:
+def District(snap: state.Snapshot) -> None:
     """The district: every kecamatan with its villages and their groups."""
-    view = state.district_view(model)
+    view = snap.view
     with solara.Card(_t("district"), margin=0, classes=["kube-district-card"]):
         solara.HTML(tag="p", unsafe_innerHTML=_t("district_help"), classes=["kube-help"])
-        Legend(state.state_counts(model))
+        Legend(snap.counts)
         with solara.Div(classes=["kube-district"]):
             for kec in view:
                 with solara.Div(classes=["kube-kec"]):
@@ -334,9 +362,9 @@ def District(model: KubeModel, version: int) -> None:
 
 
 @solara.component
-def Caseloads(model: KubeModel, version: int) -> None:
+def Caseloads(snap: state.Snapshot) -> None:
     """Each facilitator's running groups and how many of them went unvisited for a quarter."""
-    rows = state.caseloads(model)
+    rows = snap.caseloads
     if not rows:
         return
     table = _table([_t("facilitator")] + [f"F{c.facilitator}" for c in rows],
@@ -349,30 +377,35 @@ def Caseloads(model: KubeModel, version: int) -> None:
 
 
 @solara.component
-def StoryCard(model: KubeModel, version: int) -> None:
+def StoryCard(snap: state.Snapshot) -> None:
     """The selected group's story: members, money, stock, equipment, visits, conflicts and its events."""
     with solara.Card(_t("story"), margin=0, classes=["kube-story"]):
-        if not 0 <= selected.value < model.groups.size:
+        story = snap.story
+        if story is None:
             solara.HTML(tag="p", unsafe_innerHTML=_t("story_help"))
             return
-        story = state.group_story(model, selected.value)
         facts = [[_t(key), _t(value) if key in ("state", "business") else value] for key, value in story.facts]
         solara.HTML(tag="div", unsafe_innerHTML=f"<b>{_t('group')} {story.index}</b>" + _table(["", ""], facts),
                     classes=["kube-story-facts"])
         if story.cause != "none":
             solara.Error(f"{_t('why_failed')}: {_t('cause_' + story.cause)}", classes=["kube-story-cause"])
-        members = " ".join(
-            f"<span title='{m}' style='color:{'#4a9c5d' if active and inside else '#c62828' if inside else '#9e9e9e'}'>"
-            f"●</span>" for m, active, inside in story.members)
-        solara.HTML(tag="div", unsafe_innerHTML=f"<b>{_t('members')}</b>: {members} "
-                    f"<small>(● {_t('member_active')} / <span style='color:#c62828'>● {_t('member_inactive')}</span> / "
-                    f"<span style='color:#9e9e9e'>● {_t('member_left')}</span>)</small>")
+        def mark(key: str) -> str:
+            symbol, colour = MEMBER_MARKS[key]
+            return f"<span class='kube-{key}' title='{_t(key)}' style='color:{colour}'>{symbol}</span>"
+
+        members = " ".join(mark("member_left" if not inside else "member_active" if active else "member_inactive")
+                           for _, active, inside in story.members)
+        key_text = " / ".join(f"{mark(key)} {_t(key)}" for key in MEMBER_MARKS)
+        solara.HTML(tag="div", unsafe_innerHTML=f"<b>{_t('members')}</b>: <span class='kube-member-marks'>{members}"
+                    f"</span> <small>({key_text})</small>")
         lines = []
         for month, kind, value in story.events:
             if kind == "failure":
                 detail = _t("cause_" + state.FAILURE_CAUSES[int(value)])
             elif kind == "visit":
                 detail = f"F{int(value)}"
+            elif value and kind in MONEY_EVENTS:
+                detail = f"Rp {value:,.0f}"
             elif value:
                 detail = f"{value:,.0f}"
             else:
@@ -383,38 +416,38 @@ def StoryCard(model: KubeModel, version: int) -> None:
 
 
 @solara.component
-def Charts(models: list[KubeModel], names: list[str]) -> None:
+def Charts(snaps: list[state.Snapshot], names: list[str]) -> None:
     """The monthly charts, the arms overlaid, with the latest values as text."""
     chart = solara.use_memo(lambda: SeriesChart(names, language.value), [tuple(names), language.value])
-    version = (tick.value, tuple(id(m) for m in models), chart)
+    version = (tuple(id(snap) for snap in snaps), chart)
 
     def draw() -> bytes:
-        chart.update([(name, state.monthly_series(m), state.survival_curve(m))
-                      for name, m in zip(names, models, strict=True)])
+        chart.update([(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)])
         return chart.png()
 
     image = solara.use_memo(draw, [version])
     with solara.Card(_t("charts"), margin=0, classes=["kube-charts"], style="margin-top: 8px;"):
         solara.Image(image, classes=["kube-chart-image"])
         lines = []
-        for i, (name, model) in enumerate(zip(names, models, strict=True)):
-            values = " · ".join(f"{name}: <b>{value}</b>" for name, value in _latest(model))
+        for i, (name, snap) in enumerate(zip(names, snaps, strict=True)):
+            values = " · ".join(f"{name}: <b>{value}</b>" for name, value in _latest(snap))
             lines.append(f"<div><span style='color:{ARM_COLOURS[i % 2]}'>■</span> <b>{name}</b> "
-                         f"({_t('month')} {model.month}) — {values}</div>")
+                         f"({_t('month')} {snap.month}) — {values}</div>")
         solara.HTML(tag="div", unsafe_innerHTML="".join(lines), classes=["kube-chart-data"])
 
 
 @solara.component
 def Replications() -> None:
-    """The button that runs paired replications of both arms, and the difference with its interval."""
-    a, b = arms.value
-    seed = settings.value.seed
+    """The button that runs paired replications of both arms, and the difference with its interval.
+
+    The table is shown only while its inputs (both arms, the seed, the months, the district) are the
+    page's: after any change it gives way to an "out of date" notice until Run is pressed again.
+    """
+    inputs = _replication_inputs()
     with solara.Card(_t("replications"), margin=0, classes=["kube-replications"], style="margin-top: 8px;"):
         with solara.Row(style="align-items: center;"):
             solara.Button(_t("replicate"), icon_name="mdi-repeat", color="primary", classes=["kube-replicate"],
-                          disabled=replicate.pending,
-                          on_click=lambda: replicate(a, b, seed, replication_months.value,
-                                                     settings.value.district))
+                          disabled=replicate.pending, on_click=lambda: replicate(_replication_inputs()))
             with solara.Div(style="width: 260px; margin-left: 16px;", classes=["kube-ctl"]):
                 solara.HTML(tag="div", unsafe_innerHTML=f"{_t('months_run')}: <b>{replication_months.value}</b>",
                             classes=["kube-ctl-label"])
@@ -423,7 +456,11 @@ def Replications() -> None:
             solara.ProgressLinear(replications_done.value / REPLICATIONS * 100)
             solara.Text(f"{_t('replicating')}: {replications_done.value} / {REPLICATIONS}")
         elif replicate.finished and replicate.value is not None:
-            table = replicate.value
+            done_for, table = replicate.value
+            if done_for != inputs:
+                solara.HTML(tag="div", unsafe_innerHTML=_t("out_of_date"), classes=["kube-stale"])
+                return
+            a, b = done_for[:2]
             lines = []
             for row in table.itertuples():
                 clear = row.low > 0 or row.high < 0
@@ -458,9 +495,14 @@ def _fmt_diff(value: float, key: str) -> str:
 @solara.component
 def Page() -> None:
     """The whole page."""
-    models = solara.use_memo(lambda: _build(mode.value, settings.value, arms.value),
-                             [mode.value, settings.value, arms.value, generation.value])
+    clock = solara.use_memo(lambda: Clock(notify=lambda: tick.set(tick.value + 1)), [])
+    solara.use_effect(lambda: clock.close, [])
+    key = (mode.value, settings.value, arms.value, generation.value)
+    clock.models_for(key, lambda: _build(mode.value, settings.value, arms.value))
     version = tick.value
+    picked = selected.value if mode.value == "single" else -1
+    snaps = solara.use_memo(lambda: clock.read(lambda models: [state.snapshot(m, picked) for m in models]),
+                            [version, key, picked, id(clock.models)])
     solara.Style(CSS)
     solara.Title(_t("title"))
     district_name = state.district(settings.value.district).name
@@ -481,16 +523,15 @@ def Page() -> None:
             Controls()
         else:
             ArmControls()
-    Transport(models, version)
+    Transport(clock, snaps[0].month, clock.playing)
     if mode.value == "single":
-        model = models[0]
         with solara.Columns([5, 2]):
             with solara.Column(gap="0px"):
-                District(model, version)
-                Caseloads(model, version)
-            StoryCard(model, version)
-        Charts(models, [settings.value.scenario])
+                District(snaps[0])
+                Caseloads(snaps[0])
+            StoryCard(snaps[0])
+        Charts(snaps, [settings.value.scenario])
     else:
         solara.Info(_t("compare_help"))
-        Charts(models, [f"A: {arms.value[0]}", f"B: {arms.value[1]}"])
+        Charts(snaps, [f"A: {arms.value[0]}", f"B: {arms.value[1]}"])
         Replications()

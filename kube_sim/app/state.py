@@ -324,7 +324,7 @@ def group_story(model: KubeModel, index: int) -> Story:
         ("business", BUSINESS_TYPES[int(g.business[index])]),
         ("facilitator", f"F{int(g.facilitator[index])}" if g.facilitator[index] >= 0 else "-"),
         ("funded_month", str(int(g.funded_month[index]))),
-        ("members_active", f"{int(np.sum(m.active[rows] & m.in_group[rows]))} / {int(g.members[index])}"),
+        ("members_active", f"{int(np.sum(m.active[rows] & m.in_group[rows]))} / {int(g.members_at_start[index])}"),
         ("cash", f"Rp {g.cash[index]:,.0f}"),
         ("stock", f"{int(g.units[index])}"),
         ("equipment", f"{g.equipment[index]:.0%}"),
@@ -335,3 +335,44 @@ def group_story(model: KubeModel, index: int) -> Story:
     events = tuple(model.event_log.for_group(index))
     members = tuple((int(r), bool(m.active[r]), bool(m.in_group[r])) for r in rows)
     return Story(index=index, facts=facts, members=members, events=events, cause=cause)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the page shows of one model at one month, read at once (the model may move on meanwhile).
+
+    Attributes:
+        month: The model's month.
+        groups: Groups funded so far.
+        view: The district (:func:`district_view`).
+        counts: Groups by state (:func:`state_counts`).
+        caseloads: Facilitators' caseloads (:func:`caseloads`).
+        monthly: The charted monthly series (:func:`monthly_series`).
+        survival: The survival curve (:func:`survival_curve`).
+        story: The selected group's story, or None.
+    """
+
+    month: int
+    groups: int
+    view: list[KecamatanView]
+    counts: dict[str, int]
+    caseloads: list[Caseload]
+    monthly: pd.DataFrame
+    survival: pd.Series
+    story: Story | None
+
+
+def snapshot(model: KubeModel, selected: int = -1) -> Snapshot:
+    """Read everything the page shows of a model.
+
+    Args:
+        model: The model.
+        selected: The group whose story is shown (-1: none).
+
+    Returns:
+        The :class:`Snapshot`.
+    """
+    story = group_story(model, selected) if 0 <= selected < model.groups.size else None
+    return Snapshot(month=model.month, groups=model.groups.size, view=district_view(model),
+                    counts=state_counts(model), caseloads=caseloads(model), monthly=monthly_series(model),
+                    survival=survival_curve(model), story=story)

@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+import warnings
 import webbrowser
 
 from kube_sim.cli.common import add_command, add_district_option, whole_number
@@ -70,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     _check_free(args.host, args.port)
     os.environ["SOLARA_APP"] = APP_MODULE
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    os.environ["SOLARA_THEME_SHOW_BANNER"] = "False"  # no framework badge over the page
+    os.environ.setdefault("SOLARA_SESSION_HTTPS_ONLY", "False")  # a classroom server speaks plain http
+    # Solara warns on each page load over http that its session cookie falls back to SameSite=lax: that
+    # is the right cookie for a page opened directly (not embedded), so the warning only alarms teachers.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     os.environ["SERVER_NAME"] = args.host
     os.environ["SERVER_PORT"] = str(args.port)
     try:
