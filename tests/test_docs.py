@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS
@@ -200,3 +201,21 @@ def test_parameter_keys_in_docs_exist(name):
 def test_key_detection_catches_a_typo():
     text = "See `facilitators.groups_per_facilitatr` and\n```\np = groups.conflict_probabilty x 2\n```\n"
     assert _parameter_keys_mentioned(text) == {"facilitators.groups_per_facilitatr", "groups.conflict_probabilty"}
+
+
+def test_validation_tables_agree_with_their_results():
+    spec = importlib.util.spec_from_file_location("make_validation_docs", DOCS / "make_validation_docs.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    written = (DOCS / "VALIDATION.md").read_text(encoding="utf-8")
+    assert written == script.render(written), "docs/VALIDATION.md is stale: run python docs/make_validation_docs.py"
+    from kube_sim.analysis.patterns import RESULT_COLUMNS
+    from kube_sim.experiments.validation import CHECKS, FITTED_PATTERNS
+
+    table = pd.read_csv(DOCS / "data" / "validation.csv")
+    assert list(table.columns) == list(RESULT_COLUMNS)
+    assert list(table["pattern"]) == [c.pattern for c in CHECKS], "re-run the validation: the checks changed"
+    assert list(table["role"]) == [c.role(FITTED_PATTERNS) for c in CHECKS]
+    assert list(table["grade"]) == [c.grade for c in CHECKS]
+    loo = pd.read_csv(DOCS / "data" / "leave_one_out.csv")
+    assert list(loo["pattern"]) == list(FITTED_PATTERNS)

@@ -144,3 +144,16 @@ def test_report_on_an_ensemble_sweep_splits_the_uncertainty(ensemble, tmp_path):
     assert "Parameter uncertainty (calibrated ensemble)" in text and "tiny_calibration" in text
     table = pd.read_csv(tmp_path / "report" / "ensemble_differences.csv")
     assert (table["members"] == 2).all() and table["param_share"].between(0, 1).all()
+
+
+def test_planning_answers_default_to_the_calibrated_ensemble_and_say_so(capsys):
+    base = ["--replications", "4", "--months", "24", "--workers", "1", "--no-progress", "--set",
+            "district.villages=30"]
+    assert main(["compare", "baseline", "ratio_1_20", *base]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Answered over the calibrated ensemble 'calibrated' (" in out and "parameter sets, with seed noise" in out
+    assert "from parameters" in out
+    assert "comes from the parameters" in out or "too few parameter sets or seeds" in out
+    assert main(["compare", "baseline", "ratio_1_20", *base, "--point"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Answered at the calibrated point alone (--point)" in out and "from parameters" not in out

@@ -40,11 +40,11 @@ def test_several_tables_go_to_one_csv_file_each_named_after_the_table(tmp_path):
 
 def test_compare_writes_its_tables_as_a_workbook_and_csv_with_numbers_as_numbers(tmp_path, capsys):
     book_path, csv_path = tmp_path / "answer.xlsx", tmp_path / "answer.csv"
-    assert main([*TINY_COMPARE, "--xlsx", str(book_path), "--csv", str(csv_path)]) == 0
+    assert main([*TINY_COMPARE, "--point", "--xlsx", str(book_path), "--csv", str(csv_path)]) == 0
     out = capsys.readouterr().out
     assert f"tables in {book_path}" in out
     book = openpyxl.load_workbook(book_path)
-    assert book.sheetnames == ["compare", "value"]
+    assert book.sheetnames == ["compare", "value"]  # at the point: no ensemble table
     sheet = book["compare"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("outcome", "A: baseline", "B: ratio_1_20")

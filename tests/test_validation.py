@@ -17,6 +17,7 @@ from kube_sim.analysis.patterns import (
     Exceeds,
     PairedRatio,
     RateRatio,
+    StratifiedRateRatio,
     evaluate,
 )
 from kube_sim.cli.main import main
@@ -107,6 +108,59 @@ def test_rate_ratio_pools_counts_over_runs():
     assert _one(RateRatio("a", "ta", "b", "tb", "base", 3.0, 4.0), table)["result"] == "fail"
 
 
+def _strata_table(strata: dict[str, tuple[float, float, float, float]], runs: int = 10) -> pd.DataFrame:
+    """Per-run counts (the same in every run) of each stratum: fail and months unvisited, then visited."""
+    table = {"arm": "base", "replication": np.arange(runs)}
+    for name, values in strata.items():
+        for suffix, value in zip(("fail_unvisited", "months_unvisited", "fail_visited", "months_visited"), values,
+                                 strict=True):
+            table[f"h_{name}_{suffix}"] = value
+    return pd.DataFrame(table)
+
+
+def test_stratified_rate_ratio_compares_within_strata_only():
+    # Within each stratum the unvisited hazard is 3x; the pooled ratio is pulled down by a stratum with a
+    # low hazard that is only unvisited (like the months after support), and up by one only visited.
+    table = _strata_table({"young": (3, 100, 10, 1000), "old": (6, 200, 2, 200), "late": (50, 5000, 0, 0)})
+    found = _one(StratifiedRateRatio("h_", ("young", "old", "late"), "base", 2.5, 3.5), table, "ratio")
+    assert found["estimate"] == pytest.approx(3.0)
+    assert found["result"] == "pass" and found["ci_low"] < 3.0 < found["ci_high"]
+    pooled = _one(RateRatio("a", "ta", "b", "tb", "base"), pd.DataFrame(
+        {"arm": "base", "replication": [0], "a": [59.0], "ta": [5300.0], "b": [12.0], "tb": [1200.0]}))
+    assert pooled["estimate"] < 2.0  # what pooling would have said
+    none = _strata_table({"late": (50, 5000, 0, 0)})
+    assert _one(StratifiedRateRatio("h_", ("late",), "base", 2, 3), none)["result"] == "n/a"
+
+
+def test_every_check_is_graded_and_a_failure_reads_by_grade():
+    from kube_sim.analysis.patterns import GRADES, ROLES
+
+    assert {c.grade for c in v.CHECKS} <= set(GRADES)
+    assert all(c.basis for c in v.CHECKS), "every check says who set its target, or cites it"
+    roles = {c.role(v.FITTED_PATTERNS) for c in v.CHECKS}
+    assert roles == set(ROLES)
+    assert sum(c.role(v.FITTED_PATTERNS) == "independent" for c in v.CHECKS) >= 10
+    rng = np.random.default_rng(6)
+    measured = _table({"base": 5 + rng.normal(0, 0.1, 10)})
+    checks = [Check("on data", "s", "m", Band("x", "base", 0, 1), grade="data", basis="b"),
+              Check("on assumption", "s", "m", Band("x", "base", 0, 1), grade="assumption", basis="b"),
+              Check("fitted", "s", "m", Band("x", "base", 4, 6), grade="study", basis="b")]
+    rows = evaluate(checks, measured, fitted=("fitted",)).set_index("pattern")
+    assert rows.loc["on data", "result"] == rows.loc["on assumption", "result"] == "fail"
+    assert rows.loc["on data", "reading"] != rows.loc["on assumption", "reading"]
+    assert "data" in rows.loc["on data", "reading"] and "assum" in rows.loc["on assumption", "reading"]
+    assert rows.loc["fitted", "role"] == "fitted" and "no evidence" in rows.loc["fitted", "reading"]
+    with pytest.raises(ValueError, match="grade"):
+        Check("p", "s", "m", Band("x", "base"), grade="hearsay")
+
+
+def test_calibration_fits_exactly_the_fitted_patterns():
+    from kube_sim.experiments.calibration import targets
+
+    assert [c.pattern for c in targets()] == list(v.FITTED_PATTERNS)
+    assert set(v.FITTED_PATTERNS) <= {c.pattern for c in v.CHECKS}
+
+
 # --- measurements of one run -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -138,6 +192,21 @@ def test_measurements_are_in_range(small_run):
     running = v.months_running(result.groups, SMALL_MONTHS).sum()
     assert row["months_visited"] + row["months_unvisited"] == running
     assert row["fail_visited"] + row["fail_unvisited"] == (result.groups["failed_month"] >= 0).sum()
+    # The strata split those same group-months and failures from age 3 on, each once; before age 3 every
+    # month is visited (the funding counts as contact).
+    for count in ("fail_unvisited", "months_unvisited"):
+        assert sum(row[f"visit_hazard_{s}_{count}"] for s in v.HAZARD_STRATA) == row[count]
+    g = result.groups
+    young = np.minimum(np.where(g["failed_month"] >= 0, g["failed_month"], SMALL_MONTHS), g["funded_month"] + 2)
+    early = np.maximum(young - g["start_month"] + 1, 0).sum()
+    assert sum(row[f"visit_hazard_{s}_months_visited"] for s in v.HAZARD_STRATA) == row["months_visited"] - early
+    # No group is visited once off its caseload (after support): those months are unvisited from age support + 3.
+    support = params.facilitators.support_months
+    late = [s for s in v.HAZARD_STRATA if s.endswith("_after") and not s.startswith(("age_12_14", "age_3", "age_6",
+                                                                                       "age_9"))]
+    assert support == 12 and all(row[f"visit_hazard_{s}_months_visited"] == 0 for s in late)
+    # The caseload's unvisited share is measured on fewer group-months than the programme's, and is lower.
+    assert row["share_unaccompanied"] < row["share_unvisited_all"]
 
 
 def test_survival_is_zero_once_every_group_failed():

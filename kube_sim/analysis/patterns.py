@@ -8,12 +8,21 @@ measurement. A :class:`Check` names a pattern, its source and how it is measured
 * :class:`Exceeds`: the whole 95% interval lies above a threshold;
 * :class:`RateRatio`: a ratio of event rates pooled over the runs (Poisson interval on the log scale)
   lies inside a band;
+* :class:`StratifiedRateRatio`: the same ratio compared within strata (Mantel-Haenszel), so that
+  strata holding only one of the two states (an age no visited group reaches) do not bias it;
 * :class:`PairedRatio`: the geometric mean, over replications, of arm / reference lies inside a band;
 * :class:`Direction`: the mean (of a measurement, or of the paired difference arm - reference) has the
   expected sign and a two-sided t-test rejects zero at 5%.
 
 A check passes or fails; it is ``n/a`` when the measurement cannot be estimated (for instance
-five-year survival in runs shorter than five years). Nothing here runs or imports the model.
+five-year survival in runs shorter than five years). Each check also says what its verdict is worth:
+its *role* (``fitted``: a calibration target, so passing it is no evidence; ``independent``: the
+calibration never saw it; ``built in``: the direction is written into a rule of the model, so it
+confirms the code rather than the world) and the *grade* of its source (``study``: the Polewali
+Mandar study's own statement; ``data``: a count from another district, with its citation;
+``assumption``: a band someone set, with who and why). A failing check reads differently by grade:
+against the study or data the model is wrong; against an assumption the model or the assumption is.
+Nothing here runs or imports the model.
 
 References:
     Grimm, V. et al. (2005). Pattern-oriented modeling of agent-based complex systems. *Science*
@@ -23,7 +32,7 @@ References:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,9 +50,46 @@ PASS, FAIL, NOT_ESTIMABLE = "pass", "fail", "n/a"
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "pattern", "target", "source", "measured_as", "arm", "n", "estimate", "ci_low", "ci_high", "p_value", "result",
-    "unit", "difference",
+    "unit", "difference", "role", "grade", "basis", "reading",
 )
 """Columns of the validation table, in order."""
+
+FITTED, INDEPENDENT, BUILT_IN = "fitted", "independent", "built in"
+ROLES: tuple[str, ...] = (FITTED, INDEPENDENT, BUILT_IN)
+"""What a check's verdict is worth: a calibration target, a prediction the fit never saw, or a direction
+a rule of the model writes in."""
+
+STUDY, DATA, ASSUMPTION = "study", "data", "assumption"
+GRADES: tuple[str, ...] = (STUDY, DATA, ASSUMPTION)
+"""Where a target comes from: the study's own statement, a count from elsewhere, or an assumption."""
+
+READINGS: dict[tuple[str, str], str] = {
+    (PASS, FITTED): "reproduced, but fitted: no evidence",
+    (PASS, INDEPENDENT): "reproduced",
+    (PASS, BUILT_IN): "reproduced, as the rule makes it",
+    (FAIL, STUDY): "model disagrees with the study",
+    (FAIL, DATA): "model disagrees with the data",
+    (FAIL, ASSUMPTION): "misses an assumption: model or assumption wrong",
+}
+"""How a verdict reads, by result and role (a pass) or grade (a failure)."""
+
+
+def reading(result: str, role: str, grade: str) -> str:
+    """How a verdict reads: a pass by the check's role, a failure by its source's grade.
+
+    Args:
+        result: pass, fail or n/a.
+        role: One of :data:`ROLES`.
+        grade: One of :data:`GRADES`.
+
+    Returns:
+        A few words (``not estimable`` for n/a).
+    """
+    if result == PASS:
+        return READINGS[(PASS, role)]
+    if result == FAIL:
+        return READINGS[(FAIL, grade)]
+    return "not estimable"
 
 UNITS: tuple[str, ...] = ("share", "pp", "rp", "ratio", "number")
 """How a check's values are shown: a share (as %), a difference of shares (percentage points), rupiah,
@@ -258,6 +304,77 @@ class RateRatio:
         return self.arm
 
 
+HAZARD_COUNTS: tuple[str, ...] = ("fail_unvisited", "months_unvisited", "fail_visited", "months_visited")
+"""The four counts of a stratum of a rate ratio, as suffixes of its measurement columns."""
+
+
+@dataclass(frozen=True)
+class StratifiedRateRatio:
+    """A rate ratio compared within strata (Mantel-Haenszel), pooled over the runs of one arm.
+
+    Each stratum ``s`` has four count columns ``{prefix}{s}_{count}`` (:data:`HAZARD_COUNTS`): events
+    and exposure in the exposed state, events and exposure in the reference state, each summed over the
+    runs. The estimate is ``sum(a_s t0_s / T_s) / sum(b_s t1_s / T_s)``; strata with exposure in only
+    one state carry no weight. The interval is ``exp(log RR ± z sd)`` with the variance of Greenland &
+    Robins (1985), ``sum(t1_s t0_s (a_s + b_s) / T_s^2) / (sum(a_s t0_s / T_s) sum(b_s t1_s / T_s))``.
+
+    Attributes:
+        prefix: The columns' common start.
+        strata: The strata's names.
+        arm: The arm.
+        low: Lowest ratio of the target.
+        high: Highest ratio of the target.
+
+    References:
+        Greenland, S. & Robins, J. M. (1985). Estimation of a common effect parameter from sparse
+        follow-up data. *Biometrics* 41(1), 55-68.
+    """
+
+    prefix: str
+    strata: tuple[str, ...]
+    arm: str
+    low: float = -math.inf
+    high: float = math.inf
+
+    def evaluate(self, table: pd.DataFrame) -> Estimate:
+        """Sum each stratum's counts over the runs, then estimate the common ratio and its interval.
+
+        Args:
+            table: Per-run measurements.
+
+        Returns:
+            The estimate (``n`` is the number of runs; NaN when no stratum holds both states).
+        """
+        numerator = denominator = variance = 0.0
+        n = 0
+        for stratum in self.strata:
+            sums = [_finite(_arm_values(table, self.arm, f"{self.prefix}{stratum}_{c}")) for c in HAZARD_COUNTS]
+            n = max(n, min(len(x) for x in sums))
+            a, t1, b, t0 = (float(x.sum()) for x in sums)
+            total = t1 + t0
+            if t1 <= 0 or t0 <= 0:
+                continue
+            numerator += a * t0 / total
+            denominator += b * t1 / total
+            variance += t1 * t0 * (a + b) / total ** 2
+        if denominator <= 0:
+            return Estimate(n, math.nan, math.nan, math.nan, math.nan, None)
+        ratio = numerator / denominator
+        passed = bool(self.low <= ratio <= self.high)
+        if numerator <= 0:
+            return Estimate(n, ratio, math.nan, math.nan, math.nan, passed)
+        half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * math.sqrt(variance / (numerator * denominator))
+        return Estimate(n, ratio, ratio * math.exp(-half), ratio * math.exp(half), math.nan, passed)
+
+    def target(self, unit: str) -> str:
+        """The target as text."""
+        return _band_text(self.low, self.high, "ratio")
+
+    def arms(self) -> str:
+        """The arm(s) compared."""
+        return self.arm
+
+
 def _paired(table: pd.DataFrame, column: str, arm: str, reference: str) -> tuple[np.ndarray, np.ndarray]:
     """The two arms' values of the replications where both have the measurement."""
     both = pd.concat([_arm_values(table, arm, column).rename("a"),
@@ -382,7 +499,7 @@ class Direction:
         return self.arm if self.reference is None else f"{self.arm} - {self.reference}"
 
 
-Rule = Band | Exceeds | RateRatio | PairedRatio | Direction
+Rule = Band | Exceeds | RateRatio | StratifiedRateRatio | PairedRatio | Direction
 """Any of the check rules."""
 
 
@@ -396,6 +513,10 @@ class Check:
         measured_as: How the simulated value is measured, in a few words.
         rule: The statistical rule (its arm(s), measurement and target).
         unit: How values are shown (one of :data:`UNITS`).
+        grade: Where the target comes from (one of :data:`GRADES`).
+        basis: For data, the citation; for an assumption, who set it and why; for the study, where it says so.
+        built_in: The direction checked is written into a rule of the model (its role is then
+            ``built in`` unless it is fitted).
     """
 
     pattern: str
@@ -403,11 +524,29 @@ class Check:
     measured_as: str
     rule: Rule
     unit: str = "number"
+    grade: str = ASSUMPTION
+    basis: str = ""
+    built_in: bool = False
 
     def __post_init__(self) -> None:
-        """Reject an unknown unit."""
+        """Reject an unknown unit or grade."""
         if self.unit not in UNITS:
             raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {self.unit!r}")
+        if self.grade not in GRADES:
+            raise ValueError(f"grade must be one of {', '.join(GRADES)}, got {self.grade!r}")
+
+    def role(self, fitted: Collection[str] = ()) -> str:
+        """The check's role, given the patterns a calibration fits.
+
+        Args:
+            fitted: The patterns (by name) the calibration fits.
+
+        Returns:
+            One of :data:`ROLES`.
+        """
+        if self.pattern in fitted:
+            return FITTED
+        return BUILT_IN if self.built_in else INDEPENDENT
 
 
 
@@ -416,16 +555,18 @@ def is_difference(check: Check) -> bool:
     return isinstance(check.rule, Direction)
 
 
-def evaluate(checks: Sequence[Check], table: pd.DataFrame) -> pd.DataFrame:
+def evaluate(checks: Sequence[Check], table: pd.DataFrame, fitted: Collection[str] = ()) -> pd.DataFrame:
     """Evaluate every check on a table of per-run measurements.
 
     Args:
         checks: The checks, in the order the table should show them.
         table: Per-run measurements: ``arm``, ``replication`` and the measurement columns.
+        fitted: The patterns a calibration fits (their role is ``fitted``).
 
     Returns:
         One row per check, columns :data:`RESULT_COLUMNS` (``result`` is pass, fail or n/a;
-        ``difference`` marks estimates that are differences).
+        ``difference`` marks estimates that are differences; ``role``, ``grade``, ``basis`` and
+        ``reading`` say what the verdict is worth).
 
     Raises:
         KeyError: If a check reads a measurement the table lacks.
@@ -434,7 +575,9 @@ def evaluate(checks: Sequence[Check], table: pd.DataFrame) -> pd.DataFrame:
     for check in checks:
         found = check.rule.evaluate(table)
         result = NOT_ESTIMABLE if found.passed is None else PASS if found.passed else FAIL
+        role = check.role(fitted)
         rows.append((check.pattern, check.rule.target(check.unit), check.source, check.measured_as,
                      check.rule.arms(), found.n, found.estimate, found.ci_low, found.ci_high, found.p_value,
-                     result, check.unit, is_difference(check)))
+                     result, check.unit, is_difference(check), role, check.grade, check.basis,
+                     reading(result, role, check.grade)))
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))

@@ -9,8 +9,10 @@ sits).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 from kube_sim.cli.common import (
     EXIT_STOPPED,
@@ -222,7 +224,8 @@ def _calibrate(args: argparse.Namespace, out: Path, sizes: dict[str, int], targe
 
     keys = tuple(k.strip() for k in args.parameters.split(",") if k.strip()) if args.parameters else \
         CALIBRATED_PARAMETERS
-    settings = CalibrationSettings(parameters=keys, months=args.months, seed=args.seed, **sizes)
+    settings = dataclasses.replace(CalibrationSettings(parameters=keys, months=args.months, seed=args.seed),
+                                   **dict[str, Any](sizes))
     base = load_scenario(args.scenario)
     progress = not args.no_progress and sys.stderr.isatty()
     calibration = run_calibration(out, base, settings, backend=args.backend, workers=args.workers,

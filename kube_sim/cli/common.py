@@ -363,16 +363,83 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
                              "default: start a local cluster); kube-sim must be installed on its workers")
 
 
-def add_ensemble_option(parser: argparse.ArgumentParser) -> None:
+DEFAULT_ENSEMBLE = "calibrated"
+"""The ensemble the planning answers (compare, threshold, frontier) run over unless ``--point`` is given."""
+
+
+def add_ensemble_option(parser: argparse.ArgumentParser, default: str | None = None) -> None:
     """Add ``--ensemble NAME``: run the replications over a calibration's accepted parameter sets.
+
+    With a default (the planning answers), ``--point`` is added too: the calibrated point alone.
 
     Args:
         parser: A command's parser.
+        default: The ensemble run when the option is not given (None: none).
     """
-    parser.add_argument("--ensemble", metavar="NAME",
+    parser.add_argument("--ensemble", metavar="NAME", default=default,
                         help="run the replications over the ensemble of a calibrated scenario (e.g. 'calibrated'): "
                              "replication i uses member i mod K (K = min(members, replications / 2)), so "
-                             "differences carry parameter uncertainty as well as seed noise")
+                             "differences carry parameter uncertainty as well as seed noise"
+                             + (f" (default: {default}; --point for the calibrated point alone)" if default else ""))
+    if default:
+        parser.add_argument("--point", action="store_true",
+                            help="run at the calibrated point alone: intervals then carry seed noise only, not "
+                                 "the uncertainty of the calibrated parameters")
+
+
+def ensemble_used(args: argparse.Namespace) -> str | None:
+    """The ensemble a command runs over: ``--ensemble`` (or its default), none with ``--point``."""
+    if getattr(args, "point", False):
+        return None
+    return getattr(args, "ensemble", None) or None
+
+
+def basis_line(runs: Any, args: argparse.Namespace, outcome: str = "survival_36", difference: bool = False) -> str:
+    """Which parameters an answer used and, over an ensemble, how much of its spread is theirs.
+
+    Args:
+        runs: The runs table of the answer's sweep.
+        args: Parsed arguments (``--ensemble``, ``--point``).
+        outcome: The outcome whose interval is decomposed (per arm; the range over arms is given).
+        difference: Decompose each arm's paired difference from the first arm instead of its level.
+
+    Returns:
+        One sentence.
+    """
+    import pandas as pd
+
+    from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN, decompose, has_ensemble
+    from kube_sim.common.i18n import _
+    from kube_sim.reporting.formats import fmt_percent
+
+    name = ensemble_used(args)
+    if name is None or not has_ensemble(runs):
+        return _("Answered at the calibrated point alone (--point): the intervals carry seed noise, not the "
+                 "uncertainty of the calibrated parameters.")
+    shares, members = [], 0
+    if difference and outcome in runs.columns:
+        from kube_sim.analysis.ensemble import ensemble_differences
+
+        table = ensemble_differences(runs, 0, [outcome])
+        members = int(table["members"].max()) if len(table) else 0
+        shares = [float(x) for x in table["param_share"] if pd.notna(x)]
+        outcome = _("the difference in {outcome}").format(outcome=outcome)
+    elif outcome in runs.columns:
+        for _arm, rows in runs.groupby("arm"):
+            found = decompose(rows[outcome].to_numpy(dtype=float), rows[ENSEMBLE_COLUMN].to_numpy())
+            members = max(members, int(found["members"]))
+            if pd.notna(found["param_share"]):
+                shares.append(float(found["param_share"]))
+    if not shares:
+        share = _("too few parameter sets or seeds to split its interval")
+    elif len(shares) == 1 or max(shares) - min(shares) < 0.005:
+        share = _("{share} of the interval's variance of {outcome} comes from the parameters").format(
+            share=fmt_percent(shares[0], 0), outcome=outcome)
+    else:
+        share = _("{low} to {high} of the interval's variance of {outcome} comes from the parameters, by "
+                  "option").format(low=fmt_percent(min(shares), 0), high=fmt_percent(max(shares), 0), outcome=outcome)
+    return _("Answered over the calibrated ensemble '{name}' ({members} parameter sets, with seed noise; "
+             "--point for the point alone): {share}.").format(name=name, members=members, share=share)
 
 
 def apply_ensemble(plan: Any, args: argparse.Namespace) -> Any:
@@ -388,13 +455,14 @@ def apply_ensemble(plan: Any, args: argparse.Namespace) -> Any:
     Raises:
         InputError: If the scenario is missing or holds no ensemble.
     """
-    if not getattr(args, "ensemble", None):
+    name = ensemble_used(args)
+    if not name:
         return plan
     from kube_sim.experiments.scenario import load_scenario
     from kube_sim.experiments.sweep import with_ensemble
 
     try:
-        calibrated = load_scenario(args.ensemble)
+        calibrated = load_scenario(name)
     except InputError as exc:
         raise InputError(exc.one_line(), source="--ensemble") from None
     return with_ensemble(plan, calibrated)
@@ -704,7 +772,7 @@ def add_planning_options(parser: argparse.ArgumentParser, what: str, default_out
     parser.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: results/{default_out})")
     add_sweep_options(parser, what)
     add_district_option(parser)
-    add_ensemble_option(parser)
+    add_ensemble_option(parser, DEFAULT_ENSEMBLE)
 
 
 def planned_scenario(args: argparse.Namespace) -> Scenario:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kube_sim.cli.common import (
+    DEFAULT_ENSEMBLE,
     EXIT_STOPPED,
     PROG,
     add_command,
@@ -23,6 +24,7 @@ from kube_sim.cli.common import (
     add_table_options,
     add_workers_option,
     apply_ensemble,
+    basis_line,
     check_resume_options,
     command_line,
     print_today,
@@ -119,7 +121,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                               "money buys per extra Rp 100 juta (see below)")
     add_workers_option(compare, "parallel runs")
     add_district_option(compare)
-    add_ensemble_option(compare)
+    add_ensemble_option(compare, DEFAULT_ENSEMBLE)
     compare.add_argument("--out", type=Path, metavar="DIR",
                          help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
     add_resume_options(compare, "a comparison (with --out)")
@@ -181,10 +183,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from kube_sim.analysis.ensemble import has_ensemble
 
     if has_ensemble(runs):
-        print("\n" + _("over the calibrated ensemble: the tables above pool the parameter sets as if every "
-                       "replication were alike;\nthe one below gives each difference's interval with both seed noise "
-                       "and parameter uncertainty, and the share of each:"))
+        print("\n" + textwrap.fill(_("over the calibrated ensemble: the tables above pool the parameter sets as if "
+                                     "every replication were alike; the one below gives each difference's interval "
+                                     "with both seed noise and parameter uncertainty, and the share of each:"),
+                                   width=100))
         print(ensemble_table(runs, args.ensemble))
+    print("\n" + textwrap.fill(basis_line(runs, args, "survival_36", difference=True), width=100))
     if args.out is not None:
         print("\n" + _("runs in {folder}/ (report: kube-sim report {folder})").format(folder=display_path(args.out)))
     return 0
@@ -432,11 +436,16 @@ def ensemble_table(runs: Any, name: str, outcomes: Sequence[str] = OUTCOMES) -> 
         The table with a note on how to read it.
     """
     from kube_sim.analysis.ensemble import ensemble_differences
+    from kube_sim.common.outputs import item_label, label_of
     from kube_sim.reporting.ensemble import READING, ensemble_cells, header
+
+    def label(o: str) -> str:
+        return item_label(o) if o.startswith("cost_by_item_") else (
+            _(DERIVED_LABELS[o]) if o in DERIVED_LABELS else label_of(o))
 
     shown = [o for o in outcomes if o in runs.columns and runs[o].notna().any()]
     table = ensemble_differences(runs, 0, shown)
-    rows = [[row["outcome"], *ensemble_cells(row["outcome"], row)] for _, row in table.iterrows()]
+    rows = [[label(row["outcome"]), *ensemble_cells(row["outcome"], row)] for _, row in table.iterrows()]
     members = int(table["members"].max()) if len(table) else 0
     pairs = int(table["n_pairs"].max()) if len(table) else 0
     note = _("ensemble {name}: B - A over {pairs} paired replications and {members} calibrated parameter sets. "

@@ -23,6 +23,7 @@ from kube_sim.cli.common import (
     add_planning_options,
     add_table_options,
     apply_ensemble,
+    basis_line,
     check_sweep_options,
     command_line,
     output_folder,
@@ -235,6 +236,7 @@ def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path)
     except OSError as exc:
         print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, root)), file=sys.stderr)
         return EXIT_STOPPED
+    say("\n" + basis_line(allocations, args, "survival_36"))
     say("\n" + _("results in {folder}").format(folder=f"{display_path(root)}/") + " ("
           + _("{files}; the sweeps in today/ and allocations/").format(files=", ".join(p.name for p in paths.values()))
           + ")")

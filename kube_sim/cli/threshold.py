@@ -20,6 +20,7 @@ from kube_sim.cli.common import (
     add_planning_options,
     add_table_options,
     apply_ensemble,
+    basis_line,
     check_sweep_options,
     command_line,
     output_folder,
@@ -160,6 +161,9 @@ def cmd_threshold(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, folder)), file=sys.stderr)
             return EXIT_STOPPED
+        from kube_sim.store import sweep_folder as store
+
+        say("\n" + basis_line(store.load_runs(folder), args, f"survival_{args.horizon}"))
     files = ", ".join([*(p.name for p in paths.values()), "runs.parquet", "manifest.json"])
     say("\n" + _("results in {folder}").format(folder=f"{display_path(folder)}/") + f" ({files})")
     return 0

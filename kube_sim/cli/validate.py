@@ -97,6 +97,30 @@ def _cells(row: pd.Series) -> tuple[str, str]:
     return interval, p
 
 
+def tally(table: pd.DataFrame) -> list[str]:
+    """How many checks pass, by role and, for the independent ones, by the grade of their source.
+
+    Args:
+        table: The validation table.
+
+    Returns:
+        Lines of text: the total, then fitted, independent (against the study or data, against
+        assumptions) and built-in checks.
+    """
+    from kube_sim.analysis.patterns import ASSUMPTION, BUILT_IN, FITTED, INDEPENDENT
+
+    def count(rows: pd.DataFrame) -> str:
+        return f"{int((rows['result'] == 'pass').sum())} of {len(rows)}"
+
+    independent = table[table["role"] == INDEPENDENT]
+    on_data = independent[independent["grade"] != ASSUMPTION]
+    return [f"{count(table)} checks pass",
+            f"  fitted (calibration targets, so no evidence): {count(table[table['role'] == FITTED])}",
+            f"  independent, against the study or data: {count(on_data)}",
+            f"  independent, against an assumed band: {count(independent[independent['grade'] == ASSUMPTION])}",
+            f"  built in (a rule of the model writes the direction): {count(table[table['role'] == BUILT_IN])}"]
+
+
 def format_text(table: pd.DataFrame) -> str:
     """The checks as an aligned plain-text table.
 
@@ -106,19 +130,19 @@ def format_text(table: pd.DataFrame) -> str:
     Returns:
         Multi-line text.
     """
-    rows = [("pattern", "arm", "target", "simulated [95% interval]", "p", "result")]
+    rows = [("pattern", "role", "grade", "arm", "target", "simulated [95% interval]", "p", "result", "reading")]
     for _, row in table.iterrows():
         interval, p = _cells(row)
-        rows.append((row["pattern"], row["arm"], row["target"], interval, p, row["result"].upper()))
+        rows.append((row["pattern"], row["role"], row["grade"], row["arm"], row["target"], interval, p,
+                     row["result"].upper(), row["reading"]))
     from kube_sim.reporting.tables import record
 
     record("validation", rows[0], rows[1:])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    passed = int((table["result"] == "pass").sum())
     lines.append("")
-    lines.append(f"{passed} of {len(table)} checks pass")
+    lines += tally(table)
     return "\n".join(lines)
 
 
@@ -135,16 +159,16 @@ def format_markdown(table: pd.DataFrame) -> str:
     Returns:
         Markdown text.
     """
-    lines = ["| pattern | target | source | measured as | arm | n | simulated [95% interval] | p | result |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| pattern | role | grade | target | source | basis | measured as | arm | n | simulated [95% interval] "
+             "| p | result | reading |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, row in table.iterrows():
         interval, p = _cells(row)
         result = row["result"].upper()
-        lines.append(f"| {_md(row['pattern'])} | {_md(row['target'])} | {_md(row['source'])} | "
-                     f"{_md(row['measured_as'])} | {_md(row['arm'])} | {row['n']} | {_md(interval)} | {p} | "
-                     f"**{result}** |")
-    passed = int((table["result"] == "pass").sum())
-    lines += ["", f"{passed} of {len(table)} checks pass."]
+        lines.append(f"| {_md(row['pattern'])} | {row['role']} | {row['grade']} | {_md(row['target'])} | "
+                     f"{_md(row['source'])} | {_md(row['basis'])} | {_md(row['measured_as'])} | {_md(row['arm'])} | "
+                     f"{row['n']} | {_md(interval)} | {p} | **{result}** | {_md(row['reading'])} |")
+    lines += ["", *(line.strip() for line in tally(table))]
     return "\n".join(lines) + "\n"
 
 

@@ -35,7 +35,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,15 @@ from kube_sim.common.provenance import git_commit, now_iso
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.scenario import Scenario, toml_value
 from kube_sim.experiments.sensitivity import Factor, point_overrides
-from kube_sim.experiments.validation import ARMS, BASELINE, CHECKS, ValidationTask, check_saved_runs, run_measured
+from kube_sim.experiments.validation import (
+    ARMS,
+    BASELINE,
+    CHECKS,
+    FITTED_PATTERNS,
+    ValidationTask,
+    check_saved_runs,
+    run_measured,
+)
 from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, ParameterSpec, make_parameters
 from kube_sim.store.files import jsonable
 
@@ -76,16 +84,7 @@ CALIBRATED_PARAMETERS: tuple[str, ...] = (
 """The assumptions fitted by default: the first of the sensitivity ranking for survival, and those
 behind the targets' other patterns (unaccompanied failure, inactivity, the quota)."""
 
-TARGET_PATTERNS: tuple[str, ...] = (
-    "survival at 12 months",
-    "survival at 24 months",
-    "survival at 36 months",
-    "about half active of groups up to five years old",
-    "unaccompanied groups fail 2-3x as often",
-    "1-3 of 10 members inactive in surviving groups",
-    "inactivity persistent: the same members",
-    "funded per round = quota x kecamatan",
-)
+TARGET_PATTERNS: tuple[str, ...] = FITTED_PATTERNS
 """The validation checks the calibration fits (by pattern name)."""
 
 CALIBRATION_ARMS: tuple[str, ...] = (BASELINE, "no_facilitators")
@@ -101,10 +100,17 @@ SPAN = 2.0
 _RANGE = re.compile(r"range\s+(-?[0-9][0-9_.]*)\s*-\s*(-?[0-9][0-9_.]*)")
 
 
-def targets() -> tuple[Check, ...]:
-    """The validation checks the calibration fits, in :data:`TARGET_PATTERNS` order."""
+def targets(patterns: Sequence[str] = TARGET_PATTERNS) -> tuple[Check, ...]:
+    """The validation checks a calibration fits, in the order given.
+
+    Args:
+        patterns: Their pattern names (default: :data:`TARGET_PATTERNS`).
+
+    Returns:
+        The checks.
+    """
     by_pattern = {check.pattern: check for check in CHECKS}
-    return tuple(by_pattern[name] for name in TARGET_PATTERNS)
+    return tuple(by_pattern[name] for name in patterns)
 
 
 def stated_range(spec: ParameterSpec) -> tuple[float, float] | None:
@@ -173,6 +179,8 @@ class CalibrationSettings:
         ensemble_size: Equally weighted members of the ensemble.
         months: Run length (at least 61, so the third cohort is followed 36 months).
         seed: Master seed (replication seeds, design, perturbations, resampling).
+        targets: The patterns fitted (default: every one of :data:`TARGET_PATTERNS`; fewer to leave
+            one out and predict it).
     """
 
     parameters: tuple[str, ...] = CALIBRATED_PARAMETERS
@@ -185,6 +193,7 @@ class CalibrationSettings:
     ensemble_size: int = 40
     months: int = 64
     seed: int = 1
+    targets: tuple[str, ...] = TARGET_PATTERNS
 
     def check(self) -> None:
         """Reject inconsistent settings.
@@ -203,6 +212,8 @@ class CalibrationSettings:
         for option, ok, need in rules:
             if not ok:
                 raise InputError(f"must be {need}", source=option)
+        if not self.targets or not set(self.targets) <= set(TARGET_PATTERNS):
+            raise InputError(f"must be some of: {', '.join(TARGET_PATTERNS)}", source="targets")
 
     @property
     def runs(self) -> int:
@@ -250,6 +261,9 @@ class Calibration:
         refined: The refined candidates: their values, distance at the fresh seeds.
         ensemble: The ensemble's members (dotted keys).
         ensemble_fit: Per target: the ensemble members' estimates' median and 5-95% range.
+        point_runs: The calibrated point's runs at the fresh seeds (every measurement, so any check,
+            fitted or not, can be evaluated on them).
+        ensemble_runs: Each ensemble member's runs in the last generation.
         runs: Runs made (resumed ones included).
         resumed: Runs read back from a stopped calibration.
         started: When it started (ISO time).
@@ -264,6 +278,8 @@ class Calibration:
     refined: pd.DataFrame
     ensemble: list[dict[str, Any]]
     ensemble_fit: pd.DataFrame
+    point_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ensemble_runs: list[pd.DataFrame] = field(default_factory=list)
     runs: int = 0
     resumed: int = 0
     started: str = field(default_factory=now_iso)
@@ -355,7 +371,7 @@ def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings
     check_saved_runs(out_dir, saved_run_files(out_dir), resume=resume, overwrite=overwrite, what="a calibration")
     started = now_iso()
     factors = [prior_factor(key, base) for key in settings.parameters]
-    checks = targets()
+    checks = targets(settings.targets)
     seeds = replication_seeds(settings.seed, settings.replications)
     out_dir.mkdir(parents=True, exist_ok=True)
     note = say or (lambda _text: None)
@@ -422,8 +438,65 @@ def run_calibration(out_dir: Path, base: Scenario, settings: CalibrationSettings
                                  "p05": estimates.quantile(0.05).to_numpy(),
                                  "p95": estimates.quantile(0.95).to_numpy()})
     return Calibration(settings=settings, factors=factors, base=base, generations=generations, point=point, fit=fit,
-                       refined=refined, ensemble=members, ensemble_fit=ensemble_fit, runs=runs, resumed=resumed,
+                       refined=refined, ensemble=members, ensemble_fit=ensemble_fit, point_runs=frames[best],
+                       ensemble_runs=[last_frames[last.accepted[i]] for i in picks], runs=runs, resumed=resumed,
                        started=started)
+
+
+LEAVE_ONE_OUT_SETTINGS = CalibrationSettings(particles=40, generations=3, keep=10, replications=2, refine=3,
+                                             refine_replications=8, ensemble_size=20)
+"""A small calibration for the leave-one-target-out check: 9 calibrations of 2 x (3 x 40 x 2 + 3 x 8)
+= 528 runs of 64 months each, a few minutes in all on two cores."""
+
+
+def leave_one_out(out_dir: Path, base: Scenario, settings: CalibrationSettings = LEAVE_ONE_OUT_SETTINGS, *,
+                  workers: int = 1, progress: bool = False, say: Callable[[str], None] | None = None,
+                  resume: bool = False) -> pd.DataFrame:
+    """Calibrate without each target in turn and predict it: the out-of-sample check of the calibration.
+
+    For each target, the calibration runs on the others (in ``out_dir/<n>``; ``out_dir/all`` fits
+    every target, for comparison), then the left-out target is evaluated on the calibrated point's runs
+    at fresh seeds (estimate and 95% interval) and on each ensemble member's runs (the 5-95% range of
+    their estimates: parameter uncertainty with seed noise).
+
+    Args:
+        out_dir: Folder for the calibrations' runs.
+        base: The scenario calibrated.
+        settings: The calibrations' settings (their ``targets`` are replaced).
+        workers: Parallel local processes.
+        progress: Show progress bars.
+        say: Called with one-line messages.
+        resume: Reuse runs saved in ``out_dir`` (else they are deleted and run again).
+
+    Returns:
+        One row per target: ``pattern, unit, low, high, fitted_estimate`` (the fit with every target),
+        ``estimate, ci_low, ci_high`` (left out, at the point), ``p05, p95`` (left out, ensemble),
+        ``in_band`` (the point estimate) and ``overlaps`` (whether the ensemble range meets the band).
+    """
+    from kube_sim.analysis.calibration import target_bounds
+
+    def fit(name: str, patterns: tuple[str, ...]) -> Calibration:
+        if say is not None:
+            say(f"leave-one-out: calibrating on {len(patterns)} targets ({name})")
+        return run_calibration(out_dir / name, base, replace(settings, targets=patterns), workers=workers,
+                               progress=progress, resume=resume, overwrite=not resume)
+
+    every = fit("all", TARGET_PATTERNS)
+    rows = []
+    for i, check in enumerate(targets()):
+        others = tuple(p for p in TARGET_PATTERNS if p != check.pattern)
+        left = fit(str(i), others)
+        point = check.rule.evaluate(left.point_runs)
+        members = np.array([check.rule.evaluate(frame).estimate for frame in left.ensemble_runs], dtype=float)
+        members = members[np.isfinite(members)]
+        low, high = target_bounds(check)
+        p05, p95 = (float(np.quantile(members, q)) for q in (0.05, 0.95)) if members.size else (math.nan, math.nan)
+        rows.append({"pattern": check.pattern, "unit": check.unit, "target": check.rule.target(check.unit),
+                     "low": low, "high": high, "fitted_estimate": float(check.rule.evaluate(every.point_runs).estimate),
+                     "estimate": point.estimate, "ci_low": point.ci_low, "ci_high": point.ci_high,
+                     "p05": p05, "p95": p95, "in_band": bool(low <= point.estimate <= high),
+                     "overlaps": bool(members.size and p95 >= low and p05 <= high)})
+    return pd.DataFrame(rows)
 
 
 def saved_run_files(out_dir: Path) -> list[Path]:
