@@ -49,7 +49,8 @@ def patch_model_runs(monkeypatch, *, fail=None, interrupt_at: int | None = None,
 
     Args:
         monkeypatch: pytest's monkeypatch.
-        fail: ``fail(params, seed)`` says which runs raise ``RuntimeError(message)``.
+        fail: ``fail(params, seed)`` says which runs raise ``RuntimeError(message)`` (a run's own parameters,
+            also in a batch whose runs have a set each).
         interrupt_at: The run (counted from 1, in the order asked for) that raises KeyboardInterrupt.
         delay_s: Seconds each run sleeps first.
         message: The failure's message.
@@ -66,11 +67,12 @@ def patch_model_runs(monkeypatch, *, fail=None, interrupt_at: int | None = None,
 
     def patched(params, seeds, **kwargs):
         seeds = list(seeds)
-        for seed in seeds:
+        per_run = params if isinstance(params, (list, tuple)) else [params] * len(seeds)
+        for run_params, seed in zip(per_run, seeds, strict=True):
             calls["runs"] += 1
             if interrupt_at is not None and calls["runs"] == interrupt_at:
                 raise KeyboardInterrupt
-            if fail is not None and fail(params, seed):
+            if fail is not None and fail(run_params, seed):
                 raise RuntimeError(message)
         if delay_s:
             time.sleep(delay_s * len(seeds))

@@ -9,14 +9,17 @@ import pandas as pd
 import pytest
 from test_model import check_invariants
 
+from kube_sim.common.errors import ParameterError
+from kube_sim.experiments import sensitivity as design
 from kube_sim.experiments.batching import MAX_BATCH, BatchSettings, batches
 from kube_sim.experiments.district_file import load_district, use_district
 from kube_sim.experiments.experiment import load_experiment
 from kube_sim.experiments.scenario import load_scenario
 from kube_sim.experiments.sweep import plan_experiment, run_sweep
-from kube_sim.model.batch import RunLayout, count_per_run, draw, mean_per_run, sum_per_run
+from kube_sim.experiments.tasks import RunTask, same_batch_key
+from kube_sim.model.batch import ParameterVaries, RunLayout, count_per_run, draw, mean_per_run, sum_per_run
 from kube_sim.model.model import KubeModel
-from kube_sim.model.parameters import make_parameters
+from kube_sim.model.parameters import BATCH_STRUCTURE, Parameters, make_parameters
 from kube_sim.model.run import RunResult, run_batch, run_model
 from kube_sim.store import sweep_folder as store
 
@@ -101,10 +104,10 @@ def test_layout_draws_sums_and_means_per_run():
     assert means[0] == 5.0 and np.isnan(means[1])
 
 
-def test_batches_hold_runs_of_one_design_point_up_to_the_size():
-    items = [("a", 1), ("a", 2), ("a", 3), ("b", 4), ("a", 5)]
+def test_batches_hold_runs_of_one_structure_up_to_the_size():
+    items = [("a", 1), ("a", 2), ("a", 3), ("b", 4), ("a", 5), ("a", 6), ("b", 7)]
     grouped = list(batches(items, key=lambda item: item[0], size=2))
-    assert grouped == [[("a", 1), ("a", 2)], [("a", 3)], [("b", 4)], [("a", 5)]]
+    assert grouped == [[("a", 1), ("a", 2)], [("a", 3), ("a", 5)], [("b", 4), ("b", 7)], [("a", 6)]]
     assert BatchSettings(batch_size=7).size(run_bytes=10**9, runs=3, workers=2) == 7
     auto = BatchSettings(worker_memory_mib=64)
     assert auto.size(run_bytes=10**9, runs=1000, workers=2) == 1  # a huge run: one at a time
@@ -137,3 +140,78 @@ def test_a_sweep_gives_the_same_tables_with_any_batch_size(tmp_path):
     for size in (3, 0):
         for name, frame in frames[1].items():
             pd.testing.assert_frame_equal(frames[size][name], frame, check_exact=True, obj=f"batch {size}: {name}")
+
+
+NUMERIC_POINTS = [
+    {"facilitators.count": 3, "training.enabled": False, "facilitators.targets": True},
+    {"facilitators.groups_per_facilitator": 0, "agency.follow_up_support_rp": 2_000_000,
+     "agency.follow_up_budget_rp": 5_000_000},
+    {"grants.equipment_rp": 3_000_000, "grants.equipment_month": 6, "facilitators.vacancy_months": 0},
+    {"grants.equipment_rp": 5_000_000, "training.months": 3, "funding.groups_per_village": 2,
+     "business.cycle_months": [4, 2, 1], "members.min_group_size": 3, "members.max_group_size": 7},
+    {"district.travel_scale": 2.0, "district.coast_fit": [0.2, 0.3, 0.9], "funding.annual_budget_rp": 4e8,
+     "facilitators.hours_per_month": 8.0, "members.farm_wage_rp_per_day": 0.0},
+]
+"""Design points that differ from the baseline and each other in numbers only, in every kind of rule
+(headcount or caseload, training or none, targets, late and early equipment grants, follow-up
+support, business cycles, group sizes, district travel and fit, no value of time)."""
+
+
+def _design_points(count: int, seed: int) -> list[Parameters]:
+    """Points of a Sobol and a Latin-hypercube design over every uncertain parameter (sensitivity's factors)."""
+    from scipy.stats import qmc
+
+    base = load_scenario("baseline")
+    factors, _ = design.screen_factors(base, 2.0)
+    unit = np.vstack([design.sobol_design(len(factors), 4, seed)[:count // 2],
+                      qmc.LatinHypercube(d=len(factors), seed=seed).random(count)])
+    points = []
+    for row in unit:
+        try:
+            points.append(make_parameters(design.point_overrides(base, factors, row), base=base.params))
+        except ParameterError:  # an inconsistent point (smallest group above the largest): not a run
+            continue
+    return points[:count]
+
+
+def test_design_points_differing_in_numbers_batch_and_each_equals_its_run_alone():
+    points = [make_parameters(overrides) for overrides in NUMERIC_POINTS] + _design_points(19, seed=3)
+    assert len(points) == 24
+    assert len({same_batch_key(RunTask(k, k, "", 0, 0, MONTHS, "x", p)) for k, p in enumerate(points)}) == 1
+    seeds = [11 * k + 1 for k in range(len(points))]
+    names = [f"point {k}" for k in range(len(points))]
+    batched = run_batch(points, seeds, months=MONTHS, scenario=names)  # raises if a rule read one value for all
+    for k, (params, seed, result) in enumerate(zip(points, seeds, batched, strict=True)):
+        assert_same_run(result, run_model(params, seed=seed, months=MONTHS, scenario=names[k]), names[k])
+    costs = {result.summary["cost_total_rp"] for result in batched}
+    assert len(costs) == len(points), "the design points gave identical runs"
+
+
+def test_a_batch_reads_shared_values_as_one_and_refuses_one_value_of_a_varied_one():
+    varied = make_parameters({"members.dropout_probability": 0.02})
+    model = KubeModel([Parameters(), varied], seeds=[1, 2])
+    assert model.params.members.hours_per_month == Parameters().members.hours_per_month
+    with pytest.raises(ParameterVaries, match=r"members\.dropout_probability"):
+        _ = model.params.members.dropout_probability
+    for _ in range(14):
+        model.step()
+    per_member = model.member_params().members.dropout_probability
+    expected = np.where(model.member_runs().run == 0, 0.01, 0.02)
+    assert np.array_equal(per_member, expected)
+    with pytest.raises(ValueError, match="structure"):
+        KubeModel([Parameters(), make_parameters({"district.replicas": 2})], seeds=[1, 2])
+
+
+@pytest.mark.parametrize("change", [{"district.replicas": 2}, {"facilitators.pattern": "needs_based"},
+                                    {"funding.rounds": 2}, {"district.villages": 50}])
+def test_runs_of_another_structure_go_to_another_batch(change):
+    assert set(change) <= set(BATCH_STRUCTURE)
+
+    def key(params: Parameters, months: int = MONTHS) -> tuple:
+        return same_batch_key(RunTask(0, 0, "", 0, 0, months, "x", params))
+
+    base = Parameters()
+    assert key(make_parameters({"members.dropout_probability": 0.02, "training.enabled": False})) == key(base)
+    assert key(make_parameters(change)) != key(base)
+    assert key(_majene()) != key(base)
+    assert key(base, MONTHS + 1) != key(base)

@@ -1,8 +1,9 @@
 """How a sweep's runs are grouped into batches (runs of one model, see :mod:`kube_sim.model.batch`).
 
-Runs with the same parameters, months and scenario (the replications of one design point) go in one
-batch; a batch is as large as a worker's memory budget allows, small enough that every worker gets
-several batches (so the progress bar moves and a stopped sweep loses little), and at most
+Runs with the same structure and months (any design points whose parameters differ only in
+numbers, see :data:`~kube_sim.model.parameters.BATCH_STRUCTURE`) go in one batch; a batch is as
+large as a worker's memory budget allows, small enough that every worker gets several batches
+(so the progress bar moves and a stopped sweep loses little), and at most
 :data:`MAX_BATCH` runs. A batch of runs takes much less time than its runs one by one: the monthly
 steps' fixed cost of numpy calls is paid once for the batch.
 """
@@ -76,7 +77,11 @@ def current() -> BatchSettings:
 
 
 def batches[T](items: Iterable[T], key: Callable[[T], Hashable], size: int) -> Iterator[list[T]]:
-    """Consecutive items with the same key, in lists of at most ``size``.
+    """Items with the same key, in lists of at most ``size``, each in the order the items come.
+
+    A list is given as soon as it is full; the lists not full at the end follow, in the order their
+    first items came. Items of other keys in between (the design points of another structure) do
+    not cut a list short.
 
     Args:
         items: The items, in order.
@@ -84,19 +89,17 @@ def batches[T](items: Iterable[T], key: Callable[[T], Hashable], size: int) -> I
         size: Most items per batch.
 
     Yields:
-        The batches, in order.
+        The batches.
     """
-    batch: list[T] = []
-    batch_key: Hashable = None
+    open_batches: dict[Hashable, list[T]] = {}
     for item in items:
         item_key = key(item)
-        if batch and (item_key != batch_key or len(batch) >= size):
-            yield batch
-            batch = []
-        batch_key = item_key
+        batch = open_batches.setdefault(item_key, [])
         batch.append(item)
-    if batch:
-        yield batch
+        if len(batch) >= size:
+            yield batch
+            del open_batches[item_key]
+    yield from open_batches.values()
 
 
 def run_bytes(parts: Sequence[bytes | None]) -> int:

@@ -13,7 +13,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from kube_sim.analysis.ensemble import ENSEMBLE_COLUMN
 from kube_sim.experiments.rows import (
     STATUS_FAILED,
     STATUS_OK,
@@ -22,7 +21,7 @@ from kube_sim.experiments.rows import (
     run_row,
 )
 from kube_sim.model import run as runner
-from kube_sim.model.parameters import Parameters
+from kube_sim.model.parameters import Parameters, batch_structure
 from kube_sim.store.parts import to_part_bytes
 
 MAX_ERROR_CHARS = 2000
@@ -105,7 +104,10 @@ def _output(task: RunTask, result: runner.RunResult | None, error: str, duration
 
 
 def same_batch_key(task: RunTask) -> tuple[Any, ...]:
-    """What the runs of one batch share: parameters, months and scenario (an arm, or an ensemble member of it).
+    """What the runs of one batch share: their structure and months (any design points, any ensemble members).
+
+    Runs whose parameters differ only in numbers share a batch, each reading its own values; runs that
+    differ in :data:`~kube_sim.model.parameters.BATCH_STRUCTURE` or the district do not.
 
     Args:
         task: A run.
@@ -113,18 +115,18 @@ def same_batch_key(task: RunTask) -> tuple[Any, ...]:
     Returns:
         A key equal for runs that can share a batch.
     """
-    return (task.arm, task.factors.get(ENSEMBLE_COLUMN), task.months, task.scenario)
+    return (batch_structure(task.params), task.months)
 
 
 def execute_batch(tasks: list[RunTask]) -> list[RunOutput]:
-    """Run tasks that share their parameters as one batch (see :func:`kube_sim.model.run.run_batch`).
+    """Run tasks that share their structure as one batch (see :func:`kube_sim.model.run.run_batch`).
 
     Each output equals what :func:`execute` gives for the task alone, but its ``duration_s``: the batch's
     time shared equally among its runs. If the batch raises (one run's error stops them all), every
     task is run alone, so only the runs that fail are recorded as failed.
 
     Args:
-        tasks: Runs with the same parameters, months and scenario (see :func:`same_batch_key`).
+        tasks: Runs with the same structure and months (see :func:`same_batch_key`).
 
     Returns:
         One output per task, in order.
@@ -134,8 +136,8 @@ def execute_batch(tasks: list[RunTask]) -> list[RunOutput]:
     first = tasks[0]
     start = time.perf_counter()
     try:
-        results = runner.run_batch(first.params, [task.seed for task in tasks], months=first.months,
-                                   scenario=first.scenario)
+        results = runner.run_batch([task.params for task in tasks], [task.seed for task in tasks],
+                                   months=first.months, scenario=[task.scenario for task in tasks])
         duration = (time.perf_counter() - start) / len(tasks)
         return [_output(task, result, "", duration) for task, result in zip(tasks, results, strict=True)]
     except Exception:  # some run fails: find which, run by run

@@ -46,7 +46,7 @@ from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.files import display_path
 from kube_sim.model.codes import EventKind
 from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_VALIDATION_REPLICATIONS
-from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameters
+from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, batch_structure, make_parameters
 from kube_sim.model.run import RunResult, run_batch, run_model
 from kube_sim.store.files import jsonable
 
@@ -575,14 +575,14 @@ def _row(task: ValidationTask, result: RunResult) -> dict[str, Any]:
 
 
 def _batch_key(task: ValidationTask) -> tuple[Any, ...]:
-    return (*(value for _, value in task.labels), task.arm, task.months)
+    return (batch_structure(task.params), task.months)
 
 
 def measure_batch(tasks: list[ValidationTask]) -> list[dict[str, Any]]:
-    """Run tasks of one arm (the same parameters and months) as one batch and return their rows.
+    """Run tasks of one structure and months (any arms and labels) as one batch and return their rows.
 
     Args:
-        tasks: Runs of one arm and labels (see :func:`kube_sim.model.run.run_batch`).
+        tasks: Runs whose parameters differ only in numbers (see :func:`kube_sim.model.run.run_batch`).
 
     Returns:
         Their rows, in order; each the same as :func:`measure_task` gives.
@@ -590,7 +590,8 @@ def measure_batch(tasks: list[ValidationTask]) -> list[dict[str, Any]]:
     if len(tasks) == 1:
         return [measure_task(tasks[0])]
     first = tasks[0]
-    results = run_batch(first.params, [task.seed for task in tasks], months=first.months, scenario=first.arm)
+    results = run_batch([task.params for task in tasks], [task.seed for task in tasks], months=first.months,
+                        scenario=[task.arm for task in tasks])
     return [_row(task, result) for task, result in zip(tasks, results, strict=True)]
 
 

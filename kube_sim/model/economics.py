@@ -7,6 +7,7 @@ village's resource fit, and are sold at the end of the business cycle.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,11 @@ from kube_sim.model.parameters import BusinessParams
 
 @dataclass(frozen=True)
 class BusinessTable:
-    """Business parameters as arrays indexed by business type (see ``BUSINESS_TYPES``)."""
+    """Business parameters as arrays indexed by business type (see ``BUSINESS_TYPES``).
+
+    For a batch of runs that differ in them, each array holds every run's types, run after run
+    (run ``k``'s type ``t`` at ``k x types + t``; ``KubeModel.business_type`` gives a group's place).
+    """
 
     unit_start_size: np.ndarray
     price_per_size_rp: np.ndarray
@@ -29,18 +34,24 @@ class BusinessTable:
     equipment_cost_rp: np.ndarray
     equipment_labour_saving: np.ndarray
     price_volatility: np.ndarray
+    runs: int = 1
 
     @classmethod
-    def from_params(cls, p: BusinessParams) -> BusinessTable:
-        """Build the table from the ``business`` parameter section.
+    def from_params(cls, p: BusinessParams | Sequence[BusinessParams]) -> BusinessTable:
+        """Build the table from the ``business`` parameter section (of each run of a batch).
 
         Args:
-            p: Business parameters.
+            p: Business parameters, or one section per run (a single table when they are all equal).
 
         Returns:
             The table.
         """
-        return cls(**{name: np.asarray(getattr(p, name)) for name in cls.__dataclass_fields__})
+        sections = [p] if isinstance(p, BusinessParams) else list(p)
+        if all(section == sections[0] for section in sections[1:]):
+            sections = sections[:1]
+        names = [name for name in cls.__dataclass_fields__ if name != "runs"]
+        return cls(**{name: np.concatenate([np.asarray(getattr(section, name)) for section in sections])
+                      for name in names}, runs=len(sections))
 
     @property
     def unit_cost_rp(self) -> np.ndarray:

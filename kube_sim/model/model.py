@@ -9,7 +9,7 @@ knows nothing of files, sweeps or plots.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import mesa
 import numpy as np
@@ -23,13 +23,22 @@ from kube_sim.model.agents.agency import Agency
 from kube_sim.model.agents.facilitator import FacilitatorTable, make_visits, on_caseload, update_posts
 from kube_sim.model.agents.group import Group, GroupTable
 from kube_sim.model.agents.member import MemberTable
-from kube_sim.model.batch import RunLayout, Sampler, count_per_run, draw, mean_per_run, sum_per_run
+from kube_sim.model.batch import (
+    BatchParameters,
+    RowParameters,
+    RunLayout,
+    RunSampler,
+    Sampler,
+    count_per_run,
+    draw,
+    mean_per_run,
+    sum_per_run,
+)
 from kube_sim.model.codes import GroupStatus
 from kube_sim.model.district import build_district, stack_districts
 from kube_sim.model.economics import BusinessTable, per_capita_income
 from kube_sim.model.events import EventLog
-from kube_sim.model.parameters import Parameters
-from kube_sim.model.policy import make_pattern
+from kube_sim.model.parameters import BUSINESS_TYPES, Parameters
 from kube_sim.model.streams import make_streams
 
 COST_ITEMS: tuple[str, ...] = (
@@ -39,7 +48,7 @@ COST_ITEMS: tuple[str, ...] = (
 
 
 def _share_above_poverty_line(model: KubeModel) -> np.ndarray:
-    m, p = model.members, model.params
+    m, p = model.members, model.member_params()
     layout = model.member_runs()
     income = per_capita_income(m.baseline_income, m.income_recent, p.members.household_size)
     eligible = count_per_run(m.eligible, layout)
@@ -87,18 +96,22 @@ class KubeModel(mesa.Model):
     A batch (``seeds=[...]``) holds one copy of the district (with ``district.replicas`` copies)
     per run, each run's after the previous one's; every table carries all runs' rows and every
     monthly process acts on all of them at once. Each run draws from its own generators
-    (:func:`~kube_sim.model.streams.make_streams` of its seed) through :meth:`draw`, so each run of
-    a batch gives exactly what it gives alone (see :mod:`kube_sim.model.batch`).
+    (:func:`~kube_sim.model.streams.make_streams` of its seed) through :meth:`draw`, and reads its
+    own parameters through :meth:`params_at` (the runs of a batch may differ in any parameter but
+    those of :data:`~kube_sim.model.parameters.BATCH_STRUCTURE`), so each run of a batch gives
+    exactly what it gives alone (see :mod:`kube_sim.model.batch`).
 
     Args:
-        params: Model parameters (defaults: Polewali Mandar baseline).
+        params: Model parameters (defaults: Polewali Mandar baseline), or one set per seed of a batch.
         seed: Run seed; every random draw comes from generators seeded by it.
         seeds: Seeds of a batch of runs (instead of ``seed``).
         agent_views: Whether to create a Mesa agent for every group, member and facilitator
             (default: for a single run; a batch keeps only the tables).
 
     Attributes:
-        params: The parameters.
+        params: The parameters (of a batch: the values its runs share; a value that differs
+            raises :class:`~kube_sim.model.batch.ParameterVaries`, read it with :meth:`params_at`).
+        run_params: Each run's parameters.
         seeds: The run seeds.
         n_runs: Runs in the model.
         month: Months completed.
@@ -109,22 +122,31 @@ class KubeModel(mesa.Model):
         datacollector: Monthly outcomes.
     """
 
-    def __init__(self, params: Parameters | None = None, *, seed: int = 0, seeds: Sequence[int] | None = None,
-                 agent_views: bool | None = None) -> None:
+    def __init__(self, params: Parameters | Sequence[Parameters] | None = None, *, seed: int = 0,
+                 seeds: Sequence[int] | None = None, agent_views: bool | None = None) -> None:
         self.seeds = [seed] if seeds is None else [int(s) for s in seeds]
         if not self.seeds:
             raise ValueError("a batch needs at least one seed")
         super().__init__(rng=self.seeds[0])
-        self.params = params if params is not None else Parameters()
         self.seed = self.seeds[0]
         self.n_runs = len(self.seeds)
+        if params is None or isinstance(params, Parameters):
+            self.run_params = [params if params is not None else Parameters()] * self.n_runs
+        else:
+            self.run_params = list(params)
+            if len(self.run_params) != self.n_runs:
+                raise ValueError(f"a batch needs one set of parameters per seed: {len(self.run_params)} sets "
+                                 f"for {self.n_runs} seeds")
+        self.batch_params = BatchParameters(self.run_params)
+        self.params: Parameters = (self.run_params[0] if self.n_runs == 1
+                                   else cast(Parameters, RowParameters(self.batch_params)))
+        self._shared_view = RowParameters(self.batch_params) if not self.batch_params.varied else None
         self.agent_views = self.n_runs == 1 if agent_views is None else agent_views
         self.run_streams = [make_streams(s) for s in self.seeds]
         self.streams = self.run_streams[0]
-        self.district = stack_districts([build_district(self.params, streams["district"])
-                                         for streams in self.run_streams])
-        self.business = BusinessTable.from_params(self.params.business)
-        self.pattern = make_pattern(self.params.facilitators)
+        self.district = stack_districts([build_district(p, streams["district"])
+                                         for p, streams in zip(self.run_params, self.run_streams, strict=True)])
+        self.business = BusinessTable.from_params([p.business for p in self.run_params])
 
         self.groups: GroupTable = GroupTable()
         self.members: MemberTable = MemberTable()
@@ -192,6 +214,64 @@ class KubeModel(mesa.Model):
         """The layout of a table (proposals, households, new posts) whose row ``i`` belongs to run ``run[i]``."""
         return RunLayout.single(len(run)) if self.n_runs == 1 else RunLayout.of(run, self.n_runs)
 
+    def params_at(self, layout: RunLayout, rows: np.ndarray | None = None) -> RowParameters:
+        """The parameters as rows of a table see them: a shared value as itself, one that varies per row.
+
+        Args:
+            layout: The table's run layout.
+            rows: The rows (indices or a mask; default: every row of the table, in order).
+
+        Returns:
+            A view whose ``section.name`` reads as a value (shared by every run) or an array aligned
+            with the rows (each row its run's value).
+        """
+        if self._shared_view is not None:
+            return self._shared_view
+        return RowParameters(self.batch_params, layout, rows)
+
+    def group_params(self, rows: np.ndarray | None = None) -> RowParameters:
+        """The parameters as group rows ``rows`` see them (see :meth:`params_at`)."""
+        return self._shared_view or self.params_at(self.group_runs(), rows)
+
+    def member_params(self, rows: np.ndarray | None = None) -> RowParameters:
+        """The parameters as member rows ``rows`` see them (see :meth:`params_at`)."""
+        return self._shared_view or self.params_at(self.member_runs(), rows)
+
+    def facilitator_params(self, rows: np.ndarray | None = None) -> RowParameters:
+        """The parameters as facilitator posts ``rows`` see them (see :meth:`params_at`)."""
+        return self._shared_view or self.params_at(self.facilitator_runs(), rows)
+
+    def copy_params(self) -> RowParameters:
+        """The parameters as the district copies see them, one value per copy (see :meth:`params_at`)."""
+        return self._shared_view or self.params_at(self._layout("copies", self.district.replicas,
+                                                                self.district.copy_run))
+
+    def run_values(self) -> RowParameters:
+        """The parameters one value per run (see :meth:`params_at`)."""
+        return self._shared_view or self.params_at(self._layout("runs", self.n_runs, lambda: np.arange(self.n_runs)))
+
+    def business_type(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Where groups ``rows`` find their business's figures in :attr:`business`.
+
+        That is their business type, and in a batch whose runs differ in the business figures, the
+        type in their run's row of types.
+        """
+        kind = self.groups.business[rows]
+        if self.business.runs == 1:
+            return kind
+        return kind + len(BUSINESS_TYPES) * self.group_runs().run[rows]
+
+    def draw_per_run(self, stream: str, layout: RunLayout, sampler: RunSampler) -> np.ndarray:
+        """:meth:`draw` with a sampler that also reads the run's parameters (``lambda rng, n, p: ...``)."""
+        generators = [streams[stream] for streams in self.run_streams]
+        if layout.n_runs == 1:
+            return sampler(generators[0], len(layout.run), self.run_params[0])
+        parts = [sampler(rng, int(n), p) for rng, n, p in zip(generators, layout.counts, self.run_params,
+                                                             strict=True)]
+        out = np.empty(len(layout.run), dtype=np.result_type(*parts))
+        out[layout.order] = np.concatenate(parts)
+        return out
+
     def draw(self, stream: str, layout: RunLayout, sampler: Sampler) -> np.ndarray:
         """One draw per row of a table, each run's rows from that run's ``stream``.
 
@@ -249,7 +329,7 @@ class KubeModel(mesa.Model):
         t = self.month
         self.month_payouts = np.zeros(self.n_runs)
         if (t - 1) % 12 == 0:
-            self.follow_up_budget_left[:] = self.params.agency.follow_up_budget_rp
+            self.follow_up_budget_left[:] = self.copy_params().agency.follow_up_budget_rp
 
         group_rules.start_business(self, t)
         group_rules.apply_late_equipment_grants(self, t)
@@ -280,7 +360,7 @@ class KubeModel(mesa.Model):
         accompanied[caseload] = f.vacant_until[g.facilitator[caseload]] < 0
         self.groups_accompanied = count_per_run(accompanied, self.group_runs())
         hours = sum_per_run(f.hours, layout, posts_mask)
-        self.add_cost("facilitators", hours * self.params.facilitators.pay_per_hour_rp)
+        self.add_cost("facilitators", hours * self.run_values().facilitators.pay_per_hour_rp)
 
     # --- views used by the rules (kept by the member table until a member's state changes) ---
     def member_rows_in_groups(self) -> np.ndarray:

@@ -556,6 +556,29 @@ PARAMETER_SPECS: dict[str, ParameterSpec] = _collect_specs()
 """Every parameter's metadata by dotted key, in declaration order."""
 
 
+BATCH_STRUCTURE: dict[str, str] = {
+    "district.name": "text: names the district the runs are in",
+    "district.villages": "sets how many villages each district copy has (the length of the village tables)",
+    "district.replicas": "sets how many district copies each run has (the agencies, the village tables)",
+    "funding.rounds": "sets the schedule of funding rounds",
+    "facilitators.pattern": "chooses the rule that ranks a caseload (the code that runs)",
+}
+"""Parameters that shape a run, with why: runs that share them (and the district, ``geography``) can run
+as one batch (:mod:`kube_sim.model.batch`), each reading its own value of every other parameter."""
+
+
+def batch_structure(params: Parameters) -> tuple[Any, ...]:
+    """What runs of one batch must share: the :data:`BATCH_STRUCTURE` values and the district.
+
+    Args:
+        params: A run's parameters.
+
+    Returns:
+        A hashable key, equal for runs that can share a batch.
+    """
+    return (*(params.get(key) for key in BATCH_STRUCTURE), params.geography)
+
+
 RETIRED: dict[str, str] = {
     "groups.min_active_members": "replaced by groups.min_active_share (a share of the founding members)",
     "facilitators.pay_per_month_rp": "replaced by facilitators.pay_per_hour_rp (pay follows hours)",

@@ -102,6 +102,7 @@ def group_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
     g = model.groups
     d = model.district
     business = g.business[idx]
+    price = model.business.price_per_size_rp[model.business_type(idx)]
     units, unit_size = g.units[idx], g.unit_size[idx]
     frame = pd.DataFrame({
         "replica": g.replica[idx] - rows.copy_offset,
@@ -125,7 +126,7 @@ def group_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
         "equipment": g.equipment[idx],
         "cash_rp": g.cash[idx],
         "units": units,
-        "stock_value_rp": units * unit_size * model.business.price_per_size_rp[business],
+        "stock_value_rp": units * unit_size * price,
         "grants_in_rp": g.grants_in[idx],
         "sales_in_rp": g.sales_in[idx],
         "stock_out_rp": g.stock_out[idx],
@@ -156,7 +157,7 @@ def member_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
     rows = _rows(model, run)
     idx = rows.members
     m = model.members
-    p = model.params
+    p = model.run_params[run]
     size = p.members.household_size
     frame = pd.DataFrame({
         "group": rows.local_group[m.group[idx]].astype(m.group.dtype),
@@ -272,34 +273,40 @@ def run_result(model: KubeModel, run: int, months: int, scenario: str = "custom"
                      agencies=agency_table(model, run))
 
 
-def run_batch(params: Parameters | None, seeds: Sequence[int], *, months: int = DEFAULT_MONTHS,
-              scenario: str = "custom", on_month: Callable[[int], None] | None = None) -> list[RunResult]:
-    """Run a batch of runs (the same parameters, one seed each) as copies in one model.
+def run_batch(params: Parameters | Sequence[Parameters] | None, seeds: Sequence[int], *,
+              months: int = DEFAULT_MONTHS, scenario: str | Sequence[str] = "custom",
+              on_month: Callable[[int], None] | None = None) -> list[RunResult]:
+    """Run a batch of runs as copies in one model: one seed each, the same parameters or one set each.
 
-    Each result equals the run alone (:func:`run_model` with that seed), exactly: see
-    :mod:`kube_sim.model.batch`.
+    Each result equals the run alone (:func:`run_model` with that seed and parameters), exactly: see
+    :mod:`kube_sim.model.batch`. The runs may differ in any parameter but those of
+    :data:`~kube_sim.model.parameters.BATCH_STRUCTURE` (and the district).
 
     Args:
-        params: Model parameters (defaults when None).
+        params: Model parameters (defaults when None), or one set per seed.
         seeds: One seed per run.
         months: Months to run (>= 1).
-        scenario: Name recorded in the summaries.
+        scenario: Name recorded in the summaries, or one per run.
         on_month: Called with the month number after each month (e.g. to move a progress bar).
 
     Returns:
         One :class:`RunResult` per seed, in the order given.
 
     Raises:
-        ValueError: If ``months`` < 1, there is no seed, or a seed is invalid.
+        ValueError: If ``months`` < 1, there is no seed, a seed is invalid, or the runs differ in
+            their structure.
     """
     if months < 1:
         raise ValueError(f"months must be at least 1, got {months}")
     model = KubeModel(params, seeds=list(seeds))
+    names = [scenario] * model.n_runs if isinstance(scenario, str) else list(scenario)
+    if len(names) != model.n_runs:
+        raise ValueError(f"a batch needs one scenario name per run: {len(names)} for {model.n_runs} runs")
     for month in range(1, months + 1):
         model.step()
         if on_month is not None:
             on_month(month)
-    return [run_result(model, run, months, scenario) for run in range(model.n_runs)]
+    return [run_result(model, run, months, names[run]) for run in range(model.n_runs)]
 
 
 def run_model(params: Parameters | None = None, *, seed: int = 0, months: int = DEFAULT_MONTHS,

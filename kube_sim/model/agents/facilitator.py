@@ -14,21 +14,22 @@ computed together as arrays; each choice depends only on the facilitator's own c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.group import close_conflicts
 from kube_sim.model.agents.row_agent import RowAgent, row_value
+from kube_sim.model.batch import select
 from kube_sim.model.codes import EventKind, GroupStatus
-from kube_sim.model.policy import CaseloadView, within_hours
+from kube_sim.model.policy import CaseloadView, make_pattern, within_hours
 from kube_sim.model.streams import beta_with_mean
 from kube_sim.model.tables import Column, ColumnTable
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
-    from kube_sim.model.parameters import FacilitatorParams
+    from kube_sim.model.parameters import FacilitatorParams, Parameters
 
 class FacilitatorTable(ColumnTable):
     """The state of every facilitator post, one row per post."""
@@ -70,7 +71,7 @@ def on_caseload(model: KubeModel, month: int) -> np.ndarray:
     """
     g = model.groups
     return ((g.facilitator >= 0) & (g.status != GroupStatus.FAILED)
-            & (month - g.funded_month < model.params.facilitators.support_months))
+            & (month - g.funded_month < model.group_params().facilitators.support_months))
 
 
 def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
@@ -88,20 +89,22 @@ def assign(model: KubeModel, new_groups: np.ndarray, month: int) -> None:
     """
     if len(new_groups) == 0:
         return
-    if model.params.facilitators.count > 0:
-        assign_to_headcount(model, new_groups, month)
-    elif model.params.facilitators.groups_per_facilitator > 0:
-        assign_by_caseload(model, new_groups, month)
+    p = model.group_params(new_groups).facilitators
+    headcount = select(new_groups, p.count > 0)
+    if len(headcount):
+        assign_to_headcount(model, headcount, month)
+    by_caseload = select(new_groups, (p.count == 0) & (p.groups_per_facilitator > 0))
+    if len(by_caseload):
+        assign_by_caseload(model, by_caseload, month)
 
 
 def _recruit(model: KubeModel, hires: np.ndarray) -> np.ndarray:
     """Recruit ``hires[r]`` new facilitators in district copy ``r``; returns their rows (copy by copy)."""
-    p = model.params.facilitators
     n_new = int(hires.sum())
     replica = np.repeat(np.arange(len(hires)), hires)
     new = model.runs_of(model.copy_runs(replica))
-    skill = model.draw("staffing", new, lambda rng, n: beta_with_mean(rng, p.skill_mean, p.skill_concentration, n))
-    hours = model.draw("staffing", new, lambda rng, n: draw_hours(rng, p, n))
+    skill = model.draw_per_run("staffing", new, _draw_skill)
+    hours = model.draw_per_run("staffing", new, lambda rng, n, p: draw_hours(rng, p.facilitators, n))
     rows = model.facilitators.append(n_new, replica=replica, hours=hours, skill=skill)
     if model.agent_views:
         model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
@@ -125,8 +128,12 @@ def assign_to_headcount(model: KubeModel, new_groups: np.ndarray, month: int) ->
     """
     g, f = model.groups, model.facilitators
     n_rep = model.district.replicas
-    count = model.params.facilitators.count
+    count = model.copy_params().facilitators.count
     missing = np.maximum(count - np.bincount(f.replica, minlength=n_rep), 0)
+    if model.n_runs > 1:  # only the runs with new groups recruit now, as each would alone
+        recruiting = np.zeros(model.n_runs, dtype=bool)
+        recruiting[model.copy_runs(g.replica[new_groups])] = True
+        missing = np.where(recruiting[model.district.copy_run()], missing, 0)
     if missing.any():
         _recruit(model, missing)
     new_groups = new_groups[np.lexsort((g.kecamatan[new_groups], g.replica[new_groups]))]
@@ -154,7 +161,6 @@ def assign_by_caseload(model: KubeModel, new_groups: np.ndarray, month: int) -> 
         new_groups: Indices of the new groups.
         month: The current month.
     """
-    per = model.params.facilitators.groups_per_facilitator
     g, f = model.groups, model.facilitators
     n_rep = model.district.replicas
     new_groups = new_groups[np.lexsort((g.kecamatan[new_groups], g.replica[new_groups]))]
@@ -163,7 +169,8 @@ def assign_by_caseload(model: KubeModel, new_groups: np.ndarray, month: int) -> 
 
     # Spare places of current facilitators, in facilitator order within each copy.
     working = on_caseload(model, month)
-    spare = np.maximum(per - np.bincount(g.facilitator[working], minlength=f.size), 0)
+    per_post = model.facilitator_params().facilitators.groups_per_facilitator
+    spare = np.maximum(per_post - np.bincount(g.facilitator[working], minlength=f.size), 0)
     by_copy = np.argsort(f.replica, kind="stable")
     slots = np.repeat(by_copy, spare[by_copy])
     slots_per_copy = np.bincount(f.replica[slots], minlength=n_rep)
@@ -176,10 +183,17 @@ def assign_by_caseload(model: KubeModel, new_groups: np.ndarray, month: int) -> 
     rest_replica = replica[~placed]
     if len(rest_rank) == 0:
         return
-    hires = -(-np.bincount(rest_replica, minlength=n_rep) // per)
+    per_copy = np.maximum(model.copy_params().facilitators.groups_per_facilitator, 1)  # 0: not recruiting here
+    hires = -(-np.bincount(rest_replica, minlength=n_rep) // per_copy)
     rows = _recruit(model, hires)
     hire_start = rows[0] + np.concatenate([[0], np.cumsum(hires)[:-1]])
+    per = model.group_params(new_groups[~placed]).facilitators.groups_per_facilitator
     g.facilitator[new_groups[~placed]] = hire_start[rest_replica] + rest_rank // per
+
+
+def _draw_skill(rng: np.random.Generator, n: int, p: Parameters) -> np.ndarray:
+    """Skill of ``n`` new facilitators (beta around ``facilitators.skill_mean``)."""
+    return beta_with_mean(rng, p.facilitators.skill_mean, p.facilitators.skill_concentration, n)
 
 
 def draw_hours(rng: np.random.Generator, p: FacilitatorParams, n: int) -> np.ndarray:
@@ -210,25 +224,26 @@ def update_posts(model: KubeModel, month: int) -> None:
         model: The model.
         month: The current month.
     """
-    f, p = model.facilitators, model.params.facilitators
+    f = model.facilitators
     if f.size == 0:
         return
     posts = model.facilitator_runs()
+    p = model.facilitator_params().facilitators
     u_leave, u_busy = (model.draw("staffing", posts, lambda rng, n: rng.random(n)) for _ in range(2))
-    new_skill = model.draw("staffing", posts,
-                           lambda rng, n: beta_with_mean(rng, p.skill_mean, p.skill_concentration, n))
-    new_hours = model.draw("staffing", posts, lambda rng, n: draw_hours(rng, p, n))
+    new_skill = model.draw_per_run("staffing", posts, _draw_skill)
+    new_hours = model.draw_per_run("staffing", posts, lambda rng, n, p: draw_hours(rng, p.facilitators, n))
     filled = (f.vacant_until >= 0) & (f.vacant_until < month)
     f.skill[filled] = new_skill[filled]
     f.hours[filled] = new_hours[filled]
     f.occupants[filled] += 1
     f.vacant_until[filled] = -1
     leaving = (f.vacant_until < 0) & (u_leave < p.turnover_per_month)
-    f.vacant_until[leaving] = month + p.vacancy_months - 1 if p.vacancy_months > 0 else -1
-    if p.vacancy_months == 0:  # filled at once
-        f.skill[leaving] = new_skill[leaving]
-        f.hours[leaving] = new_hours[leaving]
-        f.occupants[leaving] += 1
+    vacancy = model.facilitator_params(leaving).facilitators.vacancy_months
+    f.vacant_until[leaving] = np.where(vacancy > 0, month + vacancy - 1, -1)
+    at_once = leaving & (p.vacancy_months == 0)  # filled at once
+    f.skill[at_once] = new_skill[at_once]
+    f.hours[at_once] = new_hours[at_once]
+    f.occupants[at_once] += 1
     f.busy[:] = (u_busy < p.busy_month_probability)
 
 
@@ -281,7 +296,7 @@ def choose_groups_to_visit(model: KubeModel, month: int) -> np.ndarray:
     g = model.groups
     idx = np.flatnonzero(on_caseload(model, month))
     fac = g.facilitator[idx]
-    p = model.params.facilitators
+    p = model.group_params(idx).facilitators
     view = CaseloadView(
         months_since_visit=month - g.last_visit[idx],
         inactive_share=1.0 - model.group_active_share()[idx],
@@ -289,9 +304,9 @@ def choose_groups_to_visit(model: KubeModel, month: int) -> np.ndarray:
         cohesion=g.cohesion[idx],
         short_of_capital=(g.units[idx] == 0).astype(float),
     )
-    priority = model.pattern.priority(view)
-    if p.targets:
-        priority = priority + p.target_priority * behind_targets(model, idx, month)
+    priority = make_pattern(cast("FacilitatorParams", p)).priority(view)
+    if np.any(p.targets):
+        priority = np.where(p.targets, priority + p.target_priority * behind_targets(model, idx, month), priority)
     cost = p.hours_per_visit + model.district.kecamatan_travel_hours[g.kecamatan[idx]]
     return idx[within_hours(fac, priority, g.tiebreak[idx], cost, hours_this_month(model)[fac])]
 
@@ -311,8 +326,8 @@ def behind_targets(model: KubeModel, idx: np.ndarray, month: int) -> np.ndarray:
     Returns:
         1.0 for a group behind its targets, else 0.0.
     """
-    g, p = model.groups, model.params
-    cycle = model.business.cycle_months[g.business[idx]]
+    g, p = model.groups, model.group_params(idx)
+    cycle = model.business.cycle_months[model.business_type(idx)]
     late = month - g.last_payout[idx] > cycle + p.members.payout_grace_months
     no_payout = (g.status[idx] == GroupStatus.ACTIVE) & late
     too_few = model.group_active_count()[idx] < np.ceil(p.groups.min_active_share * g.members_at_start[idx] - 1e-9)
@@ -353,7 +368,7 @@ def report_to_agency(model: KubeModel, groups: np.ndarray, month: int) -> None:
 
 def train_members(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> None:
     """Every member of a visited group gains ``facilitators.visit_skill_gain x effect`` of skill."""
-    member_rules.train(model, _mask(model, groups), model.params.facilitators.visit_skill_gain * effect)
+    member_rules.train(model, _mask(model, groups), model.group_params().facilitators.visit_skill_gain * effect)
 
 
 def settle_or_escalate_conflict(model: KubeModel, groups: np.ndarray, effect: np.ndarray, month: int) -> None:
@@ -366,9 +381,10 @@ def settle_or_escalate_conflict(model: KubeModel, groups: np.ndarray, effect: np
     g = model.groups
     u, u_report = (model.draw("facilitation", model.group_runs(), lambda rng, n: rng.random(n)) for _ in range(2))
     meets = groups[g.conflict_open[groups] & ~g.escalated[groups]]
-    chance = model.params.facilitators.mediation_probability * np.minimum(effect[meets], 1.0)
+    p = model.group_params(meets).facilitators
+    chance = p.mediation_probability * np.minimum(effect[meets], 1.0)
     settled = meets[u[meets] < chance]
-    reported = (u[meets] >= chance) & (u_report[meets] < model.params.facilitators.coordination)
+    reported = (u[meets] >= chance) & (u_report[meets] < p.coordination)
     escalated = meets[reported]
     close_conflicts(model, settled)
     g.escalated[escalated] = True
@@ -384,7 +400,7 @@ def remotivate_inactive_members(model: KubeModel, groups: np.ndarray, effect: np
 def strengthen_cohesion(model: KubeModel, groups: np.ndarray, effect: np.ndarray) -> None:
     """A visited group's cohesion rises by ``facilitators.visit_cohesion_gain x effect`` (at most to 1)."""
     g = model.groups
-    gain = model.params.facilitators.visit_cohesion_gain * effect[groups]
+    gain = model.group_params(groups).facilitators.visit_cohesion_gain * effect[groups]
     g.cohesion[groups] = np.minimum(g.cohesion[groups] + gain, 1.0)
 
 
@@ -394,7 +410,7 @@ def strengthen_management(model: KubeModel, groups: np.ndarray, effect: np.ndarr
     Management rises by ``facilitators.visit_management_gain x effect`` (at most to 1).
     """
     g = model.groups
-    gain = model.params.facilitators.visit_management_gain * effect[groups]
+    gain = model.group_params(groups).facilitators.visit_management_gain * effect[groups]
     g.management[groups] = np.minimum(g.management[groups] + gain, 1.0)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from kube_sim.model import economics
 from kube_sim.model.agents import member as member_rules
 from kube_sim.model.agents.row_agent import RowAgent, row_value
-from kube_sim.model.batch import count_per_run
+from kube_sim.model.batch import count_per_run, select
 from kube_sim.model.codes import EventKind, FailureCause, GroupStatus
 from kube_sim.model.tables import Column, ColumnTable
 
@@ -122,7 +122,7 @@ class Group(RowAgent):
 
 def _hours_available(model: KubeModel) -> np.ndarray:
     """Hours the active members of each group give this month."""
-    return model.group_active_count() * model.params.members.hours_per_month
+    return model.group_active_count() * model.group_params().members.hours_per_month
 
 
 def restock(model: KubeModel, idx: np.ndarray) -> np.ndarray:
@@ -139,11 +139,11 @@ def restock(model: KubeModel, idx: np.ndarray) -> np.ndarray:
         Units bought, aligned with ``idx``.
     """
     g, b = model.groups, model.business
-    kind = g.business[idx]
+    kind = model.business_type(idx)
     unit_cost = b.unit_cost_rp[kind]
     per_unit_hours = b.labour_hours_per_unit[kind] * (1.0 - b.equipment_labour_saving[kind] * g.equipment[idx])
     hours = _hours_available(model)[idx]
-    reserve, input_cost = model.params.groups.reserve_months, b.input_cost_per_unit_rp[kind]
+    reserve, input_cost = model.group_params(idx).groups.reserve_months, b.input_cost_per_unit_rp[kind]
     n = economics.units_to_buy(g.cash[idx] - g.savings[idx], unit_cost, input_cost, reserve, hours, per_unit_hours)
     with_savings = economics.units_to_buy(g.cash[idx], unit_cost, input_cost, reserve, hours, per_unit_hours)
     use_savings = (n == 0) & (with_savings > 0)
@@ -187,7 +187,8 @@ def produce(model: KubeModel, month: int) -> None:
     idx = np.flatnonzero(g.status == GroupStatus.ACTIVE)
     if len(idx) == 0:
         return
-    kind = g.business[idx]
+    kind = model.business_type(idx)
+    p = model.group_params(idx).business
     units = g.units[idx]
     due = units * b.input_cost_per_unit_rp[kind]
     paid = np.minimum(due, np.maximum(g.cash[idx], 0.0))
@@ -204,11 +205,10 @@ def produce(model: KubeModel, month: int) -> None:
     g.adequacy[idx] = adequacy
     g.labour_needed[idx] = needed
     g.unit_size[idx] += economics.growth(b.growth_per_month[kind], adequacy, g.fit[idx], b.fit_sensitivity[kind],
-                                         model.group_active_skill()[idx], model.params.business.skill_output_weight)
+                                         model.group_active_skill()[idx], p.skill_output_weight)
     # Neglected stock is lost more often (up to 1 + neglect_loss_factor times when no work is done).
     # One draw per group.
-    p_loss = np.minimum(b.loss_per_month[kind] * (1.0 + model.params.business.neglect_loss_factor * (1.0 - adequacy)),
-                        1.0)
+    p_loss = np.minimum(b.loss_per_month[kind] * (1.0 + p.neglect_loss_factor * (1.0 - adequacy)), 1.0)
     p_any = 1.0 - (1.0 - p_loss) ** units
     lost = np.where(u_loss[idx] < p_any, np.maximum(1, np.round(units * p_loss)), 0).astype(np.int64)
     g.units[idx] = np.maximum(units - lost, 0)
@@ -227,20 +227,22 @@ def end_cycles(model: KubeModel, month: int) -> np.ndarray:
     Returns:
         The groups whose cycle ended.
     """
-    g, b, p = model.groups, model.business, model.params.groups
+    g, b = model.groups, model.business
     # One price draw for every group every month keeps the stream paired across arms; each business
     # has its own spread (a bull's price swings by season, a kiosk's many goods hardly move together).
-    sigma = b.price_volatility[g.business]
+    kinds = model.business_type()
+    sigma = b.price_volatility[kinds]
     normal = model.draw("business", model.group_runs(), lambda rng, n: rng.standard_normal(n))
     price_factor = np.exp(sigma * normal - 0.5 * sigma**2)
-    cycle = b.cycle_months[g.business]
+    cycle = b.cycle_months[kinds]
     age = month - g.start_month + 1
     due = (g.status == GroupStatus.ACTIVE) & (age > 0) & (age % cycle == 0)
     idx = np.flatnonzero(due)
     if len(idx) == 0:
         return idx
     price_factor = price_factor[idx]
-    kind = g.business[idx]
+    kind = kinds[idx]
+    p = model.group_params(idx).groups
     revenue = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind] * price_factor
     g.cash[idx] += revenue
     g.sales_in[idx] += revenue
@@ -252,8 +254,9 @@ def end_cycles(model: KubeModel, month: int) -> np.ndarray:
     g.pending_payout[idx] += payout
     shared = payout > 0
     g.last_payout[idx[shared]] = month
-    g.cohesion[idx[shared]] = np.minimum(g.cohesion[idx[shared]] + p.cohesion_gain_payout, 1.0)
-    g.management[idx[shared]] = np.minimum(g.management[idx[shared]] + p.management_gain_payout, 1.0)
+    paying = model.group_params(idx[shared]).groups
+    g.cohesion[idx[shared]] = np.minimum(g.cohesion[idx[shared]] + paying.cohesion_gain_payout, 1.0)
+    g.management[idx[shared]] = np.minimum(g.management[idx[shared]] + paying.management_gain_payout, 1.0)
     model.event_log.add(month, idx[shared], EventKind.PAYOUT, payout[shared])
 
     # Save toward the missing equipment; buy it when the savings cover it.
@@ -278,11 +281,12 @@ def apply_late_equipment_grants(model: KubeModel, month: int) -> None:
         model: The model.
         month: The current month.
     """
-    p = model.params.grants
-    if p.equipment_rp <= 0 or p.equipment_month == 0:
+    p = model.group_params().grants
+    late = (p.equipment_rp > 0) & (p.equipment_month != 0)
+    if not np.any(late):
         return  # no grant, or it came with the UEP grant
     g = model.groups
-    due = np.flatnonzero((month - g.funded_month == p.equipment_month) & (g.status != GroupStatus.FAILED))
+    due = np.flatnonzero(late & (month - g.funded_month == p.equipment_month) & (g.status != GroupStatus.FAILED))
     apply_equipment_grant(model, due, month)
 
 
@@ -295,10 +299,11 @@ def apply_equipment_grant(model: KubeModel, idx: np.ndarray, month: int) -> None
         month: The current month.
     """
     g, b = model.groups, model.business
-    amount = model.params.grants.equipment_rp
-    if len(idx) == 0 or amount <= 0:
+    idx = select(idx, model.group_params(idx).grants.equipment_rp > 0)
+    if len(idx) == 0:
         return
-    kind = g.business[idx]
+    amount = model.group_params(idx).grants.equipment_rp
+    kind = model.business_type(idx)
     gap_cost = b.equipment_cost_rp[kind] * (1.0 - g.equipment[idx])
     spend = np.minimum(amount, gap_cost)
     g.cash[idx] += amount
@@ -309,7 +314,7 @@ def apply_equipment_grant(model: KubeModel, idx: np.ndarray, month: int) -> None
         added = np.where(b.equipment_cost_rp[kind] > 0, spend / b.equipment_cost_rp[kind], 0.0)
     g.equipment[idx] = np.minimum(g.equipment[idx] + added, 1.0)
     g.savings[idx] = np.minimum(g.savings[idx], b.equipment_cost_rp[kind] * (1.0 - g.equipment[idx]))
-    model.add_cost("equipment_grants", amount * count_per_run(idx, model.group_runs()))
+    model.add_cost("equipment_grants", model.run_values().grants.equipment_rp * count_per_run(idx, model.group_runs()))
     model.event_log.add(month, idx, EventKind.EQUIPMENT_GRANT, amount)
 
 
@@ -327,13 +332,15 @@ def update_conflicts(model: KubeModel, month: int) -> None:
         model: The model.
         month: The current month.
     """
-    g, p = model.groups, model.params.groups
+    g = model.groups
     u_open, u_settle, u_head, u_complain = (model.draw("conflict", model.group_runs(), lambda rng, n: rng.random(n))
                                             for _ in range(4))
     running = g.status == GroupStatus.ACTIVE
     idx = np.flatnonzero(running)
     if len(idx) == 0:
         return
+    params = model.group_params(idx)
+    p = params.groups
     inactive_share = 1.0 - model.group_active_share()[idx]
     p_open = (p.conflict_probability * inactive_share * (1.0 - p.conflict_cohesion_weight * g.cohesion[idx])
               * (p.conflict_work_offset - g.adequacy[idx]))
@@ -363,9 +370,10 @@ def update_conflicts(model: KubeModel, month: int) -> None:
 
     still_open = idx[g.conflict_open[idx]]
     g.conflict_age[still_open] += 1
-    g.cohesion[still_open] -= p.cohesion_loss_conflict
-    unvisited = idx[(month - g.last_visit[idx]) >= model.params.facilitators.unvisited_after_months]
-    g.cohesion[unvisited] -= p.cohesion_decay_unvisited * (1.0 - g.management[unvisited])
+    g.cohesion[still_open] -= model.group_params(still_open).groups.cohesion_loss_conflict
+    unvisited = idx[(month - g.last_visit[idx]) >= params.facilitators.unvisited_after_months]
+    g.cohesion[unvisited] -= (model.group_params(unvisited).groups.cohesion_decay_unvisited
+                              * (1.0 - g.management[unvisited]))
     np.clip(g.cohesion, 0.0, 1.0, out=g.cohesion)
 
 
@@ -393,15 +401,16 @@ def check_failures(model: KubeModel, month: int) -> None:
         model: The model.
         month: The current month.
     """
-    g, p, b = model.groups, model.params.groups, model.business
+    g, b = model.groups, model.business
     idx = np.flatnonzero(g.status == GroupStatus.ACTIVE)
     if len(idx) == 0:
         return
+    p = model.group_params(idx).groups
     minimum = np.ceil(p.min_active_share * g.members_at_start[idx] - 1e-9)
     low_active = model.group_active_count()[idx] < minimum
     g.low_active_months[idx] = np.where(low_active, g.low_active_months[idx] + 1, 0)
 
-    kind = g.business[idx]
+    kind = model.business_type(idx)
     cause = np.full(len(idx), int(FailureCause.NONE), dtype=np.int8)
     no_capital = (g.units[idx] == 0) & (g.cash[idx] < b.unit_cost_rp[kind])
     rules = (
@@ -430,7 +439,7 @@ def dissolve(model: KubeModel, idx: np.ndarray, cause: np.ndarray, month: int) -
     if len(idx) == 0:
         return
     g, b = model.groups, model.business
-    kind = g.business[idx]
+    kind = model.business_type(idx)
     liquidation = g.units[idx] * g.unit_size[idx] * b.price_per_size_rp[kind]
     g.cash[idx] += liquidation
     g.sales_in[idx] += liquidation

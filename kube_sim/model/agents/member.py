@@ -108,7 +108,6 @@ def update_engagement(model: KubeModel, month: int) -> None:
         model: The model.
         month: The current month.
     """
-    p = model.params.members
     m, g = model.members, model.groups
     layout = model.member_runs()
     u_change = model.draw("behaviour", layout, lambda rng, n: rng.random(n))
@@ -117,10 +116,12 @@ def update_engagement(model: KubeModel, month: int) -> None:
     rows = model.member_rows_in_groups()
     if len(rows) == 0:
         return
+    params = model.member_params(rows)
+    p = params.members
     grp = m.group[rows]
-    cycle = model.business.cycle_months[g.business[grp]]
+    cycle = model.business.cycle_months[model.business_type(grp)]
     no_payout = (month - g.last_payout[grp]) > cycle + p.payout_grace_months
-    unvisited = (month - g.last_visit[grp]) >= model.params.facilitators.unvisited_after_months
+    unvisited = (month - g.last_visit[grp]) >= params.facilitators.unvisited_after_months
     free_rider = np.where(m.free_rider[rows], p.free_rider_factor, 1.0)
     burden = np.minimum(g.labour_needed[grp] / np.maximum(model.group_active_count()[grp] * p.hours_per_month, 1.0),
                         2.0)
@@ -160,11 +161,15 @@ def opportunity_shortfall(model: KubeModel, rows: np.ndarray) -> np.ndarray:
     Returns:
         ``max(0, 1 - recent group income / (members.hours_per_month x wage per hour))``, 0-1.
     """
-    p = model.params.members
+    p = model.member_params(rows).members
     value_of_time = p.hours_per_month * p.farm_wage_rp_per_day / p.work_hours_per_day
-    if value_of_time <= 0:
-        return np.zeros(len(rows))
-    return np.clip(1.0 - model.members.income_recent[rows] / value_of_time, 0.0, 1.0)
+    if np.ndim(value_of_time) == 0:
+        if value_of_time <= 0:
+            return np.zeros(len(rows))
+        return np.clip(1.0 - model.members.income_recent[rows] / value_of_time, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shortfall = np.clip(1.0 - model.members.income_recent[rows] / value_of_time, 0.0, 1.0)
+    return np.where(value_of_time > 0, shortfall, 0.0)
 
 
 def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.ndarray) -> int:
@@ -185,7 +190,8 @@ def remotivate(model: KubeModel, visited_groups: np.ndarray, effectiveness: np.n
     if len(candidates) == 0:
         return 0
     grp = m.group[candidates]
-    chance = model.params.facilitators.remotivation_probability * np.minimum(effectiveness[grp], 1.0)
+    chance = model.member_params(candidates).facilitators.remotivation_probability * np.minimum(effectiveness[grp],
+                                                                                                1.0)
     back = candidates[visited_groups[grp] & (u[candidates] < chance)]
     m.assign("active", back, True)
     return len(back)
@@ -250,7 +256,7 @@ def close_month(model: KubeModel, month: int) -> None:
         month: The month being closed.
     """
     m = model.members
-    m.income_recent += (m.paid_this_month - m.income_recent) / model.params.members.income_window_months
+    m.income_recent += (m.paid_this_month - m.income_recent) / model.member_params().members.income_window_months
     if m.size:
         reached = model.groups.funded_month[m.group] + POVERTY_HORIZON_MONTHS == month
         m.income_recent_at_horizon[reached] = m.income_recent[reached]
