@@ -16,7 +16,6 @@ from kube_sim.analysis.patterns import (
     Direction,
     Exceeds,
     PairedRatio,
-    RateRatio,
     StratifiedRateRatio,
     evaluate,
 )
@@ -97,17 +96,6 @@ def test_paired_ratio_is_a_geometric_mean_of_arm_over_reference():
     assert _one(PairedRatio("x", "arm", "base", 3.0, 4.0), table)["result"] == "fail"
 
 
-def test_rate_ratio_pools_counts_over_runs():
-    n = 40
-    table = pd.DataFrame({"arm": "base", "replication": np.arange(n), "a": 5.0, "ta": 100.0, "b": 20.0,
-                          "tb": 1000.0})
-    found = _one(RateRatio("a", "ta", "b", "tb", "base", 2.0, 3.0), table, "ratio")
-    assert found["estimate"] == pytest.approx(2.5)
-    assert found["result"] == "pass"
-    assert found["ci_low"] < 2.5 < found["ci_high"]
-    assert _one(RateRatio("a", "ta", "b", "tb", "base", 3.0, 4.0), table)["result"] == "fail"
-
-
 def _strata_table(strata: dict[str, tuple[float, float, float, float]], runs: int = 10) -> pd.DataFrame:
     """Per-run counts (the same in every run) of each stratum: fail and months unvisited, then visited."""
     table = {"arm": "base", "replication": np.arange(runs)}
@@ -118,6 +106,15 @@ def _strata_table(strata: dict[str, tuple[float, float, float, float]], runs: in
     return pd.DataFrame(table)
 
 
+def test_rate_ratio_pools_counts_over_runs():
+    table = _strata_table({"all": (5.0, 100.0, 20.0, 1000.0)}, runs=40)  # one stratum: the pooled ratio
+    found = _one(StratifiedRateRatio("h_", ("all",), "base", 2.0, 3.0), table, "ratio")
+    assert found["estimate"] == pytest.approx(2.5)
+    assert found["result"] == "pass"
+    assert found["ci_low"] < 2.5 < found["ci_high"]
+    assert _one(StratifiedRateRatio("h_", ("all",), "base", 3.0, 4.0), table)["result"] == "fail"
+
+
 def test_stratified_rate_ratio_compares_within_strata_only():
     # Within each stratum the unvisited hazard is 3x; the pooled ratio is pulled down by a stratum with a
     # low hazard that is only unvisited (like the months after support), and up by one only visited.
@@ -125,8 +122,7 @@ def test_stratified_rate_ratio_compares_within_strata_only():
     found = _one(StratifiedRateRatio("h_", ("young", "old", "late"), "base", 2.5, 3.5), table, "ratio")
     assert found["estimate"] == pytest.approx(3.0)
     assert found["result"] == "pass" and found["ci_low"] < 3.0 < found["ci_high"]
-    pooled = _one(RateRatio("a", "ta", "b", "tb", "base"), pd.DataFrame(
-        {"arm": "base", "replication": [0], "a": [59.0], "ta": [5300.0], "b": [12.0], "tb": [1200.0]}))
+    pooled = _one(StratifiedRateRatio("h_", ("all",), "base"), _strata_table({"all": (59, 5300, 12, 1200)}, runs=1))
     assert pooled["estimate"] < 2.0  # what pooling would have said
     none = _strata_table({"late": (50, 5000, 0, 0)})
     assert _one(StratifiedRateRatio("h_", ("late",), "base", 2, 3), none)["result"] == "n/a"

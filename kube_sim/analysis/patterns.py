@@ -6,10 +6,10 @@ measurement. A :class:`Check` names a pattern, its source and how it is measured
 
 * :class:`Band`: the mean over replications lies inside a target band (the Student-t interval is shown);
 * :class:`Exceeds`: the whole 95% interval lies above a threshold;
-* :class:`RateRatio`: a ratio of event rates pooled over the runs (Poisson interval on the log scale)
-  lies inside a band;
-* :class:`StratifiedRateRatio`: the same ratio compared within strata (Mantel-Haenszel), so that
-  strata holding only one of the two states (an age no visited group reaches) do not bias it;
+* :class:`StratifiedRateRatio`: a ratio of event rates pooled over the runs and compared within
+  strata (Mantel-Haenszel), so that strata holding only one of the two states (an age no visited
+  group reaches) do not bias it; with one stratum it is the plain pooled rate ratio (Poisson interval
+  on the log scale);
 * :class:`PairedRatio`: the geometric mean, over replications, of arm / reference lies inside a band;
 * :class:`Direction`: the mean (of a measurement, or of the paired difference arm - reference) has the
   expected sign and a two-sided t-test rejects zero at 5%.
@@ -247,63 +247,6 @@ class Exceeds:
         return self.arm
 
 
-@dataclass(frozen=True)
-class RateRatio:
-    """Ratio of two event rates pooled over the runs of one arm lies in ``[low, high]``.
-
-    The rate ratio is ``(events_a / exposure_a) / (events_b / exposure_b)`` with the sums taken over
-    the arm's runs; its 95% interval is ``exp(log RR ± z sqrt(1/events_a + 1/events_b))`` (events
-    as Poisson counts).
-
-    Attributes:
-        events_a: Events in the exposed state (a count column).
-        exposure_a: Time in the exposed state.
-        events_b: Events in the reference state.
-        exposure_b: Time in the reference state.
-        arm: The arm.
-        low: Lowest ratio of the target.
-        high: Highest ratio of the target.
-    """
-
-    events_a: str
-    exposure_a: str
-    events_b: str
-    exposure_b: str
-    arm: str
-    low: float = -math.inf
-    high: float = math.inf
-
-    def evaluate(self, table: pd.DataFrame) -> Estimate:
-        """Pool the counts, estimate the ratio and its interval, and compare it with the band.
-
-        Args:
-            table: Per-run measurements.
-
-        Returns:
-            The estimate (``n`` is the number of runs).
-        """
-        columns = (self.events_a, self.exposure_a, self.events_b, self.exposure_b)
-        sums = [_finite(_arm_values(table, self.arm, c)) for c in columns]
-        n = min(len(s) for s in sums)
-        a, ta, b, tb = (float(s.sum()) for s in sums)
-        if n == 0 or ta <= 0 or tb <= 0 or b <= 0:
-            return Estimate(n, math.nan, math.nan, math.nan, math.nan, None)
-        ratio = (a / ta) / (b / tb)
-        if a <= 0:
-            return Estimate(n, ratio, math.nan, math.nan, math.nan, bool(self.low <= ratio <= self.high))
-        half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * math.sqrt(1 / a + 1 / b)
-        return Estimate(n, ratio, ratio * math.exp(-half), ratio * math.exp(half), math.nan,
-                        bool(self.low <= ratio <= self.high))
-
-    def target(self, unit: str) -> str:
-        """The target as text."""
-        return _band_text(self.low, self.high, "ratio")
-
-    def arms(self) -> str:
-        """The arm(s) compared."""
-        return self.arm
-
-
 HAZARD_COUNTS: tuple[str, ...] = ("fail_unvisited", "months_unvisited", "fail_visited", "months_visited")
 """The four counts of a stratum of a rate ratio, as suffixes of its measurement columns."""
 
@@ -499,7 +442,7 @@ class Direction:
         return self.arm if self.reference is None else f"{self.arm} - {self.reference}"
 
 
-Rule = Band | Exceeds | RateRatio | StratifiedRateRatio | PairedRatio | Direction
+Rule = Band | Exceeds | StratifiedRateRatio | PairedRatio | Direction
 """Any of the check rules."""
 
 

@@ -28,6 +28,18 @@ def shipped_scenarios() -> Path:
     return checkout if checkout.is_dir() else PACKAGE_DIR / "shipped" / "scenarios"
 
 
+def parameter_name(key: str) -> str:
+    """A parameter's name in words, as the catalog holds it: its key's last part without a ``_rp`` suffix.
+
+    Args:
+        key: Dotted parameter key, e.g. ``grants.equipment_rp``.
+
+    Returns:
+        E.g. ``equipment``.
+    """
+    return key.rsplit(".", 1)[-1].removesuffix("_rp").replace("_", " ")
+
+
 def declared_messages() -> list[str]:
     """Messages declared in tables and translated where shown.
 

@@ -1,27 +1,14 @@
 """The parameters' words a planner reads: each parameter's name, unit and meaning, for the message catalogs.
 
 A report or a brief names the parameters an experiment varied with their unit and meaning
-(:func:`kube_sim.reporting.report_figures.factor_label` reads a name from its key), and translates
+(:func:`kube_sim.common.catalog.parameter_name` reads a name from its key), and translates
 them where it shows them; the catalogs (:mod:`kube_sim.common.catalog`) take them from here.
 """
 
 from __future__ import annotations
 
+from kube_sim.common.catalog import parameter_name
 from kube_sim.model.parameters import PARAMETER_SPECS
-
-
-def parameter_name(key: str) -> str:
-    """A parameter's name in words: its key's last part, without a ``_rp`` suffix.
-
-    ``grants.equipment_rp`` is named ``equipment``.
-
-    Args:
-        key: Dotted parameter key.
-
-    Returns:
-        The name.
-    """
-    return key.rsplit(".", 1)[-1].removesuffix("_rp").replace("_", " ")
 
 
 def parameter_messages() -> list[str]:

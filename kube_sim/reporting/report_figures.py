@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from kube_sim.analysis.statistics import arm_summary, factor_columns, factor_effects
+from kube_sim.common.catalog import parameter_name
 from kube_sim.common.i18n import _
 from kube_sim.common.outputs import kind_of, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS
@@ -59,10 +60,8 @@ def factor_label(key: str) -> str:
     Returns:
         E.g. ``groups per facilitator``.
     """
-    name = key.rsplit(".", 1)[-1]
-    if name.endswith("_rp"):
-        return _(name.removesuffix("_rp").replace("_", " ")) + " (Rp)"
-    return _(name.replace("_", " "))
+    name = _(parameter_name(key))
+    return f"{name} (Rp)" if key.endswith("_rp") else name
 
 
 def setting_label(key: str) -> str:
