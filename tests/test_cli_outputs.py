@@ -108,6 +108,39 @@ def test_an_out_folder_that_cannot_be_made_stops_every_command_before_any_run(co
     assert ".tmp" not in line
 
 
+@pytest.mark.parametrize("command", ["run", "compare", "calibrate", "sweep"])
+def test_an_out_folder_where_nothing_can_be_made_stops_before_any_run(command, tmp_path, capsys, no_model,
+                                                                     monkeypatch):
+    # Permission bits do not tell everything (the superuser passes every access check), so the check
+    # tries to make a folder there: simulated here by a parent in which mkdir fails.
+    import tempfile
+
+    blocked = tmp_path / "read_only"
+    blocked.mkdir()
+    real_mkdtemp = tempfile.mkdtemp
+
+    def mkdtemp(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == blocked:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_mkdtemp(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    typed = str(blocked / "results" / "deeper")
+    assert main(_commands(tmp_path, typed)[command]) == 2
+    line = _one_error_line(capsys)
+    assert line == f"kube-sim: error: --out: {typed}: cannot be created in {blocked}: Read-only file system", line
+    assert not (blocked / "results").exists()
+    assert list(blocked.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_out_folder_in_proc_is_refused_in_indonesian_too(tmp_path, capsys, no_model):
+    assert main(["--lang", "id", "compare", "baseline", "ratio_1_20", "--out", "/proc/kube-sim-x/y"]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith("kube-sim: galat: --out: /proc/kube-sim-x/y: tidak dapat dibuat"), line
+    assert "cannot" not in line
+
+
 def test_report_checks_its_out_folder_before_reading(tmp_path, capsys):
     experiment = tmp_path / "tiny.toml"
     experiment.write_text(textwrap.dedent(TINY), encoding="utf-8")

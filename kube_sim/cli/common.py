@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 from kube_sim.experiments.batching import DEFAULT_WORKER_MEMORY_MIB
 from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
 
@@ -539,8 +540,9 @@ def stopped_by(exc: OSError, folder: Path) -> str:
     from kube_sim.experiments.files import display_path
 
     where = display_path(Path(exc.filename)) if exc.filename else display_path(folder)
-    return (f"cannot write {where}: {exc.strerror or exc}; what was saved before stays in {display_path(folder)}/ "
-            "(finish with --resume once the problem is fixed)")
+    return _("cannot write {where}: {reason}; what was saved before stays in {folder}/ "
+             "(finish with --resume once the problem is fixed)").format(where=where, reason=exc.strerror or exc,
+                                                                      folder=display_path(folder))
 
 
 def write_failure(exc: OSError, folder: Path) -> str:
@@ -556,7 +558,7 @@ def write_failure(exc: OSError, folder: Path) -> str:
     from kube_sim.experiments.files import display_path
 
     where = display_path(Path(exc.filename)) if exc.filename else display_path(folder)
-    return f"cannot write {where}: {exc.strerror or exc}"
+    return _("cannot write {where}: {reason}").format(where=where, reason=exc.strerror or exc)
 
 
 def write_error(exc: OSError, folder: Path) -> InputError:
@@ -569,7 +571,8 @@ def write_error(exc: OSError, folder: Path) -> InputError:
     Returns:
         The error to raise.
     """
-    return InputError(f"cannot write results: {exc.strerror or exc}", source="--out", key=str(exc.filename or folder))
+    return InputError(_("cannot write results: {reason}").format(reason=exc.strerror or exc), source="--out",
+                      key=str(exc.filename or folder))
 
 
 TABLE_WIDTH = 100

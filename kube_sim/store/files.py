@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import N_, _
 
 TEMPORARY_GLOB = ".*.tmp"
 """Pattern of the temporary files a killed writer may leave behind."""
@@ -69,8 +70,9 @@ class NotReplaced(InputError):
     """A file the writer will not replace: not a regular file, or another user's."""
 
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-          (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
+_KINDS = ((stat.S_ISDIR, N_("a folder")), (stat.S_ISCHR, N_("a character device")),
+          (stat.S_ISBLK, N_("a block device")), (stat.S_ISFIFO, N_("a named pipe")), (stat.S_ISSOCK, N_("a socket")),
+          (stat.S_ISLNK, N_("a symbolic link")))
 
 
 def kind_of(mode: int) -> str:
@@ -84,8 +86,8 @@ def kind_of(mode: int) -> str:
     """
     for test, name in _KINDS:
         if test(mode):
-            return name
-    return "a regular file" if stat.S_ISREG(mode) else "a special file"
+            return _(name)
+    return _("a regular file") if stat.S_ISREG(mode) else _("a special file")
 
 
 def replace_problem(path: Path) -> str | None:
@@ -102,11 +104,11 @@ def replace_problem(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        return f"cannot be checked: {exc.strerror or exc}"
+        return _("cannot be checked: {reason}").format(reason=exc.strerror or exc)
     if not stat.S_ISREG(info.st_mode):
-        return f"is {kind_of(info.st_mode)}, not a regular file; it is left as it is"
+        return _("is {kind}, not a regular file; it is left as it is").format(kind=kind_of(info.st_mode))
     if info.st_uid != os.geteuid():
-        return "belongs to another user; it is left as it is"
+        return _("belongs to another user; it is left as it is")
     return None
 
 
@@ -223,7 +225,7 @@ def write_json(path: Path, data: Any) -> Path:
     return write_text(path, dumps(data))
 
 
-def read_json(path: Path, what: str = "results") -> dict[str, Any]:
+def read_json(path: Path, what: str = N_("a results")) -> dict[str, Any]:
     """Read a JSON object written by :func:`write_json`.
 
     Args:
@@ -239,11 +241,12 @@ def read_json(path: Path, what: str = "results") -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"no {path.name} here (not {what} folder?)", source=str(path.parent)) from None
+        raise InputError(_("no {name} here (not {what} folder?)").format(name=path.name, what=_(what)),
+                         source=str(path.parent)) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+        raise InputError(_("cannot read: {reason}").format(reason=exc.strerror or exc), source=str(path)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"malformed JSON: {exc}", source=str(path)) from None
+        raise InputError(_("malformed JSON: {reason}").format(reason=exc), source=str(path)) from None
     if not isinstance(data, dict):
         raise InputError("expected a JSON object", source=str(path))
     return data

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 from kube_sim.common.provenance import now_iso
 
 LOCK_FILE = ".kube-sim.lock"
@@ -55,9 +56,11 @@ class Holder:
 
     def describe(self) -> str:
         """The holder in words: ``'kube-sim sweep staffing' (PID 123 on host, since ...)``."""
-        where = f"PID {self.pid}" + (f" on {self.host}" if self.host and self.host != socket.gethostname() else "")
-        command = " ".join(self.command) or "another command"
-        return f"'{command}' ({where}, since {self.started or 'an unknown time'})"
+        elsewhere = self.host and self.host != socket.gethostname()
+        where = (_("PID {pid} on {host}") if elsewhere else _("PID {pid}")).format(pid=self.pid, host=self.host)
+        command = " ".join(self.command) or _("another command")
+        return _("'{command}' ({where}, since {started})").format(command=command, where=where,
+                                                                 started=self.started or _("an unknown time"))
 
     @classmethod
     def from_text(cls, text: str) -> Holder | None:
@@ -89,9 +92,9 @@ class FolderBusy(InputError):
             option: The option that named the folder.
         """
         self.holder = holder
-        who = holder.describe() if holder else "another command"
-        super().__init__(f"is being written by {who}; wait for it to finish or stop it, or choose another {option}",
-                         source=option, key=str(folder))
+        who = holder.describe() if holder else _("another command")
+        super().__init__(_("is being written by {who}; wait for it to finish or stop it, or choose another {option}")
+                         .format(who=who, option=option), source=option, key=str(folder))
 
 
 _HELD: dict[str, FolderLock] = {}

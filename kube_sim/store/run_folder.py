@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from kube_sim.common.i18n import N_
 from kube_sim.common.provenance import environment, now_iso
 from kube_sim.store.files import atomic_write, read_json, write_json
 from kube_sim.store.lock import hold
@@ -148,7 +149,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     Raises:
         InputError: If the file is missing or not a JSON object.
     """
-    return read_json(Path(run_dir) / SUMMARY_FILE, "a run")
+    return read_json(Path(run_dir) / SUMMARY_FILE, N_("a run"))
 
 
 def read_manifest(run_dir: str | Path) -> dict[str, Any]:
@@ -163,4 +164,4 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     Raises:
         InputError: If the file is missing or not a JSON object.
     """
-    return read_json(Path(run_dir) / MANIFEST_FILE, "a run")
+    return read_json(Path(run_dir) / MANIFEST_FILE, N_("a run"))

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import N_
 from kube_sim.store.files import atomic_write, read_json, write_json
 from kube_sim.store.parts import (
     PARQUET_OPTIONS,
@@ -196,7 +197,7 @@ def load_manifest(folder: str | Path) -> dict[str, Any]:
     path = Path(folder) / MANIFEST_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file (is {folder} a sweep's results folder?)")
-    return read_json(path, "a sweep's results")
+    return read_json(path, N_("a sweep's results"))
 
 
 def saved_runs(folder: str | Path) -> tuple[int, int | None, bool]:

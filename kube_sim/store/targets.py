@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from kube_sim.common.errors import InputError
+from kube_sim.common.i18n import _
 from kube_sim.store.files import kind_of, replace_problem
 
 FOLDER = "folder"
@@ -88,34 +90,35 @@ def target_problem(path: Path, kind: str = FOLDER, typed: bool = True) -> str | 
     if kind not in (FOLDER, FILE):
         raise ValueError(f"unknown kind of output target: {kind!r}")
     if not str(path).strip():
-        return "is empty; give a path"
+        return _("is empty; give a path")
     if typed and _inside(path, PACKAGE_DIR):
-        return f"is inside the installed kube-sim package ({PACKAGE_DIR}); choose a place of your own"
+        return _("is inside the installed kube-sim package ({folder}); choose a place of your own").format(
+            folder=PACKAGE_DIR)
     try:
         info = os.stat(path)
     except FileNotFoundError:
         if os.path.lexists(path):
-            return "is a symbolic link to nothing"
+            return _("is a symbolic link to nothing")
         return _creatable(path)
     except NotADirectoryError:
         return _creatable(path)
     except OSError as exc:
-        return f"cannot be checked: {exc.strerror or exc}"
+        return _("cannot be checked: {reason}").format(reason=exc.strerror or exc)
     if kind == FOLDER:
         if not stat.S_ISDIR(info.st_mode):
-            return f"exists and is {kind_of(info.st_mode)}, not a folder"
+            return _("exists and is {kind}, not a folder").format(kind=kind_of(info.st_mode))
         if not os.access(path, os.W_OK | os.X_OK):
-            return "is a folder you cannot write in"
-        return None
+            return _("is a folder you cannot write in")
+        return _probe(path, _("is a folder that cannot be written in"))
     if stat.S_ISDIR(info.st_mode):
-        return "is a folder; give a file name"
+        return _("is a folder; give a file name")
     problem = replace_problem(Path(os.path.realpath(path)))
     if problem:
         return problem
     parent = Path(os.path.realpath(path)).parent
     if not os.access(parent, os.W_OK | os.X_OK):
-        return f"cannot be replaced: its folder {parent} is not writable"
-    return None
+        return _("cannot be replaced: its folder {folder} is not writable").format(folder=parent)
+    return _probe(parent, _("cannot be replaced: its folder {folder} cannot be written in").format(folder=parent))
 
 
 def _creatable(path: Path) -> str | None:
@@ -126,11 +129,26 @@ def _creatable(path: Path) -> str | None:
     try:
         info = os.stat(ancestor)
     except OSError as exc:
-        return f"cannot be created: {ancestor}: {exc.strerror or exc}"
+        return _("cannot be created: {folder}: {reason}").format(folder=ancestor, reason=exc.strerror or exc)
     if not stat.S_ISDIR(info.st_mode):
-        return f"cannot be created: {ancestor} is {kind_of(info.st_mode)}, not a folder"
+        return _("cannot be created: {folder} is {kind}, not a folder").format(folder=ancestor,
+                                                                                kind=kind_of(info.st_mode))
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        return f"cannot be created: {ancestor} is not writable"
+        return _("cannot be created: {folder} is not writable").format(folder=ancestor)
+    return _probe(ancestor, _("cannot be created in {folder}").format(folder=ancestor))
+
+
+def _probe(folder: Path, what: str) -> str | None:
+    """Why nothing can be made in ``folder``, found by making (and removing) an empty folder there.
+
+    Permission bits do not tell everything: the superuser passes every access check, yet cannot make
+    a folder in ``/proc`` or on a file system mounted read-only.
+    """
+    try:
+        made = tempfile.mkdtemp(prefix=".kube-sim-check-", dir=folder)
+    except OSError as exc:
+        return f"{what}: {exc.strerror or exc}"
+    os.rmdir(made)
     return None
 
 
