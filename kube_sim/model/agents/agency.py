@@ -171,7 +171,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         tiebreak=tiebreak[chosen_idx],
     )
     if model.agent_views:
-        model.group_agents.extend(Group(model, int(i)) for i in groups)
+        model.group_agents.extend(Group.create_rows(model, groups))
     model.village_funded[prop_village[chosen_idx]] = True
 
     # Members of the funded proposals (a group's members are contiguous rows).
@@ -193,7 +193,7 @@ def funding_round(model: KubeModel, month: int, cohort: int) -> np.ndarray:
         baseline_income=baseline[joins],
     )
     if model.agent_views:
-        model.member_agents.extend(Member(model, int(i)) for i in rows)
+        model.member_agents.extend(Member.create_rows(model, rows))
 
     # Decree, UEP grant into the group account, training, equipment grant.
     g = model.groups

@@ -107,7 +107,7 @@ def _recruit(model: KubeModel, hires: np.ndarray) -> np.ndarray:
     hours = model.draw_per_run("staffing", new, lambda rng, n, p: draw_hours(rng, p.facilitators, n))
     rows = model.facilitators.append(n_new, replica=replica, hours=hours, skill=skill)
     if model.agent_views:
-        model.facilitator_agents.extend(Facilitator(model, int(i)) for i in rows)
+        model.facilitator_agents.extend(Facilitator.create_rows(model, rows))
     return rows
 
 
