@@ -1216,5 +1216,23 @@ def register(subparsers: argparse._SubParsersAction, study: type[Study]) -> argp
     parser = add_command(subparsers, study.name, summary=study.summary, description=study.description,
                          epilog=study.epilog)
     study.add_options(parser)
-    parser.set_defaults(func=lambda args: run_study(study(args)))
+    parser.set_defaults(func=StudyCommand(study))
     return parser
+
+
+class StudyCommand:
+    """A study command's handler: runs a new instance of its study on the parsed options."""
+
+    def __init__(self, study: type[Study]) -> None:
+        self.study = study
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        """Run the study.
+
+        Args:
+            args: Parsed arguments.
+
+        Returns:
+            Exit status (see :func:`run_study`).
+        """
+        return run_study(self.study(args))
