@@ -1,17 +1,20 @@
 """Pieces every ``kube-sim`` command shares: the parser and help formatter, option parsers, exit codes.
 
 Command modules import this module only, never one another; :mod:`kube_sim.cli.main` assembles them.
+The study commands (``sweep``, ``compare``, ``threshold``, ``frontier``, ``sensitivity``, ``validate``,
+``calibrate``) are each a :class:`Study` run by the one skeleton :func:`run_study` at the end of this module.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _
@@ -21,6 +24,7 @@ from kube_sim.model.defaults import MAX_MONTHS, MAX_REPLICATIONS, MAX_SEED
 if TYPE_CHECKING:
     from kube_sim.experiments.scenario import Scenario
     from kube_sim.experiments.sweep import SweepSummary
+    from kube_sim.store.targets import Target
 
 PROG = "kube-sim"
 EXIT_INPUT = 2
@@ -163,6 +167,28 @@ def months_arg(text: str) -> int:
 def replications_arg(text: str) -> int:
     """Parse ``--replications``: a whole number from 1 to :data:`~kube_sim.model.defaults.MAX_REPLICATIONS`."""
     return whole_number(text, 1, MAX_REPLICATIONS)
+
+
+def share_arg(text: str) -> float:
+    """Parse a share strictly between 0 and 1 (``--target``, ``--confidence``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, e.g. 0.5, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    return value
+
+
+def hours_arg(text: str) -> float:
+    """Parse ``--hours``: facilitator hours a month, above 0 and at most 300."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected hours a month, e.g. 20, got {text!r}") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 300, got {text}")
+    return value
 
 
 MAX_BATCH_OPTION = 10_000
@@ -473,28 +499,33 @@ def check_sweep_options(args: argparse.Namespace) -> None:
     """Refuse option combinations the sweep engine cannot honour, before any work starts.
 
     Args:
-        args: Parsed arguments with the options of :func:`add_sweep_options`.
+        args: Parsed arguments (the options of :func:`add_sweep_options` that the command has).
 
     Raises:
         InputError: For ``--resume`` with ``--overwrite``, ``--scheduler`` without ``--backend dask``, or a
             scheduler that does not answer.
     """
     check_resume_options(args)
-    if args.scheduler and args.backend != "dask":
-        raise InputError("--scheduler needs --backend dask", source="--scheduler", key=args.scheduler)
-    if args.scheduler:
+    scheduler = getattr(args, "scheduler", None)
+    if scheduler and args.backend != "dask":
+        raise InputError("--scheduler needs --backend dask", source="--scheduler", key=scheduler)
+    if scheduler:
         from kube_sim.experiments.executors import check_scheduler
 
-        check_scheduler(args.scheduler)
+        check_scheduler(scheduler)
 
 
-def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary | None:
+def run_plan(plan: Any, folder: Path, args: argparse.Namespace, *, report: bool = True,
+             overwrite: bool | None = None) -> SweepSummary | None:
     """Run a sweep plan with the command's options and print how it went.
 
     Args:
         plan: A :class:`kube_sim.experiments.sweep.SweepPlan`.
         folder: The results folder.
-        args: Parsed arguments with the options of :func:`add_sweep_options` and ``--workers``.
+        args: Parsed arguments with ``--workers`` and the options of :func:`add_sweep_options` (a command
+            without ``--backend`` runs on local processes).
+        report: Print the ``done: ...`` line.
+        overwrite: Replace the runs saved in the folder (default: ``--overwrite``).
 
     Returns:
         The sweep's summary, or None when the sweep stopped early (its finished runs are saved; a write
@@ -508,10 +539,13 @@ def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary 
     from kube_sim.reporting.formats import fmt_fixed
 
     except_line = _("{prog}: error: {problem}")
+    backend = getattr(args, "backend", "local")
     try:
-        summary = run_sweep(plan, folder, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
-                            resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
-                            manifest_extra={"command": command_line(args), "backend": args.backend,
+        summary = run_sweep(plan, folder, backend=backend, workers=args.workers,
+                            scheduler=getattr(args, "scheduler", None), resume=args.resume,
+                            overwrite=args.overwrite if overwrite is None else overwrite,
+                            progress=not args.no_progress,
+                            manifest_extra={"command": command_line(args), "backend": backend,
                                             "workers": args.workers})
     except SweepAborted as exc:
         print(except_line.format(prog=PROG, problem=exc), file=sys.stderr)
@@ -519,11 +553,12 @@ def run_plan(plan: Any, folder: Path, args: argparse.Namespace) -> SweepSummary 
     except OSError as exc:
         print(except_line.format(prog=PROG, problem=stopped_by(exc, folder)), file=sys.stderr)
         return None
-    print(_("done: {ok} runs ok, {failed} failed, of {total}").format(
-        ok=summary.runs_ok, failed=summary.runs_failed, total=summary.runs_total)
-          + (_("; {now} ran now in {duration} ({rate} runs/s)").format(
-              now=summary.runs_this_time, duration=format_duration(summary.wall_s),
-              rate=fmt_fixed(summary.runs_per_s, 2)) if summary.runs_this_time else ""))
+    if report:
+        print(_("done: {ok} runs ok, {failed} failed, of {total}").format(
+            ok=summary.runs_ok, failed=summary.runs_failed, total=summary.runs_total)
+              + (_("; {now} ran now in {duration} ({rate} runs/s)").format(
+                  now=summary.runs_this_time, duration=format_duration(summary.wall_s),
+                  rate=fmt_fixed(summary.runs_per_s, 2)) if summary.runs_this_time else ""))
     return summary
 
 
@@ -919,3 +954,288 @@ def print_today(today: Any, width: int = 100) -> None:
     local = local_sentence(today)
     if local:
         print(textwrap.fill(local, width=width))
+
+
+# --- the skeleton of the study commands ---------------------------------------------------------------
+#
+# The one skeleton every study command runs on: a study is its options, its plan and its analysis.
+#
+# ``sweep``, ``compare``, ``threshold``, ``frontier``, ``sensitivity``, ``validate`` and ``calibrate``
+# all follow the same steps, and :func:`run_study` takes them in this order for each:
+#
+# 1. the engine's option rules (:func:`kube_sim.cli.common.check_sweep_options`), then
+#    :meth:`Study.check`: the study's own rules and its scenario, before anything is written;
+# 2. :meth:`Study.targets`: every output the command will write, checked by
+#    :func:`kube_sim.store.targets.check_outputs` before any work (a bad ``--out`` costs nothing);
+# 3. :meth:`Study.plan`: the sweep to run, over the ``--ensemble`` when the command has one;
+# 4. :meth:`Study.workspace`: the results folder, held against another command writing it (or a
+#    temporary folder);
+# 5. :meth:`Study.work`: the runs, with progress; a sweep that stops early (a worker died, a full disk)
+#    prints one line and the command exits 1 with its finished runs saved; Ctrl-C leaves them saved too
+#    and :mod:`kube_sim.cli.main` exits 130;
+# 6. :meth:`Study.analyse` (from the saved runs), :meth:`Study.show` (tables and readings),
+#    :meth:`Study.write` (the study's files; a write that fails exits 1) and :meth:`Study.closing`
+#    (where the results are).
+#
+# A new study subclasses :class:`Study`, fills in :meth:`Study.add_options`, :meth:`Study.plan` and
+# :meth:`Study.analyse` (and :meth:`Study.show` to print), and is registered with :func:`register`.
+
+
+class Stopped(Exception):
+    """The work stopped early and said why on stderr; the command exits :data:`~kube_sim.cli.common.EXIT_STOPPED`."""
+
+
+def error_line(problem: str) -> None:
+    """Print ``kube-sim: error: PROBLEM`` on stderr.
+
+    Args:
+        problem: What went wrong, in one line.
+    """
+    from kube_sim.common.i18n import _
+
+    print(_("{prog}: error: {problem}").format(prog=PROG, problem=problem), file=sys.stderr)
+
+
+class Study:
+    """One study command: one instance per invocation, holding its parsed options and what it planned.
+
+    Subclasses set the class attributes and override the hooks; :func:`run_study` calls them in order.
+    """
+
+    name: ClassVar[str]
+    """The command's name (``kube-sim NAME``)."""
+    summary: ClassVar[str]
+    """One line for the main help's list of commands."""
+    description: ClassVar[str]
+    """The command's own help text."""
+    epilog: ClassVar[str | None] = None
+    """Examples and details, printed as written."""
+    lock: ClassVar[bool] = True
+    """Hold the results folder for the whole study (a plain sweep's engine holds it itself)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.folder: Path | None = None
+        """The results folder (set by :meth:`check` or :meth:`targets`; None: none is kept)."""
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the command's options.
+
+        Args:
+            parser: The command's parser.
+        """
+
+    def check(self) -> None:
+        """Apply the option rules and plan the scenario, writing nothing.
+
+        Raises:
+            InputError: For options that contradict each other or a bad scenario.
+        """
+
+    def targets(self) -> dict[str, Target]:
+        """The outputs the command writes, by option, checked before any work.
+
+        Returns:
+            ``{option: Target}`` (default: ``--out`` as :attr:`folder`, when there is one).
+        """
+        from kube_sim.store.targets import FOLDER, Target
+
+        if self.folder is None:
+            return {}
+        return {"--out": Target(self.folder, FOLDER, typed=getattr(self.args, "out", None) is not None)}
+
+    def plan(self) -> Any:
+        """The sweep to run, once the outputs are known to be usable.
+
+        Returns:
+            A :class:`kube_sim.experiments.sweep.SweepPlan` (the skeleton puts it over the ``--ensemble``),
+            or None for a study whose :meth:`work` runs its own engine.
+        """
+        return None
+
+    @contextlib.contextmanager
+    def workspace(self) -> Iterator[Path]:
+        """Hold the results folder for the duration of the work (with :attr:`lock`).
+
+        Yields:
+            The folder the runs go to.
+        """
+        if self.folder is None:
+            raise NotImplementedError(f"{type(self).__name__} names no results folder")
+        if not self.lock:
+            yield self.folder
+            return
+        from kube_sim.store.lock import hold
+
+        with hold(self.folder, command_line(self.args)):
+            yield self.folder
+
+    def work(self, plan: Any, folder: Path) -> Any:
+        """Run the plan.
+
+        Args:
+            plan: What :meth:`plan` returned, over the ensemble.
+            folder: The folder :meth:`workspace` yielded.
+
+        Returns:
+            What :meth:`analyse` needs (default: the sweep's summary).
+
+        Raises:
+            Stopped: When the work stopped early (its line printed).
+        """
+        return self.sweep(plan, folder)
+
+    def analyse(self, done: Any, folder: Path) -> Any:
+        """Compute the study's answer from the saved runs.
+
+        Args:
+            done: What :meth:`work` returned.
+            folder: The folder the runs went to.
+
+        Returns:
+            The answer, for :meth:`show`, :meth:`write` and :meth:`closing`.
+        """
+        return done
+
+    def show(self, result: Any, folder: Path) -> None:
+        """Print the answer's tables and readings.
+
+        Args:
+            result: What :meth:`analyse` returned.
+            folder: The folder the runs went to.
+        """
+
+    def write(self, result: Any, folder: Path) -> Any:
+        """Write the study's own files next to its runs.
+
+        Args:
+            result: What :meth:`analyse` returned.
+            folder: The folder the runs went to.
+
+        Returns:
+            What was written, for :meth:`closing`.
+
+        Raises:
+            OSError: When a file cannot be written (the command then exits 1).
+            Stopped: When the study reported a failure itself.
+        """
+        return None
+
+    def closing(self, result: Any, written: Any, folder: Path) -> None:
+        """Print the last lines (once the folder is released): where the results are.
+
+        Args:
+            result: What :meth:`analyse` returned.
+            written: What :meth:`write` returned.
+            folder: The folder the runs went to.
+        """
+
+    def write_problem(self, exc: OSError, folder: Path) -> str:
+        """The line for a write of the study's files that failed.
+
+        Args:
+            exc: The error.
+            folder: The results folder.
+
+        Returns:
+            The line (default: the file and the reason).
+        """
+        return write_failure(exc, self.folder or folder)
+
+    def sweep(self, plan: Any, folder: Path, *, report: bool = True, overwrite: bool | None = None) -> SweepSummary:
+        """Run one sweep plan with the command's engine options (:func:`kube_sim.cli.common.run_plan`).
+
+        Args:
+            plan: A :class:`kube_sim.experiments.sweep.SweepPlan`.
+            folder: Its results folder.
+            report: Print the ``done: ...`` line.
+            overwrite: Replace saved runs (default: ``--overwrite``).
+
+        Returns:
+            The sweep's summary.
+
+        Raises:
+            Stopped: When the sweep stopped early (its finished runs are saved).
+        """
+        summary = run_plan(plan, folder, self.args, report=report, overwrite=overwrite)
+        if summary is None:
+            raise Stopped
+        return summary
+
+
+def run_study(study: Study) -> int:
+    """Run a study through the shared prologue and epilogue.
+
+    Args:
+        study: The study, holding its parsed options.
+
+    Returns:
+        Exit status: 0 when the study finished, 1 when it stopped early (what was saved stays).
+
+    Raises:
+        InputError: For bad input, found before any work where it can be.
+        KeyboardInterrupt: When interrupted (the runs saved stay; :mod:`kube_sim.cli.main` exits 130).
+    """
+    from kube_sim.store.targets import check_outputs
+
+    check_sweep_options(study.args)
+    study.check()
+    check_outputs(study.targets())
+    plan = study.plan()
+    if plan is not None:
+        plan = apply_ensemble(plan, study.args)
+    with study.workspace() as folder:
+        try:
+            done = study.work(plan, folder)
+        except Stopped:
+            return EXIT_STOPPED
+        except OSError as exc:
+            error_line(stopped_by(exc, folder))
+            return EXIT_STOPPED
+        result = study.analyse(done, folder)
+        study.show(result, folder)
+        try:
+            written = study.write(result, folder)
+        except Stopped:
+            return EXIT_STOPPED
+        except OSError as exc:
+            error_line(study.write_problem(exc, folder))
+            return EXIT_STOPPED
+    study.closing(result, written, folder)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction, study: type[Study]) -> argparse.ArgumentParser:
+    """Add a study command to the main parser.
+
+    Args:
+        subparsers: The main parser's subparsers.
+        study: The study's class.
+
+    Returns:
+        The command's parser.
+    """
+    parser = add_command(subparsers, study.name, summary=study.summary, description=study.description,
+                         epilog=study.epilog)
+    study.add_options(parser)
+    parser.set_defaults(func=StudyCommand(study))
+    return parser
+
+
+class StudyCommand:
+    """A study command's handler: runs a new instance of its study on the parsed options."""
+
+    def __init__(self, study: type[Study]) -> None:
+        self.study = study
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        """Run the study.
+
+        Args:
+            args: Parsed arguments.
+
+        Returns:
+            Exit status (see :func:`run_study`).
+        """
+        return run_study(self.study(args))

@@ -205,6 +205,20 @@ def _parse_and_call(arguments: list[str]) -> int:
             prog=PROG, commands=", ".join(command_names(parser))), file=sys.stderr)
         return EXIT_INPUT
     args.argv = arguments
+    return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run a parsed command: its ``--xlsx`` and ``--csv`` checked first and written last, its errors as one line.
+
+    Args:
+        args: Parsed arguments with ``func``, the command's handler, and ``argv``.
+
+    Returns:
+        The command's exit status, :data:`~kube_sim.cli.common.EXIT_INPUT` for bad input,
+        :data:`~kube_sim.cli.common.EXIT_INTERRUPTED` after Ctrl-C.
+    """
+    func = args.func
     configure_batching(args)
     try:
         targets = table_targets(args)

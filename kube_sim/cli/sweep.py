@@ -9,27 +9,24 @@ import argparse
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kube_sim.cli.common import (
-    EXIT_STOPPED,
-    add_command,
+    Study,
     add_district_option,
     add_ensemble_option,
     add_months_option,
     add_sweep_options,
     add_table_options,
     add_workers_option,
-    apply_ensemble,
-    check_sweep_options,
     output_folder,
+    register,
     render_table,
     replications_arg,
-    run_plan,
     say,
     with_district,
 )
 from kube_sim.experiments.files import display_path
-from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 SUMMARY_OUTCOMES: tuple[str, ...] = ("survival_36", "mean_member_income_rp")
 """Outcomes the table printed after a sweep shows."""
@@ -58,62 +55,78 @@ examples:
 """
 
 
+class Sweep(Study):
+    """``kube-sim sweep``: an experiment file's design, and a table of its arms."""
+
+    name = "sweep"
+    summary = "run an experiment: every arm x replication, paired seeds, resumable"
+    description = ("Run an experiment file's design (factorial, Latin hypercube or Sobol) over a base scenario, "
+                   "with paired replications, saving each run as it finishes.")
+    epilog = EPILOG
+    lock = False  # the sweep engine holds the folder itself
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the experiment and the run settings that replace the file's.
+
+        Args:
+            parser: The command's parser.
+        """
+        parser.add_argument("experiment", metavar="EXPERIMENT",
+                            help="experiment name (a file in the experiments folder) or path to a .toml file")
+        add_workers_option(parser, "parallel runs: local processes (1 runs in this process) or local Dask workers")
+        parser.add_argument("--replications", type=replications_arg, metavar="R",
+                            help="replications per arm, replacing the file's (seeds are unchanged for the first "
+                                 "ones)")
+        add_months_option(parser, None, "months per run, replacing the file's")
+        add_district_option(parser)
+        parser.add_argument("--out", type=Path, metavar="DIR",
+                            help="results folder (default: results/<experiment name>)")
+        add_sweep_options(parser, "a sweep")
+        add_ensemble_option(parser)
+        add_table_options(parser)
+
+    def check(self) -> None:
+        """Read the experiment file with the run settings and district given."""
+        from kube_sim.experiments.experiment import load_experiment
+
+        args = self.args
+        experiment = load_experiment(args.experiment).with_run_settings(replications=args.replications,
+                                                                        months=args.months)
+        self.experiment = dataclasses.replace(experiment,
+                                              base_scenario=with_district(experiment.base_scenario, args))
+
+    def plan(self) -> Any:
+        """The experiment's design: every arm x replication."""
+        from kube_sim.experiments.sweep import plan_experiment
+
+        return plan_experiment(self.experiment)
+
+    def targets(self) -> dict[str, Any]:
+        """``--out``, named after the experiment by default."""
+        self.folder = output_folder(self.args.out, self.experiment.name)
+        return super().targets()
+
+    def show(self, result: Any, folder: Path) -> None:
+        """The arms' means and intervals of the key outcomes."""
+        table = sweep_table(folder)
+        if table:
+            print()
+            print(table)
+
+    def closing(self, result: Any, written: Any, folder: Path) -> None:
+        """Where the tables are, and how to read the report."""
+        say(f"\nresults in {display_path(folder)}/ (runs.parquet, groups.parquet, monthly.parquet, manifest.json)")
+        print(f"report: kube-sim report {display_path(folder)}")
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``sweep`` on the main parser.
 
     Args:
         subparsers: The main parser's subparsers.
     """
-    sweep = add_command(
-        subparsers, "sweep", summary="run an experiment: every arm x replication, paired seeds, resumable",
-        description="Run an experiment file's design (factorial, Latin hypercube or Sobol) over a base scenario, "
-                    "with paired replications, saving each run as it finishes.", epilog=EPILOG,
-    )
-    sweep.add_argument("experiment", metavar="EXPERIMENT",
-                       help="experiment name (a file in the experiments folder) or path to a .toml file")
-    add_workers_option(sweep, "parallel runs: local processes (1 runs in this process) or local Dask workers")
-    sweep.add_argument("--replications", type=replications_arg, metavar="R",
-                       help="replications per arm, replacing the file's (seeds are unchanged for the first ones)")
-    add_months_option(sweep, None, "months per run, replacing the file's")
-    add_district_option(sweep)
-    sweep.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<experiment name>)")
-    add_sweep_options(sweep, "a sweep")
-    add_ensemble_option(sweep)
-    add_table_options(sweep)
-    sweep.set_defaults(func=cmd_sweep)
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run an experiment's sweep and print its summary.
-
-    Args:
-        args: Parsed ``sweep`` arguments.
-
-    Returns:
-        Exit status: 0 when every run is saved, 1 when the sweep stopped early.
-
-    Raises:
-        InputError: For a bad experiment file, output folder or backend option.
-    """
-    from kube_sim.experiments.experiment import load_experiment
-    from kube_sim.experiments.sweep import plan_experiment
-
-    check_sweep_options(args)
-    experiment = load_experiment(args.experiment).with_run_settings(replications=args.replications,
-                                                                    months=args.months)
-    experiment = dataclasses.replace(experiment, base_scenario=with_district(experiment.base_scenario, args))
-    plan = apply_ensemble(plan_experiment(experiment), args)
-    folder = output_folder(args.out, experiment.name)
-    check_outputs({"--out": Target(folder, FOLDER, typed=args.out is not None)})
-    if run_plan(plan, folder, args) is None:
-        return EXIT_STOPPED
-    table = sweep_table(folder)
-    if table:
-        print()
-        print(table)
-    say(f"\nresults in {display_path(folder)}/ (runs.parquet, groups.parquet, monthly.parquet, manifest.json)")
-    print(f"report: kube-sim report {display_path(folder)}")
-    return 0
+    register(subparsers, Sweep)
 
 
 def sweep_table(folder: Path, outcomes: Sequence[str] = SUMMARY_OUTCOMES) -> str:

@@ -8,37 +8,29 @@ written next to the sweep's tables.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from kube_sim.cli.common import (
-    EXIT_STOPPED,
-    PROG,
-    add_command,
+    Study,
     add_months_option,
     add_planning_options,
     add_table_options,
-    apply_ensemble,
     basis_line,
-    check_sweep_options,
-    command_line,
+    hours_arg,
     output_folder,
     planned_scenario,
     print_today,
+    register,
     render_table,
     replications_arg,
-    run_plan,
     say,
+    share_arg,
     today_of,
     whole_number,
-    write_failure,
 )
-from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _
 from kube_sim.experiments.files import display_path
-from kube_sim.store.lock import hold
-from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_OUT = "threshold"
 DEFAULT_REPLICATIONS = 40
@@ -64,31 +56,119 @@ examples:
 """
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, e.g. 0.5, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
-    return value
-
-
-def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected hours a month, e.g. 20, got {text!r}") from None
-    if not 0 < value <= 300:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 300, got {text}")
-    return value
-
-
 def _caseloads(text: str) -> list[int]:
     values = sorted({whole_number(t, 1, 1000) for t in text.split(",") if t.strip()})
     if len(values) < 2:
         raise argparse.ArgumentTypeError("expected at least two different caseloads, e.g. 2,5,10,20")
     return values
+
+
+class Threshold(Study):
+    """``kube-sim threshold``: a sweep over caseloads, then the largest caseload that keeps survival at the target."""
+
+    name = "threshold"
+    summary = "the most groups per facilitator that keeps survival at a target"
+    description = ("The largest number of groups per facilitator that keeps Kaplan-Meier survival at the horizon "
+                   "at or above the target with the stated confidence, from a paired sweep over caseloads.")
+    epilog = EPILOG
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the threshold's options (the question, the grid, the planning options).
+
+        Args:
+            parser: The command's parser.
+        """
+        from kube_sim.experiments.threshold import DEFAULT_CASELOADS
+
+        p = parser
+        p.add_argument("--scenario", default="baseline", metavar="NAME",
+                       help="base scenario, a name or a .toml path (default: baseline)")
+        p.add_argument("--target", type=share_arg, default=0.5, metavar="S",
+                       help="survival to keep at the horizon, a share (default: 0.5)")
+        p.add_argument("--horizon", type=lambda t: whole_number(t, 1, 600), default=36, metavar="MONTHS",
+                       help="months after a group's funding at which survival is judged (default: 36)")
+        p.add_argument("--hours", type=hours_arg, metavar="H",
+                       help="facilitator hours a month (facilitators.hours_per_month; default: the scenario's)")
+        p.add_argument("--confidence", type=share_arg, default=0.9, metavar="C",
+                       help="one-sided confidence that survival is at or above the target (default: 0.9)")
+        p.add_argument("--caseloads", type=_caseloads, default=list(DEFAULT_CASELOADS), metavar="A,B,...",
+                       help=f"groups per facilitator evaluated (default: {','.join(map(str, DEFAULT_CASELOADS))})")
+        p.add_argument("--replications", type=replications_arg, default=DEFAULT_REPLICATIONS, metavar="R",
+                       help=f"paired replications per caseload (default: {DEFAULT_REPLICATIONS})")
+        add_months_option(p, None, "months per run (default: the horizon plus 12 per later funding round plus 4, "
+                                   "so every cohort is followed to the horizon: 64 for the baseline)")
+        add_planning_options(p, "a threshold run", DEFAULT_OUT)
+        add_table_options(p)
+
+    def check(self) -> None:
+        """Plan the scenario and the run length; name the results folder."""
+        from kube_sim.experiments.threshold import run_length
+
+        self.base = planned_scenario(self.args)
+        self.months = run_length(self.base, self.args.horizon, self.args.months)
+        self.folder = output_folder(self.args.out, DEFAULT_OUT)
+
+    def plan(self) -> Any:
+        """One arm per caseload, with paired seeds."""
+        from kube_sim.experiments.threshold import plan_threshold
+
+        a = self.args
+        return plan_threshold(self.base, caseloads=a.caseloads, hours=a.hours, target=a.target, horizon=a.horizon,
+                              confidence=a.confidence, replications=a.replications, months=self.months,
+                              master_seed=a.seed)
+
+    def analyse(self, done: Any, folder: Path) -> Any:
+        """The threshold from the saved runs and groups."""
+        from kube_sim.analysis.threshold import threshold_from_sweep
+        from kube_sim.store import sweep_folder as store
+
+        self.manifest = store.load_manifest(folder)
+        self.runs = store.load_runs(folder)
+        return threshold_from_sweep(self.runs, store.read_table(folder, "groups"), self.manifest)
+
+    def show(self, result: Any, folder: Path) -> None:
+        """Today's row, the curve table and the answer in words."""
+        from kube_sim.reporting import threshold as report
+
+        self._print_today()
+        header, rows = report.curve_rows(result)
+        print()
+        print(render_table(header, rows, left=1, title="threshold"))
+        print()
+        say(report.answer_text(result, float(self.manifest["threshold"]["hours_per_month"])))
+
+    def write(self, result: Any, folder: Path) -> dict[str, Path]:
+        """threshold.csv, threshold.png and threshold.json."""
+        from kube_sim.reporting import threshold as report
+
+        return report.write_outputs(folder, result, self.manifest)
+
+    def closing(self, result: Any, written: Any, folder: Path) -> None:
+        """What the answer was based on, and where the results are."""
+        say("\n" + basis_line(self.runs, self.args, f"survival_{self.args.horizon}"))
+        files = ", ".join([*(p.name for p in written.values()), "runs.parquet", "manifest.json"])
+        say("\n" + _("results in {folder}").format(folder=f"{display_path(folder)}/") + f" ({files})")
+
+    def _print_today(self) -> None:
+        """Open the answer with today: the scenario's caseload rule as its own arm of the sweep ran it."""
+        base, hours = self.base, self.args.hours
+        rule = int(base.params.facilitators.groups_per_facilitator)
+        grid = self.manifest["threshold"]["caseloads"]
+        print()
+        if rule not in grid or base.params.facilitators.count > 0:
+            rule_text = f"1:{rule}"
+            if base.params.facilitators.count:
+                rule_text += _(", headcount {count}").format(count=base.params.facilitators.count)
+            say(_("Today ({name}) recruits by its own rule (caseload {rule}), which is not one of the caseloads run; "
+                  "the table below is the whole answer.").format(name=base.name, rule=rule_text))
+            return
+        runs = self.runs
+        print_today(today_of(base, runs[runs["arm"] == grid.index(rule)], self.months,
+                             _("{name}, the {ratio} row").format(name=base.name, ratio=f"1:{rule}")))
+        if hours is not None and hours != base.params.facilitators.hours_per_month:
+            say(_("(the sweep runs every caseload at {hours} hours a month, not today's {today})").format(
+                hours=f"{hours:g}", today=f"{base.params.facilitators.hours_per_month:g}"))
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -97,112 +177,4 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     Args:
         subparsers: The main parser's subparsers.
     """
-    from kube_sim.experiments.threshold import DEFAULT_CASELOADS
-
-    p = add_command(
-        subparsers, "threshold", summary="the most groups per facilitator that keeps survival at a target",
-        description="The largest number of groups per facilitator that keeps Kaplan-Meier survival at the horizon "
-                    "at or above the target with the stated confidence, from a paired sweep over caseloads.",
-        epilog=EPILOG,
-    )
-    p.add_argument("--scenario", default="baseline", metavar="NAME",
-                   help="base scenario, a name or a .toml path (default: baseline)")
-    p.add_argument("--target", type=_share, default=0.5, metavar="S",
-                   help="survival to keep at the horizon, a share (default: 0.5)")
-    p.add_argument("--horizon", type=lambda t: whole_number(t, 1, 600), default=36, metavar="MONTHS",
-                   help="months after a group's funding at which survival is judged (default: 36)")
-    p.add_argument("--hours", type=_hours, metavar="H",
-                   help="facilitator hours a month (facilitators.hours_per_month; default: the scenario's)")
-    p.add_argument("--confidence", type=_share, default=0.9, metavar="C",
-                   help="one-sided confidence that survival is at or above the target (default: 0.9)")
-    p.add_argument("--caseloads", type=_caseloads, default=list(DEFAULT_CASELOADS), metavar="A,B,...",
-                   help=f"groups per facilitator evaluated (default: {','.join(map(str, DEFAULT_CASELOADS))})")
-    p.add_argument("--replications", type=replications_arg, default=DEFAULT_REPLICATIONS, metavar="R",
-                   help=f"paired replications per caseload (default: {DEFAULT_REPLICATIONS})")
-    add_months_option(p, None, "months per run (default: the horizon plus 12 per later funding round plus 4, "
-                               "so every cohort is followed to the horizon: 64 for the baseline)")
-    add_planning_options(p, "a threshold run", DEFAULT_OUT)
-    add_table_options(p)
-    p.set_defaults(func=cmd_threshold)
-
-
-def cmd_threshold(args: argparse.Namespace) -> int:
-    """Run the threshold sweep and write its answer.
-
-    Args:
-        args: Parsed ``threshold`` arguments.
-
-    Returns:
-        Exit status: 0 when every run is saved, 1 when the sweep stopped early.
-
-    Raises:
-        InputError: For a bad option, scenario or output folder.
-    """
-    from kube_sim.experiments import threshold as design
-
-    check_sweep_options(args)
-    base = planned_scenario(args)
-    months = args.months if args.months is not None else design.default_months(base, args.horizon)
-    if args.horizon >= months:
-        raise InputError(f"must be shorter than the run ({months} months); raise --months", source="--horizon",
-                         key=str(args.horizon))
-    folder = output_folder(args.out, DEFAULT_OUT)
-    check_outputs({"--out": Target(folder, FOLDER, typed=args.out is not None)})
-    plan = apply_ensemble(design.plan_threshold(base, caseloads=args.caseloads, hours=args.hours,
-                                                target=args.target, horizon=args.horizon,
-                                                confidence=args.confidence, replications=args.replications,
-                                                months=months, master_seed=args.seed), args)
-    with hold(folder, command_line(args)):
-        if run_plan(plan, folder, args) is None:
-            return EXIT_STOPPED
-        _print_today(base, folder, months, args.hours)
-        try:
-            paths = _write_answer(folder)
-        except OSError as exc:
-            print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, folder)), file=sys.stderr)
-            return EXIT_STOPPED
-        from kube_sim.store import sweep_folder as store
-
-        say("\n" + basis_line(store.load_runs(folder), args, f"survival_{args.horizon}"))
-    files = ", ".join([*(p.name for p in paths.values()), "runs.parquet", "manifest.json"])
-    say("\n" + _("results in {folder}").format(folder=f"{display_path(folder)}/") + f" ({files})")
-    return 0
-
-
-def _print_today(base: Any, folder: Path, months: int, hours: float | None) -> None:
-    """Open the answer with today: the scenario's caseload rule as its own arm of the sweep ran it."""
-    from kube_sim.store import sweep_folder as store
-
-    rule = int(base.params.facilitators.groups_per_facilitator)
-    grid = store.load_manifest(folder)["threshold"]["caseloads"]
-    print()
-    if rule not in grid or base.params.facilitators.count > 0:
-        rule_text = f"1:{rule}"
-        if base.params.facilitators.count:
-            rule_text += _(", headcount {count}").format(count=base.params.facilitators.count)
-        say(_("Today ({name}) recruits by its own rule (caseload {rule}), which is not one of the caseloads run; "
-                "the table below is the whole answer.").format(name=base.name, rule=rule_text))
-        return
-    runs = store.load_runs(folder)
-    print_today(today_of(base, runs[runs["arm"] == grid.index(rule)], months,
-                         _("{name}, the {ratio} row").format(name=base.name, ratio=f"1:{rule}")))
-    if hours is not None and hours != base.params.facilitators.hours_per_month:
-        say(_("(the sweep runs every caseload at {hours} hours a month, not today's {today})").format(
-            hours=f"{hours:g}", today=f"{base.params.facilitators.hours_per_month:g}"))
-
-
-def _write_answer(folder: Path) -> dict[str, Path]:
-    """Compute, print and write the answer of a finished threshold sweep."""
-    from kube_sim.analysis.threshold import threshold_from_sweep
-    from kube_sim.reporting import threshold as report
-    from kube_sim.store import sweep_folder as store
-
-    manifest = store.load_manifest(folder)
-    answer = threshold_from_sweep(store.load_runs(folder), store.read_table(folder, "groups"), manifest)
-    hours = float(manifest["threshold"]["hours_per_month"])
-    header, rows = report.curve_rows(answer)
-    print()
-    print(render_table(header, rows, left=1, title="threshold"))
-    print()
-    say(report.answer_text(answer, hours))
-    return report.write_outputs(folder, answer, manifest)
+    register(subparsers, Threshold)

@@ -138,6 +138,57 @@ def default_months(years: int) -> int:
     return max(96, 12 * years + 36)
 
 
+def funding_years(base: Scenario, years: int | None) -> int:
+    """The years of funding rounds: those asked for, else the base scenario's.
+
+    Args:
+        base: The base scenario.
+        years: The years asked for (None: the scenario's ``funding.rounds``).
+
+    Returns:
+        The years, at least 1.
+
+    Raises:
+        InputError: If the scenario holds no funding round and none were asked for.
+    """
+    found = years if years is not None else int(base.params.funding.rounds)
+    if found < 1:
+        raise InputError("the scenario holds no funding round; give --years", source="--years", key=ROUNDS_KEY)
+    return found
+
+
+def run_length(years: int, months: int | None) -> int:
+    """The months each run lasts: those asked for, else :func:`default_months`; past the last round's start.
+
+    Args:
+        years: Years of funding rounds.
+        months: The run length asked for (None: the default).
+
+    Returns:
+        The run length.
+
+    Raises:
+        InputError: If the last round would start after the run ends.
+    """
+    length = months if months is not None else default_months(years)
+    if length <= 12 * (years - 1):
+        raise InputError(f"the last of {years} rounds starts in month {12 * (years - 1) + 1}; raise --months",
+                         source="--months", key=str(length))
+    return length
+
+
+def default_budget(rules: CostRules) -> float:
+    """The yearly budget by default: today's simulated yearly spend, rounded up to a whole Rp 1 juta.
+
+    Args:
+        rules: The costs measured on today's allocation.
+
+    Returns:
+        Rupiah a year.
+    """
+    return math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
+
+
 def plan_costs(today: Scenario, *, replications: int, months: int, master_seed: int,
                caseloads: Sequence[int] = COST_CASELOADS) -> SweepPlan:
     """The sweep that measures the cost rules: today's allocation (arm 0), then today at each caseload.

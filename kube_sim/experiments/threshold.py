@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from kube_sim.common.errors import ParameterError
+from kube_sim.common.errors import InputError, ParameterError
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.rows import kept_outcomes
 from kube_sim.experiments.scenario import Scenario
@@ -48,6 +48,27 @@ def default_months(base: Scenario, horizon: int) -> int:
     """
     rounds = max(int(base.params.funding.rounds), 1)
     return horizon + 12 * (rounds - 1) + FOLLOW_UP_MARGIN
+
+
+def run_length(base: Scenario, horizon: int, months: int | None) -> int:
+    """The months each run lasts: those asked for, else :func:`default_months`; longer than the horizon.
+
+    Args:
+        base: The base scenario.
+        horizon: Months after funding at which survival is judged.
+        months: The run length asked for (None: the default).
+
+    Returns:
+        The run length.
+
+    Raises:
+        InputError: If the horizon is not shorter than the run.
+    """
+    length = months if months is not None else default_months(base, horizon)
+    if horizon >= length:
+        raise InputError(f"must be shorter than the run ({length} months); raise --months", source="--horizon",
+                         key=str(horizon))
+    return length
 
 
 def plan_threshold(base: Scenario, *, caseloads: Sequence[int], hours: float | None, target: float, horizon: int,
