@@ -38,6 +38,7 @@ docs: $(STAMP)  ## regenerate every generated document and figure quoted in the 
 	$(BIN)/python docs/make_state_table.py
 	$(BIN)/python docs/make_validation_docs.py render
 	$(BIN)/python docs/make_teaching_figures.py
+	$(BIN)/python docs/make_handouts.py
 	$(BIN)/python scripts/readme_figures.py
 
 bench: $(STAMP)  ## benchmark the model at district scale against Mesa's Boltzmann example
