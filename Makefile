@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := constraints.txt
 
-.PHONY: demo app test lint bench lock clean help
+.PHONY: demo app test lint docs bench lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -31,6 +31,14 @@ test: $(STAMP)  ## run the test suite
 lint: $(STAMP)  ## ruff and mypy (configured in pyproject.toml)
 	$(BIN)/ruff check kube_sim tests benchmarks
 	$(BIN)/mypy
+
+docs: $(STAMP)  ## regenerate every generated document and figure quoted in the docs (the tests check they are current)
+	$(BIN)/python docs/make_parameter_table.py
+	$(BIN)/python docs/make_outcome_table.py
+	$(BIN)/python docs/make_state_table.py
+	$(BIN)/python docs/make_validation_docs.py render
+	$(BIN)/python docs/make_teaching_figures.py
+	$(BIN)/python scripts/readme_figures.py
 
 bench: $(STAMP)  ## benchmark the model at district scale against Mesa's Boltzmann example
 	$(BIN)/python benchmarks/bench_model.py --scale district

@@ -29,6 +29,22 @@ COMPARED_OUTCOMES: tuple[str, ...] = (
 REPLICATIONS = 20
 """Paired replications run by the side-by-side view's button."""
 
+REPLICATION_MONTHS = 36
+"""Default months per replication in the side-by-side view."""
+
+
+def replication_seeds(seed: int, replications: int = REPLICATIONS) -> list[int]:
+    """Return the seeds of the side-by-side view's replications: the page's seed and the ones after it.
+
+    Args:
+        seed: The page's seed.
+        replications: How many replications.
+
+    Returns:
+        ``seed, seed + 1, ...``, one per replication.
+    """
+    return [seed + r for r in range(replications)]
+
 
 def paired_replications(arm_a: Parameters, arm_b: Parameters, *, seeds: list[int], months: int,
                         on_done: Callable[[int], None] | None = None) -> pd.DataFrame:

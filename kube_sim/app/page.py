@@ -21,7 +21,7 @@ import solara.lab
 from kube_sim.app import state
 from kube_sim.app.charts import ARM_COLOURS, SeriesChart
 from kube_sim.app.clock import MAX_MONTH, Clock
-from kube_sim.app.compare import REPLICATIONS, paired_replications
+from kube_sim.app.compare import REPLICATION_MONTHS, REPLICATIONS, paired_replications, replication_seeds
 from kube_sim.app.labels import LANGUAGES, label
 
 if TYPE_CHECKING:
@@ -44,9 +44,6 @@ MONEY_EVENTS: frozenset[str] = frozenset({"funded", "sale", "payout", "equipment
 
 PLAY_TO_MONTH = 36
 """Where Play stops unless the teacher sets another month."""
-
-REPLICATION_MONTHS = 36
-"""Default months per replication in the side-by-side view."""
 
 PRESETS: dict[str, tuple[str, str]] = {"preset_staff": ("baseline", "ratio_1_5"),
                                        "preset_equipment": ("baseline", "equipment_grant")}
@@ -137,8 +134,8 @@ def replicate(inputs: tuple[str, str, int, int, str]) -> tuple[tuple[str, str, i
     replications_done.set(0)
     a = state.make_params(state.Settings(scenario=scenario_a, district=district))
     b = state.make_params(state.Settings(scenario=scenario_b, district=district))
-    seeds = [seed + r for r in range(REPLICATIONS)]
-    return inputs, paired_replications(a, b, seeds=seeds, months=months, on_done=replications_done.set)
+    return inputs, paired_replications(a, b, seeds=replication_seeds(seed), months=months,
+                                       on_done=replications_done.set)
 
 
 def _replication_inputs() -> tuple[str, str, int, int, str]:
