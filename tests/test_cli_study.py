@@ -60,9 +60,9 @@ class Tiny(Study):
         self.calls.append("check")
         self.folder = self.args.out
 
-    def targets(self) -> dict[str, Any]:
+    def targets(self) -> list[tuple[str, Any]]:
         self.calls.append("targets")
-        return {**super().targets(), "--note": Target(self.args.note, FILE)}
+        return [*super().targets(), ("--note", Target(self.args.note, FILE))]
 
     def plan(self) -> Any:
         from kube_sim.experiments.scenario import apply_overrides, load_scenario
@@ -180,7 +180,7 @@ def test_a_failed_write_gives_one_line_and_exit_1_keeping_the_runs(tiny, tmp_pat
     assert len(sweep_folder.load_runs(out)) == RUNS
 
 
-STUDY_COMMANDS = ("sweep", "threshold")
+STUDY_COMMANDS = ("sweep", "compare", "threshold", "frontier", "sensitivity", "validate", "calibrate")
 
 
 @pytest.mark.parametrize("name", STUDY_COMMANDS)

@@ -1033,17 +1033,17 @@ class Study:
             InputError: For options that contradict each other or a bad scenario.
         """
 
-    def targets(self) -> dict[str, Target]:
-        """The outputs the command writes, by option, checked before any work.
+    def targets(self) -> list[tuple[str, Target]]:
+        """The outputs the command writes, each with the option that names it, checked before any work.
 
         Returns:
-            ``{option: Target}`` (default: ``--out`` as :attr:`folder`, when there is one).
+            ``(option, Target)`` pairs, checked in order (default: ``--out`` as :attr:`folder`, if any).
         """
         from kube_sim.store.targets import FOLDER, Target
 
         if self.folder is None:
-            return {}
-        return {"--out": Target(self.folder, FOLDER, typed=getattr(self.args, "out", None) is not None)}
+            return []
+        return [("--out", Target(self.folder, FOLDER, typed=getattr(self.args, "out", None) is not None))]
 
     def plan(self) -> Any:
         """The sweep to run, once the outputs are known to be usable.
@@ -1181,7 +1181,8 @@ def run_study(study: Study) -> int:
 
     check_sweep_options(study.args)
     study.check()
-    check_outputs(study.targets())
+    for option, target in study.targets():
+        check_outputs({option: target})
     plan = study.plan()
     if plan is not None:
         plan = apply_ensemble(plan, study.args)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import contextlib
 import tempfile
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from kube_sim.cli.common import (
     DEFAULT_ENSEMBLE,
-    EXIT_STOPPED,
-    PROG,
-    add_command,
+    Study,
     add_district_option,
     add_ensemble_option,
     add_months_option,
@@ -23,14 +21,11 @@ from kube_sim.cli.common import (
     add_set_option,
     add_table_options,
     add_workers_option,
-    apply_ensemble,
     basis_line,
-    check_resume_options,
-    command_line,
     print_today,
+    register,
     render_table,
     replications_arg,
-    stopped_by,
     today_of,
     warn,
     warn_unreached,
@@ -42,7 +37,6 @@ from kube_sim.common.outputs import COST_ITEMS
 from kube_sim.experiments.files import display_path
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_MONTHS
 from kube_sim.reporting.formats import fmt_level
-from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_COMPARE_REPLICATIONS = 20
 DEFAULT_COMPARE_MONTHS = DEFAULT_MONTHS
@@ -88,110 +82,126 @@ examples:
 """
 
 
+class Compare(Study):
+    """``kube-sim compare``: two scenarios with paired seeds, and what B changes against A."""
+
+    name = "compare"
+    summary = "paired comparison of two scenarios: differences, cost, value per Rp 100 juta"
+    description = ("Run two scenarios with paired seeds and print each outcome's means and the paired difference "
+                   "B - A with its 95% confidence interval and p-value, the staff and cost of each, and what each "
+                   "buys per Rp 100 juta.")
+    epilog = EPILOG
+    lock = False  # the sweep engine holds --out itself; without it the runs go to a temporary folder
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the two scenarios, their changes and names, and the run settings.
+
+        Args:
+            parser: The command's parser.
+        """
+        compare = parser
+        compare.add_argument("scenario_a", metavar="A", help="reference scenario (name or path)")
+        compare.add_argument("scenario_b", metavar="B", help="scenario compared with A (name or path)")
+        compare.add_argument("--replications", type=replications_arg, default=DEFAULT_COMPARE_REPLICATIONS,
+                             metavar="R", help=f"paired replications (default: {DEFAULT_COMPARE_REPLICATIONS})")
+        add_months_option(compare, DEFAULT_COMPARE_MONTHS, "months per run")
+        add_seed_option(compare, DEFAULT_MASTER_SEED, "master seed the replication seeds derive from")
+        add_set_option(compare)
+        for arm in ("a", "b"):
+            compare.add_argument(f"--set-{arm}", action="append", default=[], metavar="KEY=VALUE",
+                                 dest=f"assignments_{arm}",
+                                 help=f"change one parameter of {arm.upper()} only, after --set (repeatable), e.g. "
+                                      f"facilitators.count=10")
+        for arm in ("a", "b"):
+            compare.add_argument(f"--name-{arm}", metavar="NAME", dest=f"name_{arm}",
+                                 help=f"what tables, readings, the report and the brief call {arm.upper()} (default: "
+                                      f"its scenario's name, with the --set-{arm} changes)")
+        compare.add_argument("--equal-cost", action="store_true",
+                             help="also compare at equal cost: the difference per Rp 100 juta spent, and what B's "
+                                  "extra money buys per extra Rp 100 juta (see below)")
+        add_workers_option(compare, "parallel runs")
+        add_district_option(compare)
+        add_ensemble_option(compare, DEFAULT_ENSEMBLE)
+        compare.add_argument("--out", type=Path, metavar="DIR",
+                             help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
+        add_resume_options(compare, "a comparison (with --out)")
+        add_table_options(compare)
+
+    def check(self) -> None:
+        """``--resume`` and ``--overwrite`` need ``--out``."""
+        args = self.args
+        if args.out is None and (args.resume or args.overwrite):
+            raise InputError("needs --out: without it the runs go to a temporary folder, removed afterwards",
+                             source="--resume" if args.resume else "--overwrite")
+        self.folder = args.out
+
+    def plan(self) -> Any:
+        """A and B with their changes, with paired seeds."""
+        from kube_sim.experiments.sweep import plan_comparison
+
+        self.a, self.b = compared_scenarios(self.args)
+        return plan_comparison(self.a, self.b, replications=self.args.replications, months=self.args.months,
+                               master_seed=self.args.seed)
+
+    @contextlib.contextmanager
+    def workspace(self) -> Iterator[Path]:
+        """``--out``, or a temporary folder removed afterwards."""
+        with tempfile.TemporaryDirectory(prefix="kube-sim-compare-") as tmp:
+            yield self.args.out if self.args.out is not None else Path(tmp)
+
+    def work(self, plan: Any, folder: Path) -> Any:
+        """The paired runs (a temporary folder starts empty)."""
+        return self.sweep(plan, folder, report=False, overwrite=self.args.out is None or self.args.overwrite)
+
+    def analyse(self, done: Any, folder: Path) -> Any:
+        """The runs table."""
+        from kube_sim.store import sweep_folder as store
+
+        return store.load_runs(folder)
+
+    def show(self, result: Any, folder: Path) -> None:
+        """Today, the headline, the tables of differences and value, the readings and the basis."""
+        args, a, b, runs = self.args, self.a, self.b, result
+        print()
+        print_today(today_of(a, runs[runs["arm"] == 0], args.months, f"A: {a.name}"))
+        if args.assignments:
+            print(_("on both arms: {changes}").format(changes=", ".join(args.assignments)))
+        print()
+        print("\n".join(headline_lines(runs, a.name, b.name, args.months)))
+        print()
+        print(compare_table(runs, a.name, b.name))
+        print()
+        print(value_table(runs, equal_cost=args.equal_cost))
+        readings = reading_lines(runs, a.name, b.name)
+        if readings:
+            print("\n" + _("reading the differences (95% intervals):"))
+            print("\n".join(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  ")
+                            for line in readings))
+        from kube_sim.analysis.ensemble import has_ensemble
+
+        if has_ensemble(runs):
+            print("\n" + textwrap.fill(_("over the calibrated ensemble: the tables above pool the parameter sets as "
+                                         "if every replication were alike; the one below gives each difference's "
+                                         "interval with both seed noise and parameter uncertainty, and the share of "
+                                         "each:"), width=100))
+            print(ensemble_table(runs, args.ensemble))
+        print("\n" + textwrap.fill(basis_line(runs, args, "survival_36", difference=True), width=100))
+
+    def closing(self, result: Any, written: Any, folder: Path) -> None:
+        """Where the runs are kept, with ``--out``."""
+        if self.args.out is not None:
+            print("\n" + _("runs in {folder}/ (report: kube-sim report {folder})").format(
+                folder=display_path(self.args.out)))
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``compare`` on the main parser.
 
     Args:
         subparsers: The main parser's subparsers.
     """
-    compare = add_command(
-        subparsers, "compare", summary="paired comparison of two scenarios: differences, cost, value per Rp 100 juta",
-        description="Run two scenarios with paired seeds and print each outcome's means and the paired difference "
-                    "B - A with its 95% confidence interval and p-value, the staff and cost of each, and what each "
-                    "buys per Rp 100 juta.", epilog=EPILOG,
-    )
-    compare.add_argument("scenario_a", metavar="A", help="reference scenario (name or path)")
-    compare.add_argument("scenario_b", metavar="B", help="scenario compared with A (name or path)")
-    compare.add_argument("--replications", type=replications_arg, default=DEFAULT_COMPARE_REPLICATIONS,
-                         metavar="R", help=f"paired replications (default: {DEFAULT_COMPARE_REPLICATIONS})")
-    add_months_option(compare, DEFAULT_COMPARE_MONTHS, "months per run")
-    add_seed_option(compare, DEFAULT_MASTER_SEED, "master seed the replication seeds derive from")
-    add_set_option(compare)
-    for arm in ("a", "b"):
-        compare.add_argument(f"--set-{arm}", action="append", default=[], metavar="KEY=VALUE",
-                             dest=f"assignments_{arm}",
-                             help=f"change one parameter of {arm.upper()} only, after --set (repeatable), e.g. "
-                                  f"facilitators.count=10")
-    for arm in ("a", "b"):
-        compare.add_argument(f"--name-{arm}", metavar="NAME", dest=f"name_{arm}",
-                             help=f"what tables, readings, the report and the brief call {arm.upper()} (default: its "
-                                  f"scenario's name, with the --set-{arm} changes)")
-    compare.add_argument("--equal-cost", action="store_true",
-                         help="also compare at equal cost: the difference per Rp 100 juta spent, and what B's extra "
-                              "money buys per extra Rp 100 juta (see below)")
-    add_workers_option(compare, "parallel runs")
-    add_district_option(compare)
-    add_ensemble_option(compare, DEFAULT_ENSEMBLE)
-    compare.add_argument("--out", type=Path, metavar="DIR",
-                         help="keep the runs in this folder (default: a temporary folder, removed afterwards)")
-    add_resume_options(compare, "a comparison (with --out)")
-    add_table_options(compare)
-    compare.set_defaults(func=cmd_compare)
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    """Run two scenarios with paired seeds and print their paired differences.
-
-    Args:
-        args: Parsed ``compare`` arguments.
-
-    Returns:
-        Exit status: 0, or 1 when the runs stopped early.
-
-    Raises:
-        InputError: For a bad scenario or output folder.
-    """
-    from kube_sim.experiments.sweep import SweepAborted, plan_comparison, run_sweep
-    from kube_sim.store import sweep_folder as store
-
-    check_resume_options(args)
-    if args.out is None and (args.resume or args.overwrite):
-        raise InputError("needs --out: without it the runs go to a temporary folder, removed afterwards",
-                         source="--resume" if args.resume else "--overwrite")
-    check_outputs({"--out": Target(args.out, FOLDER)})
-    a, b = compared_scenarios(args)
-    plan = apply_ensemble(plan_comparison(a, b, replications=args.replications, months=args.months,
-                                          master_seed=args.seed), args)
-    with tempfile.TemporaryDirectory(prefix="kube-sim-compare-") as tmp:
-        folder = args.out if args.out is not None else Path(tmp)
-        try:
-            run_sweep(plan, folder, workers=args.workers, resume=args.resume,
-                      overwrite=args.out is None or args.overwrite, progress=not args.no_progress,
-                      manifest_extra={"command": command_line(args), "backend": "local", "workers": args.workers})
-        except SweepAborted as exc:
-            print(_("{prog}: error: {problem}").format(prog=PROG, problem=exc), file=sys.stderr)
-            return EXIT_STOPPED
-        except OSError as exc:
-            print(_("{prog}: error: {problem}").format(prog=PROG, problem=stopped_by(exc, folder)), file=sys.stderr)
-            return EXIT_STOPPED
-        runs = store.load_runs(folder)
-    print()
-    print_today(today_of(a, runs[runs["arm"] == 0], args.months, f"A: {a.name}"))
-    if args.assignments:
-        print(_("on both arms: {changes}").format(changes=", ".join(args.assignments)))
-    print()
-    print("\n".join(headline_lines(runs, a.name, b.name, args.months)))
-    print()
-    print(compare_table(runs, a.name, b.name))
-    print()
-    print(value_table(runs, equal_cost=args.equal_cost))
-    readings = reading_lines(runs, a.name, b.name)
-    if readings:
-        print("\n" + _("reading the differences (95% intervals):"))
-        print("\n".join(textwrap.fill(line, width=100, initial_indent="- ", subsequent_indent="  ")
-                        for line in readings))
-    from kube_sim.analysis.ensemble import has_ensemble
-
-    if has_ensemble(runs):
-        print("\n" + textwrap.fill(_("over the calibrated ensemble: the tables above pool the parameter sets as if "
-                                     "every replication were alike; the one below gives each difference's interval "
-                                     "with both seed noise and parameter uncertainty, and the share of each:"),
-                                   width=100))
-        print(ensemble_table(runs, args.ensemble))
-    print("\n" + textwrap.fill(basis_line(runs, args, "survival_36", difference=True), width=100))
-    if args.out is not None:
-        print("\n" + _("runs in {folder}/ (report: kube-sim report {folder})").format(folder=display_path(args.out)))
-    return 0
+    register(subparsers, Compare)
 
 
 def _short(key: str) -> str:

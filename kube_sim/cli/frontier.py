@@ -9,40 +9,31 @@ its reading and the figure are written in the results folder.
 from __future__ import annotations
 
 import argparse
-import math
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from kube_sim.cli.common import (
-    EXIT_STOPPED,
-    PROG,
-    add_command,
+    Study,
     add_months_option,
     add_planning_options,
     add_table_options,
     apply_ensemble,
     basis_line,
-    check_sweep_options,
-    command_line,
+    hours_arg,
     output_folder,
     planned_scenario,
     print_today,
+    register,
     render_table,
     replications_arg,
-    run_plan,
     say,
     today_of,
     whole_number,
-    write_failure,
 )
-from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import _
 from kube_sim.experiments.files import display_path
 from kube_sim.reporting.formats import fmt_rp
-from kube_sim.store.lock import hold
-from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_OUT = "frontier"
 DEFAULT_REPLICATIONS = 20
@@ -116,14 +107,133 @@ def _shares(text: str, top: float) -> list[float]:
     return sorted(set(values))
 
 
-def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected hours a month, e.g. 20, got {text!r}") from None
-    if not 0 < value <= 300:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 300, got {text}")
-    return value
+class Frontier(Study):
+    """``kube-sim frontier``: today's sweep (the costs), the allocations' sweep, and their Pareto frontier."""
+
+    name = "frontier"
+    summary = "the best splits of a yearly budget: groups, equipment, facilitators"
+    description = ("Allocations of a yearly programme budget between funding more groups, equipment grants and "
+                   "facilitators, run with paired seeds; the Pareto frontier of surviving groups and eligible "
+                   "households' income against cost, with intervals, and what each buys against today's allocation.")
+    epilog = EPILOG
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the budget, the years, the shares and the planning options.
+
+        Args:
+            parser: The command's parser.
+        """
+        from kube_sim.experiments.frontier import EQUIPMENT_SHARES, FACILITATOR_SHARES
+
+        p = parser
+        p.add_argument("--budget", type=budget_arg, metavar="RP_PER_YEAR",
+                       help="yearly programme budget in rupiah, e.g. 1_000_000_000 or '800 juta' "
+                            "(default: today's simulated yearly spend)")
+        p.add_argument("--years", type=lambda t: whole_number(t, 1, 50), metavar="N",
+                       help="years of funding rounds (funding.rounds; default: the scenario's, 3 for the baseline)")
+        p.add_argument("--scenario", default="baseline", metavar="NAME",
+                       help="today's allocation, a scenario name or .toml path (default: baseline)")
+        p.add_argument("--hours", type=hours_arg, metavar="H",
+                       help="facilitator hours a month in the allocations (default: the scenario's)")
+        p.add_argument("--facilitator-shares", type=lambda t: _shares(t, 1.0), metavar="A,B,...",
+                       default=list(FACILITATOR_SHARES),
+                       help="shares of the budget for facilitators' pay (default: "
+                            f"{','.join(f'{s:g}' for s in FACILITATOR_SHARES)})")
+        p.add_argument("--equipment-shares", type=lambda t: _shares(t, 0.9), metavar="A,B,...",
+                       default=list(EQUIPMENT_SHARES),
+                       help="shares of a round's grant money for equipment grants, each below 0.9 (default: "
+                            f"{','.join(f'{s:g}' for s in EQUIPMENT_SHARES)})")
+        p.add_argument("--replications", type=replications_arg, default=DEFAULT_REPLICATIONS, metavar="R",
+                       help=f"paired replications per allocation (default: {DEFAULT_REPLICATIONS})")
+        add_months_option(p, None, "months per run (default: 96, or 12 per year of rounds plus 36 if longer)")
+        add_planning_options(p, "a frontier run", DEFAULT_OUT)
+        add_table_options(p)
+
+    def check(self) -> None:
+        """Today's allocation with its years of rounds, and the run length."""
+        from kube_sim.experiments import frontier as design
+
+        base = planned_scenario(self.args)
+        years = design.funding_years(base, self.args.years)
+        self.today = design.today_scenario(base, years)
+        self.months = design.run_length(years, self.args.months)
+        self.folder = output_folder(self.args.out, DEFAULT_OUT)
+
+    def targets(self) -> list[tuple[str, Any]]:
+        """``--out`` and the two sweeps' folders inside it."""
+        from kube_sim.store.targets import FOLDER, Target
+
+        root, typed = self.folder, self.args.out is not None
+        assert root is not None
+        return [("--out", Target(path, FOLDER, typed=typed)) for path in (root, root / "today", root / "allocations")]
+
+    def plan(self) -> Any:
+        """Today's allocation, alone and at several caseloads (its runs measure the costs)."""
+        from kube_sim.experiments import frontier as design
+
+        return design.plan_costs(self.today, replications=self.args.replications, months=self.months,
+                                 master_seed=self.args.seed)
+
+    def work(self, plan: Any, folder: Path) -> Any:
+        """Today's sweep, the costs and the budget, then the allocations' sweep."""
+        from kube_sim.experiments import frontier as design
+        from kube_sim.store import sweep_folder as store
+
+        args, today = self.args, self.today
+        say(_("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
+              "and administration cost"))
+        self.sweep(plan, folder / "today")
+        rules = design.cost_rules(store.load_runs(folder / "today"), today.params)
+        budget = args.budget if args.budget is not None else design.default_budget(rules)
+        source = _("given") if args.budget is not None else _("today's simulated spend")
+        years = int(today.params.funding.rounds)
+        say("\n" + _("budget: {budget} a year of funding rounds ({source}), {total} over {years} rounds; a group's "
+                     "UEP grant and training cost {group}, administration {admin} a year").format(
+            budget=fmt_rp(budget), source=source, total=fmt_rp(budget * years), years=years,
+            group=fmt_rp(rules.group_cost_rp), admin=fmt_rp(rules.admin_per_year_rp)))
+        allocations = design.plan_frontier(today, rules, budget=budget, facilitator_shares=args.facilitator_shares,
+                                           equipment_shares=args.equipment_shares, hours=args.hours,
+                                           replications=args.replications, months=self.months,
+                                           master_seed=args.seed)
+        return self.sweep(apply_ensemble(allocations, args), folder / "allocations")
+
+    def analyse(self, done: Any, folder: Path) -> Any:
+        """The frontier of the allocations' runs."""
+        from kube_sim.analysis.frontier import frontier_from_sweep
+        from kube_sim.store import sweep_folder as store
+
+        allocations = folder / "allocations"
+        self.manifest = store.load_manifest(allocations)
+        self.runs = store.load_runs(allocations)
+        return frontier_from_sweep(self.runs, store.read_table(allocations, "monthly"), self.manifest)
+
+    def show(self, result: Any, folder: Path) -> None:
+        """Today's allocation, the best allocations and the reading."""
+        from kube_sim.reporting import frontier as report
+
+        print()
+        today_arm = int(self.manifest["frontier"]["today_arm"])
+        print_today(today_of(self.today, self.runs[self.runs["arm"] == today_arm], self.months,
+                             _("today's allocation"), per_round=True))
+        header, rows = report.best_rows(result)
+        print()
+        print(render_table(header, rows, left=1, title="frontier"))
+        print()
+        say(report.reading(result, self.manifest))
+
+    def write(self, result: Any, folder: Path) -> dict[str, Path]:
+        """frontier.csv, frontier.png and frontier.json."""
+        from kube_sim.reporting import frontier as report
+
+        return report.write_outputs(folder, result, self.manifest)
+
+    def closing(self, result: Any, written: Any, folder: Path) -> None:
+        """What the answer was based on, and where the results are."""
+        say("\n" + basis_line(self.runs, self.args, "survival_36"))
+        say("\n" + _("results in {folder}").format(folder=f"{display_path(folder)}/") + " ("
+            + _("{files}; the sweeps in today/ and allocations/").format(
+                files=", ".join(p.name for p in written.values())) + ")")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -132,128 +242,4 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     Args:
         subparsers: The main parser's subparsers.
     """
-    from kube_sim.experiments.frontier import EQUIPMENT_SHARES, FACILITATOR_SHARES
-
-    p = add_command(
-        subparsers, "frontier", summary="the best splits of a yearly budget: groups, equipment, facilitators",
-        description="Allocations of a yearly programme budget between funding more groups, equipment grants and "
-                    "facilitators, run with paired seeds; the Pareto frontier of surviving groups and eligible "
-                    "households' income against cost, with intervals, and what each buys against today's allocation.",
-        epilog=EPILOG,
-    )
-    p.add_argument("--budget", type=budget_arg, metavar="RP_PER_YEAR",
-                   help="yearly programme budget in rupiah, e.g. 1_000_000_000 or '800 juta' "
-                        "(default: today's simulated yearly spend)")
-    p.add_argument("--years", type=lambda t: whole_number(t, 1, 50), metavar="N",
-                   help="years of funding rounds (funding.rounds; default: the scenario's, 3 for the baseline)")
-    p.add_argument("--scenario", default="baseline", metavar="NAME",
-                   help="today's allocation, a scenario name or .toml path (default: baseline)")
-    p.add_argument("--hours", type=_hours, metavar="H",
-                   help="facilitator hours a month in the allocations (default: the scenario's)")
-    p.add_argument("--facilitator-shares", type=lambda t: _shares(t, 1.0), metavar="A,B,...",
-                   default=list(FACILITATOR_SHARES),
-                   help="shares of the budget for facilitators' pay (default: "
-                        f"{','.join(f'{s:g}' for s in FACILITATOR_SHARES)})")
-    p.add_argument("--equipment-shares", type=lambda t: _shares(t, 0.9), metavar="A,B,...",
-                   default=list(EQUIPMENT_SHARES),
-                   help="shares of a round's grant money for equipment grants, each below 0.9 (default: "
-                        f"{','.join(f'{s:g}' for s in EQUIPMENT_SHARES)})")
-    p.add_argument("--replications", type=replications_arg, default=DEFAULT_REPLICATIONS, metavar="R",
-                   help=f"paired replications per allocation (default: {DEFAULT_REPLICATIONS})")
-    add_months_option(p, None, "months per run (default: 96, or 12 per year of rounds plus 36 if longer)")
-    add_planning_options(p, "a frontier run", DEFAULT_OUT)
-    add_table_options(p)
-    p.set_defaults(func=cmd_frontier)
-
-
-def cmd_frontier(args: argparse.Namespace) -> int:
-    """Run today's sweep, then the allocations' sweep, and write the frontier.
-
-    Args:
-        args: Parsed ``frontier`` arguments.
-
-    Returns:
-        Exit status: 0 when every run is saved, 1 when a sweep stopped early.
-
-    Raises:
-        InputError: For a bad option, scenario or output folder.
-    """
-    from kube_sim.experiments import frontier as design
-
-    check_sweep_options(args)
-    base = planned_scenario(args)
-    years = args.years if args.years is not None else int(base.params.funding.rounds)
-    if years < 1:
-        raise InputError("the scenario holds no funding round; give --years", source="--years",
-                         key="funding.rounds")
-    today = design.today_scenario(base, years)
-    months = args.months if args.months is not None else design.default_months(years)
-    if months <= 12 * (years - 1):
-        raise InputError(f"the last of {years} rounds starts in month {12 * (years - 1) + 1}; raise --months",
-                         source="--months", key=str(months))
-    root = output_folder(args.out, DEFAULT_OUT)
-    typed = args.out is not None
-    check_outputs({"--out": Target(root, FOLDER, typed=typed)})
-    check_outputs({"--out": Target(root / "today", FOLDER, typed=typed)})
-    check_outputs({"--out": Target(root / "allocations", FOLDER, typed=typed)})
-    with hold(root, command_line(args)):
-        return _run_frontier(args, today, months, root)
-
-
-def _run_frontier(args: argparse.Namespace, today: Any, months: int, root: Path) -> int:
-    """The two sweeps and the frontier, once the results folder is held."""
-    from kube_sim.experiments import frontier as design
-    from kube_sim.store import sweep_folder as store
-
-    say(_("today's allocation first, alone and at several caseloads: it measures what a group, a facilitator "
-            "and administration cost"))
-    plan = apply_ensemble(design.plan_costs(today, replications=args.replications, months=months,
-                                            master_seed=args.seed), args)
-    if run_plan(plan, root / "today", args) is None:
-        return EXIT_STOPPED
-    rules = design.cost_rules(store.load_runs(root / "today"), today.params)
-    budget = args.budget if args.budget is not None else math.ceil(rules.today_cost_per_year_rp / 1e6) * 1e6
-    source = _("given") if args.budget is not None else _("today's simulated spend")
-    years = int(today.params.funding.rounds)
-    say("\n" + _("budget: {budget} a year of funding rounds ({source}), {total} over {years} rounds; a group's UEP "
-                   "grant and training cost {group}, administration {admin} a year").format(
-        budget=fmt_rp(budget), source=source, total=fmt_rp(budget * years), years=years,
-        group=fmt_rp(rules.group_cost_rp), admin=fmt_rp(rules.admin_per_year_rp)))
-    plan = design.plan_frontier(today, rules, budget=budget, facilitator_shares=args.facilitator_shares,
-                                equipment_shares=args.equipment_shares, hours=args.hours,
-                                replications=args.replications, months=months, master_seed=args.seed)
-    plan = apply_ensemble(plan, args)
-    folder = root / "allocations"
-    if run_plan(plan, folder, args) is None:
-        return EXIT_STOPPED
-    print()
-    allocations = store.load_runs(folder)
-    today_arm = int(store.load_manifest(folder)["frontier"]["today_arm"])
-    print_today(today_of(today, allocations[allocations["arm"] == today_arm], months, _("today's allocation"),
-                         per_round=True))
-    try:
-        paths = _write_frontier(folder, root)
-    except OSError as exc:
-        print(_("{prog}: error: {problem}").format(prog=PROG, problem=write_failure(exc, root)), file=sys.stderr)
-        return EXIT_STOPPED
-    say("\n" + basis_line(allocations, args, "survival_36"))
-    say("\n" + _("results in {folder}").format(folder=f"{display_path(root)}/") + " ("
-          + _("{files}; the sweeps in today/ and allocations/").format(files=", ".join(p.name for p in paths.values()))
-          + ")")
-    return 0
-
-
-def _write_frontier(folder: Path, root: Path) -> dict[str, Path]:
-    """Compute, print and write the frontier of a finished allocations sweep."""
-    from kube_sim.analysis.frontier import frontier_from_sweep
-    from kube_sim.reporting import frontier as report
-    from kube_sim.store import sweep_folder as store
-
-    manifest = store.load_manifest(folder)
-    table = frontier_from_sweep(store.load_runs(folder), store.read_table(folder, "monthly"), manifest)
-    header, rows = report.best_rows(table)
-    print()
-    print(render_table(header, rows, left=1, title="frontier"))
-    print()
-    say(report.reading(table, manifest))
-    return report.write_outputs(root, table, manifest)
+    register(subparsers, Frontier)

@@ -8,38 +8,28 @@ are written next to the sweep's tables.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+from typing import Any
 
 from kube_sim.cli.common import (
-    EXIT_STOPPED,
-    PROG,
-    add_command,
+    Study,
     add_months_option,
     add_seed_option,
     add_sweep_options,
     add_table_options,
     add_workers_option,
-    check_sweep_options,
-    command_line,
     output_folder,
+    register,
     render_table,
     replications_arg,
-    run_plan,
     say,
     whole_number,
-    write_failure,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
-from kube_sim.store.lock import hold
-from kube_sim.store.targets import FOLDER, Target, check_outputs
+from kube_sim.experiments.sensitivity import QUICK_SETTINGS, SETTINGS
 
 DEFAULT_OUT = "sensitivity"
-DEFAULTS = {"trajectories": 10, "samples": 128, "replications": 3, "months": 64}
-"""Settings at default: Morris within about 15 minutes and Sobol (top 6) within about 30 on 2 cores."""
-QUICK = {"trajectories": 3, "samples": 16, "replications": 2, "months": 64}
-"""Settings with --quick: a few minutes."""
 SHOWN = 15
 """Parameters the printed ranking shows."""
 
@@ -104,131 +94,143 @@ def _power_of_two(text: str) -> int:
     return value
 
 
+class Sensitivity(Study):
+    """``kube-sim sensitivity``: a Morris or Sobol design over the assumptions, and their ranking."""
+
+    name = "sensitivity"
+    summary = "rank the assumptions by their effect: Morris screening, Sobol indices"
+    description = ("Global sensitivity of survival, income, cost per surviving group and the 1:10 against 1:20 "
+                   "difference to every assumption in the parameter registry, run as a resumable paired sweep.")
+    epilog = EPILOG
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the method, the outcomes and parameters, the sizes and the engine's options.
+
+        Args:
+            parser: The command's parser.
+        """
+        p = parser
+        p.add_argument("--method", choices=("morris", "sobol"), default="morris",
+                       help="morris: screen every assumption; sobol: indices for the top of the Morris ranking "
+                            "(default: morris)")
+        p.add_argument("--outcomes", type=_names, metavar="A,B", help="outcomes to rank by (see below)")
+        p.add_argument("--parameters", type=_names, metavar="KEY,KEY",
+                       help="vary only these parameters (dotted keys, or key[type] for one entry of a list)")
+        p.add_argument("--scenario", default="baseline", metavar="NAME", help="base scenario (default: baseline)")
+        p.add_argument("--span", type=_span, default=2.0, metavar="F",
+                       help="sample from value/F to value*F within the declared range, or 'full' for the declared "
+                            "range (default: 2)")
+        p.add_argument("--caseloads", type=_caseloads, default=[10, 20], metavar="A,B",
+                       help="groups per facilitator compared at every point (default: 10,20)")
+        p.add_argument("--trajectories", type=lambda t: whole_number(t, 2, 1000), metavar="R",
+                       help=f"Morris trajectories (default: {SETTINGS['trajectories']})")
+        p.add_argument("--samples", type=_power_of_two, metavar="N",
+                       help=f"Sobol base sample, a power of 2 (default: {SETTINGS['samples']})")
+        p.add_argument("--top", type=lambda t: whole_number(t, 1, 100), default=6, metavar="K",
+                       help="parameters from the Morris ranking that Sobol varies (default: 6)")
+        p.add_argument("--replications", type=replications_arg, metavar="R",
+                       help=f"paired replications per point and caseload (default: {SETTINGS['replications']})")
+        add_months_option(p, None, f"months per run (default: {SETTINGS['months']}: every yearly cohort of the "
+                                   "default three rounds is followed 36 months, so survival_36 is known)")
+        add_seed_option(p, 42, "master seed of the design and the replication seeds")
+        p.add_argument("--quick", action="store_true",
+                       help="small settings for a first look: "
+                            + ", ".join(f"{k} {v}" for k, v in QUICK_SETTINGS.items()))
+        add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
+        p.add_argument("--out", type=Path, metavar="DIR",
+                       help=f"results folder (default: results/{DEFAULT_OUT}); the method's results go in DIR/METHOD")
+        add_sweep_options(p, "a sensitivity run")
+        add_table_options(p)
+
+    def check(self) -> None:
+        """The outcomes and the base scenario; the method's folder inside ``--out``."""
+        from kube_sim.analysis import sensitivity as indices
+        from kube_sim.experiments.rows import all_outcome_columns
+        from kube_sim.experiments.scenario import load_scenario
+
+        args = self.args
+        self.outcomes = indices.check_outcomes(args.outcomes or indices.default_outcomes(all_outcome_columns()),
+                                               all_outcome_columns())
+        self.base = load_scenario(args.scenario)
+        self.root = output_folder(args.out, DEFAULT_OUT)
+        self.folder = self.root / args.method
+
+    def targets(self) -> list[tuple[str, Any]]:
+        """``--out`` and the method's folder inside it."""
+        from kube_sim.store.targets import FOLDER, Target
+
+        typed = self.args.out is not None
+        return [("--out", Target(self.root, FOLDER, typed=typed)), ("--out", Target(self.folder, FOLDER, typed=typed))]
+
+    def plan(self) -> Any:
+        """The design's points at each compared caseload (Sobol: over the top of the Morris ranking)."""
+        from kube_sim.experiments import sensitivity as design
+
+        args = self.args
+        quick = args.quick
+        months = design.setting("months", args.months, quick)
+        replications = design.setting("replications", args.replications, quick)
+        only = args.parameters
+        if args.method == "sobol" and only is None:
+            only = _morris_top(self.root / "morris", self.outcomes, args.top)
+            print(f"Sobol for the top {len(only)} of the Morris ranking: {', '.join(only)}")
+        factors, skipped = design.screen_factors(self.base, args.span, only)
+        if not factors:
+            raise InputError("no parameter to vary", source="--parameters", key=",".join(only or []))
+        info: dict[str, Any]
+        if args.method == "morris":
+            trajectories = design.setting("trajectories", args.trajectories, quick)
+            unit = design.morris_design(len(factors), trajectories, args.seed)
+            info = {"trajectories": trajectories, "levels": design.MORRIS_LEVELS, "design_seed": args.seed}
+        else:
+            samples = design.setting("samples", args.samples, quick)
+            unit = design.sobol_design(len(factors), samples, args.seed)
+            info = {"base_samples": samples, "design_seed": args.seed}
+        info["span"] = args.span
+        plan = design.plan_sensitivity(args.method, self.base, factors, unit, caseloads=args.caseloads,
+                                       replications=replications, months=months, master_seed=args.seed,
+                                       design=info, skipped=skipped)
+        print(f"{args.method}: {len(factors)} parameters varied, {len(skipped)} skipped (listed in ranking.md); "
+              f"{len(unit)} points x {len(args.caseloads)} caseloads")
+        return plan
+
+    def analyse(self, done: Any, folder: Path) -> Any:
+        """The ranking of the parameters by their effect on each outcome."""
+        from kube_sim.analysis import sensitivity as indices
+        from kube_sim.store import sweep_folder as store
+
+        self.manifest = store.load_manifest(folder)
+        return indices.ranking(store.load_runs(folder), self.manifest, self.outcomes)
+
+    def show(self, result: Any, folder: Path) -> None:
+        """The top of the ranking and how to read it."""
+        from kube_sim.reporting import sensitivity as report
+
+        header, rows = report.ranking_rows(result, self.manifest["sensitivity"]["caseloads"], SHOWN)
+        print()
+        print(render_table(header, rows, left=2, title="sensitivity"))
+        say(report.reading_note(self.manifest))
+
+    def write(self, result: Any, folder: Path) -> dict[str, Path]:
+        """ranking.csv, ranking.md, sensitivity.png and sensitivity.json."""
+        from kube_sim.reporting import sensitivity as report
+
+        return report.write_outputs(folder, result, self.manifest)
+
+    def closing(self, result: Any, written: Any, folder: Path) -> None:
+        """Where the results are."""
+        say(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in written.values())}, runs.parquet, "
+            "manifest.json)")
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``sensitivity`` on the main parser.
 
     Args:
         subparsers: The main parser's subparsers.
     """
-    p = add_command(
-        subparsers, "sensitivity", summary="rank the assumptions by their effect: Morris screening, Sobol indices",
-        description="Global sensitivity of survival, income, cost per surviving group and the 1:10 against 1:20 "
-                    "difference to every assumption in the parameter registry, run as a resumable paired sweep.",
-        epilog=EPILOG,
-    )
-    p.add_argument("--method", choices=("morris", "sobol"), default="morris",
-                   help="morris: screen every assumption; sobol: indices for the top of the Morris ranking "
-                        "(default: morris)")
-    p.add_argument("--outcomes", type=_names, metavar="A,B", help="outcomes to rank by (see below)")
-    p.add_argument("--parameters", type=_names, metavar="KEY,KEY",
-                   help="vary only these parameters (dotted keys, or key[type] for one entry of a list)")
-    p.add_argument("--scenario", default="baseline", metavar="NAME", help="base scenario (default: baseline)")
-    p.add_argument("--span", type=_span, default=2.0, metavar="F",
-                   help="sample from value/F to value*F within the declared range, or 'full' for the declared "
-                        "range (default: 2)")
-    p.add_argument("--caseloads", type=_caseloads, default=[10, 20], metavar="A,B",
-                   help="groups per facilitator compared at every point (default: 10,20)")
-    p.add_argument("--trajectories", type=lambda t: whole_number(t, 2, 1000), metavar="R",
-                   help=f"Morris trajectories (default: {DEFAULTS['trajectories']})")
-    p.add_argument("--samples", type=_power_of_two, metavar="N",
-                   help=f"Sobol base sample, a power of 2 (default: {DEFAULTS['samples']})")
-    p.add_argument("--top", type=lambda t: whole_number(t, 1, 100), default=6, metavar="K",
-                   help="parameters from the Morris ranking that Sobol varies (default: 6)")
-    p.add_argument("--replications", type=replications_arg, metavar="R",
-                   help=f"paired replications per point and caseload (default: {DEFAULTS['replications']})")
-    add_months_option(p, None, f"months per run (default: {DEFAULTS['months']}: every yearly cohort of the "
-                               "default three rounds is followed 36 months, so survival_36 is known)")
-    add_seed_option(p, 42, "master seed of the design and the replication seeds")
-    p.add_argument("--quick", action="store_true",
-                   help="small settings for a first look: " + ", ".join(f"{k} {v}" for k, v in QUICK.items()))
-    add_workers_option(p, "parallel runs: local processes (1 runs in this process) or local Dask workers")
-    p.add_argument("--out", type=Path, metavar="DIR",
-                   help=f"results folder (default: results/{DEFAULT_OUT}); the method's results go in DIR/METHOD")
-    add_sweep_options(p, "a sensitivity run")
-    add_table_options(p)
-    p.set_defaults(func=cmd_sensitivity)
-
-
-def _setting(args: argparse.Namespace, name: str) -> int:
-    value = getattr(args, name)
-    if value is not None:
-        return value
-    return (QUICK if args.quick else DEFAULTS)[name]
-
-
-def cmd_sensitivity(args: argparse.Namespace) -> int:
-    """Run a Morris or Sobol sensitivity sweep and write its ranking.
-
-    Args:
-        args: Parsed ``sensitivity`` arguments.
-
-    Returns:
-        Exit status: 0 when every run is saved, 1 when the sweep stopped early.
-
-    Raises:
-        InputError: For a bad option, scenario, outcome or output folder.
-    """
-    from kube_sim.analysis import sensitivity as indices
-    from kube_sim.experiments import sensitivity as design
-    from kube_sim.experiments.rows import all_outcome_columns
-    from kube_sim.experiments.scenario import load_scenario
-
-    check_sweep_options(args)
-    outcomes = indices.check_outcomes(args.outcomes or indices.default_outcomes(all_outcome_columns()),
-                                      all_outcome_columns())
-    base = load_scenario(args.scenario)
-    root = output_folder(args.out, DEFAULT_OUT)
-    folder = root / args.method
-    check_outputs({"--out": Target(root, FOLDER, typed=args.out is not None)})
-    check_outputs({"--out": Target(folder, FOLDER, typed=args.out is not None)})
-    months, replications = _setting(args, "months"), _setting(args, "replications")
-    only = args.parameters
-    if args.method == "sobol" and only is None:
-        only = _morris_top(root / "morris", outcomes, args.top)
-        print(f"Sobol for the top {len(only)} of the Morris ranking: {', '.join(only)}")
-    factors, skipped = design.screen_factors(base, args.span, only)
-    if not factors:
-        raise InputError("no parameter to vary", source="--parameters", key=",".join(only or []))
-    if args.method == "morris":
-        trajectories = _setting(args, "trajectories")
-        unit = design.morris_design(len(factors), trajectories, args.seed)
-        info = {"trajectories": trajectories, "levels": design.MORRIS_LEVELS, "design_seed": args.seed}
-    else:
-        samples = _setting(args, "samples")
-        unit = design.sobol_design(len(factors), samples, args.seed)
-        info = {"base_samples": samples, "design_seed": args.seed}
-    info["span"] = args.span
-    plan = design.plan_sensitivity(args.method, base, factors, unit, caseloads=args.caseloads,
-                                   replications=replications, months=months, master_seed=args.seed,
-                                   design=info, skipped=skipped)
-    print(f"{args.method}: {len(factors)} parameters varied, {len(skipped)} skipped (listed in ranking.md); "
-          f"{len(unit)} points x {len(args.caseloads)} caseloads")
-    with hold(folder, command_line(args)):
-        if run_plan(plan, folder, args) is None:
-            return EXIT_STOPPED
-        try:
-            paths = _write_ranking(folder, outcomes)
-        except OSError as exc:
-            print(f"{PROG}: error: {write_failure(exc, folder)}", file=sys.stderr)
-            return EXIT_STOPPED
-    say(f"\nresults in {display_path(folder)}/ ({', '.join(p.name for p in paths.values())}, runs.parquet, "
-          "manifest.json)")
-    return 0
-
-
-def _write_ranking(folder: Path, outcomes: list[str]) -> dict[str, Path]:
-    """Compute, print and write the ranking of a finished sensitivity sweep."""
-    from kube_sim.analysis import sensitivity as indices
-    from kube_sim.reporting import sensitivity as report
-    from kube_sim.store import sweep_folder as store
-
-    manifest = store.load_manifest(folder)
-    table = indices.ranking(store.load_runs(folder), manifest, outcomes)
-    header, rows = report.ranking_rows(table, manifest["sensitivity"]["caseloads"], SHOWN)
-    print()
-    print(render_table(header, rows, left=2, title="sensitivity"))
-    say(report.reading_note(manifest))
-    return report.write_outputs(folder, table, manifest)
+    register(subparsers, Sensitivity)
 
 
 def _morris_top(folder: Path, outcomes: list[str], top: int) -> list[str]:

@@ -102,7 +102,7 @@ class Sweep(Study):
 
         return plan_experiment(self.experiment)
 
-    def targets(self) -> dict[str, Any]:
+    def targets(self) -> list[tuple[str, Any]]:
         """``--out``, named after the experiment by default."""
         self.folder = output_folder(self.args.out, self.experiment.name)
         return super().targets()

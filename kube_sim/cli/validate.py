@@ -13,25 +13,21 @@ import argparse
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from kube_sim.cli.common import (
-    EXIT_STOPPED,
-    PROG,
-    add_command,
+    Study,
     add_resume_options,
     add_seed_option,
     add_table_options,
     add_workers_option,
-    check_resume_options,
-    command_line,
+    register,
     stopped_by,
     whole_number,
 )
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_VALIDATION_REPLICATIONS, MAX_REPLICATIONS
-from kube_sim.store.lock import hold
-from kube_sim.store.targets import FOLDER, Target, check_outputs
 
 DEFAULT_OUT = Path("results") / "validation"
 
@@ -54,35 +50,100 @@ def _replications(text: str) -> int:
     return whole_number(text, 2, MAX_REPLICATIONS)
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``validate`` on the main parser's subcommands.
+class Validate(Study):
+    """``kube-sim validate``: the validation design's runs, and every check against its target."""
+
+    name = "validate"
+    summary = "check the model against the study's findings and the calibration targets"
+    description = ("Run the baseline and one arm per directional pattern with paired replications, and check "
+                   "every finding of the study and every calibration target: pattern, target and source, "
+                   "simulated value with its 95% interval, pass or fail.")
+    epilog = EPILOG
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser) -> None:
+        """Add the replications, the folder, the scenario and the run options.
+
+        Args:
+            parser: The command's parser.
+        """
+        parser.add_argument("--replications", type=_replications, default=DEFAULT_VALIDATION_REPLICATIONS,
+                            metavar="N", help=f"replications per arm, 2 or more (default: "
+                                              f"{DEFAULT_VALIDATION_REPLICATIONS})")
+        parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                            help=f"folder for the table, measurements and manifest (default: {DEFAULT_OUT})")
+        parser.add_argument("--scenario", default="baseline", metavar="NAME",
+                            help="scenario every arm starts from, a name or a TOML path (default: baseline, which "
+                                 "holds the calibrated values)")
+        add_seed_option(parser, DEFAULT_MASTER_SEED, "master seed of the replication seeds")
+        add_workers_option(parser, "parallel local processes; 1 runs in this process")
+        add_resume_options(parser, "a validation")
+        add_table_options(parser)
+
+    def check(self) -> None:
+        """The results folder."""
+        self.folder = self.args.out
+
+    def work(self, plan: Any, folder: Path) -> Any:
+        """The validation's runs (its own design, saved in runs.jsonl as they finish) and checks."""
+        from kube_sim.common.provenance import now_iso
+        from kube_sim.experiments.scenario import load_scenario
+        from kube_sim.experiments.validation import run_validation
+
+        args = self.args
+        self.scenario = load_scenario(args.scenario)
+        self.started = now_iso()
+        return run_validation(folder, replications=args.replications, seed=args.seed, workers=args.workers,
+                              base=self.scenario.overrides, progress=not args.no_progress and sys.stderr.isatty(),
+                              say=_say, resume=args.resume, overwrite=args.overwrite)
+
+    def write(self, result: Any, folder: Path) -> list[str]:
+        """The measurements, the table (CSV and Markdown) and the manifest."""
+        from kube_sim.common.provenance import environment, now_iso
+        from kube_sim.experiments.validation import ARMS
+        from kube_sim.store.files import dumps, write_text
+        from kube_sim.store.run_folder import write_table
+
+        validation, scenario, args = result, self.scenario, self.args
+        files = write_table(validation.measurements, folder, "measurements", csv=True)
+        files.append(write_text(folder / "validation.csv", validation.table.to_csv(index=False)).name)
+        files.append(write_text(folder / "validation.md", format_markdown(validation.table)).name)
+        manifest = {
+            "environment": environment(),
+            "design": validation.design,
+            "scenario": {"name": scenario.name, "path": str(scenario.path), "overrides": scenario.overrides},
+            "parameters": scenario.params.to_dict(),
+            "district": scenario.params.geography.record(),
+            "arm_changes": ARMS,
+            "runs": len(validation.measurements),
+            "runs_resumed": validation.resumed,
+            "started": self.started,
+            "finished": now_iso(),
+            "command": ["kube-sim", *getattr(args, "argv", sys.argv[1:])],
+            "files": ["runs.jsonl", *files],
+        }
+        write_text(folder / "manifest.json", dumps(manifest))
+        return files
+
+    def write_problem(self, exc: OSError, folder: Path) -> str:
+        """The runs are saved: the line says so (``--resume`` then writes the rest)."""
+        return stopped_by(exc, folder)
+
+    def closing(self, result: Any, written: Any, folder: Path) -> None:
+        """The table of checks and where the files are."""
+        print(format_text(result.table))
+        print()
+        print(textwrap.fill(f"results in {folder}/: {', '.join(sorted(['runs.jsonl', 'manifest.json', *written]))}",
+                            width=100))
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``validate`` on the main parser.
 
     Args:
         subparsers: The main parser's subparsers.
-
-    Returns:
-        The ``validate`` parser.
     """
-    parser = add_command(
-        subparsers, "validate", summary="check the model against the study's findings and the calibration targets",
-        description="Run the baseline and one arm per directional pattern with paired replications, and check "
-                    "every finding of the study and every calibration target: pattern, target and source, "
-                    "simulated value with its 95% interval, pass or fail.",
-        epilog=EPILOG,
-    )
-    parser.add_argument("--replications", type=_replications, default=DEFAULT_VALIDATION_REPLICATIONS, metavar="N",
-                        help=f"replications per arm, 2 or more (default: {DEFAULT_VALIDATION_REPLICATIONS})")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
-                        help=f"folder for the table, measurements and manifest (default: {DEFAULT_OUT})")
-    parser.add_argument("--scenario", default="baseline", metavar="NAME",
-                        help="scenario every arm starts from, a name or a TOML path (default: baseline, which "
-                             "holds the calibrated values)")
-    add_seed_option(parser, DEFAULT_MASTER_SEED, "master seed of the replication seeds")
-    add_workers_option(parser, "parallel local processes; 1 runs in this process")
-    add_resume_options(parser, "a validation")
-    add_table_options(parser)
-    parser.set_defaults(func=run)
-    return parser
+    register(subparsers, Validate)
 
 
 def _cells(row: pd.Series) -> tuple[str, str]:
@@ -174,64 +235,3 @@ def format_markdown(table: pd.DataFrame) -> str:
 
 def _say(text: str) -> None:
     print(text, file=sys.stderr)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the validation, print the table and write its files.
-
-    Args:
-        args: Parsed ``validate`` arguments.
-
-    Returns:
-        Exit status (0 whenever the validation ran).
-
-    Raises:
-        InputError: If the output folder cannot be used.
-    """
-    out: Path = args.out
-    check_resume_options(args)
-    check_outputs({"--out": Target(out, FOLDER)})
-    with hold(out, command_line(args)):
-        return _validate(args, out)
-
-
-def _validate(args: argparse.Namespace, out: Path) -> int:
-    """Run the validation once its folder is held."""
-    from kube_sim.common.provenance import environment, now_iso
-    from kube_sim.experiments.scenario import load_scenario
-    from kube_sim.experiments.validation import ARMS, run_validation
-    from kube_sim.store.files import dumps, write_text
-    from kube_sim.store.run_folder import write_table
-
-    scenario = load_scenario(args.scenario)
-    started = now_iso()
-    try:
-        validation = run_validation(out, replications=args.replications, seed=args.seed, workers=args.workers,
-                                    base=scenario.overrides, progress=not args.no_progress and sys.stderr.isatty(),
-                                    say=_say, resume=args.resume, overwrite=args.overwrite)
-        files = write_table(validation.measurements, out, "measurements", csv=True)
-        files.append(write_text(out / "validation.csv", validation.table.to_csv(index=False)).name)
-        files.append(write_text(out / "validation.md", format_markdown(validation.table)).name)
-        manifest = {
-            "environment": environment(),
-            "design": validation.design,
-            "scenario": {"name": scenario.name, "path": str(scenario.path), "overrides": scenario.overrides},
-            "parameters": scenario.params.to_dict(),
-            "district": scenario.params.geography.record(),
-            "arm_changes": ARMS,
-            "runs": len(validation.measurements),
-            "runs_resumed": validation.resumed,
-            "started": started,
-            "finished": now_iso(),
-            "command": ["kube-sim", *getattr(args, "argv", sys.argv[1:])],
-            "files": ["runs.jsonl", *files],
-        }
-        write_text(out / "manifest.json", dumps(manifest))
-    except OSError as exc:
-        print(f"{PROG}: error: {stopped_by(exc, out)}", file=sys.stderr)
-        return EXIT_STOPPED
-    print(format_text(validation.table))
-    print()
-    print(textwrap.fill(f"results in {out}/: {', '.join(sorted(['runs.jsonl', 'manifest.json', *files]))}",
-                        width=100))
-    return 0

@@ -222,6 +222,40 @@ class CalibrationSettings:
         return arms * (self.generations * self.particles * self.replications + self.refine * self.refine_replications)
 
 
+QUICK_SETTINGS: dict[str, int] = {"particles": 24, "generations": 2, "keep": 8, "replications": 2, "refine": 2,
+                                  "refine_replications": 4, "ensemble_size": 8}
+"""The sampler's sizes for a smoke test (a minute or two; not a calibration)."""
+
+
+def sampler_sizes(given: dict[str, int], quick: bool = False) -> dict[str, int]:
+    """The sampler's sizes: the quick ones, or those given with the defaults for the rest.
+
+    Args:
+        given: Sizes asked for, by the names of :data:`QUICK_SETTINGS`.
+        quick: Take :data:`QUICK_SETTINGS` (then no size may be given).
+
+    Returns:
+        ``{size: value}`` for every name of :data:`QUICK_SETTINGS`.
+
+    Raises:
+        InputError: For ``--quick`` with a size given, or sizes that do not fit together (``--keep``
+            above ``--particles``, ``--refine`` above ``--keep``).
+    """
+    if quick and given:
+        option = "--" + next(iter(given)).replace("_", "-")
+        sizes = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in QUICK_SETTINGS.items())
+        raise InputError(f"--quick sets its own sizes ({sizes}); give {option} without --quick, or --quick alone",
+                         source=option)
+    defaults = CalibrationSettings()
+    chosen = dict(QUICK_SETTINGS) if quick else {name: given.get(name, getattr(defaults, name))
+                                                 for name in QUICK_SETTINGS}
+    if chosen["keep"] > chosen["particles"]:
+        raise InputError(f"must be at most --particles ({chosen['particles']}), got {chosen['keep']}", source="--keep")
+    if chosen["refine"] > chosen["keep"]:
+        raise InputError(f"must be at most --keep ({chosen['keep']}), got {chosen['refine']}", source="--refine")
+    return chosen
+
+
 @dataclass
 class Generation:
     """One generation of the sampler.

@@ -51,6 +51,28 @@ STRUCTURAL: dict[str, str] = {
 MORRIS_LEVELS = 4
 """Grid levels of the Morris design (steps of 2/3 of the unit interval)."""
 
+SETTINGS: dict[str, int] = {"trajectories": 10, "samples": 128, "replications": 3, "months": 64}
+"""Sizes by default: Morris within about 15 minutes and Sobol (top 6) within about 30 on 2 cores."""
+
+QUICK_SETTINGS: dict[str, int] = {"trajectories": 3, "samples": 16, "replications": 2, "months": 64}
+"""Sizes of a quick first look: a few minutes."""
+
+
+def setting(name: str, given: int | None, quick: bool = False) -> int:
+    """One size of a sensitivity run: the one given, else the quick or the default one.
+
+    Args:
+        name: A key of :data:`SETTINGS`.
+        given: The size asked for (None: not given).
+        quick: Take :data:`QUICK_SETTINGS` for sizes not given.
+
+    Returns:
+        The size.
+    """
+    if given is not None:
+        return given
+    return (QUICK_SETTINGS if quick else SETTINGS)[name]
+
 
 @dataclass(frozen=True)
 class Factor:
