@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kube_sim.common import keys
 from kube_sim.model.agents.group import GroupTable
 from kube_sim.model.tables import Column
 
@@ -23,12 +24,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "controls": ("Policy", "Kebijakan"),
     "scenario": ("Starting scenario", "Skenario awal"),
     "district_choice": ("District (kabupaten)", "Kabupaten"),
-    "facilitators.groups_per_facilitator": ("Groups per facilitator", "Kelompok per pendamping"),
-    "facilitators.hours_per_month": ("Facilitator hours per month", "Jam pendamping per bulan"),
-    "facilitators.pattern": ("Mentoring pattern", "Pola pendampingan"),
-    "grants.equipment_rp": ("Equipment grant (Rp juta per group)", "Bantuan sarana (Rp juta per kelompok)"),
-    "members.initial_inactive_share": ("Inactive members at start (share)", "Anggota tidak aktif di awal (proporsi)"),
-    "grants.uep_per_member_rp": ("UEP grant (Rp juta per member)", "Bantuan UEP (Rp juta per anggota)"),
+    keys.CASELOAD: ("Groups per facilitator", "Kelompok per pendamping"),
+    keys.HOURS: ("Facilitator hours per month", "Jam pendamping per bulan"),
+    keys.PATTERN: ("Mentoring pattern", "Pola pendampingan"),
+    keys.EQUIPMENT: ("Equipment grant (Rp juta per group)", "Bantuan sarana (Rp juta per kelompok)"),
+    keys.INACTIVE_SHARE: ("Inactive members at start (share)", "Anggota tidak aktif di awal (proporsi)"),
+    keys.UEP_PER_MEMBER: ("UEP grant (Rp juta per member)", "Bantuan UEP (Rp juta per anggota)"),
     "seed": ("Seed", "Benih acak (seed)"),
     "play": ("Play", "Jalankan"),
     "pause": ("Pause", "Jeda"),

@@ -23,6 +23,7 @@ from kube_sim.app.charts import ARM_COLOURS, SeriesChart
 from kube_sim.app.clock import MAX_MONTH, Clock
 from kube_sim.app.compare import REPLICATION_MONTHS, REPLICATIONS, paired_replications, replication_seeds
 from kube_sim.app.labels import LANGUAGES, label
+from kube_sim.common import keys
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
@@ -51,11 +52,11 @@ PRESETS: dict[str, tuple[str, str]] = {"preset_staff": ("baseline", "ratio_1_5")
 
 # Slider scale for each control: (minimum, maximum, step, factor from parameter units to slider units).
 _SLIDERS: dict[str, tuple[float, float, float, float]] = {
-    "facilitators.groups_per_facilitator": (0, 40, 1, 1.0),
-    "facilitators.hours_per_month": (0, 160, 5, 1.0),
-    "grants.equipment_rp": (0, 15, 0.5, 1e-6),
-    "members.initial_inactive_share": (0, 0.8, 0.05, 1.0),
-    "grants.uep_per_member_rp": (0.5, 5, 0.25, 1e-6),
+    keys.CASELOAD: (0, 40, 1, 1.0),
+    keys.HOURS: (0, 160, 5, 1.0),
+    keys.EQUIPMENT: (0, 15, 0.5, 1e-6),
+    keys.INACTIVE_SHARE: (0, 0.8, 0.05, 1.0),
+    keys.UEP_PER_MEMBER: (0.5, 5, 0.25, 1e-6),
 }
 
 CSS = """
@@ -208,7 +209,7 @@ def Controls() -> None:
     for key, (low, high, step, factor) in _SLIDERS.items():
         value = params.get(key) * factor
         slug = key.split(".")[1]
-        shown = f"{value:g}" if key != "members.initial_inactive_share" else f"{value:.0%}"
+        shown = f"{value:g}" if key != keys.INACTIVE_SHARE else f"{value:.0%}"
         with solara.Div(classes=[f"kube-ctl-{slug}", "kube-ctl"]):
             solara.HTML(tag="div", unsafe_innerHTML=f"{_t(key)}: <b class='kube-value'>{shown}</b>",
                         classes=["kube-ctl-label"])
@@ -218,11 +219,11 @@ def Controls() -> None:
             else:
                 solara.SliderFloat("", value=float(value), min=low, max=high, step=step,
                                    on_value=functools.partial(_set_scaled, set_value, key, factor))
-        if key == "facilitators.hours_per_month":
+        if key == keys.HOURS:
             with solara.Div(classes=["kube-ctl-pattern"]):
-                solara.Select(_t("facilitators.pattern"), values=list(state.VISIT_PATTERNS),
-                              value=params.get("facilitators.pattern"),
-                              on_value=lambda v: set_value("facilitators.pattern", v))
+                solara.Select(_t(keys.PATTERN), values=list(state.VISIT_PATTERNS),
+                              value=params.get(keys.PATTERN),
+                              on_value=lambda v: set_value(keys.PATTERN, v))
 
 
 @solara.component

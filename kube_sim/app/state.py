@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kube_sim.common import keys
 from kube_sim.experiments.district_file import DEFAULT_DISTRICT, list_district_names, load_district, use_district
 from kube_sim.experiments.scenario import list_scenarios, load_scenario
 from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
@@ -23,12 +24,12 @@ from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, make_parameter
 from kube_sim.model.parameters import VISIT_PATTERNS as VISIT_PATTERNS  # passed on to the page
 
 CONTROL_KEYS: tuple[str, ...] = (
-    "facilitators.groups_per_facilitator",
-    "facilitators.hours_per_month",
-    "facilitators.pattern",
-    "grants.equipment_rp",
-    "members.initial_inactive_share",
-    "grants.uep_per_member_rp",
+    keys.CASELOAD,
+    keys.HOURS,
+    keys.PATTERN,
+    keys.EQUIPMENT,
+    keys.INACTIVE_SHARE,
+    keys.UEP_PER_MEMBER,
 )
 """Parameters the page's controls set, on top of the chosen scenario."""
 

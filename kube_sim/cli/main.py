@@ -10,7 +10,9 @@ standard output that went away (``| head``) ends the command quietly with status
 
 Each command lives in its own module (``run``, ``scenarios``, ``params``, ``sweep``, ``report``,
 ``compare``) with an ``add_parser`` that registers it; its handler takes the parsed arguments,
-returns the exit status and raises :class:`~kube_sim.common.errors.InputError` for bad input.
+returns the exit status and raises :class:`~kube_sim.common.errors.InputError` for bad input. The
+study commands are each a :class:`~kube_sim.cli.common.Study` registered with
+:func:`~kube_sim.cli.common.register`, and run by the one skeleton :func:`~kube_sim.cli.common.run_study`.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from kube_sim.common import keys
 from kube_sim.common.errors import InputError
 from kube_sim.common.i18n import N_, _, localize, ngettext
 from kube_sim.experiments.files import TomlFiles, display_path, read_text, suggestion
@@ -331,9 +332,9 @@ def use_district(scenario: Scenario, district: DistrictMap) -> Scenario:
     Returns:
         The scenario with the district in its parameters and the changes recorded as its overrides.
     """
-    changes: dict[str, object] = {"district.name": district.name}
+    changes: dict[str, object] = {keys.DISTRICT_NAME: district.name}
     if district.poverty_line_rp is not None:
-        changes["poverty.line_rp_per_person"] = district.poverty_line_rp
+        changes[keys.POVERTY_LINE] = district.poverty_line_rp
     changes = {key: value for key, value in changes.items() if key not in scenario.overrides}
     base = dataclasses.replace(scenario.params, geography=district)
     origin = district.source or district.name

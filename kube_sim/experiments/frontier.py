@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from kube_sim.common import keys
 from kube_sim.common.errors import InputError, ParameterError
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.rows import kept_outcomes
@@ -41,13 +42,7 @@ from kube_sim.experiments.scenario import Scenario
 from kube_sim.experiments.sweep import Arm, SweepPlan, parameter_notes, scenario_entry
 from kube_sim.model.parameters import PARAMETER_SPECS, Parameters, make_parameters
 
-ROUNDS_KEY = "funding.rounds"
-ROUND_BUDGET_KEY = "funding.annual_budget_rp"
-QUOTA_KEY = "funding.villages_per_kecamatan"
-EQUIPMENT_KEY = "grants.equipment_rp"
-CASELOAD_KEY = "facilitators.groups_per_facilitator"
-HOURS_KEY = "facilitators.hours_per_month"
-LEVER_KEYS: tuple[str, ...] = (ROUND_BUDGET_KEY, QUOTA_KEY, EQUIPMENT_KEY, CASELOAD_KEY, HOURS_KEY)
+LEVER_KEYS: tuple[str, ...] = (keys.ROUND_BUDGET, keys.VILLAGE_QUOTA, keys.EQUIPMENT, keys.CASELOAD, keys.HOURS)
 """Parameters an allocation sets."""
 
 FACILITATOR_SHARES: tuple[float, ...] = (0.0, 0.04, 0.08, 0.12, 0.16, 0.24, 0.32)
@@ -130,7 +125,7 @@ def today_scenario(base: Scenario, years: int) -> Scenario:
 
     if base.params.funding.rounds == years:
         return base
-    return apply_overrides(base, {ROUNDS_KEY: years}, source="--years")
+    return apply_overrides(base, {keys.ROUNDS: years}, source="--years")
 
 
 def default_months(years: int) -> int:
@@ -153,7 +148,7 @@ def funding_years(base: Scenario, years: int | None) -> int:
     """
     found = years if years is not None else int(base.params.funding.rounds)
     if found < 1:
-        raise InputError("the scenario holds no funding round; give --years", source="--years", key=ROUNDS_KEY)
+        raise InputError("the scenario holds no funding round; give --years", source="--years", key=keys.ROUNDS)
     return found
 
 
@@ -204,23 +199,23 @@ def plan_costs(today: Scenario, *, replications: int, months: int, master_seed: 
         The plan.
     """
     now = today.params.facilitators.groups_per_facilitator
-    arms = [Arm(index=0, label="today", params=today.params, factors={CASELOAD_KEY: now}, scenario=today.name,
+    arms = [Arm(index=0, label="today", params=today.params, factors={keys.CASELOAD: now}, scenario=today.name,
                 parameters=dict(today.overrides))]
     for c in caseloads:
-        params = make_parameters({CASELOAD_KEY: c}, base=today.params)
-        arms.append(Arm(index=len(arms), label=f"today at 1:{c}", params=params, factors={CASELOAD_KEY: c},
-                        scenario=today.name, parameters={**today.overrides, CASELOAD_KEY: c}))
+        params = make_parameters({keys.CASELOAD: c}, base=today.params)
+        arms.append(Arm(index=len(arms), label=f"today at 1:{c}", params=params, factors={keys.CASELOAD: c},
+                        scenario=today.name, parameters={**today.overrides, keys.CASELOAD: c}))
     manifest = {
         "experiment_name": "frontier_costs",
         "description": "Today's allocation (the base scenario), and today at several caseloads: their runs measure "
                        "what a group, a facilitator post and administration cost.",
         "experiment_file": None, "experiment_text": None, "base_scenario": scenario_entry(today),
-        "factors": {CASELOAD_KEY: list(caseloads)}, "parameter_notes": parameter_notes([CASELOAD_KEY]),
+        "factors": {keys.CASELOAD: list(caseloads)}, "parameter_notes": parameter_notes([keys.CASELOAD]),
         "master_seed": master_seed,
         "design": {"kind": "scenarios", "samples": None, "seed": None, "points": len(arms)},
     }
     return SweepPlan(name="frontier_costs", arms=tuple(arms), seeds=tuple(replication_seeds(master_seed, replications)),
-                     months=months, factor_types={CASELOAD_KEY: pa.int64()}, outcomes=kept_outcomes(None),
+                     months=months, factor_types={keys.CASELOAD: pa.int64()}, outcomes=kept_outcomes(None),
                      manifest=manifest)
 
 
@@ -249,11 +244,11 @@ def cost_rules(runs: pd.DataFrame, today: Parameters) -> CostRules:
     funded = _mean(now, "groups_funded")
     if not funded > 0:
         raise InputError("today's allocation funds no group, so a group's cost cannot be measured",
-                         source="--scenario", key=ROUNDS_KEY)
+                         source="--scenario", key=keys.ROUNDS)
     grants = _mean(now, "cost_by_item_uep_grants_rp") + _mean(now, "cost_by_item_training_rp")
     month_pay = today.facilitators.hours_per_month * today.facilitators.pay_per_hour_rp
     caseloads, months = [], []
-    for c, part in ok[ok["arm"] > 0].groupby(CASELOAD_KEY, sort=True):
+    for c, part in ok[ok["arm"] > 0].groupby(keys.CASELOAD, sort=True):
         groups = part["groups_funded"].to_numpy(float)
         pay = part["cost_by_item_facilitators_rp"].to_numpy(float)
         if month_pay > 0 and np.nansum(groups) > 0:
@@ -309,9 +304,9 @@ class Allocation:
         Returns:
             ``{dotted key: value}``.
         """
-        return {ROUND_BUDGET_KEY: round(self.round_budget_rp), QUOTA_KEY: quota,
-                EQUIPMENT_KEY: round(self.equipment_rp), CASELOAD_KEY: self.caseload,
-                HOURS_KEY: self.hours_per_month}
+        return {keys.ROUND_BUDGET: round(self.round_budget_rp), keys.VILLAGE_QUOTA: quota,
+                keys.EQUIPMENT: round(self.equipment_rp), keys.CASELOAD: self.caseload,
+                keys.HOURS: self.hours_per_month}
 
 
 MAX_CASELOAD = 1000
@@ -393,7 +388,7 @@ def plan_frontier(today: Scenario, rules: CostRules, *, budget: float, facilitat
     """
     p = today.params
     hours_value = float(p.facilitators.hours_per_month if hours is None else hours)
-    quota = int(PARAMETER_SPECS[QUOTA_KEY].high or 100)
+    quota = int(PARAMETER_SPECS[keys.VILLAGE_QUOTA].high or 100)
     equipment_today = p.grants.equipment_rp / (rules.group_cost_rp + p.grants.equipment_rp)
     shares_today = {"facilitator_share": rules.today_facilitator_share, "equipment_share": equipment_today}
     arms = [Arm(index=0, label="today", params=p, factors={**shares_today, **_levers(p)}, scenario=today.name,
@@ -420,8 +415,8 @@ def plan_frontier(today: Scenario, rules: CostRules, *, budget: float, facilitat
             allocations.append({"arm": len(arms) - 1, "label": _label(a), "today": False, **asdict(a),
                                 **_levers(params)})
     factor_types = {"facilitator_share": pa.float64(), "equipment_share": pa.float64(),
-                    ROUND_BUDGET_KEY: pa.float64(), QUOTA_KEY: pa.int64(), EQUIPMENT_KEY: pa.float64(),
-                    CASELOAD_KEY: pa.int64(), HOURS_KEY: pa.float64()}
+                    keys.ROUND_BUDGET: pa.float64(), keys.VILLAGE_QUOTA: pa.int64(), keys.EQUIPMENT: pa.float64(),
+                    keys.CASELOAD: pa.int64(), keys.HOURS: pa.float64()}
     frontier = {"budget_rp": float(budget), "years": rules.years, "today_arm": 0, "cost_rules": asdict(rules),
                 "hours_per_month": hours_value, "allocations": allocations, "paired_by": ["replication"]}
     manifest = {
@@ -440,8 +435,8 @@ def plan_frontier(today: Scenario, rules: CostRules, *, budget: float, facilitat
 
 def _levers(params: Parameters) -> dict[str, Any]:
     """The lever parameters' values, as the runs table's factor columns."""
-    return {ROUND_BUDGET_KEY: float(params.funding.annual_budget_rp),
-            QUOTA_KEY: int(params.funding.villages_per_kecamatan),
-            EQUIPMENT_KEY: float(params.grants.equipment_rp),
-            CASELOAD_KEY: int(params.facilitators.groups_per_facilitator),
-            HOURS_KEY: float(params.facilitators.hours_per_month)}
+    return {keys.ROUND_BUDGET: float(params.funding.annual_budget_rp),
+            keys.VILLAGE_QUOTA: int(params.funding.villages_per_kecamatan),
+            keys.EQUIPMENT: float(params.grants.equipment_rp),
+            keys.CASELOAD: int(params.facilitators.groups_per_facilitator),
+            keys.HOURS: float(params.facilitators.hours_per_month)}

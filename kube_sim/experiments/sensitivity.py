@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from kube_sim.common import keys
 from kube_sim.common.errors import InputError, ParameterError
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.rows import kept_outcomes
@@ -35,16 +36,13 @@ from kube_sim.experiments.scenario import Scenario
 from kube_sim.experiments.sweep import Arm, SweepPlan, parameter_notes, scenario_entry
 from kube_sim.model.parameters import BUSINESS_TYPES, PARAMETER_SPECS, ParameterSpec, make_parameters
 
-CASELOAD_KEY = "facilitators.groups_per_facilitator"
-"""The parameter the planner's question varies (groups per facilitator)."""
-
 POINT_COLUMN = "point"
 """Factor column of the runs table holding the design point's number."""
 
 STRUCTURAL: dict[str, str] = {
-    "district.replicas": "structural: copies of the district scale the run, not a mechanism",
-    "funding.rounds": "structural: the number of cohorts funded is a programme design, not a mechanism",
-    CASELOAD_KEY: "the caseload is the question: every point runs at each compared caseload",
+    keys.REPLICAS: "structural: copies of the district scale the run, not a mechanism",
+    keys.ROUNDS: "structural: the number of cohorts funded is a programme design, not a mechanism",
+    keys.CASELOAD: "the caseload is the question: every point runs at each compared caseload",
 }
 """Parameters never varied, with the reason."""
 
@@ -300,23 +298,23 @@ def plan_sensitivity(method: str, base: Scenario, factors: Sequence[Factor], uni
         values = {f.name: f.value(float(u)) for f, u in zip(factors, row, strict=True)}
         for caseload in caseloads:
             try:
-                params = make_parameters({**overrides, CASELOAD_KEY: caseload}, base=base.params)
+                params = make_parameters({**overrides, keys.CASELOAD: caseload}, base=base.params)
             except ParameterError as exc:
                 raise InputError(f"design point {point} is not valid: {exc}", source="--parameters",
                                  key=exc.key) from None
             arms.append(Arm(index=len(arms), label=f"point {point}, 1:{caseload}", params=params,
-                            factors={POINT_COLUMN: point, **values, CASELOAD_KEY: caseload}, scenario=base.name,
+                            factors={POINT_COLUMN: point, **values, keys.CASELOAD: caseload}, scenario=base.name,
                             parameters={**{k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
-                                        CASELOAD_KEY: caseload}))
+                                        keys.CASELOAD: caseload}))
     kinds = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
-    factor_types = {POINT_COLUMN: pa.int64(), **{f.name: kinds[f.kind] for f in factors}, CASELOAD_KEY: pa.int64()}
+    factor_types = {POINT_COLUMN: pa.int64(), **{f.name: kinds[f.kind] for f in factors}, keys.CASELOAD: pa.int64()}
     name = f"sensitivity_{method}"
     sensitivity = {
         "method": method,
         "factors": [asdict(f) for f in factors],
         "skipped": skipped,
         "caseloads": list(caseloads),
-        "caseload_key": CASELOAD_KEY,
+        "caseload_key": keys.CASELOAD,
         "point_column": POINT_COLUMN,
         "points": len(unit),
         "unit_design": np.round(unit, 12).tolist(),
@@ -330,7 +328,7 @@ def plan_sensitivity(method: str, base: Scenario, factors: Sequence[Factor], uni
         "experiment_text": None,
         "base_scenario": scenario_entry(base),
         "factors": {f.name: [f.low, f.high] for f in factors},
-        "parameter_notes": parameter_notes([*(f.key for f in factors), CASELOAD_KEY]),
+        "parameter_notes": parameter_notes([*(f.key for f in factors), keys.CASELOAD]),
         "master_seed": master_seed,
         "design": {"kind": method, "samples": len(unit), "seed": design.get("design_seed"), "points": len(unit)},
         "sensitivity": sensitivity,

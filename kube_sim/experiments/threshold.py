@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from kube_sim.common import keys
 from kube_sim.common.errors import InputError, ParameterError
 from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.rows import kept_outcomes
@@ -23,10 +24,10 @@ from kube_sim.experiments.scenario import Scenario
 from kube_sim.experiments.sweep import Arm, SweepPlan, parameter_notes, scenario_entry
 from kube_sim.model.parameters import make_parameters
 
-CASELOAD_KEY = "facilitators.groups_per_facilitator"
+CASELOAD_KEY = keys.CASELOAD
 """The parameter searched (groups per facilitator)."""
 
-HOURS_KEY = "facilitators.hours_per_month"
+HOURS_KEY = keys.HOURS
 """The facilitators' hours, held at the value asked for."""
 
 DEFAULT_CASELOADS: tuple[int, ...] = (2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 25, 30, 35, 40)

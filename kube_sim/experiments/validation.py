@@ -37,6 +37,7 @@ from kube_sim.analysis.patterns import (
     StratifiedRateRatio,
     evaluate,
 )
+from kube_sim.common import keys
 from kube_sim.common.errors import InputError
 from kube_sim.common.provenance import git_commit
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations, survival_estimate
@@ -62,10 +63,10 @@ BASELINE = "baseline"
 
 ARMS: dict[str, dict[str, Any]] = {
     BASELINE: {},
-    "no_facilitators": {"facilitators.groups_per_facilitator": 0},
-    "ratio_1_20": {"facilitators.groups_per_facilitator": 20},
-    "needs_based": {"facilitators.pattern": "needs_based"},
-    "equipment_grant": {"grants.equipment_rp": 7_000_000},
+    "no_facilitators": {keys.CASELOAD: 0},
+    "ratio_1_20": {keys.CASELOAD: 20},
+    "needs_based": {keys.PATTERN: "needs_based"},
+    "equipment_grant": {keys.EQUIPMENT: 7_000_000},
     "weak_targeting": {"members.eligible_share": 0.6, "agency.verification_catch_rate": 0.2},
     "no_training": {"training.enabled": False},
     "no_matching": {"agency.business_match_share": 0.0},

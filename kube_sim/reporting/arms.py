@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from kube_sim.common import keys
 from kube_sim.common.i18n import _
 from kube_sim.reporting.formats import fmt_percent, fmt_rp, fmt_setting
 
@@ -28,18 +29,18 @@ def _whole(value: Any) -> str:
 
 
 PHRASES: dict[str, Callable[[Any], str]] = {
-    "facilitators.groups_per_facilitator": lambda v: _("no facilitators") if v == 0 else _(
+    keys.CASELOAD: lambda v: _("no facilitators") if v == 0 else _(
         "{ratio} caseload").format(ratio=f"1:{_whole(v)}"),
-    "facilitators.count": lambda v: _("staffed by caseload") if v == 0 else _("{n} facilitators").format(
+    keys.HEADCOUNT: lambda v: _("staffed by caseload") if v == 0 else _("{n} facilitators").format(
         n=_whole(v)),
-    "facilitators.hours_per_month": lambda v: _("{hours} hours a month").format(hours=_whole(v)),
-    "facilitators.pattern": lambda v: _("{pattern} visits").format(pattern=str(v).replace("_", "-")),
-    "facilitators.targets": lambda v: _("with targets") if v else _("without targets"),
-    "grants.equipment_rp": lambda v: _("no equipment grant") if v == 0 else _("{amount} equipment grant").format(
+    keys.HOURS: lambda v: _("{hours} hours a month").format(hours=_whole(v)),
+    keys.PATTERN: lambda v: _("{pattern} visits").format(pattern=str(v).replace("_", "-")),
+    keys.TARGETS: lambda v: _("with targets") if v else _("without targets"),
+    keys.EQUIPMENT: lambda v: _("no equipment grant") if v == 0 else _("{amount} equipment grant").format(
         amount=fmt_rp(v)),
-    "grants.equipment_month": lambda v: _("grant with the UEP") if v == 0 else _(
+    keys.EQUIPMENT_MONTH: lambda v: _("grant with the UEP") if v == 0 else _(
         "grant after {months} months").format(months=_whole(v)),
-    "members.initial_inactive_share": lambda v: _("{share} inactive at start").format(
+    keys.INACTIVE_SHARE: lambda v: _("{share} inactive at start").format(
         share=fmt_percent(v, 0)) if _number(v) else str(v),
     "scenario": str,
 }

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from kube_sim.common import keys
 from kube_sim.common.i18n import _
 from kube_sim.reporting.canvas import new_figure, style
 from kube_sim.reporting.formats import (
@@ -65,12 +66,12 @@ def allocation_text(row: Mapping[str, Any]) -> str:
         E.g. ``facilitators 8% (1:6), equipment 20% (Rp 5.6 juta a group)``.
     """
     if row.get("today"):
-        caseload = int(row["facilitators.groups_per_facilitator"])
+        caseload = int(row[keys.CASELOAD])
         staff = _("no facilitators") if caseload == 0 else f"1:{caseload}"
-        equipment = (_("equipment {amount} a group").format(amount=fmt_juta(row["grants.equipment_rp"]))
-                     if row["grants.equipment_rp"] > 0 else _("no equipment grant"))
+        equipment = (_("equipment {amount} a group").format(amount=fmt_juta(row[keys.EQUIPMENT]))
+                     if row[keys.EQUIPMENT] > 0 else _("no equipment grant"))
         return _("today ({staff}, {equipment}, {villages} villages per kecamatan)").format(
-            staff=staff, equipment=equipment, villages=int(row["funding.villages_per_kecamatan"]))
+            staff=staff, equipment=equipment, villages=int(row[keys.VILLAGE_QUOTA]))
     if not all(finite(row.get(k)) for k in ("caseload", "equipment_rp", "pay_share", "equipment_share")):
         return str(row["label"])
     caseload = int(row["caseload"])

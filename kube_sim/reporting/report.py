@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from kube_sim.analysis import statistics as analysis
 from kube_sim.analysis.ensemble import ensemble_differences, has_ensemble
 from kube_sim.analysis.value import PER_MILIAR, PER_RP, value_for_money
+from kube_sim.common import keys
 from kube_sim.common.i18n import N_, _, language
 from kube_sim.common.outputs import BY_COLUMN, label_of
 from kube_sim.common.survival import SURVIVAL_HORIZONS, durations
@@ -697,7 +698,7 @@ def _figure_specs(res: Results, summary: pd.DataFrame, km: pd.DataFrame, effects
                   labels: Mapping[int, str], baseline: int, confidence: float
                   ) -> list[tuple[str, str, str, Callable[[], Figure]]]:
     ok = analysis.ok_runs(res.runs)
-    by_ratio = figs.RATIO_KEY in ok.columns and ok[figs.RATIO_KEY].nunique() > 1
+    by_ratio = keys.CASELOAD in ok.columns and ok[keys.CASELOAD].nunique() > 1
     specs: list[tuple[str, str, str, Callable[[], Figure]]] = [
         ("survival.png", _("Survival of groups by arm"),
          _("Each line is the share of groups still active by months since their own funding (Kaplan-Meier, all "

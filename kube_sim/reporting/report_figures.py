@@ -27,6 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import Formatter, MaxNLocator
 
 from kube_sim.analysis.statistics import arm_summary, factor_columns, factor_effects
+from kube_sim.common import keys
 from kube_sim.common.catalog import parameter_name
 from kube_sim.common.i18n import _
 from kube_sim.common.outputs import kind_of, label_of
@@ -512,7 +513,6 @@ def cost_figure(runs: pd.DataFrame, summary: pd.DataFrame, labels: Mapping[int, 
 # ----------------------------------------------------------------------------------------------
 
 WORKLOAD_OUTCOMES: tuple[str, ...] = ("visits_per_group_month", "mean_share_unvisited_quarter")
-RATIO_KEY = "facilitators.groups_per_facilitator"
 
 
 def _line_by_level(ax: Axes, effects: pd.DataFrame, hue_effects: Mapping[Any, pd.DataFrame] | None,
@@ -548,7 +548,7 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
     """
     panels = [o for o in WORKLOAD_OUTCOMES if o in runs.columns]
     arms = _arm_order(runs, labels)
-    by_ratio = RATIO_KEY in runs.columns and runs[RATIO_KEY].nunique() > 1
+    by_ratio = keys.CASELOAD in runs.columns and runs[keys.CASELOAD].nunique() > 1
     with _style():
         if by_ratio:
             fig = new_figure(figsize=(11, 4.4))
@@ -558,15 +558,15 @@ def workload_figure(runs: pd.DataFrame, labels: Mapping[int, str], baseline_arm:
         if not panels:
             _no_data(axes[0], _("no workload outcomes in the runs table"))
             return fig
-        others = [f for f in factor_columns(runs) if f != RATIO_KEY and runs[f].nunique() > 1]
+        others = [f for f in factor_columns(runs) if f != keys.CASELOAD and runs[f].nunique() > 1]
         for ax, outcome in zip(axes, panels, strict=False):
             if by_ratio:
                 hue = None
                 if len(others) == 1 and runs[others[0]].nunique() <= 6:
                     hue = {f"{setting_label(others[0])} = {fmt_setting(others[0], level)}":
-                           factor_effects(runs[runs[others[0]] == level], outcome, [RATIO_KEY], confidence)
+                           factor_effects(runs[runs[others[0]] == level], outcome, [keys.CASELOAD], confidence)
                            for level in sorted(runs[others[0]].dropna().unique())}
-                effects = factor_effects(runs, outcome, [RATIO_KEY], confidence)
+                effects = factor_effects(runs, outcome, [keys.CASELOAD], confidence)
                 _line_by_level(ax, effects, hue)
                 ax.set_xlabel(_("groups per facilitator"))
                 _value_axis(ax, "y", outcome, effects["mean"].to_numpy())

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kube_sim.common import keys
 from kube_sim.common.i18n import N_, _, ngettext
 from kube_sim.reporting.formats import finite, fmt_cost_period, fmt_count, fmt_fixed, fmt_number, fmt_rp, fmt_years
 
@@ -130,9 +131,9 @@ def local_sentence(t: Today) -> str:
 
 
 LOCAL_KEYS: dict[str, str] = {
-    "poverty.line_rp_per_person": N_("poverty line"),
-    "members.farm_wage_rp_per_day": N_("farm wage"),
-    "business.price_per_size_rp": N_("business prices"),
+    keys.POVERTY_LINE: N_("poverty line"),
+    keys.FARM_WAGE: N_("farm wage"),
+    keys.BUSINESS_PRICES: N_("business prices"),
 }
 """The parameters a district is most likely to differ on, by label."""
 
@@ -158,8 +159,8 @@ def local_figures(values: Mapping[str, Any], sources: Mapping[str, str], declare
     Returns:
         ``(label, value, source)`` per key.
     """
-    units = {"poverty.line_rp_per_person": N_("Rp {amount} a person a month"),
-             "members.farm_wage_rp_per_day": N_("Rp {amount} a day")}
+    units = {keys.POVERTY_LINE: N_("Rp {amount} a person a month"),
+             keys.FARM_WAGE: N_("Rp {amount} a day")}
     out = []
     for key, label in LOCAL_KEYS.items():
         value = values.get(key)
