@@ -197,7 +197,10 @@ def top_ends(table: pd.DataFrame, ends: pd.DataFrame, top: int) -> pd.DataFrame:
         The rows of ``ends`` for those parameters, with their ``rank``.
     """
     ranks = table[table["rank"] <= top][["outcome", "factor", "rank"]]
-    return ends.merge(ranks, on=["outcome", "factor"]).sort_values(["outcome", "rank"], kind="stable")
+    order = {o: i for i, o in enumerate(dict.fromkeys(table["outcome"]))}
+    found = ends.merge(ranks, on=["outcome", "factor"])
+    return found.sort_values(["outcome", "rank"], key=lambda c: c.map(order) if c.name == "outcome" else c,
+                             kind="stable")
 
 
 def _end_number(outcome: str, x: float) -> str:
