@@ -219,3 +219,17 @@ def test_validation_tables_agree_with_their_results():
     assert list(table["grade"]) == [c.grade for c in CHECKS]
     loo = pd.read_csv(DOCS / "data" / "leave_one_out.csv")
     assert list(loo["pattern"]) == list(FITTED_PATTERNS)
+
+
+def test_policy_sensitivity_summaries_cover_every_policy_effect():
+    from kube_sim.analysis.sensitivity import EFFECT_LABELS
+
+    data = DOCS / "data"
+    morris = pd.read_csv(data / "policy_sensitivity_morris.csv")
+    sobol = pd.read_csv(data / "policy_sensitivity_sobol.csv")
+    ends = pd.read_csv(data / "policy_sensitivity_ends.csv")
+    for table in (morris, sobol, ends):
+        assert set(EFFECT_LABELS) <= set(table["outcome"])
+    assert ends["reverses"].dtype == bool and ends["halves"].dtype == bool
+    assert (DOCS / "figures" / "policy_sensitivity.png").stat().st_size > 0
+    assert "figures/policy_sensitivity.png" in (DOCS / "VALIDATION.md").read_text(encoding="utf-8")

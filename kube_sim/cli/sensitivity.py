@@ -54,6 +54,14 @@ Outcomes: any outcome column, or delta_<column> for the second caseload minus th
 survival_36, the eligible households' income gain (mean_member_income_rp when the model has none),
 cost_per_surviving_group_rp, delta_survival_36.
 
+With --effects (policy effects), every point runs the base, 1:5, 1:20 and the Rp 7 juta equipment
+grant with the same seeds, and the calibrated point runs after the design; the outcomes are the
+levels and the effects: effect_1_5_vs_1_10_survival_36, effect_1_10_vs_1_20_survival_36,
+effect_equipment_income and lifted_per_miliar. Each parameter is sampled over its plausible range
+(--span declared). ends.csv and the printed tables give each effect with the top parameters at the
+low and the high end of their range against the calibrated point, and say where an end reverses or
+halves the answer.
+
 Results: <out>/morris/ or <out>/sobol/ hold the sweep's tables and manifest.json, ranking.csv,
 ranking.md, sensitivity.png and sensitivity.json.
 
@@ -61,6 +69,8 @@ examples:
   kube-sim sensitivity                                  # Morris screening, results/sensitivity/morris/
   kube-sim sensitivity --method sobol                   # then Sobol for the top 6
   kube-sim sensitivity --quick --parameters facilitators.coordination,members.dropout_probability
+  kube-sim sensitivity --effects                        # the policy effects over the plausible ranges
+  kube-sim sensitivity --effects --method sobol         # then Sobol for their top 6
   kube-sim sensitivity --resume                         # finish a stopped run
   kube-sim sensitivity --backend dask --scheduler tcp://10.0.0.5:8786
 """
