@@ -51,7 +51,8 @@ def test_validate_runs_every_arm_in_the_district_file(hills, tmp_path, capsys):
     assert all(t.params.geography == district and t.params.poverty.line_rp_per_person == 415000 for t in tasks)
     measurements = pd.read_csv(out / "measurements.csv")
     assert measurements["funded_per_quota"].between(0.5, 1.0).all()
-    assert validation.make_design(2, 1, base=scenario.overrides)["fingerprint"] != design["fingerprint"]  # never resumed as Polewali's
+    # never resumed as Polewali Mandar's:
+    assert validation.make_design(2, 1, base=scenario.overrides)["fingerprint"] != design["fingerprint"]
 
 
 def test_a_district_calibration_writes_its_own_scenario_that_reads_back_and_runs(hills, tmp_path, capsys,
