@@ -33,6 +33,14 @@ DIFFERENCE_PREFIX = "delta_"
 FALLBACK_INCOME = "mean_member_income_rp"
 """Income outcome used when the runs carry no eligible households' income gain."""
 
+LIFTED = "poverty_lifted_end"
+COST = "cost_total_rp"
+LIFTED_PER_MILIAR = "lifted_per_miliar"
+"""Households lifted out of poverty per Rp 1 miliar of programme cost, at the reference variant."""
+
+EFFECT_PREFIX = "effect_"
+"""Prefix of a policy effect: the difference between two variants of a policy-effects design."""
+
 MORRIS_COLUMNS: tuple[str, ...] = ("mu_star", "mu_star_conf", "mu", "sigma", "noise", "above_noise")
 SOBOL_COLUMNS: tuple[str, ...] = ("S1", "S1_conf", "ST", "ST_conf", "noise_share")
 BOOTSTRAP_RESAMPLES = 1000
@@ -66,6 +74,47 @@ def default_outcomes(columns: Iterable[str] = COLUMNS) -> list[str]:
             f"{DIFFERENCE_PREFIX}survival_36"]
 
 
+def policy_effects(columns: Iterable[str] = COLUMNS) -> dict[str, tuple[str, str, str]]:
+    """The policy effects of a policy-effects design: name to (variant, minus variant, column).
+
+    Args:
+        columns: Outcome columns available (picks the income column).
+
+    Returns:
+        ``effect_1_5_vs_1_10_survival_36`` (survival at 36 months at 1:5 minus the reference 1:10),
+        ``effect_1_10_vs_1_20_survival_36`` (the reference minus 1:20) and ``effect_equipment_income``
+        (income with the equipment grant minus without).
+    """
+    return {
+        f"{EFFECT_PREFIX}1_5_vs_1_10_survival_36": ("ratio_1_5", "reference", "survival_36"),
+        f"{EFFECT_PREFIX}1_10_vs_1_20_survival_36": ("reference", "ratio_1_20", "survival_36"),
+        f"{EFFECT_PREFIX}equipment_income": ("equipment_grant", "reference", income_outcome(columns)),
+    }
+
+
+EFFECT_LABELS: dict[str, str] = {
+    f"{EFFECT_PREFIX}1_5_vs_1_10_survival_36": "survival at 36 months, 1:5 minus 1:10",
+    f"{EFFECT_PREFIX}1_10_vs_1_20_survival_36": "survival at 36 months, 1:10 minus 1:20",
+    f"{EFFECT_PREFIX}equipment_income": "income, equipment grant minus none",
+    LIFTED_PER_MILIAR: "households lifted out of poverty per Rp 1 miliar",
+}
+"""Plain names of the policy effects."""
+
+
+def effect_outcomes(columns: Iterable[str] = COLUMNS) -> list[str]:
+    """The outcomes of a policy-effects design: the levels, then the policy effects.
+
+    Args:
+        columns: Outcome columns available.
+
+    Returns:
+        survival_36, income and cost per surviving group (at the reference), the policy effects and
+        :data:`LIFTED_PER_MILIAR`.
+    """
+    columns = list(columns)
+    return [*default_outcomes(columns)[:3], *policy_effects(columns), LIFTED_PER_MILIAR]
+
+
 def check_outcomes(names: Sequence[str], columns: Iterable[str] = COLUMNS) -> list[str]:
     """Check outcome names: declared columns or ``delta_`` plus a declared column.
 
@@ -81,6 +130,8 @@ def check_outcomes(names: Sequence[str], columns: Iterable[str] = COLUMNS) -> li
     """
     known = set(columns)
     for name in names:
+        if name in EFFECT_LABELS:
+            continue
         if name.removeprefix(DIFFERENCE_PREFIX) not in known:
             raise InputError(f"unknown outcome (one of the outcome columns, or {DIFFERENCE_PREFIX}<column> for "
                              "the difference between the caseloads)", source="--outcomes", key=name)
@@ -97,10 +148,44 @@ def outcome_label(name: str, caseloads: Sequence[int]) -> str:
     Returns:
         The label (a difference names its caseloads).
     """
+    if name in EFFECT_LABELS:
+        return EFFECT_LABELS[name]
     if name.startswith(DIFFERENCE_PREFIX):
         return (f"{label_of(name.removeprefix(DIFFERENCE_PREFIX))}, "
                 f"1:{caseloads[1]} minus 1:{caseloads[0]}")
     return label_of(name)
+
+
+def _by_variant(runs: pd.DataFrame, sensitivity: Mapping[str, Any], column: str) -> np.ndarray:
+    """A column by point (the anchor last, if any), variant and replication (failed runs are NaN)."""
+    n_variants = len(sensitivity.get("variants") or sensitivity["caseloads"])
+    points = int(sensitivity["points"]) + (1 if sensitivity.get("anchor") else 0)
+    replications = int(runs["replication"].max()) + 1 if len(runs) else 1
+    grid = np.full((points * n_variants, replications), np.nan)
+    if column in runs.columns:
+        ok = runs["status"] == "ok" if "status" in runs.columns else np.ones(len(runs), dtype=bool)
+        part = runs.loc[ok]
+        grid[part["arm"].to_numpy(int), part["replication"].to_numpy(int)] = part[column].to_numpy(float)
+    return grid.reshape(points, n_variants, replications)
+
+
+def _all_values(runs: pd.DataFrame, sensitivity: Mapping[str, Any], outcome: str) -> np.ndarray:
+    """An outcome by point (the anchor last, if any) and replication."""
+    effects = policy_effects(runs.columns)
+    if outcome in effects:
+        first, second, column = effects[outcome]
+        variants = list(sensitivity.get("variants") or [])
+        by_variant = _by_variant(runs, sensitivity, column)
+        return by_variant[:, variants.index(first), :] - by_variant[:, variants.index(second), :]
+    if outcome == LIFTED_PER_MILIAR:
+        lifted = _by_variant(runs, sensitivity, LIFTED)[:, 0, :]
+        cost = _by_variant(runs, sensitivity, COST)[:, 0, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(cost > 0, lifted / cost * 1e9, np.nan)
+    by_caseload = _by_variant(runs, sensitivity, outcome.removeprefix(DIFFERENCE_PREFIX))
+    if outcome.startswith(DIFFERENCE_PREFIX):
+        return by_caseload[:, 1, :] - by_caseload[:, 0, :]
+    return by_caseload[:, 0, :]
 
 
 def replicate_values(runs: pd.DataFrame, sensitivity: Mapping[str, Any], outcome: str) -> np.ndarray:
@@ -109,24 +194,29 @@ def replicate_values(runs: pd.DataFrame, sensitivity: Mapping[str, Any], outcome
     Args:
         runs: The runs table.
         sensitivity: The manifest's ``sensitivity`` entry.
-        outcome: A column, or ``delta_<column>``.
+        outcome: A column (at the reference), ``delta_<column>``, a policy effect (see
+            :func:`policy_effects`) or :data:`LIFTED_PER_MILIAR`.
 
     Returns:
-        A ``(points, replications)`` array.
+        A ``(points, replications)`` array (the anchor point left out).
     """
-    n_caseloads = len(sensitivity["caseloads"])
-    points = int(sensitivity["points"])
-    column = outcome.removeprefix(DIFFERENCE_PREFIX)
-    replications = int(runs["replication"].max()) + 1 if len(runs) else 1
-    grid = np.full((points * n_caseloads, replications), np.nan)
-    if column in runs.columns:
-        ok = runs["status"] == "ok" if "status" in runs.columns else np.ones(len(runs), dtype=bool)
-        part = runs.loc[ok]
-        grid[part["arm"].to_numpy(int), part["replication"].to_numpy(int)] = part[column].to_numpy(float)
-    by_caseload = grid.reshape(points, n_caseloads, replications)
-    if outcome.startswith(DIFFERENCE_PREFIX):
-        return by_caseload[:, 1, :] - by_caseload[:, 0, :]
-    return by_caseload[:, 0, :]
+    return _all_values(runs, sensitivity, outcome)[: int(sensitivity["points"])]
+
+
+def anchor_values(runs: pd.DataFrame, sensitivity: Mapping[str, Any], outcome: str) -> np.ndarray | None:
+    """An outcome at the anchor point (the base scenario) by replication, if the design has one.
+
+    Args:
+        runs: The runs table.
+        sensitivity: The manifest's ``sensitivity`` entry.
+        outcome: As for :func:`replicate_values`.
+
+    Returns:
+        One value per replication, or None.
+    """
+    if not sensitivity.get("anchor"):
+        return None
+    return _all_values(runs, sensitivity, outcome)[int(sensitivity["points"])]
 
 
 def _mean_over_replications(values: np.ndarray) -> np.ndarray:
@@ -305,3 +395,54 @@ def overall_scores(table: pd.DataFrame) -> pd.Series:
     score = table[key].clip(lower=0) / table.groupby("outcome")[key].transform("max")
     scores = score.fillna(0.0).groupby(table["factor"], sort=False).max()
     return scores.sort_values(ascending=False, kind="stable")
+
+
+END_SHARE = 0.25
+"""A factor is at its low (high) end in the design points whose unit value is at most (at least one minus) this."""
+
+
+def ends(runs: pd.DataFrame, manifest: Mapping[str, Any], outcomes: Sequence[str],
+         factors: Sequence[str] | None = None) -> pd.DataFrame:
+    """Each outcome with a factor at the low and the high end of its range, against the calibrated point.
+
+    The value at an end is the mean over the design's points with the factor in the lowest (highest)
+    quarter of its range (the other factors anywhere in theirs): a conditional mean, so it carries the
+    other factors' spread. An answer is *reversed* when an end's value has the other sign than the
+    calibrated point's (the anchor), and *halved* when it has the same sign and less than half its size.
+
+    Args:
+        runs: The runs table of a sensitivity sweep.
+        manifest: Its manifest.
+        outcomes: Outcome names.
+        factors: Factors to show (default: all).
+
+    Returns:
+        One row per outcome and factor: ``outcome``, ``factor``, ``low``, ``high`` (the factor's ends),
+        ``at_low``, ``at_high``, ``at_point`` (the anchor's mean, NaN without one), ``at_point_se``,
+        ``reverses`` and ``halves``.
+    """
+    sens = manifest["sensitivity"]
+    names = [f["name"] for f in sens["factors"]]
+    bounds = {f["name"]: (f["low"], f["high"]) for f in sens["factors"]}
+    unit = np.asarray(sens["unit_design"], dtype=float)
+    rows = []
+    for outcome in outcomes:
+        means = _mean_over_replications(replicate_values(runs, sens, outcome))
+        anchor = anchor_values(runs, sens, outcome)
+        finite = anchor[np.isfinite(anchor)] if anchor is not None else np.array([])
+        point = float(finite.mean()) if len(finite) else float("nan")
+        point_se = float(finite.std(ddof=1) / np.sqrt(len(finite))) if len(finite) > 1 else float("nan")
+        for name in factors or names:
+            column = unit[:, names.index(name)]
+            at_low = float(np.nanmean(means[column <= END_SHARE])) if np.any(column <= END_SHARE) else np.nan
+            at_high = (float(np.nanmean(means[column >= 1 - END_SHARE])) if np.any(column >= 1 - END_SHARE)
+                       else np.nan)
+            end_values = [v for v in (at_low, at_high) if np.isfinite(v)]
+            known = np.isfinite(point) and point != 0
+            reverses = bool(known and any(np.sign(v) == -np.sign(point) for v in end_values))
+            halves = bool(known and any(np.sign(v) == np.sign(point) and abs(v) < abs(point) / 2
+                                        for v in end_values))
+            rows.append({"outcome": outcome, "factor": name, "low": bounds[name][0], "high": bounds[name][1],
+                         "at_low": at_low, "at_high": at_high, "at_point": point, "at_point_se": point_se,
+                         "reverses": reverses, "halves": halves})
+    return pd.DataFrame(rows)

@@ -27,9 +27,14 @@ from kube_sim.cli.common import (
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.files import display_path
-from kube_sim.experiments.sensitivity import QUICK_SETTINGS, SETTINGS
+from kube_sim.experiments.sensitivity import DECLARED, QUICK_SETTINGS, SETTINGS
 
 DEFAULT_OUT = "sensitivity"
+EFFECTS_OUT = "policy_sensitivity"
+"""Results folder of the policy-effects design by default (results/policy_sensitivity)."""
+SPAN_DEFAULT = 2.0
+ENDS_SHOWN = 3
+"""Top parameters per policy effect whose ends the printed table shows."""
 SHOWN = 15
 """Parameters the printed ranking shows."""
 
@@ -75,13 +80,15 @@ def _caseloads(text: str) -> list[int]:
     return values
 
 
-def _span(text: str) -> float | None:
+def _span(text: str) -> float | str | None:
     if text.strip().lower() == "full":
-        return None
+        return "full"
+    if text.strip().lower() == DECLARED:
+        return DECLARED
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number above 1 or 'full', got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number above 1, 'full' or 'declared', got {text!r}") from None
     if not value > 1:
         raise argparse.ArgumentTypeError(f"must be above 1, got {text}")
     return value
@@ -118,9 +125,16 @@ class Sensitivity(Study):
         p.add_argument("--parameters", type=_names, metavar="KEY,KEY",
                        help="vary only these parameters (dotted keys, or key[type] for one entry of a list)")
         p.add_argument("--scenario", default="baseline", metavar="NAME", help="base scenario (default: baseline)")
-        p.add_argument("--span", type=_span, default=2.0, metavar="F",
-                       help="sample from value/F to value*F within the declared range, or 'full' for the declared "
-                            "range (default: 2)")
+        p.add_argument("--effects", action="store_true",
+                       help="policy effects: every point runs the base, 1:5, 1:20 and the equipment grant with "
+                            "paired seeds, plus the calibrated point itself; ranks the effects and shows which "
+                            "parameters could reverse or halve them (default --span declared, --out "
+                            f"results/{EFFECTS_OUT})")
+        p.add_argument("--span", type=_span, metavar="F",
+                       help="sample from value/F to value*F within the declared range, 'full' for the declared "
+                            "range, or 'declared' for each parameter's plausible range (its stated range, else "
+                            "half to twice its model default, as calibration's priors; default: 2, with "
+                            "--effects declared)")
         p.add_argument("--caseloads", type=_caseloads, default=[10, 20], metavar="A,B",
                        help="groups per facilitator compared at every point (default: 10,20)")
         p.add_argument("--trajectories", type=lambda t: whole_number(t, 2, 1000), metavar="R",
@@ -150,10 +164,16 @@ class Sensitivity(Study):
         from kube_sim.experiments.scenario import load_scenario
 
         args = self.args
-        self.outcomes = indices.check_outcomes(args.outcomes or indices.default_outcomes(all_outcome_columns()),
-                                               all_outcome_columns())
+        default = (indices.effect_outcomes(all_outcome_columns()) if args.effects
+                   else indices.default_outcomes(all_outcome_columns()))
+        self.outcomes = indices.check_outcomes(args.outcomes or default, all_outcome_columns())
+        if not args.effects and any(o in indices.EFFECT_LABELS for o in self.outcomes):
+            raise InputError("policy effects need --effects", source="--outcomes",
+                             key=next(o for o in self.outcomes if o in indices.EFFECT_LABELS))
+        self.span: float | str | None = (None if args.span == "full" else args.span if args.span is not None
+                                         else DECLARED if args.effects else SPAN_DEFAULT)
         self.base = load_scenario(args.scenario)
-        self.root = output_folder(args.out, DEFAULT_OUT)
+        self.root = output_folder(args.out, EFFECTS_OUT if args.effects else DEFAULT_OUT)
         self.folder = self.root / args.method
 
     def targets(self) -> list[tuple[str, Any]]:
@@ -175,7 +195,7 @@ class Sensitivity(Study):
         if args.method == "sobol" and only is None:
             only = _morris_top(self.root / "morris", self.outcomes, args.top)
             print(f"Sobol for the top {len(only)} of the Morris ranking: {', '.join(only)}")
-        factors, skipped = design.screen_factors(self.base, args.span, only)
+        factors, skipped = design.screen_factors(self.base, self.span, only)
         if not factors:
             raise InputError("no parameter to vary", source="--parameters", key=",".join(only or []))
         info: dict[str, Any]
@@ -187,12 +207,15 @@ class Sensitivity(Study):
             samples = design.setting("samples", args.samples, quick)
             unit = design.sobol_design(len(factors), samples, args.seed)
             info = {"base_samples": samples, "design_seed": args.seed}
-        info["span"] = args.span
+        info["span"] = self.span
+        variants = design.POLICY_VARIANTS if args.effects else None
         plan = design.plan_sensitivity(args.method, self.base, factors, unit, caseloads=args.caseloads,
                                        replications=replications, months=months, master_seed=args.seed,
-                                       design=info, skipped=skipped)
+                                       design=info, skipped=skipped, variants=variants)
+        arms = (f"{len(variants)} policy arms (and the calibrated point)" if variants
+                else f"{len(args.caseloads)} caseloads")
         print(f"{args.method}: {len(factors)} parameters varied, {len(skipped)} skipped (listed in ranking.md); "
-              f"{len(unit)} points x {len(args.caseloads)} caseloads")
+              f"{len(unit)} points x {arms}")
         return plan
 
     def analyse(self, done: Any, folder: Path) -> Any:
@@ -201,7 +224,10 @@ class Sensitivity(Study):
         from kube_sim.store import sweep_folder as store
 
         self.manifest = store.load_manifest(folder)
-        return indices.ranking(store.load_runs(folder), self.manifest, self.outcomes)
+        runs = store.load_runs(folder)
+        table = indices.ranking(runs, self.manifest, self.outcomes)
+        self.ends = indices.ends(runs, self.manifest, self.outcomes) if self.args.effects else None
+        return table
 
     def show(self, result: Any, folder: Path) -> None:
         """The top of the ranking and how to read it."""
@@ -211,12 +237,20 @@ class Sensitivity(Study):
         print()
         print(render_table(header, rows, left=2, title="sensitivity"))
         say(report.reading_note(self.manifest))
+        if self.ends is not None:
+            from kube_sim.analysis.sensitivity import EFFECT_LABELS, outcome_label
+
+            for outcome in (o for o in self.outcomes if o in EFFECT_LABELS):
+                header, rows = report.ends_rows(result, self.ends, ENDS_SHOWN, outcome)
+                print(f"\ncould reverse or halve: {outcome_label(outcome, [])}")
+                print(render_table(header, rows, left=2))
+            say(report.ends_note())
 
     def write(self, result: Any, folder: Path) -> dict[str, Path]:
         """ranking.csv, ranking.md, sensitivity.png and sensitivity.json."""
         from kube_sim.reporting import sensitivity as report
 
-        return report.write_outputs(folder, result, self.manifest)
+        return report.write_outputs(folder, result, self.manifest, self.ends)
 
     def closing(self, result: Any, written: Any, folder: Path) -> None:
         """Where the results are."""

@@ -4,7 +4,9 @@ The factors are the parameters whose source in :mod:`kube_sim.model.parameters` 
 read from :data:`~kube_sim.model.parameters.PARAMETER_SPECS` at run time. A list parameter (one
 value per business type) gives one factor per entry, named ``key[type]``. Each factor is sampled on
 the unit interval and mapped to its range: by default from half to twice its default value, within
-the declared range (``span=2``); with ``span=None`` over the declared range itself. Integers take
+the declared range (``span=2``); with ``span=None`` over the declared range itself; with
+``span="declared"`` over the parameter's plausible range, the calibration's prior rule (the
+``(range a-b)`` its source states, else half to twice its model default), always within its bounds. Integers take
 whole values with equal shares of the unit interval; booleans are false below 0.5. Skipped, with
 the reason recorded: text parameters (no scale), parameters whose range is not finite or is empty,
 and the structural ones in :data:`STRUCTURAL` (scale, number of cohorts, and the caseload that is
@@ -16,6 +18,11 @@ of the same point, and a difference between caseloads is computed per point and 
 on :func:`kube_sim.experiments.sweep.run_sweep`: resumable, on local processes or Dask. The unit
 design, the factors and their ranges go into the manifest, from which
 :mod:`kube_sim.analysis.sensitivity` computes the indices without the model.
+
+With ``variants`` (the *policy effects* design, :data:`POLICY_VARIANTS`) every point runs each named
+variant instead of each caseload (the base, 1:5, 1:20, the equipment grant), with the same seeds, so
+each point yields the policy effects as its outcomes; an *anchor* point, the base scenario itself,
+runs after the design's points and gives the effects at the calibrated point.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.rows import kept_outcomes
 from kube_sim.experiments.scenario import Scenario
 from kube_sim.experiments.sweep import Arm, SweepPlan, parameter_notes, scenario_entry
+from kube_sim.experiments.validation import ARMS as VALIDATION_ARMS
 from kube_sim.model.parameters import BUSINESS_TYPES, PARAMETER_SPECS, ParameterSpec, make_parameters
 
 POINT_COLUMN = "point"
@@ -45,6 +53,20 @@ STRUCTURAL: dict[str, str] = {
     keys.CASELOAD: "the caseload is the question: every point runs at each compared caseload",
 }
 """Parameters never varied, with the reason."""
+
+DECLARED = "declared"
+"""Span mode: sample every factor over its plausible range (stated range, else the calibration prior rule)."""
+
+REFERENCE = "reference"
+"""Name of the variant that is the base scenario unchanged (the first of :data:`POLICY_VARIANTS`)."""
+
+POLICY_VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (REFERENCE, {}),
+    ("ratio_1_5", {keys.CASELOAD: 5}),
+    ("ratio_1_20", {keys.CASELOAD: 20}),
+    ("equipment_grant", dict(VALIDATION_ARMS["equipment_grant"])),
+)
+"""The paired arms of the policy-effects design: the base, 1:5, 1:20 and the validation's equipment grant."""
 
 MORRIS_LEVELS = 4
 """Grid levels of the Morris design (steps of 2/3 of the unit interval)."""
@@ -125,12 +147,43 @@ def is_assumption(spec: ParameterSpec) -> bool:
     return "assumption" in spec.source.lower()
 
 
-def _range(spec: ParameterSpec, default: float, span: float | None) -> tuple[float, float] | str:
+def declared_range(spec: ParameterSpec, model_default: float) -> tuple[float, float] | str:
+    """A parameter's plausible range, the calibration's prior rule, within its declared bounds.
+
+    Args:
+        spec: The parameter's metadata.
+        model_default: Its model default (for a list parameter, the entry's).
+
+    Returns:
+        The ``(range a-b)`` its source states, else half to twice its model default, clipped to its
+        bounds; or the reason it has none.
+    """
+    from kube_sim.experiments.calibration import SPAN, stated_range
+
+    found = stated_range(spec)
+    if found is None:
+        if not model_default > 0:
+            return f"no stated range and model default {model_default:g}: nothing to span"
+        found = (model_default / SPAN, model_default * SPAN)
+    low = found[0] if spec.low is None else max(found[0], spec.low)
+    high = found[1] if spec.high is None else min(found[1], spec.high)
+    return float(low), float(high)
+
+
+def _range(spec: ParameterSpec, default: float, span: float | str | None,
+           model_default: float | None = None) -> tuple[float, float] | str:
     """A numeric factor's range, or the reason it has none."""
     low, high = spec.low, spec.high
-    if span is None and spec.bound:
+    if span == DECLARED:
+        found = declared_range(spec, default if model_default is None else model_default)
+        if isinstance(found, str):
+            return found
+        low, high = found
+        span = None
+    elif span is None and spec.bound:
         return "its upper bound only rules out nonsense, it is no range to sample (use --span F)"
-    if span is not None:
+    elif span is not None:
+        assert not isinstance(span, str)
         if default <= 0:
             return f"default {default:g}: a span around it is empty (--span full uses the declared range)"
         low = default / span if low is None else max(low, default / span)
@@ -144,7 +197,7 @@ def _range(spec: ParameterSpec, default: float, span: float | None) -> tuple[flo
     return float(low), float(high)
 
 
-def _factors_of(spec: ParameterSpec, base: Any, span: float | None) -> list[Factor] | str:
+def _factors_of(spec: ParameterSpec, base: Any, span: float | str | None) -> list[Factor] | str:
     """The factors of one parameter, or the reason it is skipped."""
     if spec.type is str:
         return "a choice among named options, not on a scale"
@@ -155,7 +208,8 @@ def _factors_of(spec: ParameterSpec, base: Any, span: float | None) -> list[Fact
     for index, default in entries:
         name = spec.key if index is None else f"{spec.key}[{_entry_name(index, len(base))}]"
         kind = "int" if isinstance(default, int) else "float"
-        found = _range(spec, default, span)
+        model_default = spec.default if index is None else spec.default[index]
+        found = _range(spec, default, span, model_default)
         if isinstance(found, str):
             return found if index is None else f"{name}: {found}"
         factors.append(Factor(name, spec.key, index, kind, found[0], found[1], default, spec.unit))
@@ -166,14 +220,14 @@ def _entry_name(index: int, length: int) -> str:
     return BUSINESS_TYPES[index] if length == len(BUSINESS_TYPES) else str(index)
 
 
-def screen_factors(base: Scenario, span: float | None = 2.0,
+def screen_factors(base: Scenario, span: float | str | None = 2.0,
                    only: Sequence[str] | None = None) -> tuple[list[Factor], dict[str, str]]:
     """The factors to vary: every assumption, or the named parameters or entries.
 
     Args:
         base: The base scenario (its values are the defaults the spans centre on).
         span: Sample from ``default / span`` to ``default * span`` within the declared range; None for
-            the declared range.
+            the declared range; :data:`DECLARED` for the plausible range (see :func:`declared_range`).
         only: Parameter keys or factor names (``key[type]``) to vary instead of every assumption.
 
     Returns:
@@ -271,8 +325,9 @@ def point_overrides(base: Scenario, factors: Sequence[Factor], unit_row: Sequenc
 
 def plan_sensitivity(method: str, base: Scenario, factors: Sequence[Factor], unit: np.ndarray, *,
                      caseloads: Sequence[int], replications: int, months: int, master_seed: int,
-                     design: dict[str, Any], skipped: dict[str, str]) -> SweepPlan:
-    """The sweep of a sensitivity design: each point at each caseload, with paired seeds.
+                     design: dict[str, Any], skipped: dict[str, str],
+                     variants: Sequence[tuple[str, dict[str, Any]]] | None = None) -> SweepPlan:
+    """The sweep of a sensitivity design: each point at each caseload (or variant), with paired seeds.
 
     Args:
         method: ``morris`` or ``sobol``.
@@ -285,27 +340,38 @@ def plan_sensitivity(method: str, base: Scenario, factors: Sequence[Factor], uni
         master_seed: Seed the replication seeds derive from.
         design: How the design was made (trajectories or base samples, its seed), for the manifest.
         skipped: Parameters not varied, with the reason.
+        variants: Named parameter changes run at every point instead of the caseloads (the first is the
+            reference), e.g. :data:`POLICY_VARIANTS`; an anchor point, the base scenario, follows the design.
 
     Returns:
-        The plan; arm ``point * len(caseloads) + c`` runs point ``point`` at ``caseloads[c]``.
+        The plan; arm ``point * len(caseloads) + c`` runs point ``point`` at ``caseloads[c]`` (with
+        variants: ``point * len(variants) + v`` runs variant ``v``).
 
     Raises:
         InputError: If a design point gives inconsistent parameters.
     """
     arms: list[Arm] = []
-    for point, row in enumerate(unit):
-        overrides = point_overrides(base, factors, row)
-        values = {f.name: f.value(float(u)) for f, u in zip(factors, row, strict=True)}
-        for caseload in caseloads:
+    changes = (list(variants) if variants is not None
+               else [(f"1:{c}", {keys.CASELOAD: c}) for c in caseloads])
+    rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for row in unit:
+        rows.append((point_overrides(base, factors, row),
+                     {f.name: f.value(float(u)) for f, u in zip(factors, row, strict=True)}))
+    if variants is not None:  # the anchor: the base scenario itself
+        rows.append(({}, {f.name: base.params.get(f.key) if f.entry is None else base.params.get(f.key)[f.entry]
+                          for f in factors}))
+    for point, (overrides, values) in enumerate(rows):
+        for label, change in changes:
             try:
-                params = make_parameters({**overrides, keys.CASELOAD: caseload}, base=base.params)
+                params = make_parameters({**overrides, **change}, base=base.params)
             except ParameterError as exc:
                 raise InputError(f"design point {point} is not valid: {exc}", source="--parameters",
                                  key=exc.key) from None
-            arms.append(Arm(index=len(arms), label=f"point {point}, 1:{caseload}", params=params,
+            caseload = params.get(keys.CASELOAD)
+            arms.append(Arm(index=len(arms), label=f"point {point}, {label}", params=params,
                             factors={POINT_COLUMN: point, **values, keys.CASELOAD: caseload}, scenario=base.name,
                             parameters={**{k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
-                                        keys.CASELOAD: caseload}))
+                                        **change, keys.CASELOAD: caseload}))
     kinds = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_()}
     factor_types = {POINT_COLUMN: pa.int64(), **{f.name: kinds[f.kind] for f in factors}, keys.CASELOAD: pa.int64()}
     name = f"sensitivity_{method}"
@@ -313,7 +379,10 @@ def plan_sensitivity(method: str, base: Scenario, factors: Sequence[Factor], uni
         "method": method,
         "factors": [asdict(f) for f in factors],
         "skipped": skipped,
-        "caseloads": list(caseloads),
+        "caseloads": ([int(base.params.get(keys.CASELOAD)) if keys.CASELOAD not in c else c[keys.CASELOAD]
+                       for _, c in variants] if variants is not None else list(caseloads)),
+        **({"variants": [name for name, _ in variants], "variant_changes": {n: c for n, c in variants},
+            "anchor": True} if variants is not None else {}),
         "caseload_key": keys.CASELOAD,
         "point_column": POINT_COLUMN,
         "points": len(unit),
@@ -323,7 +392,7 @@ def plan_sensitivity(method: str, base: Scenario, factors: Sequence[Factor], uni
     manifest = {
         "experiment_name": name,
         "description": f"{method.capitalize()} sensitivity of the base scenario's assumptions; every point at "
-                       f"caseloads {', '.join(f'1:{c}' for c in caseloads)} with paired seeds.",
+                       f"{', '.join(label for label, _ in changes)} with paired seeds.",
         "experiment_file": None,
         "experiment_text": None,
         "base_scenario": scenario_entry(base),

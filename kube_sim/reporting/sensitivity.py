@@ -24,6 +24,7 @@ RANKING_CSV = "ranking.csv"
 RANKING_MD = "ranking.md"
 FIGURE = "sensitivity.png"
 INDICES_JSON = "sensitivity.json"
+ENDS_CSV = "ends.csv"
 LABELLED = 5
 """Factors named on each Morris panel."""
 
@@ -107,8 +108,9 @@ def reading_note(manifest: Mapping[str, Any]) -> str:
         Text.
     """
     sens = manifest["sensitivity"]
-    caseloads = ", ".join(f"1:{c}" for c in sens["caseloads"])
-    common = (f"{len(sens['factors'])} parameters, {sens['points']} design points, each at caseloads {caseloads} "
+    caseloads = ("arms " + ", ".join(sens["variants"]) + " (and the calibrated point)" if sens.get("variants")
+                 else "caseloads " + ", ".join(f"1:{c}" for c in sens["caseloads"]))
+    common = (f"{len(sens['factors'])} parameters, {sens['points']} design points, each at {caseloads} "
               f"with {manifest.get('replications')} paired replications of {manifest.get('months')} months; "
               "indices on replication means. Score: the largest index across outcomes, each outcome scaled to its "
               "most influential parameter.")
@@ -183,13 +185,92 @@ def _sobol_panel(ax: Any, part: pd.DataFrame) -> None:
     ax.legend(fontsize=7, loc="lower right")
 
 
-def write_outputs(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any]) -> dict[str, Path]:
+def top_ends(table: pd.DataFrame, ends: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The ends of the ``top`` parameters of each outcome's ranking, in rank order.
+
+    Args:
+        table: The ranking.
+        ends: From :func:`kube_sim.analysis.sensitivity.ends`.
+        top: Parameters per outcome.
+
+    Returns:
+        The rows of ``ends`` for those parameters, with their ``rank``.
+    """
+    ranks = table[table["rank"] <= top][["outcome", "factor", "rank"]]
+    order = {o: i for i, o in enumerate(dict.fromkeys(table["outcome"]))}
+    found = ends.merge(ranks, on=["outcome", "factor"])
+    return found.sort_values(["outcome", "rank"], key=lambda c: c.map(order) if c.name == "outcome" else c,
+                             kind="stable")
+
+
+def _end_number(outcome: str, x: float) -> str:
+    return _number(x, money=outcome.endswith("_rp") or "income" in outcome)
+
+
+def ends_rows(table: pd.DataFrame, ends: pd.DataFrame, top: int, outcome: str | None = None
+              ) -> tuple[list[str], list[list[str]]]:
+    """The could-reverse-or-halve table: for each outcome's top parameters, the outcome at each end of their range.
+
+    Args:
+        table: The ranking.
+        ends: From :func:`kube_sim.analysis.sensitivity.ends`.
+        top: Parameters per outcome.
+        outcome: Only this outcome (its column left out); default: every outcome.
+
+    Returns:
+        Header and rows.
+    """
+    rows = []
+    part = top_ends(table, ends, top)
+    if outcome is not None:
+        part = part[part["outcome"] == outcome]
+    for _, r in part.iterrows():
+        flag = "REVERSES" if r["reverses"] else "halves" if r["halves"] else ""
+        cells = [str(int(r["rank"])), r["factor"], f"{fmt_number(r['low'])} to {fmt_number(r['high'])}",
+                 _end_number(r["outcome"], r["at_low"]), _end_number(r["outcome"], r["at_high"]),
+                 _end_number(r["outcome"], r["at_point"]), flag]
+        rows.append(cells if outcome is not None else [outcome_label(r["outcome"], [10, 20]), *cells])
+    header = ["rank", "parameter", "range", "at low end", "at high end", "calibrated point", "answer"]
+    return (header if outcome is not None else ["outcome", *header]), rows
+
+
+def ends_note() -> str:
+    """How to read the could-reverse-or-halve table.
+
+    Returns:
+        Text.
+    """
+    return ("At an end: the mean over the design points with the parameter in the lowest (highest) quarter of its "
+            "range, the others anywhere in theirs. REVERSES: an end has the other sign than the calibrated point; "
+            "halves: the same sign and less than half its size.")
+
+
+def ends_markdown(table: pd.DataFrame, ends: pd.DataFrame, top: int) -> str:
+    """The could-reverse-or-halve table in Markdown.
+
+    Args:
+        table: The ranking.
+        ends: From :func:`kube_sim.analysis.sensitivity.ends`.
+        top: Parameters per outcome.
+
+    Returns:
+        Markdown.
+    """
+    header, rows = ends_rows(table, ends, top)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c if i != 2 else f"`{c}`" for i, c in enumerate(row)) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any],
+                  ends: pd.DataFrame | None = None) -> dict[str, Path]:
     """Write the ranking (CSV, Markdown), the figure and the indices with their design (JSON).
 
     Args:
         folder: The sensitivity sweep's folder.
         table: The ranking.
         manifest: The sweep's manifest.
+        ends: The outcomes at each end of each parameter's range (policy-effects designs): ends.csv.
 
     Returns:
         The files written, by kind.
@@ -207,4 +288,7 @@ def write_outputs(folder: Path, table: pd.DataFrame, manifest: Mapping[str, Any]
                "overall": overall_scores(table).round(6).to_dict(),
                "indices": table.replace({np.nan: None}).to_dict(orient="records")}
     write_json(paths["json"], summary)
+    if ends is not None:
+        paths["ends"] = folder / ENDS_CSV
+        write_text(paths["ends"], ends.to_csv(index=False))
     return paths
