@@ -43,6 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 RESET_AFTER = 36
 """A tab presses Reset once its month passes this (the guide's exercises run to month 36)."""
 STEP_TIMEOUT_S = 60.0
+LOAD_TIMEOUT_S = 300.0
 
 
 def free_port() -> int:
@@ -92,11 +93,15 @@ def rss_mib(proc: psutil.Process) -> float:
     return total / 2**20
 
 
-async def student(page, url: str, end: float, steps: list[tuple[float, float]], seed: int) -> None:
-    """One tab: Step, wait for the new month, think, Reset after month 36; until ``end``."""
+async def student(page, url: str, delay: float, end: float, steps: list[tuple[float, float]], loads: list[float],
+                  seed: int) -> None:
+    """One tab: open the page after ``delay`` s, then Step, wait for the new month, think, Reset after month 36."""
     rng = random.Random(seed)
-    await page.goto(url, wait_until="networkidle", timeout=120_000)
-    await page.wait_for_selector(".kube-step", timeout=120_000)
+    await asyncio.sleep(delay)
+    opened = time.monotonic()
+    await page.goto(url, wait_until="load", timeout=LOAD_TIMEOUT_S * 1000)
+    await page.wait_for_selector(".kube-step", timeout=LOAD_TIMEOUT_S * 1000)
+    loads.append(time.monotonic() - opened)
     while time.monotonic() < end:
         month = int((await page.inner_text(".kube-month")).strip())
         if month >= RESET_AFTER:
@@ -131,7 +136,7 @@ def summarise(times: list[float]) -> dict[str, float]:
             "share_under_1s": sum(t < 1.0 for t in ordered) / len(ordered)}
 
 
-async def bench(tabs: int, minutes: float) -> dict[str, object]:
+async def bench(tabs: int, minutes: float, stagger: float) -> dict[str, object]:
     """Run the benchmark and return its figures."""
     from playwright.async_api import async_playwright
 
@@ -143,6 +148,7 @@ async def bench(tabs: int, minutes: float) -> dict[str, object]:
     server = psutil.Process(proc.pid)
     url = f"http://127.0.0.1:{port}/"
     steps: list[tuple[float, float]] = []
+    loads: list[float] = []
     memory: list[tuple[float, float]] = []
     try:
         async with async_playwright() as pw:
@@ -152,9 +158,10 @@ async def bench(tabs: int, minutes: float) -> dict[str, object]:
             idle = rss_mib(server)
             server_cpu, browser_cpu = cpu_seconds(server), cpu_seconds(psutil.Process())
             opened = time.monotonic()
-            end = opened + minutes * 60
+            end = opened + tabs * stagger + minutes * 60
             await asyncio.gather(watch_memory(server, end, memory),
-                                 *(student(page, url, end, steps, seed) for seed, page in enumerate(pages)))
+                                 *(student(page, url, seed * stagger, end, steps, loads, seed)
+                                   for seed, page in enumerate(pages)))
             server_cpu = cpu_seconds(server) - server_cpu
             browser_cpu = cpu_seconds(psutil.Process()) - browser_cpu
             await browser.close()
@@ -164,11 +171,15 @@ async def bench(tabs: int, minutes: float) -> dict[str, object]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+    all_open = opened + tabs * stagger
     per_minute = []
     for minute in range(int(minutes + 0.999)):
-        low, high = opened + 60 * minute, opened + 60 * (minute + 1)
+        low, high = all_open + 60 * minute, all_open + 60 * (minute + 1)
         per_minute.append({"minute": minute + 1, **summarise([t for s, t in steps if low <= s < high])})
-    return {"tabs": tabs, "minutes": minutes, "overall": summarise([t for _, t in steps]), "per_minute": per_minute,
+    return {"tabs": tabs, "minutes": minutes, "stagger_s": stagger,
+            "overall": summarise([t for s, t in steps if s >= all_open]), "per_minute": per_minute,
+            "while_opening": summarise([t for s, t in steps if s < all_open]),
+            "page_load_s": {"median": statistics.median(loads), "max": max(loads)} if loads else None,
             "server_mib": {"idle": idle, "first_sample": memory[0][1] if memory else None,
                            "peak": max(m for _, m in memory), "end": memory[-1][1]},
             "cpu_count": os.cpu_count(), "server_cpu_s": server_cpu, "browser_cpu_s": browser_cpu,
@@ -179,13 +190,18 @@ def show(result: dict[str, object]) -> None:
     """Print the figures as a table."""
     print(f"{result['tabs']} tabs for {result['minutes']} minutes on {result['cpu_count']} cores")
     print(f"{'minute':>8} {'steps':>6} {'median s':>9} {'p95 s':>7} {'max s':>7} {'< 1 s':>7}")
-    rows = [*result["per_minute"], {"minute": "all", **result["overall"]}]  # type: ignore[list-item]
+    rows = [{"minute": "opening", **result["while_opening"]}, *result["per_minute"],  # type: ignore[list-item, dict-item]
+            {"minute": "all", **result["overall"]}]  # type: ignore[dict-item]
     for row in rows:
         if not row.get("steps"):
             print(f"{row['minute']:>8} {0:>6}")
             continue
         print(f"{row['minute']:>8} {row['steps']:>6} {row['median_s']:>9.3f} {row['p95_s']:>7.3f} "
               f"{row['max_s']:>7.3f} {row['share_under_1s']:>7.1%}")
+    load = result["page_load_s"]
+    if load:
+        print(f"page load: median {load['median']:.1f} s, slowest {load['max']:.1f} s "  # type: ignore[index]
+              f"(one tab every {result['stagger_s']} s)")
     mem = result["server_mib"]
     print(f"server memory: {mem['idle']:.0f} MiB before the tabs, peak {mem['peak']:.0f} MiB, "  # type: ignore[index]
           f"{mem['end']:.0f} MiB at the end")  # type: ignore[index]
@@ -198,9 +214,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tabs", type=int, default=30, help="browser tabs (students), default 30")
     parser.add_argument("--minutes", type=float, default=10.0, help="how long they step, default 10")
+    parser.add_argument("--stagger", type=float, default=3.0,
+                        help="seconds between two tabs opening, as a class joins (default 3); the minutes count "
+                             "from the last tab's opening, steps while tabs open are shown apart")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    result = asyncio.run(bench(args.tabs, args.minutes))
+    result = asyncio.run(bench(args.tabs, args.minutes, args.stagger))
     show(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -19,6 +19,7 @@ from kube_sim.cli.common import (
     Stopped,
     Study,
     add_backend_options,
+    add_district_option,
     add_months_option,
     add_resume_options,
     add_seed_option,
@@ -29,6 +30,7 @@ from kube_sim.cli.common import (
     replications_arg,
     stopped_by,
     whole_number,
+    with_district,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.calibration import QUICK_SETTINGS as QUICK
@@ -116,6 +118,7 @@ class Calibrate(Study):
                             help="where to write the calibrated scenario (default: calibrated.toml in the scenario "
                                  "folder, which the baseline reads)")
         parser.add_argument("--no-write", action="store_true", help="write no scenario file, only the results")
+        add_district_option(parser)
         add_workers_option(parser, "parallel local processes (or local Dask workers); 1 runs in this process")
         add_backend_options(parser)
         add_resume_options(parser, "a calibration")
@@ -129,7 +132,17 @@ class Calibrate(Study):
         self.sizes = calibration_sizes(args)
         if args.no_write and args.write is not None:
             raise InputError("--write and --no-write contradict each other: give one", source="--no-write")
-        self.scenario_file = None if args.no_write else (args.write or SCENARIO_FILES.folder() / "calibrated.toml")
+        self.district = None
+        if args.district:
+            from kube_sim.experiments.district_file import load_district
+
+            self.district = load_district(args.district)
+        self.slug = district_slug(self.district.name) if self.district is not None else ""
+        default_file = f"calibrated_{self.slug}.toml" if self.slug else "calibrated.toml"
+        self.scenario_file = None if args.no_write else (args.write or SCENARIO_FILES.folder() / default_file)
+        self.out_typed = args.out != DEFAULT_OUT
+        if self.slug and not self.out_typed:  # a district's calibration never mixes with Polewali Mandar's
+            args.out = DEFAULT_OUT.parent / f"{DEFAULT_OUT.name}_{self.slug}"
         self.folder = args.out
 
     def targets(self) -> list[tuple[str, Any]]:
@@ -137,7 +150,7 @@ class Calibrate(Study):
         from kube_sim.store.targets import FILE, FOLDER, Target
 
         args = self.args
-        return [("--out", Target(args.out, FOLDER, typed=args.out != DEFAULT_OUT)),
+        return [("--out", Target(args.out, FOLDER, typed=self.out_typed)),
                 ("--write", Target(self.scenario_file, FILE, typed=args.write is not None))]
 
     def work(self, plan: Any, folder: Path) -> Any:
@@ -150,7 +163,7 @@ class Calibrate(Study):
             CALIBRATED_PARAMETERS
         self.settings = dataclasses.replace(CalibrationSettings(parameters=keys, months=args.months, seed=args.seed),
                                             **dict[str, Any](self.sizes))
-        self.base = load_scenario(args.scenario)
+        self.base = with_district(load_scenario(args.scenario), args)
         progress = not args.no_progress and sys.stderr.isatty()
         return run_calibration(folder, self.base, self.settings, backend=args.backend, workers=args.workers,
                                scheduler=args.scheduler, progress=progress, say=_say, resume=args.resume,
@@ -187,7 +200,7 @@ class Calibrate(Study):
         }
         write_text(folder / "manifest.json", dumps(manifest))
         if target is not None:
-            text = calibrated_toml(calibration)
+            text = calibrated_toml(calibration, name=f"calibrated_{self.slug}" if self.slug else "calibrated")
             try:
                 write_text(target, text)
             except (OSError, InputError) as exc:
@@ -227,6 +240,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         subparsers: The main parser's subcommands.
     """
     register(subparsers, Calibrate)
+
+
+def district_slug(name: str) -> str:
+    """A district's name as a file name's part: ``"Polewali Mandar"`` -> ``"polewali_mandar"``.
+
+    Args:
+        name: The district's name.
+
+    Returns:
+        Lower-case letters, digits and underscores.
+    """
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "district"
 
 
 def _say(text: str) -> None:

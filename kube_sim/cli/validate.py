@@ -19,6 +19,7 @@ import pandas as pd
 
 from kube_sim.cli.common import (
     Study,
+    add_district_option,
     add_resume_options,
     add_seed_option,
     add_table_options,
@@ -26,6 +27,7 @@ from kube_sim.cli.common import (
     register,
     stopped_by,
     whole_number,
+    with_district,
 )
 from kube_sim.model.defaults import DEFAULT_MASTER_SEED, DEFAULT_VALIDATION_REPLICATIONS, MAX_REPLICATIONS
 
@@ -76,6 +78,7 @@ class Validate(Study):
                             help="scenario every arm starts from, a name or a TOML path (default: baseline, which "
                                  "holds the calibrated values)")
         add_seed_option(parser, DEFAULT_MASTER_SEED, "master seed of the replication seeds")
+        add_district_option(parser)
         add_workers_option(parser, "parallel local processes; 1 runs in this process")
         add_resume_options(parser, "a validation")
         add_table_options(parser)
@@ -91,11 +94,12 @@ class Validate(Study):
         from kube_sim.experiments.validation import run_validation
 
         args = self.args
-        self.scenario = load_scenario(args.scenario)
+        self.scenario = with_district(load_scenario(args.scenario), args)
         self.started = now_iso()
+        geography = self.scenario.params.geography if args.district else None
         return run_validation(folder, replications=args.replications, seed=args.seed, workers=args.workers,
                               base=self.scenario.overrides, progress=not args.no_progress and sys.stderr.isatty(),
-                              say=_say, resume=args.resume, overwrite=args.overwrite)
+                              say=_say, resume=args.resume, overwrite=args.overwrite, geography=geography)
 
     def write(self, result: Any, folder: Path) -> list[str]:
         """The measurements, the table (CSV and Markdown) and the manifest."""

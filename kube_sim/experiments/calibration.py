@@ -65,9 +65,10 @@ from kube_sim.experiments.validation import (
     FITTED_PATTERNS,
     ValidationTask,
     check_saved_runs,
+    district_parameters,
     run_measured,
 )
-from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, ParameterSpec, make_parameters
+from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, Parameters, ParameterSpec, make_parameters
 from kube_sim.store.files import jsonable
 
 CALIBRATED_PARAMETERS: tuple[str, ...] = (
@@ -327,7 +328,8 @@ def _code_hash() -> str:
 
 def _fingerprint(stage: str, settings: CalibrationSettings, base: Scenario, unit: np.ndarray) -> str:
     data = {"stage": stage, "settings": asdict(settings), "base": jsonable(base.overrides),
-            "unit": np.round(unit, 12).tolist(), "code": _code_hash()}
+            "district": jsonable(base.params.geography.record()), "unit": np.round(unit, 12).tolist(),
+            "code": _code_hash()}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -338,11 +340,12 @@ def _rng(settings: CalibrationSettings, stream: int) -> np.random.Generator:
 def _tasks(stage: str, base: Scenario, factors: Sequence[Factor], unit: np.ndarray, seeds: Sequence[int],
            months: int, fingerprint: str) -> list[ValidationTask]:
     tasks = []
+    root = district_parameters(base.params.geography)  # the scenario's district, its own file's included
     for particle, row in enumerate(unit):
         values = point_overrides(base, factors, row)
         for arm in CALIBRATION_ARMS:
             try:
-                params = make_parameters({**base.overrides, **values, **ARMS[arm]})
+                params = make_parameters({**base.overrides, **values, **ARMS[arm]}, base=root)
             except InputError as exc:
                 raise InputError(f"particle {particle} is not valid: {exc.reason}", source="--parameters",
                                  key=exc.key) from None
@@ -592,11 +595,15 @@ def calibrated_toml(calibration: Calibration, name: str = "calibrated") -> str:
     s = calibration.settings
     point = {key: _round(value) for key, value in calibration.point.items()}
     base_values = {k: v for k, v in calibration.base.overrides.items() if k not in point}
+    geography = calibration.base.params.geography
+    own_district = geography != Parameters().geography
+    where = (f" Run in {geography.name} (district file {geography.source}): use it with --district "
+             f"{geography.source}." if own_district else "")
     lines = [f"name = {toml_value(name)}",
              "description = " + toml_value(
                  f"The assumptions that matter most, fitted by kube-sim calibrate (ABC-SMC) to {len(calibration.fit)} "
                  "targets from the Polewali Mandar study and DOMAIN.md; [calibration] says how and how well, "
-                 "[ensemble] holds the accepted parameter sets for --ensemble."),
+                 f"[ensemble] holds the accepted parameter sets for --ensemble.{where}"),
              'base = "defaults"', ""]
     values = {**base_values, **point}
     for section in SECTIONS:
@@ -612,6 +619,8 @@ def calibrated_toml(calibration: Calibration, name: str = "calibrated") -> str:
               f"package_version = {toml_value(__version__)}",
               f"git_commit = {toml_value(git_commit() or 'unknown')}",
               f"base_scenario = {toml_value(calibration.base.name)}",
+              f"district = {toml_value(geography.name)}",
+              f"district_file = {toml_value(geography.source or geography.name)}",
               f"seed = {s.seed}",
               f"months = {s.months}",
               f"runs = {calibration.runs}",

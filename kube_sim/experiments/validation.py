@@ -13,6 +13,7 @@ new measurement, add it to :func:`measure`; if it needs a new parameter change, 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -47,6 +48,7 @@ from kube_sim.experiments.experiment import replication_seeds
 from kube_sim.experiments.files import display_path
 from kube_sim.model.codes import EventKind
 from kube_sim.model.defaults import DEFAULT_MONTHS, DEFAULT_VALIDATION_REPLICATIONS
+from kube_sim.model.geography import DistrictMap
 from kube_sim.model.parameters import BUSINESS_TYPES, Parameters, batch_structure, make_parameters
 from kube_sim.model.run import RunResult, run_batch, run_model
 from kube_sim.store.files import jsonable
@@ -674,7 +676,7 @@ class Validation:
 
 
 def make_design(replications: int, seed: int, months: int = DEFAULT_MONTHS,
-                base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                base: Mapping[str, Any] | None = None, geography: DistrictMap | None = None) -> dict[str, Any]:
     """Describe the validation design (JSON-ready) and fingerprint it.
 
     Args:
@@ -682,9 +684,10 @@ def make_design(replications: int, seed: int, months: int = DEFAULT_MONTHS,
         seed: Master seed of the replication seeds.
         months: Run length.
         base: Parameter changes applied to every arm (e.g. a smaller district).
+        geography: The district every arm runs in (None: the default, Polewali Mandar).
 
     Returns:
-        ``replications, master_seed, months, base, arms, seeds, git_commit, validation_code`` (a hash
+        ``replications, master_seed, months, base, district, arms, seeds, git_commit, validation_code`` (a hash
         of this module, which declares the checks and measurements) and ``fingerprint``, a hash of
         them all: runs are resumed only under the same fingerprint.
     """
@@ -693,6 +696,7 @@ def make_design(replications: int, seed: int, months: int = DEFAULT_MONTHS,
         "master_seed": seed,
         "months": months,
         "base": dict(base or {}),
+        "district": geography.record() if geography is not None else None,
         "arms": ARMS,
         "seeds": replication_seeds(seed, replications),
         "git_commit": git_commit(),
@@ -702,10 +706,23 @@ def make_design(replications: int, seed: int, months: int = DEFAULT_MONTHS,
     return {**design, "fingerprint": hashlib.sha256(text.encode()).hexdigest()[:16]}
 
 
-def _tasks(design: dict[str, Any]) -> list[ValidationTask]:
+def district_parameters(geography: DistrictMap | None) -> Parameters:
+    """The defaults, in the district given (the defaults themselves for None).
+
+    Args:
+        geography: A district (from a district file), or None.
+
+    Returns:
+        The parameters every arm's changes apply to.
+    """
+    return Parameters() if geography is None else dataclasses.replace(Parameters(), geography=geography)
+
+
+def _tasks(design: dict[str, Any], geography: DistrictMap | None = None) -> list[ValidationTask]:
     tasks = []
+    root = district_parameters(geography)
     for arm, changes in ARMS.items():
-        params = make_parameters({**design["base"], **changes})
+        params = make_parameters({**design["base"], **changes}, base=root)
         for replication, seed in enumerate(design["seeds"]):
             tasks.append(ValidationTask(arm, replication, seed, design["months"], params, design["fingerprint"]))
     return tasks
@@ -800,7 +817,7 @@ def read_finished(folder: Path, fingerprint: str) -> list[dict[str, Any]]:
 def run_validation(out_dir: Path, replications: int = DEFAULT_VALIDATION_REPLICATIONS, seed: int = 1, workers: int = 1,
                    months: int = DEFAULT_MONTHS, base: Mapping[str, Any] | None = None, progress: bool = True,
                    say: Callable[[str], None] | None = None, resume: bool = False,
-                   overwrite: bool = False) -> Validation:
+                   overwrite: bool = False, geography: DistrictMap | None = None) -> Validation:
     """Run every arm x replication not yet finished in ``out_dir``, then evaluate the checks.
 
     Args:
@@ -816,6 +833,7 @@ def run_validation(out_dir: Path, replications: int = DEFAULT_VALIDATION_REPLICA
         say: Called with one-line messages (e.g. ``print``); None for silence.
         resume: Finish the validation saved in ``out_dir``.
         overwrite: Delete the runs saved in ``out_dir`` and start again.
+        geography: The district every arm runs in (None: Polewali Mandar, the study's district).
 
     Returns:
         The validation.
@@ -824,14 +842,14 @@ def run_validation(out_dir: Path, replications: int = DEFAULT_VALIDATION_REPLICA
         InputError: If ``out_dir`` holds runs and neither ``resume`` nor ``overwrite`` is given, or
             ``resume`` is given for runs of other settings.
     """
-    design = make_design(replications, seed, months, base)
+    design = make_design(replications, seed, months, base, geography)
     check_saved_runs(out_dir, [out_dir / RUNS_FILE], resume=resume, overwrite=overwrite, what="a validation")
     if other_designs(out_dir / RUNS_FILE, design["fingerprint"]):
         raise InputError("holds a validation's runs of other settings; resume it with the same settings, use "
                          "--overwrite to start again, or choose another --out", source="--out",
                          key=display_path(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
-    tasks = _tasks(design)
+    tasks = _tasks(design, geography)
     if say is not None:
         saved = len(read_finished(out_dir, design["fingerprint"]))
         say(f"validation: {len(ARMS)} arms x {replications} replications of {months} months"
