@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -116,20 +117,32 @@ def render_policy_morris(table: pd.DataFrame) -> str:
     Returns:
         Markdown text.
     """
+    order = list(dict.fromkeys(table.sort_values("order")["factor"]))
+    lines = _factor_grid(table, order, lambda o, r: f"{_value(o, r['mu_star'])} (#{int(r['rank'])}"
+                                                    f"{'' if r['above_noise'] else ', noise'})")
+    return "\n".join(lines) + "\n"
+
+
+def _factor_grid(table: pd.DataFrame, order: list[str], cell: Callable[[str, pd.Series], str]) -> list[str]:
+    """Markdown rows of a parameter x outcome table: one row per factor of ``order``, one column per outcome.
+
+    Args:
+        table: Rows with ``outcome`` and ``factor`` (one per pair).
+        order: The factors, in the order of the rows.
+        cell: The text of one cell from its outcome and row.
+
+    Returns:
+        The header, the rule and the rows.
+    """
     from kube_sim.analysis.sensitivity import outcome_label
 
     outcomes = list(dict.fromkeys(table["outcome"]))
-    order = list(dict.fromkeys(table.sort_values("order")["factor"]))
     by = table.set_index(["outcome", "factor"])
     lines = ["| parameter | " + " | ".join(_md(outcome_label(o, [10, 20])) for o in outcomes) + " |",
              "|---|" + "---|" * len(outcomes)]
-    for factor in order:
-        cells = []
-        for o in outcomes:
-            r = by.loc[(o, factor)]
-            cells.append(f"{_value(o, r['mu_star'])} (#{int(r['rank'])}{'' if r['above_noise'] else ', noise'})")
-        lines.append(f"| `{factor}` | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    lines += [f"| `{factor}` | " + " | ".join(cell(o, by.loc[(o, factor)]) for o in outcomes) + " |"
+              for factor in order]
+    return lines
 
 
 def render_policy_sobol(table: pd.DataFrame) -> str:
@@ -148,15 +161,8 @@ def render_policy_sobol(table: pd.DataFrame) -> str:
     outcomes = list(dict.fromkeys(table["outcome"]))
     order = list(dict.fromkeys(table[table["outcome"] == outcomes[0]].sort_values("rank")["factor"]))
     by = table.set_index(["outcome", "factor"])
-    lines = ["| parameter | " + " | ".join(_md(outcome_label(o, [10, 20])) for o in outcomes) + " |",
-             "|---|" + "---|" * len(outcomes)]
-    for factor in order:
-        cells = []
-        for o in outcomes:
-            r = by.loc[(o, factor)]
-            cells.append("n/a" if not math.isfinite(r["ST"]) else
+    lines = _factor_grid(table, order, lambda o, r: "n/a" if not math.isfinite(r["ST"]) else
                          f"{r['ST']:.2f} ± {r['ST_conf']:.2f} ({r['S1']:.2f} ± {r['S1_conf']:.2f})")
-        lines.append(f"| `{factor}` | " + " | ".join(cells) + " |")
     shares = [f"{_md(outcome_label(o, [10, 20]))} {by.loc[o]['noise_share'].iloc[0]:.2f}" for o in outcomes]
     lines += ["", "Share of the variance that seed noise alone gives: " + "; ".join(shares) + "."]
     return "\n".join(lines) + "\n"
@@ -295,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         Exit status (1 when ``--check`` finds a stale table).
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", nargs="?", choices=["validation", "leave-one-out", "policy-sensitivity", "render"], default="render")
+    parser.add_argument("what", nargs="?", choices=["validation", "leave-one-out", "policy-sensitivity", "render"],
+                        default="render")
     parser.add_argument("folder", nargs="?", type=Path, help="a finished validation's folder (for 'validation')")
     parser.add_argument("--workers", type=int, default=2, help="parallel processes of the leave-one-out runs")
     parser.add_argument("--check", action="store_true", help="exit 1 if a table of VALIDATION.md is stale")

@@ -8,9 +8,10 @@ file saved in class still says what it is a week later.
 from __future__ import annotations
 
 import io
-import re
 
 import pandas as pd
+
+from kube_sim.store.files import safe_name
 
 ReplicationInputs = tuple[str, str, int, int, str]
 """``(scenario A, scenario B, seed, months, district)``, as the page's replication table records them."""
@@ -74,5 +75,4 @@ def file_name(stem: str, inputs: ReplicationInputs | None, suffix: str) -> str:
         parts.append(f"{scenario_a}_vs_{scenario_b}_seed{seed}_{months}m")
         if district:
             parts.append(district)
-    name = "_".join(parts)
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name) + suffix
+    return safe_name("_".join(parts), "-") + suffix

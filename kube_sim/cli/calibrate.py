@@ -30,7 +30,6 @@ from kube_sim.cli.common import (
     replications_arg,
     stopped_by,
     whole_number,
-    with_district,
 )
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.calibration import QUICK_SETTINGS as QUICK
@@ -135,9 +134,12 @@ class Calibrate(Study):
         self.district = None
         if args.district:
             from kube_sim.experiments.district_file import load_district
+            from kube_sim.store.files import safe_name
 
             self.district = load_district(args.district)
-        self.slug = district_slug(self.district.name) if self.district is not None else ""
+            self.slug = safe_name(self.district.name, lower=True) or "district"
+        else:
+            self.slug = ""
         default_file = f"calibrated_{self.slug}.toml" if self.slug else "calibrated.toml"
         self.scenario_file = None if args.no_write else (args.write or SCENARIO_FILES.folder() / default_file)
         self.out_typed = args.out != DEFAULT_OUT
@@ -163,7 +165,11 @@ class Calibrate(Study):
             CALIBRATED_PARAMETERS
         self.settings = dataclasses.replace(CalibrationSettings(parameters=keys, months=args.months, seed=args.seed),
                                             **dict[str, Any](self.sizes))
-        self.base = with_district(load_scenario(args.scenario), args)
+        self.base = load_scenario(args.scenario)
+        if self.district is not None:
+            from kube_sim.experiments.district_file import use_district
+
+            self.base = use_district(self.base, self.district)
         progress = not args.no_progress and sys.stderr.isatty()
         return run_calibration(folder, self.base, self.settings, backend=args.backend, workers=args.workers,
                                scheduler=args.scheduler, progress=progress, say=_say, resume=args.resume,
@@ -240,20 +246,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         subparsers: The main parser's subcommands.
     """
     register(subparsers, Calibrate)
-
-
-def district_slug(name: str) -> str:
-    """A district's name as a file name's part: ``"Polewali Mandar"`` -> ``"polewali_mandar"``.
-
-    Args:
-        name: The district's name.
-
-    Returns:
-        Lower-case letters, digits and underscores.
-    """
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "district"
 
 
 def _say(text: str) -> None:

@@ -318,8 +318,9 @@ def output_folder(out: Path | None, name: str) -> Path:
     """
     if out is not None:
         return out
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
-    return RESULTS / (safe or "unnamed")
+    from kube_sim.store.files import safe_name
+
+    return RESULTS / (safe_name(name) or "unnamed")
 
 
 def command_line(args: argparse.Namespace) -> list[str]:

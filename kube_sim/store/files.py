@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable
@@ -73,6 +74,20 @@ class NotReplaced(InputError):
 _KINDS = ((stat.S_ISDIR, N_("a folder")), (stat.S_ISCHR, N_("a character device")),
           (stat.S_ISBLK, N_("a block device")), (stat.S_ISFIFO, N_("a named pipe")), (stat.S_ISSOCK, N_("a socket")),
           (stat.S_ISLNK, N_("a symbolic link")))
+
+
+def safe_name(text: str, separator: str = "_", *, lower: bool = False) -> str:
+    """Text as part of a file or folder name: letters, digits, ``.``, ``-`` and ``_``; other runs become ``separator``.
+
+    Args:
+        text: A scenario's, experiment's or district's name.
+        separator: What stands for each run of other characters.
+        lower: Lower-case the text first.
+
+    Returns:
+        The name, without separators or dots at its ends (empty when nothing is left).
+    """
+    return re.sub(r"[^A-Za-z0-9._-]+", separator, text.lower() if lower else text).strip("._-")
 
 
 def kind_of(mode: int) -> str:

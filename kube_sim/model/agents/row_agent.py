@@ -59,12 +59,13 @@ class RowAgent(mesa.Agent):
         for uid, agent in enumerate(agents, start=first):
             agent.unique_id = uid
         model.agent_id_counter = first + len(agents)
-        model._all_agents._agents.update(dict.fromkeys(agents))
+        added = dict.fromkeys(agents)
+        model._all_agents._agents.update(added)
         by_type = model._agents_by_type.get(cls)
         if by_type is None:
             model._agents_by_type[cls] = _HardKeyAgentSet(agents, random=model.random)
         else:
-            by_type._agents.update(dict.fromkeys(agents))
+            by_type._agents.update(added)
         return agents
 
 
