@@ -117,6 +117,10 @@ _IDENTIFIERS = re.compile(r"\S*[/_\\]\S*|--[\w-]+|\b\w+\.(?:png|csv|json|parquet
                           r"|^(?:threshold|frontier):(?= )", flags=re.MULTILINE)
 """Names, not English: paths, options, file names, keys, and a sweep's name opening its plan line."""
 
+_SCENARIO_NAMES = re.compile(r"\b(?:" + "|".join(sorted(
+    p.stem for p in (Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))) + r")\b")
+"""The shipped scenarios' code names as written (``baseline``): names too; their titles ("Baseline") are English."""
+
 
 def _ids(message) -> list[str]:
     """The English of a catalog entry: its msgid, and its plural too for a message with plurals."""
@@ -132,7 +136,7 @@ def english_left(text: str) -> list[str]:
 
     File names, paths, options and dotted or snake_case keys are left out first: they are names, not English.
     """
-    plain = _IDENTIFIERS.sub(" ", text)
+    plain = _SCENARIO_NAMES.sub(" ", _IDENTIFIERS.sub(" ", text))
     found = []
     for message in _catalog():
         translated = _strings(message)

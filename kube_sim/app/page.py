@@ -24,6 +24,8 @@ from kube_sim.app.clock import MAX_MONTH, Clock
 from kube_sim.app.compare import REPLICATION_MONTHS, REPLICATIONS, paired_replications, replication_seeds
 from kube_sim.app.labels import LANGUAGES, label
 from kube_sim.common import keys
+from kube_sim.common.i18n import fmt_fixed, localize, speaking
+from kube_sim.reporting.formats import fmt_juta, fmt_percent, fmt_rp, fmt_signed
 
 if TYPE_CHECKING:
     from kube_sim.model.model import KubeModel
@@ -65,6 +67,7 @@ CSS = """
 .kube-kec-name { font-size: 12px; font-weight: 600; color: #36454f; }
 .kube-kec-remote { font-size: 10px; color: #8a5a00; margin-left: 4px; }
 .kube-villages { display: flex; flex-wrap: wrap; gap: 3px; margin-top: 3px; }
+.kube-village-name { font-size: 9px; color: #607080; line-height: 12px; padding: 0 1px; }
 .kube-village { min-width: 12px; min-height: 12px; border: 1px solid #e3e7ea; border-radius: 3px;
                 display: flex; gap: 2px; padding: 1px; background: white; }
 .kube-group-chip.v-btn { min-width: 0 !important; height: 20px !important; padding: 0 3px !important;
@@ -121,6 +124,32 @@ def _t(key: str) -> str:
     return label(key, language.value)
 
 
+def _menu(text: str, items: list[tuple[str, str]], value: str, on_value: Callable[[str], None],
+          dense: bool = False) -> None:
+    """A drop-down list that shows plain words and hands back the code: ``items`` are ``(code, words)``."""
+    solara.v.Select(label=text, items=[{"text": words, "value": code} for code, words in items], v_model=value,
+                    on_v_model=on_value, dense=dense)
+
+
+def policy_name(current: state.Settings, lang: str) -> str:
+    """The current policy in words: the scenario's title, marked as changed when a control moved it off its values.
+
+    Args:
+        current: The controls.
+        lang: The language.
+
+    Returns:
+        E.g. "Baseline" or "Baseline (changed)" ("Dasar (diubah)").
+    """
+    title = state.scenario_title(current.scenario, lang)
+    return label("changed", lang).format(name=title) if state.changed_keys(current) else title
+
+
+def village_label(name: str, number: int, lang: str) -> str:
+    """A village's name, else "Village 3" ("Desa 3"): its place in its kecamatan."""
+    return name or label("village_n", lang).format(n=number)
+
+
 @solara.lab.task
 def replicate(inputs: tuple[str, str, int, int, str]) -> tuple[tuple[str, str, int, int, str], pd.DataFrame]:
     """Run the paired replications of the side-by-side view (in a thread, off the page's event loop).
@@ -152,20 +181,25 @@ def _build(current_mode: str, current: state.Settings, current_arms: tuple[str, 
             for name in current_arms]
 
 
-def _fmt(value: float, key: str) -> str:
+def _fmt(value: float, key: str, lang: str | None = None) -> str:
+    """A value as the page shows it, in the language's number format: ``83%``, ``Rp 1.234.567``, ``Rp 708 juta``."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if key.startswith(("survival", "share", "mean_share")):
-        return f"{value:.0%}"
-    if key == "cost_to_date_rp":
-        return f"Rp {value / 1e6:,.0f} juta"
-    if key.endswith("_rp"):
-        return f"Rp {value:,.0f}"
-    return f"{value:,.0f}"
+    with speaking(lang or language.value):
+        if key.startswith(("survival", "share", "mean_share")):
+            return str(fmt_percent(value, 0))
+        if key == "cost_to_date_rp":
+            return str(fmt_juta(value))
+        if key.endswith("_rp"):
+            return str(fmt_rp(value))
+        return fmt_fixed(value, 0)
 
 
 def _latest(snap: state.Snapshot) -> list[tuple[str, str]]:
-    """The charts' latest values as ``(label, formatted value)``; survival at 12 months once groups are that old."""
+    """The charts' latest values as ``(label, formatted value)``; survival at 12 months once groups are that old.
+
+    Survival is named as on its chart ("Survival since funding"), with the months it is read at.
+    """
     monthly = snap.monthly
     survival = snap.survival
     out = []
@@ -173,8 +207,11 @@ def _latest(snap: state.Snapshot) -> list[tuple[str, str]]:
         if key == "survival":
             if len(survival) > 12:
                 out.append((_t("survival_12"), _fmt(float(survival.iloc[12]), key)))
+            elif len(survival):
+                out.append((_t("survival_at").format(months=int(survival.index[-1])),
+                            _fmt(float(survival.iloc[-1]), key)))
             else:
-                out.append((_t(key), _fmt(float(survival.iloc[-1]) if len(survival) else math.nan, key)))
+                out.append((_t(key), _fmt(math.nan, key)))
         else:
             out.append((_t(key), _fmt(float(monthly[key].iloc[-1]) if len(monthly) else math.nan, key)))
     return out
@@ -185,7 +222,10 @@ def Controls() -> None:
     """Policy controls: scenario, the policy levers and the seed; changing one resets the run."""
     current = settings.value
     params = state.make_params(current)
-    names = solara.use_memo(state.scenario_names, [])
+    lang = language.value
+    menu = solara.use_memo(lambda: state.scenario_menu(lang), [lang])
+    description = solara.use_memo(lambda: state.scenario_description(current.scenario, lang),
+                                  [current.scenario, lang])
 
     def set_scenario(name: str) -> None:
         settings.set(dataclasses.replace(current, scenario=name, values={}))
@@ -200,16 +240,16 @@ def Controls() -> None:
 
     solara.HTML(tag="h3", unsafe_innerHTML=_t("controls"))
     with solara.Div(classes=["kube-ctl-scenario"]):
-        solara.Select(_t("scenario"), values=names, value=current.scenario, on_value=set_scenario)
-    solara.HTML(tag="p", unsafe_innerHTML=html.escape(state.scenario_description(current.scenario)),
-                classes=["kube-description"])
+        _menu(_t("scenario"), menu, current.scenario, set_scenario)
+    solara.HTML(tag="p", unsafe_innerHTML=html.escape(description), classes=["kube-description"])
     solara.Button(_t("scenario_values"), icon_name="mdi-backup-restore", outlined=True, small=True,
                   disabled=not current.values, classes=["kube-scenario-values"],
                   on_click=lambda: set_values({}), style="margin: 0 0 4px 0;")
     for key, (low, high, step, factor) in _SLIDERS.items():
         value = params.get(key) * factor
         slug = key.split(".")[1]
-        shown = f"{value:g}" if key != keys.INACTIVE_SHARE else f"{value:.0%}"
+        with speaking(lang):
+            shown = localize(f"{value:g}") if key != keys.INACTIVE_SHARE else str(fmt_percent(value, 0))
         with solara.Div(classes=[f"kube-ctl-{slug}", "kube-ctl"]):
             solara.HTML(tag="div", unsafe_innerHTML=f"{_t(key)}: <b class='kube-value'>{shown}</b>",
                         classes=["kube-ctl-label"])
@@ -221,39 +261,39 @@ def Controls() -> None:
                                    on_value=functools.partial(_set_scaled, set_value, key, factor))
         if key == keys.HOURS:
             with solara.Div(classes=["kube-ctl-pattern"]):
-                solara.Select(_t(keys.PATTERN), values=list(state.VISIT_PATTERNS),
-                              value=params.get(keys.PATTERN),
-                              on_value=lambda v: set_value(keys.PATTERN, v))
+                _menu(_t(keys.PATTERN), [(p, _t(p)) for p in state.VISIT_PATTERNS], params.get(keys.PATTERN),
+                      lambda v: set_value(keys.PATTERN, v))
 
 
 @solara.component
 def DistrictChoice() -> None:
     """The district the runs are in (both arms): the starting one and the shipped ones."""
     current = settings.value
-    choices = solara.use_memo(state.district_choices, [])
-    value = current.district or choices[0]
+    menu = solara.use_memo(state.district_menu, [])
+    value = current.district or menu[0][0]
 
     def set_district(choice: str) -> None:
         settings.set(dataclasses.replace(current, district=choice))
         selected.set(-1)
 
     with solara.Div(classes=["kube-ctl-district"]):
-        solara.Select(_t("district_choice"), values=choices, value=value, on_value=set_district)
+        _menu(_t("district_choice"), menu, value, set_district)
 
 
 @solara.component
 def ArmControls() -> None:
     """Side-by-side controls: the two arms' scenarios and the presets."""
-    names = solara.use_memo(state.scenario_names, [])
+    lang = language.value
+    menu = solara.use_memo(lambda: state.scenario_menu(lang), [lang])
     a, b = arms.value
     solara.HTML(tag="h3", unsafe_innerHTML=_t("presets"))
     for key, pair in PRESETS.items():
         solara.Button(_t(key), on_click=lambda p=pair: arms.set(p), outlined=arms.value != pair, color="primary",
                       classes=[f"kube-{key}"], style="margin: 2px 0; width: 100%;")
     with solara.Div(classes=["kube-arm-a"]):
-        solara.Select(_t("arm_a"), values=names, value=a, on_value=lambda v: arms.set((v, arms.value[1])))
+        _menu(_t("arm_a"), menu, a, lambda v: arms.set((v, arms.value[1])))
     with solara.Div(classes=["kube-arm-b"]):
-        solara.Select(_t("arm_b"), values=names, value=b, on_value=lambda v: arms.set((arms.value[0], v)))
+        _menu(_t("arm_b"), menu, b, lambda v: arms.set((arms.value[0], v)))
 
 
 @solara.component
@@ -354,7 +394,11 @@ def District(snap: state.Snapshot) -> None:
                     solara.HTML(tag="div", unsafe_innerHTML=f"<span class='kube-kec-name'>{kec.name}</span>{remote}")
                     with solara.Div(classes=["kube-villages"]):
                         for village in kec.villages:
-                            with solara.Div(classes=["kube-village"]):
+                            name = village_label(village.name, village.number, language.value)
+                            with solara.Div(classes=["kube-village"], attributes={"title": name}):
+                                if village.name:
+                                    solara.HTML(tag="span", unsafe_innerHTML=html.escape(village.name),
+                                                classes=["kube-village-name"])
                                 for group in village.groups:
                                     GroupChip(group, group.index == selected.value)
 
@@ -382,7 +426,10 @@ def StoryCard(snap: state.Snapshot) -> None:
         if story is None:
             solara.HTML(tag="p", unsafe_innerHTML=_t("story_help"))
             return
-        facts = [[_t(key), _t(value) if key in ("state", "business") else value] for key, value in story.facts]
+        lang = language.value
+        facts = [[_t(key), _t(value) if key in ("state", "business")
+                  else html.escape(village_label(*story.village, lang)) if key == "village" else value]
+                 for key, value in story.facts]
         solara.HTML(tag="div", unsafe_innerHTML=f"<b>{_t('group')} {story.index}</b>" + _table(["", ""], facts),
                     classes=["kube-story-facts"])
         if story.cause != "none":
@@ -391,26 +438,27 @@ def StoryCard(snap: state.Snapshot) -> None:
             symbol, colour = MEMBER_MARKS[key]
             return f"<span class='kube-{key}' title='{_t(key)}' style='color:{colour}'>{symbol}</span>"
 
-        members = " ".join(mark("member_left" if not inside else "member_active" if active else "member_inactive")
-                           for _, active, inside in story.members)
-        key_text = " / ".join(f"{mark(key)} {_t(key)}" for key in MEMBER_MARKS)
+        members = " ".join(mark(state.member_kind(active, inside)) for _, active, inside in story.members)
+        counts = story.member_counts
+        key_text = " / ".join(f"{mark(key)} {_t(key)} <b class='kube-{key}-count'>{counts[key]}</b>"
+                              for key in MEMBER_MARKS)
         solara.HTML(tag="div", unsafe_innerHTML=f"<b>{_t('members')}</b>: <span class='kube-member-marks'>{members}"
                     f"</span> <small>({key_text})</small>")
-        lines = []
-        for month, kind, value in story.events:
-            if kind == "failure":
-                detail = _t("cause_" + state.FAILURE_CAUSES[int(value)])
-            elif kind == "visit":
-                detail = f"F{int(value)}"
-            elif value and kind in MONEY_EVENTS:
-                detail = f"Rp {value:,.0f}"
-            elif value:
-                detail = f"{value:,.0f}"
-            else:
-                detail = ""
-            lines.append([month, _t(kind), detail])
+        lines = [[month, _t(kind), _event_detail(kind, value, lang)] for month, kind, value in story.events]
         solara.HTML(tag="div", unsafe_innerHTML=f"<b>{_t('events')}</b>" + _table([_t("month"), "", ""], lines),
                     classes=["kube-story-events"])
+
+
+def _event_detail(kind: str, value: float, lang: str) -> str:
+    """What an event of a group's story adds: the cause, the facilitator, an amount (always in Rp) or a number."""
+    if kind == "failure":
+        return label("cause_" + state.FAILURE_CAUSES[int(value)], lang)
+    if kind == "visit":
+        return f"F{int(value)}"
+    if not value:
+        return ""
+    with speaking(lang):
+        return f"Rp {fmt_fixed(value, 0)}" if kind in MONEY_EVENTS else fmt_fixed(value, 0)
 
 
 @solara.component
@@ -467,7 +515,9 @@ def Replications() -> None:
                               _fmt_diff(row.diff, row.outcome),
                               f"{_fmt_diff(row.low, row.outcome)} … {_fmt_diff(row.high, row.outcome)}",
                               f"<b>{verdict}</b>" if clear else verdict])
-            solara.HTML(tag="div", unsafe_innerHTML=f"A = {a}, B = {b}, n = {int(table['n'].min())}" + _table(
+            lang = language.value
+            titles = f"A = {state.scenario_title(a, lang)}, B = {state.scenario_title(b, lang)}"
+            solara.HTML(tag="div", unsafe_innerHTML=f"{html.escape(titles)}, n = {int(table['n'].min())}" + _table(
                 [_t("outcome"), "A", "B", _t("difference"), _t("interval"), ""], lines),
                         classes=["kube-replication-table"])
         elif replicate.error:
@@ -480,14 +530,17 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table class='kube-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _fmt_diff(value: float, key: str) -> str:
+def _fmt_diff(value: float, key: str, lang: str | None = None) -> str:
+    """A difference B - A, signed, in the language's number format: ``+12.5 pp`` (``+12,5 poin``), ``+Rp 1.2 juta``."""
     if math.isnan(value):
         return "-"
-    if key.startswith(("survival", "share", "mean_share")):
-        return f"{value * 100:+.1f} pp"
-    if key.endswith("_rp"):
-        return f"{value:+,.0f}"
-    return f"{value:+.1f}"
+    lang = lang or language.value
+    with speaking(lang):
+        if key.startswith(("survival", "share", "mean_share")):
+            return f"{fmt_signed(value * 100, 1)} {label('pp', lang)}"
+        if key.endswith("_rp"):
+            return str(fmt_rp(value, signed=True))
+        return str(fmt_signed(value, 1))
 
 
 @solara.component
@@ -499,8 +552,9 @@ def Page() -> None:
     clock.models_for(key, lambda: _build(mode.value, settings.value, arms.value))
     version = tick.value
     picked = selected.value if mode.value == "single" else -1
-    snaps = solara.use_memo(lambda: clock.read(lambda models: [state.snapshot(m, picked) for m in models]),
-                            [version, key, picked, id(clock.models)])
+    lang = language.value
+    snaps = solara.use_memo(lambda: clock.read(lambda models: [state.snapshot(m, picked, lang) for m in models]),
+                            [version, key, picked, id(clock.models), lang])
     solara.Style(CSS)
     solara.Title(_t("title"))
     district_name = state.district(settings.value.district).name
@@ -508,7 +562,7 @@ def Page() -> None:
         solara.Text(f"{_t('title')} — {_t('subtitle').format(district=district_name)}")
     with solara.AppBar():
         with solara.Div(classes=["kube-language"], style="width: 190px;"):
-            solara.Select(_t("language"), values=list(LANGUAGES), value=language, dense=True)
+            _menu(_t("language"), list(LANGUAGES.items()), language.value, language.set, dense=True)
     with solara.Sidebar():
         with solara.Div(classes=["kube-mode"]):
             solara.ToggleButtonsSingle(value=mode,
@@ -528,8 +582,9 @@ def Page() -> None:
                 District(snaps[0])
                 Caseloads(snaps[0])
             StoryCard(snaps[0])
-        Charts(snaps, [settings.value.scenario])
+        Charts(snaps, [policy_name(settings.value, lang)])
     else:
         solara.Info(_t("compare_help"))
-        Charts(snaps, [f"A: {arms.value[0]}", f"B: {arms.value[1]}"])
+        Charts(snaps, [f"A: {state.scenario_title(arms.value[0], lang)}",
+                       f"B: {state.scenario_title(arms.value[1], lang)}"])
         Replications()

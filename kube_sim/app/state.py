@@ -6,6 +6,7 @@ the page stays free of the model's internals and the adapter can be tested witho
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from kube_sim.common import keys
+from kube_sim.common.i18n import _, fmt_fixed, speaking
 from kube_sim.experiments.district_file import DEFAULT_DISTRICT, list_district_names, load_district, use_district
 from kube_sim.experiments.scenario import list_scenarios, load_scenario
 from kube_sim.model.codes import FAILURE_CAUSES, GroupStatus
@@ -63,10 +65,19 @@ class GroupView:
 
 @dataclass(frozen=True)
 class VillageView:
-    """A village and its groups (empty when none was funded there)."""
+    """A village and its groups (empty when none was funded there).
+
+    Attributes:
+        index: Village index in the model.
+        groups: Its groups.
+        name: Its name from the district file ("" when the file gives none: the page then says "Village 3").
+        number: Its place in its kecamatan, from 1.
+    """
 
     index: int
     groups: tuple[GroupView, ...]
+    name: str = ""
+    number: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class Story:
         members: ``(member index, active, still in the group)`` for each member household.
         events: ``(month, event kind name, value)`` in time order.
         cause: Failure cause name, ``"none"`` while running.
+        village: ``(name, number in its kecamatan)`` of the group's village (name "" when the file gives none).
     """
 
     index: int
@@ -112,6 +124,24 @@ class Story:
     members: tuple[tuple[int, bool, bool], ...]
     events: tuple[tuple[int, str, float], ...]
     cause: str
+    village: tuple[str, int] = ("", 0)
+
+    @property
+    def member_counts(self) -> dict[str, int]:
+        """How many members are active, inactive and gone (:data:`MEMBER_KINDS`), as the member marks show them."""
+        counts = dict.fromkeys(MEMBER_KINDS, 0)
+        for _member, active, inside in self.members:
+            counts[member_kind(active, inside)] += 1
+        return counts
+
+
+MEMBER_KINDS: tuple[str, ...] = ("member_active", "member_inactive", "member_left")
+"""What a member of a group's story is: active, inactive (still in the group) or gone (left, or the group failed)."""
+
+
+def member_kind(active: bool, inside: bool) -> str:
+    """A member's kind in :data:`MEMBER_KINDS`: gone when out of the group, else active or inactive."""
+    return "member_left" if not inside else "member_active" if active else "member_inactive"
 
 
 @dataclass(frozen=True)
@@ -137,9 +167,46 @@ def scenario_names() -> list[str]:
     return sorted(names, key=lambda n: (n != "baseline", n))
 
 
-def scenario_description(name: str) -> str:
-    """Return a shipped scenario's description."""
-    return load_scenario(name).description
+def scenario_menu(language: str = "en") -> list[tuple[str, str]]:
+    """Return the scenarios as a menu shows them: ``(name, title in the language)``, baseline first.
+
+    Args:
+        language: A language code (``"en"``, ``"id"``); titles are translated through the message catalog.
+
+    Returns:
+        The pairs, in the order of :func:`scenario_names`.
+    """
+    by_name = {s.name: s for s in list_scenarios()}
+    with speaking(language):
+        return [(name, _(by_name[name].shown_title)) for name in scenario_names()]
+
+
+def scenario_title(name: str, language: str = "en") -> str:
+    """Return a scenario's title in a language (its name when it has none)."""
+    with speaking(language):
+        return _(load_scenario(name).shown_title)
+
+
+def scenario_description(name: str, language: str = "en") -> str:
+    """Return a scenario's description in a language (translated through the message catalog)."""
+    with speaking(language):
+        return _(load_scenario(name).description)
+
+
+def changed_keys(settings: Settings) -> list[str]:
+    """Return the controls whose value differs from the scenario's own (a slider moved and left elsewhere).
+
+    Args:
+        settings: The controls.
+
+    Returns:
+        The dotted keys, in the order of :data:`CONTROL_KEYS`.
+    """
+    if not settings.values:
+        return []
+    own = make_params(Settings(scenario=settings.scenario, district=settings.district))
+    now = make_params(settings)
+    return [key for key in CONTROL_KEYS if now.get(key) != own.get(key)]
 
 
 def default_district_choice() -> str:
@@ -151,6 +218,20 @@ def district_choices() -> list[str]:
     """Return the districts the page offers: the starting one first, then the shipped ones."""
     first = default_district_choice()
     return [first, *(name for name in list_district_names() if name != first)]
+
+
+def district_menu() -> list[tuple[str, str]]:
+    """Return the districts as a menu shows them: ``(choice, the district's name from its file)``.
+
+    Two districts of the same name are told apart by their choice (the file's name or path) in brackets.
+
+    Returns:
+        The pairs, in the order of :func:`district_choices`.
+    """
+    choices = district_choices()
+    names = [district(choice).name for choice in choices]
+    return [(choice, f"{name} ({choice})" if names.count(name) > 1 else name)
+            for choice, name in zip(choices, names, strict=True)]
 
 
 def district(choice: str = "") -> DistrictMap:
@@ -237,14 +318,39 @@ def district_view(model: KubeModel) -> list[KecamatanView]:
         by_village.setdefault(int(g.village[i]), []).append(
             GroupView(i, GROUP_STATES[states[i]], int(g.facilitator[i]), bool(unvisited[i])))
     villages_of = [np.flatnonzero(d.village_kecamatan == k) for k in range(len(d.kecamatan_names))]
+    names = village_names(model)
     return [
         KecamatanView(
             name=d.kecamatan_names[k],
             remote=bool(d.kecamatan_remote[k]),
-            villages=tuple(VillageView(int(v), tuple(by_village.get(int(v), ()))) for v in villages_of[k]),
+            villages=tuple(VillageView(int(v), tuple(by_village.get(int(v), ())), *names[int(v)])
+                           for v in villages_of[k]),
         )
         for k in range(len(d.kecamatan_names))
     ]
+
+
+def village_names(model: KubeModel) -> list[tuple[str, int]]:
+    """Every village's name from the district file and its place in its kecamatan (from 1).
+
+    The name is "" where the file gives none, or where ``district.villages`` spread another number of
+    villages over the kecamatan than the file names.
+
+    Args:
+        model: The model.
+
+    Returns:
+        ``(name, number)`` by village index.
+    """
+    d = model.district
+    geo = model.params.geography.kecamatan
+    out: list[tuple[str, int]] = [("", 0)] * d.n_villages
+    for k in range(len(d.kecamatan_names)):
+        villages = np.flatnonzero(d.village_kecamatan == k)
+        given = geo[k % len(geo)].village_names
+        for number, v in enumerate(villages, 1):
+            out[int(v)] = (given[number - 1] if len(given) == len(villages) else "", number)
+    return out
 
 
 def caseloads(model: KubeModel) -> list[Caseload]:
@@ -305,7 +411,7 @@ def group_story(model: KubeModel, index: int) -> Story:
         index: Group index.
 
     Returns:
-        The :class:`Story`.
+        The :class:`Story`; its numbers are written in the language spoken (:func:`kube_sim.common.i18n.speaking`).
 
     Raises:
         IndexError: If there is no such group.
@@ -318,24 +424,30 @@ def group_story(model: KubeModel, index: int) -> Story:
     rows = np.flatnonzero(m.group == index)
     state = GROUP_STATES[_group_states(model)[index]]
     cause = FAILURE_CAUSES[int(g.cause[index])]
+    members = tuple((int(r), bool(m.active[r]), bool(m.in_group[r])) for r in rows)
+    village = village_names(model)[int(g.village[index])]
+    story = Story(index=index, facts=(), members=members, events=tuple(model.event_log.for_group(index)),
+                  cause=cause, village=village)
+    counts = story.member_counts
     facts = (
         ("state", state),
         ("kecamatan", d.kecamatan_names[int(g.kecamatan[index])]),
-        ("village", str(int(g.village[index]))),
+        ("village", village[0] or str(village[1])),
         ("business", BUSINESS_TYPES[int(g.business[index])]),
         ("facilitator", f"F{int(g.facilitator[index])}" if g.facilitator[index] >= 0 else "-"),
         ("funded_month", str(int(g.funded_month[index]))),
-        ("members_active", f"{int(np.sum(m.active[rows] & m.in_group[rows]))} / {int(g.members_at_start[index])}"),
-        ("cash", f"Rp {g.cash[index]:,.0f}"),
-        ("stock", f"{int(g.units[index])}"),
-        ("equipment", f"{g.equipment[index]:.0%}"),
+        # counted from the same members as the marks beside them: a failed group's members have all gone
+        ("members_active", f"{counts['member_active']} / {len(members)}"),
+        ("members_inactive", str(counts["member_inactive"])),
+        ("members_left", str(counts["member_left"])),
+        ("cash", f"Rp {fmt_fixed(g.cash[index], 0)}"),
+        ("stock", fmt_fixed(int(g.units[index]), 0)),
+        ("equipment", fmt_fixed(100 * g.equipment[index], 0) + "%"),
         ("visits_total", str(int(g.visits[index]))),
         ("conflicts", str(int(g.conflicts[index]))),
-        ("cohesion", f"{g.cohesion[index]:.2f}"),
+        ("cohesion", fmt_fixed(g.cohesion[index], 2, grouped=False)),
     )
-    events = tuple(model.event_log.for_group(index))
-    members = tuple((int(r), bool(m.active[r]), bool(m.in_group[r])) for r in rows)
-    return Story(index=index, facts=facts, members=members, events=events, cause=cause)
+    return dataclasses.replace(story, facts=facts)
 
 
 @dataclass(frozen=True)
@@ -363,17 +475,19 @@ class Snapshot:
     story: Story | None
 
 
-def snapshot(model: KubeModel, selected: int = -1) -> Snapshot:
+def snapshot(model: KubeModel, selected: int = -1, language: str = "en") -> Snapshot:
     """Read everything the page shows of a model.
 
     Args:
         model: The model.
         selected: The group whose story is shown (-1: none).
+        language: The language the story's numbers are written in (``"en"``, ``"id"``).
 
     Returns:
         The :class:`Snapshot`.
     """
-    story = group_story(model, selected) if 0 <= selected < model.groups.size else None
+    with speaking(language):
+        story = group_story(model, selected) if 0 <= selected < model.groups.size else None
     return Snapshot(month=model.month, groups=model.groups.size, view=district_view(model),
                     counts=state_counts(model), caseloads=caseloads(model), monthly=monthly_series(model),
                     survival=survival_curve(model), story=story)

@@ -2,7 +2,7 @@
 
 A message is either marked in the code (``_("...")``, ``N_("...")``, ``ngettext(...)``: Babel's
 extractor finds it) or declared in a table that is translated where it is shown: the outcomes' labels
-(:data:`kube_sim.common.outputs.OUTCOMES`) and the shipped scenarios' descriptions.
+(:data:`kube_sim.common.outputs.OUTCOMES`) and the shipped scenarios' titles and descriptions.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def parameter_name(key: str) -> str:
 def declared_messages() -> list[str]:
     """Messages declared in tables and translated where shown.
 
-    These are the outcomes' labels and the shipped scenarios' descriptions (the parameters' words come from
+    These are the outcomes' labels and the shipped scenarios' titles and descriptions (the parameters' words come from
     the model: :func:`kube_sim.model.parameter_words.parameter_messages`, given as ``extra``).
 
     Returns:
@@ -57,9 +57,11 @@ def declared_messages() -> list[str]:
         if outcome.label.startswith("cost: "):
             out.append(outcome.label.removeprefix("cost: "))
     for path in sorted(shipped_scenarios().glob("*.toml")):
-        description = tomllib.loads(path.read_text(encoding="utf-8")).get("description")
-        if isinstance(description, str) and description.strip():
-            out.append(description)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        for key in ("title", "description"):
+            text = data.get(key)
+            if isinstance(text, str) and text.strip():
+                out.append(text.strip())
     return list(dict.fromkeys(out))
 
 

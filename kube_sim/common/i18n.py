@@ -13,9 +13,12 @@ The language is chosen once per command (``--lang``, else the environment variab
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gettext as _gettext
 import io
 import os
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -36,6 +39,7 @@ LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 """Where the catalogs live: ``<lang>/LC_MESSAGES/kube_sim.po``."""
 
 _current = DEFAULT_LANGUAGE
+_speaking: contextvars.ContextVar[str | None] = contextvars.ContextVar("kube_sim_speaking", default=None)
 
 
 def catalog_file(lang: str, suffix: str = ".po") -> Path:
@@ -150,8 +154,28 @@ def set_language(lang: str) -> None:
 
 
 def language() -> str:
-    """The language spoken now (a code of :data:`LANGUAGES`)."""
-    return _current
+    """The language spoken now (a code of :data:`LANGUAGES`): :func:`speaking`'s, else :func:`set_language`'s."""
+    return _speaking.get() or _current
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[str]:
+    """Speak a language inside a ``with`` block, in this thread (and task) only.
+
+    For a server that answers several people in their own languages (the teaching page): the
+    process-wide language of :func:`set_language` is left as it is.
+
+    Args:
+        lang: A code of :data:`LANGUAGES`.
+
+    Yields:
+        The code.
+    """
+    token = _speaking.set(check_language(lang))
+    try:
+        yield token.var.get() or lang
+    finally:
+        _speaking.reset(token)
 
 
 def _(message: str) -> str:
@@ -163,9 +187,10 @@ def _(message: str) -> str:
     Returns:
         The translation (the message itself in English, or when the catalog lacks it).
     """
-    if _current == DEFAULT_LANGUAGE or not message:
+    lang = language()
+    if lang == DEFAULT_LANGUAGE or not message:
         return message
-    return translations(_current).gettext(message)
+    return translations(lang).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -179,9 +204,10 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     Returns:
         The translation for ``n``.
     """
-    if _current == DEFAULT_LANGUAGE:
+    lang = language()
+    if lang == DEFAULT_LANGUAGE:
         return singular if n == 1 else plural
-    return translations(_current).ngettext(singular, plural, n)
+    return translations(lang).ngettext(singular, plural, n)
 
 
 def N_(message: str) -> str:

@@ -599,7 +599,9 @@ def calibrated_toml(calibration: Calibration, name: str = "calibrated") -> str:
     own_district = geography != Parameters().geography
     where = (f" Run in {geography.name} (district file {geography.source}): use it with --district "
              f"{geography.source}." if own_district else "")
+    title = "Calibrated assumptions" + (f" ({geography.name})" if own_district else "")
     lines = [f"name = {toml_value(name)}",
+             f"title = {toml_value(title)}",
              "description = " + toml_value(
                  f"The assumptions that matter most, fitted by kube-sim calibrate (ABC-SMC) to {len(calibration.fit)} "
                  "targets from the Polewali Mandar study and DOMAIN.md; [calibration] says how and how well, "

@@ -10,7 +10,9 @@ any case) and optional settings in comment lines ``# key = value`` at the top::
     Ulumanda,8266,mountain,4,8
 
 ``terrain`` is ``coast``, ``lowland`` or ``mountain`` (or pesisir, dataran rendah, pegunungan);
-``travel_hours`` is a facilitator's travel per visit to a group there. Without ``# name``, the
+``travel_hours`` is a facilitator's travel per visit to a group there. An optional column
+``village_names`` gives the kecamatan's villages by name, separated by ``|`` (as many names as
+``villages``; an empty cell leaves that kecamatan's villages numbered). Without ``# name``, the
 district is named after the file; without ``# poverty_line_rp``, ``poverty.line_rp_per_person``
 keeps its value. Other comment lines (sources, notes) are ignored, but a comment of the form
 ``# word = value`` is a setting and must be one of :data:`SETTINGS`.
@@ -46,6 +48,12 @@ from kube_sim.model.parameters import make_parameters
 
 COLUMNS: tuple[str, ...] = ("kecamatan", "population", "terrain", "travel_hours", "villages")
 """The columns a district file must have, each once."""
+
+OPTIONAL_COLUMNS: tuple[str, ...] = ("village_names",)
+"""Columns a district file may have, each once: the villages' names (``Lero|Ambo|Lapeo``)."""
+
+VILLAGE_SEPARATOR = "|"
+"""What separates the villages' names in a ``village_names`` cell."""
 
 SETTINGS: tuple[str, ...] = ("name", "poverty_line_rp")
 """Settings a comment line may hold (``# name = Majene``)."""
@@ -196,9 +204,9 @@ def _header(cells: list[str], row: int) -> dict[str, int]:
                 raise InputError(_("column {i} has no name (columns: {columns})").format(
                     i=i + 1, columns=", ".join(COLUMNS)), key=_where(row))
             break
-        if name not in COLUMNS:
-            raise InputError(_("unknown column{hint}").format(hint=suggestion(name, COLUMNS, N_("columns"))),
-                             key=_where(row, cell))
+        if name not in COLUMNS + OPTIONAL_COLUMNS:
+            hint = suggestion(name, COLUMNS + OPTIONAL_COLUMNS, N_("columns"))
+            raise InputError(_("unknown column{hint}").format(hint=hint), key=_where(row, cell))
         if name in positions:
             raise InputError(_("appears twice in the header"), key=_where(row, name))
         positions[name] = i
@@ -233,8 +241,32 @@ def _kecamatan(cells: list[str], row: int, positions: dict[str, int], width: int
                          key=_where(row, "terrain"))
     travel = _number(cell("travel_hours"), "travel_hours", row, 0.0, MAX_TRAVEL_HOURS)
     villages = _whole(cell("villages"), "villages", row, 1, MAX_VILLAGES)
+    i = positions.get("village_names", -1)
+    names = _village_names(cells[i] if 0 <= i < len(cells) else "", villages, row)
     return Kecamatan(name=name, population=population, terrain=TERRAIN_WORDS[word], travel_hours=travel,
-                     villages=villages)
+                     villages=villages, village_names=names)
+
+
+def _village_names(text: str, villages: int, row: int) -> tuple[str, ...]:
+    """The villages' names of a ``village_names`` cell: none when empty, else one per village, each once."""
+    if not text.strip():
+        return ()
+    names = [re.sub(r"\s+", " ", part).strip() for part in text.split(VILLAGE_SEPARATOR)]
+    where = _where(row, "village_names")
+    if len(names) != villages:
+        raise InputError(ngettext("expected {n} village name separated by '{sep}' (villages = {n}), got {got}",
+                                  "expected {n} village names separated by '{sep}' (villages = {n}), got {got}",
+                                  villages).format(n=villages, sep=VILLAGE_SEPARATOR, got=len(names)), key=where)
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, 1):
+        if not name:
+            raise InputError(_("village name {i} is empty (names are separated by '{sep}')").format(
+                i=position, sep=VILLAGE_SEPARATOR), key=where)
+        if name.casefold() in seen:
+            raise InputError(_("village {name} appears twice (names {first} and {i})").format(
+                name=repr(name), first=seen[name.casefold()], i=position), key=where)
+        seen[name.casefold()] = position
+    return tuple(names)
 
 
 def parse_district(text: str, source: str, default_name: str) -> DistrictMap:

@@ -1,10 +1,11 @@
 """Scenarios: named TOML files holding only the changes from another scenario (by default the baseline).
 
 A scenario file has one table per parameter section with the changed values, after optional
-top-level ``name`` (default: the file's name without ``.toml``), ``description`` and ``base``
-strings, for example::
+top-level ``name`` (default: the file's name without ``.toml``), ``title`` (a few plain words for
+menus, e.g. "Baseline"; default: the name), ``description`` and ``base`` strings, for example::
 
     name = "ratio_1_20"
+    title = "One facilitator per 20 groups"
     description = "One facilitator for 20 groups: does a doubled caseload cut survival?"
 
     [facilitators]
@@ -58,7 +59,7 @@ from kube_sim.model.parameters import PARAMETER_SPECS, SECTIONS, Parameters, coe
 SET_SOURCE = "--set"
 """Source named in errors about command-line assignments."""
 
-META_KEYS: tuple[str, ...] = ("name", "description", "base")
+META_KEYS: tuple[str, ...] = ("name", "title", "description", "base")
 """Top-level keys a scenario file may have (non-empty strings); the name defaults to the file's name."""
 
 META_TABLES: tuple[str, ...] = ("calibration", "ensemble")
@@ -77,6 +78,7 @@ class Scenario:
 
     Attributes:
         name: Short name (the file's name without ``.toml`` unless the file sets one).
+        title: Plain words for menus and legends, in English ("" when the file has none: see :attr:`shown_title`).
         description: What the scenario tests and why ("" when the file has none).
         path: The file it was read from (None for one built in code).
         overrides: Every change from the defaults, ``{dotted key: value}`` (file first, then ``--set``).
@@ -96,6 +98,12 @@ class Scenario:
     base: str = DEFAULTS_BASE
     calibration: dict[str, Any] = field(default_factory=dict)
     ensemble: tuple[dict[str, Any], ...] = ()
+    title: str = ""
+
+    @property
+    def shown_title(self) -> str:
+        """The title, else the name: what a menu shows (in English; the catalog translates it)."""
+        return self.title or self.name
 
 
 SCENARIO_FILES = TomlFiles(kind=N_("scenario"), folder_name=N_("scenarios"), env="KUBE_SIM_SCENARIOS")
@@ -136,7 +144,7 @@ def _flatten_sections(data: dict[str, Any], source: str) -> dict[str, Any]:
             closest = _closest_key_for_name(section)
             hint = (_(" (did you mean '{key}', written as [{section}] then {name} = ...?)").format(
                 key=closest, section=closest.split(".")[0], name=closest.split(".")[1]) if closest
-                else _(" (only name and description go at the top)"))
+                else _(" (only name, title, description and base go at the top)"))
             raise InputError(_("unknown top-level key{hint}").format(hint=hint), source=source, key=section)
         if not isinstance(table, dict):
             reason = _("expected a table of parameters ([{section}] then key = value lines), got {value}")
@@ -220,7 +228,7 @@ def load_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Sce
         The :class:`Scenario`, with validated parameters: its base's changes, then its own.
 
     Raises:
-        InputError: For a missing file, malformed TOML, an empty name or description, an unknown
+        InputError: For a missing file, malformed TOML, an empty name, title or description, an unknown
             section or key, a wrong type or a value out of range, a base that is missing or leads
             back to the file; the message names the file and key.
     """
@@ -228,6 +236,7 @@ def load_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Sce
     source = display_path(path)
     data = parse_toml(read_text(path, source), source)
     name = file_name(data, path, source, "scenario")
+    title = optional_text(data, "title", source)
     description = optional_text(data, "description", source)
     base_name = optional_text(data, "base", source) or DEFAULT_BASE
     overrides = _flatten_sections(data, source)
@@ -249,7 +258,7 @@ def load_scenario(name_or_path: str | Path, _seen: tuple[Path, ...] = ()) -> Sce
         raise exc.located(source) from None
     return Scenario(name=name, description=description, path=path, overrides={**inherited, **overrides},
                     params=params, sources={**sources, **dict.fromkeys(overrides, source)}, base=base_name,
-                    calibration=calibration, ensemble=ensemble)
+                    calibration=calibration, ensemble=ensemble, title=title)
 
 
 def parse_value(text: str) -> Any:

@@ -38,6 +38,7 @@ class Kecamatan:
         terrain: One of :data:`TERRAINS`.
         travel_hours: A facilitator's travel per visit to a group there, in hours.
         villages: Villages (desa and kelurahan) in it.
+        village_names: The villages' names, one per village in order, or none (the app then numbers them).
     """
 
     name: str
@@ -45,6 +46,7 @@ class Kecamatan:
     terrain: str
     travel_hours: float
     villages: int
+    village_names: tuple[str, ...] = ()
 
     @property
     def remote(self) -> bool:
@@ -86,6 +88,8 @@ class DistrictMap:
                 raise ValueError(f"{k.name}: population and villages must be at least 1")
             if not (math.isfinite(k.travel_hours) and k.travel_hours >= 0):
                 raise ValueError(f"{k.name}: travel_hours must be a number >= 0")
+            if k.village_names and len(k.village_names) != k.villages:
+                raise ValueError(f"{k.name}: {len(k.village_names)} village names for {k.villages} villages")
         if self.poverty_line_rp is not None and not (math.isfinite(self.poverty_line_rp) and self.poverty_line_rp > 0):
             raise ValueError("the poverty line must be a positive number")
 
@@ -95,9 +99,13 @@ class DistrictMap:
         return sum(k.villages for k in self.kecamatan)
 
     def content(self) -> dict[str, Any]:
-        """The district's content as plain values (what the digest hashes)."""
-        return {"name": self.name, "poverty_line_rp": self.poverty_line_rp,
-                "kecamatan": [[k.name, k.population, k.terrain, k.travel_hours, k.villages] for k in self.kecamatan]}
+        """The district's content as plain values (what the digest hashes; village names only when it has some)."""
+        content: dict[str, Any] = {
+            "name": self.name, "poverty_line_rp": self.poverty_line_rp,
+            "kecamatan": [[k.name, k.population, k.terrain, k.travel_hours, k.villages] for k in self.kecamatan]}
+        if any(k.village_names for k in self.kecamatan):
+            content["village_names"] = [list(k.village_names) for k in self.kecamatan]
+        return content
 
     def digest(self) -> str:
         """SHA-256 of :meth:`content`: the same for the same district, whatever file it came from."""
