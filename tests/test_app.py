@@ -248,3 +248,163 @@ def test_new_inputs_or_reset_land_on_month_0_and_stop_play():
     _until(lambda: clock.month == 1)
     assert clock.models_for("b", list) is models  # the same inputs keep the same models
     clock.close()
+
+
+# --- plain names, in both languages ------------------------------------------------------------------------------
+
+VILLAGE_DISTRICT = """# name = Test Hills
+kecamatan,population,terrain,travel_hours,villages,village_names
+Alpha,30000,coast,1,3,Lero | Ambo  Tengah|Lapeo
+Beta,20000,lowland,1.5,2,
+"""
+
+
+def _page():
+    pytest.importorskip("solara")
+    from kube_sim.app import page
+
+    return page
+
+
+def test_the_scenario_menu_in_indonesian_shows_titles_not_code_names():
+    from kube_sim.common.i18n import translations
+    from kube_sim.experiments.scenario import load_scenario
+
+    english, indonesian = dict(state.scenario_menu("en")), dict(state.scenario_menu("id"))
+    assert list(english) == list(indonesian) == state.scenario_names()
+    for name in state.scenario_names():
+        scenario = load_scenario(name)
+        assert scenario.title, f"{name} has no title"
+        assert english[name] == scenario.title != name
+        assert indonesian[name] == translations("id").gettext(scenario.title) != scenario.title
+        assert indonesian[name] != name
+        assert state.scenario_description(name, "id") == translations("id").gettext(scenario.description)
+        assert state.scenario_description(name, "id") != scenario.description
+    assert indonesian["baseline"] == "Dasar" and english["ratio_1_5"] == "One facilitator per 5 groups"
+
+
+def test_the_other_menus_show_plain_words():
+    page = _page()
+    menu = dict(state.district_menu())
+    assert menu["polewali_mandar"] == "Polewali Mandar" and menu["majene"] == "Majene"
+    assert dict(LANGUAGES.items()) == {"en": "English", "id": "Bahasa Indonesia"}
+    patterns = [label(p, "id") for p in state.VISIT_PATTERNS]
+    assert all(" " in words or words not in state.VISIT_PATTERNS for words in patterns)
+    assert "round_robin" not in patterns and label("round_robin", "id") == "bergiliran"
+    assert page.village_label("", 3, "id") == "Desa 3" and page.village_label("", 3, "en") == "Village 3"
+    assert page.village_label("Lero", 3, "id") == "Lero"
+
+
+def test_numbers_on_the_page_follow_the_language():
+    page = _page()
+    from kube_sim.common import i18n
+
+    assert page._fmt(61_234, "income_per_member_rp", "id") == "Rp 61.234"
+    assert page._fmt(61_234, "income_per_member_rp", "en") == "Rp 61,234"
+    assert page._fmt(52_345_678, "cost_per_surviving_group_rp", "id") == "Rp 52,3 juta"
+    assert page._fmt(1_408e6, "cost_to_date_rp", "id") == "Rp 1.408 juta"
+    assert page._fmt(12_345, "groups_running", "id") == "12.345"
+    assert page._fmt(0.73, "survival_12", "id") == "73%"
+    assert page._fmt_diff(0.125, "survival_12", "id") == "+12,5 poin persen"
+    assert page._fmt_diff(0.125, "survival_12", "en") == "+12.5 pp"
+    assert page._fmt_diff(-2_500_000, "cost_per_surviving_group_rp", "id").endswith("Rp 2,5 juta")
+    assert "Rp" in page._fmt_diff(12_000, "mean_member_income_rp", "en")  # money always with Rp
+    assert page._fmt_diff(-1.5, "groups_active_end", "id") == "-1,5"
+    assert page._event_detail("sale", 9_733_875, "id") == "Rp 9.733.875"
+    assert page._event_detail("business_start", 1_250, "id") == "1.250"
+    assert i18n.language() == "en"  # the page's language never leaks into the process's
+
+
+def test_a_storys_numbers_are_in_the_language_asked_for(model):
+    running = int(np.flatnonzero((model.groups.status != GroupStatus.FAILED) & (model.groups.cash >= 1000))[0])
+    english = dict(state.snapshot(model, running, "en").story.facts)
+    indonesian = dict(state.snapshot(model, running, "id").story.facts)
+    cash = f"{float(model.groups.cash[running]):,.0f}"
+    assert english["cash"] == f"Rp {cash}" and indonesian["cash"] == "Rp " + cash.replace(",", ".")
+    assert "." in indonesian["cash"] and "," not in indonesian["cash"]
+    assert indonesian["cohesion"] == english["cohesion"].replace(".", ",")
+
+
+def test_speaking_holds_only_in_its_block_and_thread():
+    import threading
+
+    from kube_sim.common import i18n
+
+    seen = []
+    with i18n.speaking("id"):
+        assert i18n.language() == "id" and i18n._("Baseline") == "Dasar"
+        thread = threading.Thread(target=lambda: seen.append(i18n.language()))
+        thread.start()
+        thread.join()
+    assert seen == ["en"] and i18n.language() == "en" and i18n._("Baseline") == "Baseline"
+
+
+def test_the_legend_names_the_current_policy():
+    page = _page()
+    plain = state.Settings()
+    assert page.policy_name(plain, "en") == "Baseline" and page.policy_name(plain, "id") == "Dasar"
+    moved = state.Settings(values={"facilitators.groups_per_facilitator": 5})
+    assert state.changed_keys(moved) == ["facilitators.groups_per_facilitator"]
+    assert page.policy_name(moved, "en") == "Baseline (changed)"
+    assert page.policy_name(moved, "id") == "Dasar (diubah)"
+    back = state.Settings(values={"facilitators.groups_per_facilitator": 10})  # moved, then back to 1:10
+    assert state.changed_keys(back) == [] and page.policy_name(back, "en") == "Baseline"
+    other = state.Settings(scenario="ratio_1_5", values={"facilitators.groups_per_facilitator": 5})
+    assert page.policy_name(other, "id") == "Satu pendamping per 5 kelompok"
+
+
+def test_survival_is_named_alike_on_the_chart_and_in_the_summary(model):
+    page = _page()
+    chart_title = label("survival")
+    for language in LANGUAGES:
+        assert label("survival_12", language).startswith(label("survival", language))
+        assert label("survival_24", language).startswith(label("survival", language))
+    snap = state.snapshot(model)
+    names = [name for name, _ in page._latest(snap)]
+    assert chart_title + ", at 12 months" in names
+    young = state.build_model(state.Settings())
+    for _ in range(5):
+        young.step()
+    names = [name for name, _ in page._latest(state.snapshot(young))]
+    assert any(name.startswith(chart_title + ", at ") for name in names)
+
+
+def test_village_names_from_a_district_file_reach_the_page(tmp_path):
+    path = tmp_path / "test_hills.csv"
+    path.write_text(VILLAGE_DISTRICT, encoding="utf-8")
+    m = state.build_model(state.Settings(district=str(path)))
+    view = state.district_view(m)
+    assert [[(v.name, v.number) for v in kec.villages] for kec in view] == [
+        [("Lero", 1), ("Ambo Tengah", 2), ("Lapeo", 3)], [("", 1), ("", 2)]]
+    for _ in range(14):
+        m.step()
+    by_index = {v.index: v for kec in state.district_view(m) for v in kec.villages}
+    assert m.groups.size > 0
+    for i in range(m.groups.size):
+        story = state.group_story(m, i)
+        village = by_index[int(m.groups.village[i])]
+        assert story.village == (village.name, village.number)
+        assert dict(story.facts)["village"] == (village.name or str(village.number))
+    # spread over another number of villages (district.villages), the file's names no longer fit: numbers instead
+    spread = state.build_model(state.Settings(district=str(path), values={"district.villages": 12}))
+    villages = [v for kec in state.district_view(spread) for v in kec.villages]
+    assert len(villages) == 12 and not any(v.name for v in villages)
+    assert [v.number for v in state.district_view(spread)[0].villages] == list(range(1, 1 + len(
+        state.district_view(spread)[0].villages)))
+
+
+def test_a_groups_member_facts_agree_with_its_member_marks(model):
+    failed = 0
+    for i in range(model.groups.size):
+        story = state.group_story(model, i)
+        facts = dict(story.facts)
+        counts = story.member_counts
+        kinds = [state.member_kind(active, inside) for _, active, inside in story.members]
+        assert facts["members_active"] == f"{kinds.count('member_active')} / {len(story.members)}"
+        assert facts["members_inactive"] == str(kinds.count("member_inactive")) == str(counts["member_inactive"])
+        assert facts["members_left"] == str(kinds.count("member_left"))
+        assert sum(counts.values()) == len(story.members) == int(model.groups.members_at_start[i]) > 0
+        if facts["state"] == "failed":
+            failed += 1
+            assert counts["member_left"] == len(story.members)  # a failed group's members are all gone
+    assert failed > 0

@@ -74,6 +74,16 @@ BAD_FILES = {
     "unknown setting": (["# povrety_line_rp = 400000", *GOOD], 1, "povrety_line_rp", "did you mean"),
     "zero poverty line": (["# poverty_line_rp = 0", *GOOD], 1, "poverty_line_rp", "above zero"),
     "setting twice": (["# name = A", "# name = B", *GOOD], 2, "name", "twice"),
+    "too few village names": ([HEADER + ",village_names", "Alpha,10000,coast,1,3,Lero|Ambo"], 2, "village_names",
+                              "expected 3 village names separated by '|' (villages = 3), got 2"),
+    "too many village names": ([HEADER + ",village_names", "Alpha,10000,coast,1,1,Lero|Ambo"], 2, "village_names",
+                               "expected 1 village name separated"),
+    "empty village name": ([HEADER + ",village_names", "Alpha,10000,coast,1,3,Lero||Ambo"], 2, "village_names",
+                           "village name 2 is empty"),
+    "village named twice": ([HEADER + ",village_names", "Alpha,10000,coast,1,3,Lero|Ambo|lero"], 2,
+                            "village_names", "village 'lero' appears twice (names 1 and 3)"),
+    "village names twice": ([HEADER + ",village_names,Village Names", "Alpha,10000,coast,1,1,A,A"], 1,
+                            "village_names", "twice"),
 }
 
 
@@ -391,3 +401,15 @@ def test_a_district_run_names_its_district_and_no_other(tmp_path, capsys):
         # The local figures say where each came from: the file's poverty line, the defaults marked as such.
         assert "poverty line Rp 461,255 a person a month (from" in " ".join(text.split()), name
         assert "farm wage Rp 75,000 a day (Polewali Mandar default" in " ".join(text.split()), name
+
+
+def test_village_names_are_read_where_given_and_recorded_in_the_digest(tmp_path):
+    plain = load_district(_write(tmp_path, GOOD, "plain.csv"))
+    named = load_district(_write(tmp_path, [HEADER + ",Village Names", "Alpha,10000,coast,1,5,A|B| C  D |E|F",
+                                            "Beta,8000,lowland,1.5,4,", "Gamma,6000,mountain,4,3"], "named.csv"))
+    assert named.kecamatan[0].village_names == ("A", "B", "C D", "E", "F")
+    assert named.kecamatan[1].village_names == () == named.kecamatan[2].village_names
+    assert all(k.village_names == () for k in plain.kecamatan)
+    assert named.digest() != plain.digest()
+    assert "village_names" not in plain.content()  # a district without names keeps the hash it had
+    assert [k.villages for k in named.kecamatan] == [k.villages for k in plain.kecamatan]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kube_sim.cli.main import main
 from kube_sim.common.errors import InputError
 from kube_sim.experiments.experiment import EXPERIMENT_FILES, load_experiment
 from kube_sim.experiments.scenario import (
@@ -269,6 +270,10 @@ BAD_FILES = {
     "short_list": (HEADER + "[business]\ncycle_months = [4, 3]\n", "business.cycle_months"),
     "empty_name": ('name = ""\ndescription = "x"\n', "name"),
     "name_not_string": ('name = 3\ndescription = "x"\n', "name"),
+    "title_not_string": (HEADER + "title = 3\n", "title"),
+    "title_a_list": (HEADER + 'title = ["Baseline"]\n', "title"),
+    "empty_title": (HEADER + 'title = "  "\n', "title"),
+    "misspelt_title": (HEADER + 'titel = "Baseline"\n', "titel"),
     "non_table_section": (HEADER + "facilitators = 3\n", "facilitators"),
     "misplaced_key": (HEADER + "groups_per_facilitator = 3\n", "groups_per_facilitator"),
     "inconsistent": (HEADER + "[members]\nmin_group_size = 15\n", "members.min_group_size"),
@@ -372,3 +377,22 @@ def test_shipped_folders_are_the_repository_folders_in_a_checkout(monkeypatch):
     repo = Path(__file__).resolve().parents[1]
     assert SCENARIO_FILES.folder() == repo / "scenarios"
     assert EXPERIMENT_FILES.folder() == repo / "experiments"
+
+
+def test_a_title_is_read_and_shown_in_place_of_the_name(tmp_path, capsys):
+    path = write(tmp_path, HEADER + 'title = "  A plain title "\n[facilitators]\ngroups_per_facilitator = 20\n')
+    scenario = load_scenario(path)
+    assert scenario.title == scenario.shown_title == "A plain title"
+    assert load_scenario(write(tmp_path, HEADER, "untitled.toml")).shown_title == "t"
+    bad = write(tmp_path, HEADER + "title = 3\n", "bad_title.toml")
+    assert main(["run", str(bad), "--months", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad_title.toml: title: expected a non-empty string, got 3" in err, err
+
+
+def test_every_shipped_scenario_has_a_title_in_the_catalog():
+    from kube_sim.common.catalog import declared_messages
+
+    messages = declared_messages()
+    for scenario in list_scenarios():
+        assert scenario.title and scenario.title in messages, scenario.name
