@@ -6,7 +6,9 @@ Skips only when Chromium or Playwright is missing. Screenshots go under ``tmp_pa
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -48,9 +50,16 @@ def _free_port() -> int:
 
 @pytest.fixture
 def app_url():
+    with _serve() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serve(*options: str):
+    """Serve ``kube-sim app`` (with ``options``) on a free local port, and yield its address."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "kube_sim.cli.main", "app", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "kube_sim.cli.main", "app", "--port", str(port), *options],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -117,6 +126,22 @@ def _choose(page, selector: str, text: str) -> None:
     page.locator(".v-menu__content.menuable__content__active .v-list-item", has_text=text).first.click()
 
 
+def _shown(page, selector: str) -> str:
+    """The words a drop-down list under ``selector`` shows for its value."""
+    return _text(page, f"{selector} .v-select__selection")
+
+
+def _menu_items(page, selector: str) -> list[str]:
+    """The words of every item of the drop-down list under ``selector`` (the list is closed again)."""
+    page.click(f"{selector} .v-select__slot")
+    items = page.locator(".v-menu__content.menuable__content__active .v-list-item")
+    items.first.wait_for(timeout=TIMEOUT_MS)
+    words = [items.nth(i).inner_text().strip() for i in range(items.count())]
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".v-menu__content.menuable__content__active", state="detached", timeout=TIMEOUT_MS)
+    return words
+
+
 def _shoot(page, tmp_path: Path, name: str, saved: list[Path]) -> None:
     path = tmp_path / f"app_{name}.png"
     page.screenshot(path=path)
@@ -144,6 +169,14 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.mouse.click(track["x"] + track["width"] * 0.125, track["y"] + track["height"] / 2)
         page.wait_for_function(f"document.querySelector('{value}').innerText.trim() !== '10'", timeout=TIMEOUT_MS)
         assert 3 <= int(_text(page, value)) <= 7
+
+        # The menus show plain words; the legend names the policy, changed by the slider.
+        assert _shown(page, ".kube-ctl-scenario") == "Baseline"
+        assert _shown(page, ".kube-ctl-district") == "Polewali Mandar"
+        assert _shown(page, ".kube-ctl-pattern") == "round robin"
+        assert _shown(page, ".kube-language") == "English"
+        page.wait_for_function("document.querySelector('.kube-chart-data').innerText.includes('Baseline (changed)')",
+                               timeout=TIMEOUT_MS)
 
         # Step several months: the district fills with groups and the charts' data change.
         charts_before = _text(page, ".kube-chart-data")
@@ -194,14 +227,34 @@ def test_app_in_a_browser(app_url, tmp_path):
         assert page.locator(".kube-story-events tbody tr").count() >= 3
         _shoot(page, tmp_path, "story", saved)
 
-        # Bahasa Indonesia labels.
-        page.click(".kube-language .v-select__slot")
-        page.locator(".v-menu__content .v-list-item", has_text="id").first.click()
+        # The facts and the member marks agree: as many members counted as marks, a failed group's all gone.
+        marks = page.locator(".kube-member-marks span").count()
+        gone = page.locator(".kube-member-marks .kube-member_left").count()
+        assert marks > 0 and gone == marks == int(_text(page, ".kube-member_left-count"))
+        assert re.search(rf"Members active \(of those at the start\)\s+0 / {marks}\b", story), story
+
+        # Bahasa Indonesia: labels, menus in plain Indonesian words, numbers with Indonesian separators.
+        chart_english = _text(page, ".kube-chart-data")
+        assert re.search(r"Rp \d{1,3}(,\d{3})+", chart_english), chart_english
+        _choose(page, ".kube-language", "Bahasa Indonesia")
         page.wait_for_function("document.querySelector('.kube-story').innerText.includes('Kisah kelompok')",
                                timeout=TIMEOUT_MS)
         assert "Kas" in _text(page, ".kube-story")
-        page.click(".kube-language .v-select__slot")
-        page.locator(".v-menu__content .v-list-item", has_text="en").first.click()
+        assert _shown(page, ".kube-ctl-scenario") == "Dasar"
+        assert _shown(page, ".kube-ctl-pattern") == "bergiliran"
+        scenarios = _menu_items(page, ".kube-ctl-scenario")
+        assert "Dasar" in scenarios and "Satu pendamping per 5 kelompok" in scenarios
+        assert not any("_" in item or item == "baseline" for item in scenarios), scenarios
+        assert "Polewali Mandar seperti digambarkan" in _text(page, ".kube-description")
+        page.wait_for_function("document.querySelector('.kube-chart-data').innerText.includes('Dasar (diubah)')",
+                               timeout=TIMEOUT_MS)
+        chart_indonesian = _text(page, ".kube-chart-data")
+        assert re.search(r"Rp \d{1,3}(\.\d{3})+", chart_indonesian), chart_indonesian
+        assert not re.search(r"\d,\d{3}", chart_indonesian), chart_indonesian
+        assert "Kelangsungan sejak pendanaan, pada 12 bulan" in chart_indonesian
+        cash = page.locator(".kube-story-facts tr", has_text="Kas").inner_text()
+        assert not re.search(r"\d,\d{3}", cash), cash
+        _choose(page, ".kube-language", "English")
         page.wait_for_function("document.querySelector('.kube-story').innerText.includes(\"A group's story\")",
                                timeout=TIMEOUT_MS)
 
@@ -222,6 +275,9 @@ def test_app_in_a_browser(app_url, tmp_path):
         page.click(".kube-scenario-values")
         page.wait_for_function(f"document.querySelector('{value}').innerText.trim() === '10' && "
                                "document.querySelector('.kube-month').innerText.trim() === '0'", timeout=TIMEOUT_MS)
+        page.wait_for_function("document.querySelector('.kube-chart-data').innerText.includes('Baseline') && "
+                               "!document.querySelector('.kube-chart-data').innerText.includes('(changed)')",
+                               timeout=TIMEOUT_MS)
         _set_play_to(page, 24)
 
         # Side by side: 1:10 against 1:5 with the same seed, stepping together.
@@ -232,7 +288,9 @@ def test_app_in_a_browser(app_url, tmp_path):
         _wait_chart_month(page, 3)
         arms = page.locator(".kube-chart-data > div")
         assert arms.count() == 2
-        assert "baseline" in arms.nth(0).inner_text() and "ratio_1_5" in arms.nth(1).inner_text()
+        assert "A: Baseline" in arms.nth(0).inner_text()
+        assert "B: One facilitator per 5 groups" in arms.nth(1).inner_text()
+        assert _shown(page, ".kube-arm-b") == "One facilitator per 5 groups"
         assert "(Month 3)" in arms.nth(0).inner_text() and "(Month 3)" in arms.nth(1).inner_text()
         page.click(".kube-play")
         page.wait_for_function("document.querySelector('.kube-month').innerText.trim() === '24' && "
@@ -252,7 +310,7 @@ def test_app_in_a_browser(app_url, tmp_path):
         _shoot(page, tmp_path, "compare", saved)
 
         # Results never outlive their inputs: changing arm B takes the old numbers off the page.
-        _choose(page, ".kube-arm-b", "ratio_1_20")
+        _choose(page, ".kube-arm-b", "One facilitator per 20 groups")
         page.wait_for_selector(".kube-stale", timeout=TIMEOUT_MS)
         assert page.locator(".kube-replication-table").count() == 0
         assert "n = 20" not in _text(page, ".kube-replications")
@@ -265,3 +323,29 @@ def test_app_in_a_browser(app_url, tmp_path):
     if os.environ.get(REFRESH_ENV) == "1":
         for path in saved:
             shutil.copyfile(path, FIGURES / path.name)
+
+
+VILLAGE_DISTRICT = """# name = Test Hills
+kecamatan,population,terrain,travel_hours,villages,village_names
+Alpha,30000,coast,1,3,Lero|Ambo Tengah|Lapeo
+Beta,20000,lowland,3,2,
+"""
+
+
+def test_village_names_from_the_district_file_show_on_the_page(tmp_path):
+    path = tmp_path / "test_hills.csv"
+    path.write_text(VILLAGE_DISTRICT, encoding="utf-8")
+    with _serve("--district", str(path)) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(url)
+        page.wait_for_selector(".kube-step", timeout=60_000)
+        assert _shown(page, ".kube-ctl-district") == "Test Hills"
+        assert page.locator(".kube-kec").count() == 2
+        titles = [page.locator(".kube-village").nth(i).get_attribute("title") for i in range(5)]
+        assert titles == ["Lero", "Ambo Tengah", "Lapeo", "Village 1", "Village 2"]
+        assert [t.strip() for t in page.locator(".kube-village-name").all_inner_texts()] == titles[:3]
+        _choose(page, ".kube-language", "Bahasa Indonesia")
+        page.wait_for_function("document.querySelectorAll('.kube-village')[3].title === 'Desa 1'", timeout=TIMEOUT_MS)
+        assert "Majene" in _menu_items(page, ".kube-ctl-district")
+        browser.close()
