@@ -145,6 +145,13 @@ def policy_name(current: state.Settings, lang: str) -> str:
     return label("changed", lang).format(name=title) if state.changed_keys(current) else title
 
 
+def _chart_names(current_mode: str, current: state.Settings, current_arms: tuple[str, str], lang: str) -> list[str]:
+    """What the charts call each line: the policy in one district, ``A: <title>`` and ``B: <title>`` side by side."""
+    if current_mode == "single":
+        return [policy_name(current, lang)]
+    return [f"{arm}: {state.scenario_title(name, lang)}" for arm, name in zip("AB", current_arms, strict=True)]
+
+
 def village_label(name: str, number: int, lang: str) -> str:
     """A village's name, else "Village 3" ("Desa 3"): its place in its kecamatan."""
     return name or label("village_n", lang).format(n=number)
@@ -555,6 +562,8 @@ def Page() -> None:
     lang = language.value
     snaps = solara.use_memo(lambda: clock.read(lambda models: [state.snapshot(m, picked, lang) for m in models]),
                             [version, key, picked, id(clock.models), lang])
+    names = solara.use_memo(lambda: _chart_names(mode.value, settings.value, arms.value, lang),
+                            [mode.value, settings.value, arms.value, lang])  # read once per change, not per month
     solara.Style(CSS)
     solara.Title(_t("title"))
     district_name = state.district(settings.value.district).name
@@ -582,9 +591,8 @@ def Page() -> None:
                 District(snaps[0])
                 Caseloads(snaps[0])
             StoryCard(snaps[0])
-        Charts(snaps, [policy_name(settings.value, lang)])
+        Charts(snaps, names)
     else:
         solara.Info(_t("compare_help"))
-        Charts(snaps, [f"A: {state.scenario_title(arms.value[0], lang)}",
-                       f"B: {state.scenario_title(arms.value[1], lang)}"])
+        Charts(snaps, names)
         Replications()
