@@ -147,7 +147,7 @@ def test_app_in_a_browser(app_url, tmp_path):
 
         # Step several months: the district fills with groups and the charts' data change.
         charts_before = _text(page, ".kube-chart-data")
-        image_before = page.get_attribute(".kube-chart-image", "src")
+        lines_before = page.inner_html(".kube-chart-image")
         legend_before = _text(page, ".kube-legend")
         _step(page, 2)
         legend_mid = _text(page, ".kube-legend")
@@ -158,7 +158,9 @@ def test_app_in_a_browser(app_url, tmp_path):
         assert legend_mid != legend_before
         assert _text(page, ".kube-caseloads") != caseloads_mid  # visits accumulate on the caseloads
         assert _text(page, ".kube-chart-data") != charts_before
-        assert page.get_attribute(".kube-chart-image", "src") != image_before
+        assert page.inner_html(".kube-chart-image") != lines_before  # the browser draws the charts' new lines
+        assert page.locator(".kube-chart-image svg.kube-svg-panel").count() == 6
+        assert page.locator(".kube-chart-image polyline.kube-svg-line").count() >= 6
         assert int(_text(page, ".kube-count-active")) + int(_text(page, ".kube-count-conflict")) > 0
         assert page.locator(".kube-caseloads thead th").count() >= 1 + 5  # 1:5 needs more facilitators than 1:10
 
