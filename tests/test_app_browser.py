@@ -108,7 +108,9 @@ def _set_play_to(page, month: int) -> None:
     box = page.locator(".kube-play-to input")
     box.fill(str(month))
     box.press("Enter")
-    page.wait_for_function(f"document.querySelector('.kube-play-to input').value === '{month}'", timeout=TIMEOUT_MS)
+    # The Play button names the month once the server holds it (the box's own value shows at once).
+    page.wait_for_function(f"(document.querySelector('.kube-play') || {{innerText: ''}}).innerText"
+                           f".trim().endsWith(' {month}')", timeout=TIMEOUT_MS)
 
 
 def _choose(page, selector: str, text: str) -> None:

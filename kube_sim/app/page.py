@@ -294,19 +294,22 @@ def Transport(clock: Clock, month: int, playing: bool) -> None:
     def set_play_to(value: int | None) -> None:
         if value is not None and 1 <= value <= MAX_MONTH:
             play_to.set(int(value))
+            clock.set_stop_at(int(value))
 
     with solara.Row(style="align-items: center; flex-wrap: wrap;", classes=["kube-transport"]):
         if playing:
             solara.Button(_t("pause"), icon_name="mdi-pause", on_click=pause, color="primary",
                           classes=["kube-pause"])
         else:
-            solara.Button(_t("play"), icon_name="mdi-play", on_click=play, color="primary",
-                          classes=["kube-play"], disabled=month >= MAX_MONTH)
+            target = play_to.value if play_to.value > month else MAX_MONTH
+            solara.Button(_t("play_until").format(month=target), icon_name="mdi-play", on_click=play,
+                          color="primary", classes=["kube-play"], disabled=month >= MAX_MONTH)
         solara.Button(_t("step"), icon_name="mdi-step-forward", on_click=clock.step, outlined=True,
                       classes=["kube-step"], disabled=playing or month >= MAX_MONTH)
         solara.Button(_t("reset"), icon_name="mdi-restore", on_click=reset, outlined=True, classes=["kube-reset"])
         with solara.Div(style="width: 110px; margin-left: 12px;", classes=["kube-play-to"]):
-            solara.InputInt(_t("play_to"), value=play_to.value, on_value=set_play_to, dense=True)
+            solara.InputInt(_t("play_to"), value=play_to.value, on_value=set_play_to, dense=True,
+                            continuous_update=True)  # a Play right after typing already heads for the new month
         with solara.Div(style="width: 240px; margin-left: 12px;", classes=["kube-speed"]):
             solara.HTML(tag="div", unsafe_innerHTML=f"{_t('speed')}: <b>{speed.value}</b>", classes=["kube-ctl-label"])
             solara.SliderInt("", value=speed.value, min=1, max=12, on_value=set_speed)
