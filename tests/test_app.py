@@ -238,6 +238,25 @@ def test_play_runs_at_the_speed_it_says_and_stops_at_the_month_given():
     clock.close()
 
 
+def test_a_new_stop_month_while_playing_stops_there_or_at_once_when_passed():
+    now = [0.0]
+    clock = _clock(lambda: now[0])
+    clock.play(6, 36)
+    now[0] = 1.0
+    _until(lambda: clock.month == 6)
+    clock.set_stop_at(8)
+    now[0] = 100.0
+    _until(lambda: not clock.playing)
+    assert clock.month == 8
+    clock.play(6, 30)
+    now[0] = 101.0
+    _until(lambda: clock.month == 14)
+    clock.set_stop_at(10)  # already passed: Play stops where it is
+    _until(lambda: not clock.playing)
+    assert clock.month == 14
+    clock.close()
+
+
 def test_new_inputs_or_reset_land_on_month_0_and_stop_play():
     clock = _clock()
     clock.play(12, 100)

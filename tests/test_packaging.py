@@ -76,6 +76,8 @@ def test_wheel_carries_the_shipped_files_and_an_spdx_license(wheel):
     assert "License-Expression: MIT" in metadata.splitlines()
     catalogs = {n for n in names if n.startswith("kube_sim/locale/")}
     assert {"kube_sim/locale/id/LC_MESSAGES/kube_sim.po", "kube_sim/locale/id/LC_MESSAGES/kube_sim.mo"} <= catalogs
+    templates = {Path(n).name for n in names if n.startswith("kube_sim/app/") and n.endswith(".vue")}
+    assert templates == {p.name for p in (REPO / "kube_sim" / "app").glob("*.vue")} >= {"district.vue"}
 
 
 def test_installed_wheel_runs_shipped_scenario_and_experiment(installed, tmp_path):

@@ -28,8 +28,11 @@ ARM_COLOURS: tuple[str, ...] = ("#1f6f8b", "#d1495b")
 ARM_STYLES: tuple[str, ...] = ("-", "--")
 """Line style of arm A and arm B."""
 
-_SCALE: dict[str, float] = {"cost_to_date_rp": 1e-6}
-_SHARES: tuple[str, ...] = ("survival", "share_unvisited_quarter")
+SCALE: dict[str, float] = {"cost_to_date_rp": 1e-6}
+"""Factor from a series' unit to its axis' unit (cost in Rp juta)."""
+
+SHARES: tuple[str, ...] = ("survival", "share_unvisited_quarter")
+"""Series that are shares (their axis runs from 0 to 1)."""
 
 MONTH_STEP = 12
 """The months axis ends on a whole number of years, at least one."""
@@ -79,18 +82,13 @@ class SeriesChart:
             arms: One entry per arm, in the order of the names given at construction.
         """
         for key, ax in self.axes.items():
-            top, right = 0.0, 12.0
-            for line, (_, monthly, survival) in zip(self.lines[key], arms, strict=True):
-                data = survival if key == "survival" else monthly.get(key)
+            for line, arm in zip(self.lines[key], arms, strict=True):
+                data = series_of(key, arm)
                 if data is None or len(data) == 0:
                     line.set_data([], [])
-                    continue
-                values = data.to_numpy(dtype=float) * _SCALE.get(key, 1.0)
-                line.set_data(data.index.to_numpy(), values)
-                top = max(top, float(np.nanmax(values, initial=0.0)))
-                right = max(right, float(data.index.max()))
-            xlim = (0.0, float(MONTH_STEP * max(1, math.ceil(right / MONTH_STEP))))
-            ylim = (-0.02, 1.02) if key in _SHARES else (0.0, round_up(top * HEADROOM) if top > 0 else 1.0)
+                else:
+                    line.set_data(data.index.to_numpy(), data.to_numpy(dtype=float) * SCALE.get(key, 1.0))
+            xlim, ylim = axis_limits(key, arms)
             if ax.get_xlim() != xlim or ax.get_ylim() != ylim:
                 ax.set_xlim(*xlim)
                 ax.set_ylim(*ylim)
@@ -116,6 +114,34 @@ class SeriesChart:
         buffer = io.BytesIO()
         image.save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
+
+
+def series_of(key: str, arm: Arm) -> pd.Series | None:
+    """An arm's series ``key``: the survival curve, or a column of its monthly series (None when absent)."""
+    _, monthly, survival = arm
+    return survival if key == "survival" else monthly.get(key)
+
+
+def axis_limits(key: str, arms: Sequence[Arm]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A panel's ``(x limits, y limits)``: whole years of months, and shares 0-1 or a round top with headroom.
+
+    Args:
+        key: The series.
+        arms: One entry per arm.
+
+    Returns:
+        ``((0, months), (bottom, top))``.
+    """
+    top, right = 0.0, 12.0
+    for arm in arms:
+        data = series_of(key, arm)
+        if data is None or len(data) == 0:
+            continue
+        top = max(top, float(np.nanmax(data.to_numpy(dtype=float) * SCALE.get(key, 1.0), initial=0.0)))
+        right = max(right, float(data.index.max()))
+    xlim = (0.0, float(MONTH_STEP * max(1, math.ceil(right / MONTH_STEP))))
+    ylim = (-0.02, 1.02) if key in SHARES else (0.0, round_up(top * HEADROOM) if top > 0 else 1.0)
+    return xlim, ylim
 
 
 def round_up(value: float) -> float:

@@ -106,6 +106,18 @@ class Clock:
             self._dirty = True
             self._kick()
 
+    def set_stop_at(self, stop_at: int) -> None:
+        """Change the month Play stops at; while playing, a month already passed stops Play at once.
+
+        Args:
+            stop_at: The month to stop at.
+        """
+        with self._lock:
+            if self.playing:
+                self.stop_at = max(min(stop_at, MAX_MONTH), self.month)
+                self._dirty = True
+                self._kick()
+
     def set_speed(self, speed: float) -> None:
         """Change the speed; while playing, the new speed counts from now."""
         with self._lock:

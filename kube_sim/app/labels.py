@@ -31,7 +31,7 @@ LABELS: dict[str, tuple[str, str]] = {
     keys.INACTIVE_SHARE: ("Inactive members at start (share)", "Anggota tidak aktif di awal (proporsi)"),
     keys.UEP_PER_MEMBER: ("UEP grant (Rp juta per member)", "Bantuan UEP (Rp juta per anggota)"),
     "seed": ("Seed", "Benih acak (seed)"),
-    "play": ("Play", "Jalankan"),
+    "play_until": ("Play to {month}", "Jalankan sampai {month}"),
     "pause": ("Pause", "Jeda"),
     "step": ("Step", "Langkah"),
     "reset": ("Reset", "Ulang"),

@@ -18,8 +18,8 @@ import pandas as pd
 import solara
 import solara.lab
 
-from kube_sim.app import state
-from kube_sim.app.charts import ARM_COLOURS, SeriesChart
+from kube_sim.app import state, svg_charts
+from kube_sim.app.charts import ARM_COLOURS
 from kube_sim.app.clock import MAX_MONTH, Clock
 from kube_sim.app.compare import REPLICATION_MONTHS, REPLICATIONS, paired_replications, replication_seeds
 from kube_sim.app.labels import LANGUAGES, label
@@ -70,11 +70,10 @@ CSS = """
 .kube-village-name { font-size: 9px; color: #607080; line-height: 12px; padding: 0 1px; }
 .kube-village { min-width: 12px; min-height: 12px; border: 1px solid #e3e7ea; border-radius: 3px;
                 display: flex; gap: 2px; padding: 1px; background: white; }
-.kube-group-chip.v-btn { min-width: 0 !important; height: 20px !important; padding: 0 3px !important;
-                         font-size: 10px; letter-spacing: 0; text-transform: none; color: white;
-                         box-shadow: none; }
-.kube-unvisited.v-btn { outline: 2px solid #c62828; outline-offset: 1px; }
-.kube-selected.v-btn { outline: 3px solid #1a237e; outline-offset: 1px; }
+.kube-group-chip { min-width: 0; height: 20px; padding: 0 3px; border: 0; border-radius: 3px; font-size: 10px;
+                   color: white; cursor: pointer; font-family: inherit; line-height: 20px; }
+.kube-group-chip.kube-unvisited { outline: 2px solid #c62828; outline-offset: 1px; }
+.kube-group-chip.kube-selected { outline: 3px solid #1a237e; outline-offset: 1px; }
 .kube-legend span.kube-swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px;
                                 margin: 0 3px 0 10px; vertical-align: middle; }
 .kube-chart-data { font-size: 12px; color: #36454f; }
@@ -91,7 +90,7 @@ CSS = """
 .kube-description, .kube-help { font-size: 12px; color: #555; margin: 4px 0; }
 .kube-month-box { font-size: 26px; margin-left: 24px; color: #36454f; }
 .kube-month { font-weight: 700; }
-.kube-chart-image { width: 100%; max-width: 1120px; }
+.kube-chart-image { width: 100%; }
 .kube-alert { color: #c62828; font-weight: 700; }
 .kube-stale { color: #8a5a00; background: #fff4e0; border-left: 4px solid #e0a030; padding: 6px 10px; margin: 6px 0; }
 .kube-caseloads .kube-table th { text-align: right; }
@@ -342,19 +341,22 @@ def Transport(clock: Clock, month: int, playing: bool) -> None:
     def set_play_to(value: int | None) -> None:
         if value is not None and 1 <= value <= MAX_MONTH:
             play_to.set(int(value))
+            clock.set_stop_at(int(value))
 
     with solara.Row(style="align-items: center; flex-wrap: wrap;", classes=["kube-transport"]):
         if playing:
             solara.Button(_t("pause"), icon_name="mdi-pause", on_click=pause, color="primary",
                           classes=["kube-pause"])
         else:
-            solara.Button(_t("play"), icon_name="mdi-play", on_click=play, color="primary",
-                          classes=["kube-play"], disabled=month >= MAX_MONTH)
+            target = play_to.value if play_to.value > month else MAX_MONTH
+            solara.Button(_t("play_until").format(month=target), icon_name="mdi-play", on_click=play,
+                          color="primary", classes=["kube-play"], disabled=month >= MAX_MONTH)
         solara.Button(_t("step"), icon_name="mdi-step-forward", on_click=clock.step, outlined=True,
                       classes=["kube-step"], disabled=playing or month >= MAX_MONTH)
         solara.Button(_t("reset"), icon_name="mdi-restore", on_click=reset, outlined=True, classes=["kube-reset"])
         with solara.Div(style="width: 110px; margin-left: 12px;", classes=["kube-play-to"]):
-            solara.InputInt(_t("play_to"), value=play_to.value, on_value=set_play_to, dense=True)
+            solara.InputInt(_t("play_to"), value=play_to.value, on_value=set_play_to, dense=True,
+                            continuous_update=True)  # a Play right after typing already heads for the new month
         with solara.Div(style="width: 240px; margin-left: 12px;", classes=["kube-speed"]):
             solara.HTML(tag="div", unsafe_innerHTML=f"{_t('speed')}: <b>{speed.value}</b>", classes=["kube-ctl-label"])
             solara.SliderInt("", value=speed.value, min=1, max=12, on_value=set_speed)
@@ -372,42 +374,52 @@ def Legend(counts: dict[str, int]) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=" ".join(parts), classes=["kube-legend"])
 
 
-@solara.component
-def GroupChip(group: state.GroupView, is_selected: bool) -> None:
-    """One group, coloured by state and labelled with its facilitator; a click opens its story."""
-    classes = ["kube-group-chip", f"kube-state-{group.state}"]
-    if group.unvisited:
-        classes.append("kube-unvisited")
-    if is_selected:
-        classes.append("kube-selected")
-    name = f"F{group.facilitator}" if group.facilitator >= 0 else "–"
+def _chip(group: state.GroupView) -> dict[str, Any]:
+    """What the district's template needs of one group: its index, state, colour, label and hover text."""
+    text = f"F{group.facilitator}" if group.facilitator >= 0 else "–"
     if STATE_SYMBOLS[group.state]:
-        name = f"{STATE_SYMBOLS[group.state]} {name}"
-    solara.Button(name, on_click=lambda: selected.set(group.index), color=STATE_COLOURS[group.state],
-                  classes=classes)
+        text = f"{STATE_SYMBOLS[group.state]} {text}"
+    title = f"{_t('group')} {group.index}: {_t(group.state)}" + (f", {_t('unvisited')}" if group.unvisited else "")
+    return {"index": group.index, "state": group.state, "colour": STATE_COLOURS[group.state], "text": text,
+            "title": title, "unvisited": group.unvisited}
+
+
+def district_data(view: list[state.KecamatanView], lang: str | None = None) -> list[dict[str, Any]]:
+    """The district as plain data for its template: kecamatan, their villages and the villages' groups.
+
+    A village's ``name`` (its hover text) is its name from the district file, else "Village 3" ("Desa 3"),
+    its place in its kecamatan; ``label``, shown in its box, is the file's name only ("" without one).
+    """
+    lang = lang or language.value
+    return [{"name": kec.name, "remote": kec.remote,
+             "villages": [{"key": village.index, "name": village_label(village.name, village.number, lang),
+                           "label": village.name, "groups": [_chip(group) for group in village.groups]}
+                          for village in kec.villages]}
+            for kec in view]
+
+
+@solara.component_vue("district.vue")
+def DistrictMap(kecamatan: list[dict[str, Any]], selected: int, remote: str,
+                event_select: Callable[[int], None]) -> None:
+    """Every kecamatan with its villages and their groups, drawn by the browser from plain data (one widget).
+
+    Args:
+        kecamatan: As from :func:`district_data`.
+        selected: The selected group's index (-1 for none).
+        remote: The word shown beside a remote kecamatan.
+        event_select: Called with a group's index when its chip is clicked.
+    """
 
 
 @solara.component
 def District(snap: state.Snapshot) -> None:
-    """The district: every kecamatan with its villages and their groups."""
-    view = snap.view
+    """The district: every kecamatan with its villages and their groups; a click on a group opens its story."""
+    data = solara.use_memo(lambda: district_data(snap.view), [snap.view, language.value])
     with solara.Card(_t("district"), margin=0, classes=["kube-district-card"]):
         solara.HTML(tag="p", unsafe_innerHTML=_t("district_help"), classes=["kube-help"])
         Legend(snap.counts)
-        with solara.Div(classes=["kube-district"]):
-            for kec in view:
-                with solara.Div(classes=["kube-kec"]):
-                    remote = f"<span class='kube-kec-remote'>{_t('remote')}</span>" if kec.remote else ""
-                    solara.HTML(tag="div", unsafe_innerHTML=f"<span class='kube-kec-name'>{kec.name}</span>{remote}")
-                    with solara.Div(classes=["kube-villages"]):
-                        for village in kec.villages:
-                            name = village_label(village.name, village.number, language.value)
-                            with solara.Div(classes=["kube-village"], attributes={"title": name}):
-                                if village.name:
-                                    solara.HTML(tag="span", unsafe_innerHTML=html.escape(village.name),
-                                                classes=["kube-village-name"])
-                                for group in village.groups:
-                                    GroupChip(group, group.index == selected.value)
+        DistrictMap(kecamatan=data, selected=selected.value, remote=_t("remote"),
+                    event_select=lambda index: selected.set(int(index)))
 
 
 @solara.component
@@ -470,17 +482,12 @@ def _event_detail(kind: str, value: float, lang: str) -> str:
 
 @solara.component
 def Charts(snaps: list[state.Snapshot], names: list[str]) -> None:
-    """The monthly charts, the arms overlaid, with the latest values as text."""
-    chart = solara.use_memo(lambda: SeriesChart(names, language.value), [tuple(names), language.value])
-    version = (tuple(id(snap) for snap in snaps), chart)
-
-    def draw() -> bytes:
-        chart.update([(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)])
-        return chart.png()
-
-    image = solara.use_memo(draw, [version])
+    """The monthly charts (SVG drawn by the browser), the arms overlaid, with the latest values as text."""
+    arms_data = [(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)]
+    markup = solara.use_memo(lambda: svg_charts.charts_html(names, arms_data, language.value),
+                             [tuple(id(snap) for snap in snaps), tuple(names), language.value])
     with solara.Card(_t("charts"), margin=0, classes=["kube-charts"], style="margin-top: 8px;"):
-        solara.Image(image, classes=["kube-chart-image"])
+        solara.HTML(tag="div", unsafe_innerHTML=markup, classes=["kube-chart-image"])
         lines = []
         for i, (name, snap) in enumerate(zip(names, snaps, strict=True)):
             values = " · ".join(f"{name}: <b>{value}</b>" for name, value in _latest(snap))
@@ -564,7 +571,7 @@ def Page() -> None:
                             [version, key, picked, id(clock.models), lang])
     names = solara.use_memo(lambda: _chart_names(mode.value, settings.value, arms.value, lang),
                             [mode.value, settings.value, arms.value, lang])  # read once per change, not per month
-    solara.Style(CSS)
+    solara.Style(CSS + svg_charts.CSS)
     solara.Title(_t("title"))
     district_name = state.district(settings.value.district).name
     with solara.AppBarTitle():
