@@ -16,12 +16,13 @@ import html
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from babel.numbers import format_decimal, format_percent
 from matplotlib.ticker import MaxNLocator
 
 from kube_sim.app.charts import ARM_COLOURS, SCALE, SHARES, Arm, axis_limits, series_of
 from kube_sim.app.labels import label
 from kube_sim.app.state import SERIES
+from kube_sim.common.i18n import speaking
+from kube_sim.reporting.formats import fmt_number, fmt_percent
 
 WIDTH, HEIGHT = 360.0, 190.0
 """A panel's size in SVG units (the browser scales it to the page's width)."""
@@ -31,10 +32,6 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 52.0, 10.0, 26.0, 34.0
 
 ARM_DASHES: tuple[str, ...] = ("", "7 4")
 """Line dash of arm A (solid) and arm B (dashed), so that the arms differ by more than colour."""
-
-LOCALES: dict[str, str] = {"en": "en_US", "id": "id_ID"}
-"""Babel locale of each page language, for the tick labels."""
-
 
 def ticks(low: float, high: float, bins: int = 4) -> list[float]:
     """Round tick values between ``low`` and ``high`` (matplotlib's choice of nice steps).
@@ -53,10 +50,8 @@ def ticks(low: float, high: float, bins: int = 4) -> list[float]:
 
 def tick_text(key: str, value: float, language: str) -> str:
     """A tick label in the page's language: shares as percentages, other values as plain numbers."""
-    locale = LOCALES.get(language, "en_US")
-    if key in SHARES:
-        return format_percent(value, format="#,##0%", locale=locale)
-    return format_decimal(value, format="#,##0.##", locale=locale)
+    with speaking(language):
+        return str(fmt_percent(value, 0) if key in SHARES else fmt_number(value))
 
 
 def _polylines(x: np.ndarray, y: np.ndarray, to_px: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
