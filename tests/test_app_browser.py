@@ -18,9 +18,11 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pandas as pd
 import pytest
 
 from kube_sim.app.compare import COMPARED_OUTCOMES
+from kube_sim.app.exports import REPLICATION_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = REPO / "docs" / "figures"
@@ -354,3 +356,116 @@ def test_village_names_from_the_district_file_show_on_the_page(tmp_path):
         page.wait_for_function("document.querySelectorAll('.kube-village')[3].title === 'Desa 1'", timeout=TIMEOUT_MS)
         assert "Majene" in _menu_items(page, ".kube-ctl-district")
         browser.close()
+
+
+def _font_px(page, selector: str) -> float:
+    """The rendered height in pixels of the first element under ``selector`` (for SVG text: its drawn size)."""
+    return page.evaluate(f"document.querySelector({selector!r}).getBoundingClientRect().height")
+
+
+def test_projector_mode_and_the_save_buttons(app_url, tmp_path):
+    """Projector mode at 1366x768: large type, results above the fold, kept on reload; Save gives real files."""
+    saved: list[Path] = []
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(app_url)
+        page.wait_for_selector(".kube-step", timeout=60_000)
+        _step(page, 8)
+        normal_chip = _font_px(page, ".kube-group-chip")
+        normal_title = _font_px(page, ".kube-svg-title")
+        assert page.locator(".v-navigation-drawer--open").count() == 1  # the sidebar is open by default
+
+        # The switch in the app bar turns projector mode on: the address says so, the sidebar folds.
+        page.click(".kube-projector-switch .v-input--selection-controls__ripple")
+        page.wait_for_function("location.search.includes('projector=1')", timeout=TIMEOUT_MS)
+        page.wait_for_function("document.querySelectorAll('.v-navigation-drawer--open').length === 0",
+                               timeout=TIMEOUT_MS)
+        assert _text(page, ".kube-month") == "8"  # turning it on keeps the run
+        page.wait_for_function(f"document.querySelector('.kube-group-chip').getBoundingClientRect().height"
+                               f" > {normal_chip * 1.3}", timeout=TIMEOUT_MS)
+        chip = page.evaluate("getComputedStyle(document.querySelector('.kube-group-chip')).fontSize")
+        assert float(chip.removesuffix("px")) >= 16
+        assert _font_px(page, ".kube-svg-title") >= max(20.0, normal_title * 1.4)  # chart text readable at 3 m
+        assert _font_px(page, ".kube-svg-tick") >= 14
+        page.wait_for_function("document.querySelectorAll('.kube-unvisited').length > 0", timeout=TIMEOUT_MS)
+        ring = page.evaluate("getComputedStyle(document.querySelector('.kube-unvisited')).outlineWidth")
+        assert float(ring.removesuffix("px")) >= 4
+        # The results come first: the latest values and the top of the district are above the fold.
+        assert page.locator(".kube-chart-data").bounding_box()["y"] + 20 < 768
+        assert page.locator(".kube-district-card").bounding_box()["y"] < 768 - 200
+        assert page.locator(".kube-chart-data").count() == 1
+
+        page.locator(".kube-unvisited").first.click()
+        page.wait_for_selector(".kube-story-events", timeout=TIMEOUT_MS)
+        _shoot(page, tmp_path, "projector_en", saved)
+
+        # Save the charts as a PNG picture, drawn when the button is clicked.
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.click(".kube-save-png button")
+        png = Path(download.value.path()).read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
+        assert download.value.suggested_filename == "kube-charts_month8.png"
+
+        # The mode is the tab's: a reload keeps it.
+        page.reload()
+        page.wait_for_selector(".kube-step", timeout=60_000)
+        assert "projector=1" in page.url
+        page.wait_for_function("document.querySelectorAll('.v-navigation-drawer--open').length === 0",
+                               timeout=TIMEOUT_MS)
+        assert float(page.evaluate("getComputedStyle(document.querySelector('.kube-month-box')).fontSize")
+                     .removesuffix("px")) >= 30
+
+        # Side by side in Bahasa Indonesia: the replication table and its Save buttons above the fold.
+        page.click(".v-app-bar__nav-icon")  # the sidebar opens on demand
+        page.click(".kube-mode-compare")
+        page.wait_for_selector(".kube-replicate", timeout=TIMEOUT_MS)
+        page.click(".v-app-bar__nav-icon")
+        _choose(page, ".kube-language", "Bahasa Indonesia")
+        page.wait_for_function("document.querySelector('.kube-play').innerText.toLowerCase().includes('jalankan')",
+                               timeout=TIMEOUT_MS)
+        play = page.evaluate("(() => { const e = document.querySelector('.kube-play');"
+                             " return [e.scrollWidth, e.clientWidth]; })()")
+        assert play[0] <= play[1], play  # the Indonesian Play label is not cut short
+        box = page.evaluate("(() => { const e = document.querySelector('.kube-play-to label');"
+                            " return [e.scrollWidth, e.clientWidth]; })()")
+        assert box[0] <= box[1], box
+        _step(page, 6)
+        page.click(".kube-replicate")
+        page.wait_for_selector(".kube-replication-table", timeout=60_000)
+        page.evaluate("window.scrollTo(0, 0)")
+        table = page.locator(".kube-replication-table").bounding_box()
+        assert table["y"] + table["height"] <= 768, table
+        assert page.locator(".kube-save-csv").bounding_box()["y"] < 768
+        assert "n = 20" in _text(page, ".kube-replication-table")
+        _shoot(page, tmp_path, "projector_id", saved)
+
+        # The table as CSV and as a workbook: the exact numbers, each row naming what it belongs to.
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.click(".kube-save-csv button")
+        assert download.value.suggested_filename.endswith(".csv")
+        frame = pd.read_csv(download.value.path())
+        assert list(frame.columns) == list(REPLICATION_COLUMNS)
+        assert list(frame["outcome"]) == list(COMPARED_OUTCOMES)
+        assert set(frame["n"]) == {20} and set(frame["scenario_b"]) == {"ratio_1_5"}
+        assert (frame["low"] <= frame["diff"]).all() and (frame["diff"] <= frame["high"]).all()
+        assert "Kelangsungan sejak pendanaan, pada 12 bulan" in set(frame["label"])
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.click(".kube-save-xlsx button")
+        workbook = pd.read_excel(download.value.path())
+        pd.testing.assert_frame_equal(workbook, frame, check_dtype=False)
+
+        # Turning the switch off gives the laptop's layout back.
+        page.click(".kube-projector-switch .v-input--selection-controls__ripple")
+        page.wait_for_function("!location.search.includes('projector=1')", timeout=TIMEOUT_MS)
+        page.wait_for_function("parseFloat(getComputedStyle(document.querySelector('.kube-month-box')).fontSize)"
+                               " < 30", timeout=TIMEOUT_MS)
+        browser.close()
+
+    outside = sorted({url for url in requests if _host(url) not in LOCAL_HOSTS})
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    if os.environ.get(REFRESH_ENV) == "1":
+        for path in saved:
+            shutil.copyfile(path, FIGURES / path.name)

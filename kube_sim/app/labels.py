@@ -20,6 +20,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "mode_single": ("One district", "Satu kabupaten"),
     "mode_compare": ("Side by side", "Berdampingan"),
     "month": ("Month", "Bulan"),
+    "projector": ("Projector", "Proyektor"),
     # controls
     "controls": ("Policy", "Kebijakan"),
     "scenario": ("Starting scenario", "Skenario awal"),
@@ -143,6 +144,9 @@ LABELS: dict[str, tuple[str, str]] = {
                     "ran. Press Run to see the numbers for the current choice.",
                     "Sudah tidak berlaku: lengan, seed, jumlah bulan atau kabupaten berubah sejak replikasi ini "
                     "dijalankan. Tekan Jalankan untuk melihat angka pilihan sekarang."),
+    "save_charts": ("Save charts (PNG)", "Simpan grafik (PNG)"),
+    "save_csv": ("Save table (CSV)", "Simpan tabel (CSV)"),
+    "save_xlsx": ("Save table (Excel)", "Simpan tabel (Excel)"),
     "clear_difference": ("clear difference", "beda nyata"),
     "no_clear_difference": ("could be noise", "bisa kebetulan"),
 }

@@ -18,8 +18,8 @@ import pandas as pd
 import solara
 import solara.lab
 
-from kube_sim.app import state, svg_charts
-from kube_sim.app.charts import ARM_COLOURS
+from kube_sim.app import exports, state, svg_charts
+from kube_sim.app.charts import ARM_COLOURS, SeriesChart
 from kube_sim.app.clock import MAX_MONTH, Clock
 from kube_sim.app.compare import REPLICATION_MONTHS, REPLICATIONS, paired_replications, replication_seeds
 from kube_sim.app.labels import LANGUAGES, label
@@ -81,8 +81,8 @@ CSS = """
 .kube-story { max-height: 980px; overflow-y: auto; }
 .kube-table { border-collapse: collapse; font-size: 12px; margin: 4px 0 8px 0; }
 .kube-table th, .kube-table td { padding: 2px 8px; border-bottom: 1px solid #eceff1; text-align: left; }
-.kube-table td:not(:first-child) { text-align: right; }
-.kube-story-events .kube-table td:nth-child(2) { text-align: left; }
+.kube-table td:not(:first-child) { text-align: right; white-space: nowrap; }
+.kube-story-events .kube-table td:nth-child(2) { text-align: left; white-space: normal; }
 .kube-ctl { margin-top: 6px; }
 .kube-ctl-label { font-size: 13px; color: #36454f; }
 .kube-ctl .v-input__slot { margin-bottom: 0; }
@@ -95,6 +95,60 @@ CSS = """
 .kube-stale { color: #8a5a00; background: #fff4e0; border-left: 4px solid #e0a030; padding: 6px 10px; margin: 6px 0; }
 .kube-caseloads .kube-table th { text-align: right; }
 """
+
+PROJECTOR_CSS = """
+.kube-kec { width: 232px; padding: 6px 7px; }
+.kube-kec-name { font-size: 18px; }
+.kube-kec-remote { font-size: 15px; }
+.kube-villages { gap: 5px; }
+.kube-village-name { font-size: 14px; line-height: 18px; }
+.kube-group-chip { height: 30px; line-height: 30px; font-size: 18px; padding: 0 6px; font-weight: 600; }
+.kube-group-chip.kube-unvisited { outline: 4px solid #c62828; outline-offset: 2px; }
+.kube-group-chip.kube-selected { outline: 5px solid #1a237e; outline-offset: 2px; }
+.kube-legend, .kube-chart-data, .kube-table, .kube-story table, .kube-caseloads table, .kube-stale,
+.kube-story { font-size: 18px; }
+.kube-help { font-size: 16px; }
+.kube-legend span.kube-swatch { width: 18px; height: 18px; }
+.kube-month-box { font-size: 36px; }
+.kube-svg-charts { grid-template-columns: repeat(2, minmax(0, 1fr)); max-width: none; }
+.kube-svg-title { font-size: 15px; }
+.kube-svg-tick, .kube-svg-axis { font-size: 11px; }
+.kube-svg-line { stroke-width: 4; }
+.kube-svg-legend { font-size: 20px; }
+.kube-latest { margin: 4px 0 8px 0; }
+"""
+"""Projector mode's styles, added after the page's own: text readable from the back of a classroom.
+
+The charts' panels go two to a row, so their text (in the panels' own units) is drawn about twice as
+large as on a laptop's screen; the groups' chips, their labels and the rings of unvisited groups grow.
+"""
+
+PROJECTOR_QUERY = "projector=1"
+"""The page's address carries projector mode (``http://127.0.0.1:8765/?projector=1``): a reload or a
+bookmark keeps it, and each tab has its own."""
+
+
+def projector_on(search: str | None) -> bool:
+    """Whether the address's query string (``a=1&projector=1``) turns projector mode on."""
+    return PROJECTOR_QUERY in (search or "").split("&")
+
+
+def projector_address(path: str, search: str | None, on: bool) -> str:
+    """The page's address with projector mode turned on or off, other query parameters kept.
+
+    Args:
+        path: The address's path (``/``).
+        search: Its query string, without the ``?``.
+        on: Projector mode wanted.
+
+    Returns:
+        E.g. ``/?projector=1``.
+    """
+    parts = [part for part in (search or "").split("&") if part and part != PROJECTOR_QUERY]
+    if on:
+        parts.append(PROJECTOR_QUERY)
+    return (path or "/") + ("?" + "&".join(parts) if parts else "")
+
 
 language = solara.reactive("en")
 mode = solara.reactive("single")
@@ -354,7 +408,7 @@ def Transport(clock: Clock, month: int, playing: bool) -> None:
         solara.Button(_t("step"), icon_name="mdi-step-forward", on_click=clock.step, outlined=True,
                       classes=["kube-step"], disabled=playing or month >= MAX_MONTH)
         solara.Button(_t("reset"), icon_name="mdi-restore", on_click=reset, outlined=True, classes=["kube-reset"])
-        with solara.Div(style="width: 110px; margin-left: 12px;", classes=["kube-play-to"]):
+        with solara.Div(style="width: 170px; margin-left: 12px;", classes=["kube-play-to"]):
             solara.InputInt(_t("play_to"), value=play_to.value, on_value=set_play_to, dense=True,
                             continuous_update=True)  # a Play right after typing already heads for the new month
         with solara.Div(style="width: 240px; margin-left: 12px;", classes=["kube-speed"]):
@@ -480,20 +534,49 @@ def _event_detail(kind: str, value: float, lang: str) -> str:
         return f"Rp {fmt_fixed(value, 0)}" if kind in MONEY_EVENTS else fmt_fixed(value, 0)
 
 
+def charts_png(names: list[str], snaps: list[state.Snapshot], lang: str) -> bytes:
+    """The charts as one PNG picture (drawn with matplotlib), for the Save button: only when it is clicked."""
+    chart = SeriesChart(names, lang)
+    chart.update([(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)])
+    return chart.png()
+
+
 @solara.component
-def Charts(snaps: list[state.Snapshot], names: list[str]) -> None:
-    """The monthly charts (SVG drawn by the browser), the arms overlaid, with the latest values as text."""
+def LatestValues(snaps: list[state.Snapshot], names: list[str]) -> None:
+    """The charts' latest values as text, one line per arm (the arm's colour and line as its mark)."""
+    lines = []
+    for i, (name, snap) in enumerate(zip(names, snaps, strict=True)):
+        values = " · ".join(f"{name}: <b>{value}</b>" for name, value in _latest(snap))
+        lines.append(f"<div><span style='color:{ARM_COLOURS[i % 2]}'>{'■' if i % 2 == 0 else '▲'}</span> "
+                     f"<b>{name}</b> ({_t('month')} {snap.month}) — {values}</div>")
+    solara.HTML(tag="div", unsafe_innerHTML="".join(lines), classes=["kube-chart-data"])
+
+
+@solara.component
+def Charts(snaps: list[state.Snapshot], names: list[str], with_values: bool = True) -> None:
+    """The monthly charts (SVG drawn by the browser), the arms overlaid, a Save button and the latest values.
+
+    Args:
+        snaps: One snapshot per arm.
+        names: The arms' names, as the legend shows them.
+        with_values: Show the latest values under the charts (projector mode shows them at the top).
+    """
     arms_data = [(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)]
-    markup = solara.use_memo(lambda: svg_charts.charts_html(names, arms_data, language.value),
-                             [tuple(id(snap) for snap in snaps), tuple(names), language.value])
+    lang = language.value
+    markup = solara.use_memo(lambda: svg_charts.charts_html(names, arms_data, lang),
+                             [tuple(id(snap) for snap in snaps), tuple(names), lang])
     with solara.Card(_t("charts"), margin=0, classes=["kube-charts"], style="margin-top: 8px;"):
         solara.HTML(tag="div", unsafe_innerHTML=markup, classes=["kube-chart-image"])
-        lines = []
-        for i, (name, snap) in enumerate(zip(names, snaps, strict=True)):
-            values = " · ".join(f"{name}: <b>{value}</b>" for name, value in _latest(snap))
-            lines.append(f"<div><span style='color:{ARM_COLOURS[i % 2]}'>■</span> <b>{name}</b> "
-                         f"({_t('month')} {snap.month}) — {values}</div>")
-        solara.HTML(tag="div", unsafe_innerHTML="".join(lines), classes=["kube-chart-data"])
+        # the same callable while the charts stand still: a new one would cancel a download in flight
+        draw = solara.use_memo(lambda: functools.partial(charts_png, list(names), list(snaps), lang),
+                               [tuple(id(snap) for snap in snaps), tuple(names), lang])
+        with solara.Row(style="align-items: center;"):
+            with solara.Div(classes=["kube-save-png"]):
+                solara.FileDownload(draw,
+                                    filename=exports.file_name(f"kube-charts_month{snaps[0].month}", None, ".png"),
+                                    label=_t("save_charts"), icon_name="mdi-image", mime_type="image/png")
+        if with_values:
+            LatestValues(snaps, names)
 
 
 @solara.component
@@ -534,8 +617,31 @@ def Replications() -> None:
             solara.HTML(tag="div", unsafe_innerHTML=f"{html.escape(titles)}, n = {int(table['n'].min())}" + _table(
                 [_t("outcome"), "A", "B", _t("difference"), _t("interval"), ""], lines),
                         classes=["kube-replication-table"])
+            SaveTable(done_for, table)
         elif replicate.error:
             solara.Error(str(replicate.exception))
+
+
+@solara.component
+def SaveTable(inputs: exports.ReplicationInputs, table: pd.DataFrame) -> None:
+    """Save buttons of the replication table: CSV and Excel, exact numbers, each row naming its inputs."""
+    lang = language.value
+
+    def frame() -> pd.DataFrame:
+        return exports.replication_table(inputs, table, {key: label(key, lang) for key in table["outcome"]})
+
+    # the same callables while the table stands: a new one would cancel a download in flight
+    csv_data, xlsx_data = solara.use_memo(lambda: (lambda: exports.csv_bytes(frame()),
+                                                   lambda: exports.xlsx_bytes(frame())), [inputs, id(table), lang])
+    with solara.Row(classes=["kube-save-table"]):
+        with solara.Div(classes=["kube-save-csv"]):
+            solara.FileDownload(csv_data, label=_t("save_csv"), mime_type="text/csv",
+                                filename=exports.file_name("kube-replications", inputs, ".csv"), icon_name="mdi-table")
+        with solara.Div(classes=["kube-save-xlsx"]):
+            solara.FileDownload(xlsx_data, label=_t("save_xlsx"),
+                                filename=exports.file_name("kube-replications", inputs, ".xlsx"),
+                                mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                icon_name="mdi-file-excel")
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:
@@ -558,8 +664,26 @@ def _fmt_diff(value: float, key: str, lang: str | None = None) -> str:
 
 
 @solara.component
+def Layout(children: list[Any] | None = None) -> None:
+    """The page's frame: Solara's app layout, its sidebar folded in projector mode (the results get the width)."""
+    router = solara.use_router()
+    solara.AppLayout(children=children or [], sidebar_open=not projector_on(router.search))
+
+
+@solara.component
+def ProjectorSwitch() -> None:
+    """The app bar's projector switch: it turns ``?projector=1`` in the address on or off."""
+    router = solara.use_router()
+    on = projector_on(router.search)
+    with solara.Div(classes=["kube-projector-switch"], style="margin-right: 16px;"):
+        solara.Switch(label=_t("projector"), value=on,
+                      on_value=lambda wanted: router.push(projector_address(router.path, router.search, wanted)))
+
+
+@solara.component
 def Page() -> None:
     """The whole page."""
+    projector = projector_on(solara.use_router().search)
     clock = solara.use_memo(lambda: Clock(notify=lambda: tick.set(tick.value + 1)), [])
     solara.use_effect(lambda: clock.close, [])
     key = (mode.value, settings.value, arms.value, generation.value)
@@ -571,12 +695,13 @@ def Page() -> None:
                             [version, key, picked, id(clock.models), lang])
     names = solara.use_memo(lambda: _chart_names(mode.value, settings.value, arms.value, lang),
                             [mode.value, settings.value, arms.value, lang])  # read once per change, not per month
-    solara.Style(CSS + svg_charts.CSS)
+    solara.Style(CSS + svg_charts.CSS + (PROJECTOR_CSS if projector else ""))
     solara.Title(_t("title"))
     district_name = state.district(settings.value.district).name
     with solara.AppBarTitle():
         solara.Text(f"{_t('title')} — {_t('subtitle').format(district=district_name)}")
     with solara.AppBar():
+        ProjectorSwitch()
         with solara.Div(classes=["kube-language"], style="width: 190px;"):
             _menu(_t("language"), list(LANGUAGES.items()), language.value, language.set, dense=True)
     with solara.Sidebar():
@@ -592,13 +717,19 @@ def Page() -> None:
         else:
             ArmControls()
     Transport(clock, snaps[0].month, clock.playing)
+    if projector:  # the results first, in large type: the latest values, then the district or the replications
+        with solara.Div(classes=["kube-latest"]):
+            LatestValues(snaps, names)
     if mode.value == "single":
-        with solara.Columns([5, 2]):
+        with solara.Columns([3, 1] if projector else [5, 2]):
             with solara.Column(gap="0px"):
                 District(snaps[0])
                 Caseloads(snaps[0])
             StoryCard(snaps[0])
-        Charts(snaps, names)
+        Charts(snaps, names, with_values=not projector)
+    elif projector:
+        Replications()
+        Charts(snaps, names, with_values=False)
     else:
         solara.Info(_t("compare_help"))
         Charts(snaps, names)
