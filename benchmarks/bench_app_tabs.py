@@ -63,11 +63,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen[str]:
-    """Start ``kube-sim app`` on ``port`` and wait until it answers."""
+def start_server(port: int, log: Path) -> subprocess.Popen[str]:
+    """Start ``kube-sim app`` on ``port`` (its output to ``log``) and wait until it answers."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "kube_sim.cli.main", "app", "--port", str(port)], cwd=REPO,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    with log.open("w", encoding="utf-8") as out:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([sys.executable, "-m", "kube_sim.cli.main", "app", "--port", str(port)], cwd=REPO,
+                                env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -104,8 +105,13 @@ def rss_mib(proc: psutil.Process) -> float:
 
 
 async def student(page, url: str, delay: float, end: float, steps: list[tuple[float, float]], loads: list[float],
-                  seed: int) -> None:
-    """One tab: open the page after ``delay`` s, then Step, wait for the new month, think, Reset after month 36."""
+                  seed: int, stuck: list[tuple[float, int, str]]) -> None:
+    """One tab: open the page after ``delay`` s, then Step, wait for the new month, think, Reset after month 36.
+
+    A Step (or Reset) that has not shown its month within :data:`STEP_TIMEOUT_S` is counted as a step of
+    that length and recorded in ``stuck`` (when, which tab, which button); the tab then goes on from the
+    month it shows.
+    """
     rng = random.Random(seed)
     await asyncio.sleep(delay)
     opened = time.monotonic()
@@ -114,12 +120,16 @@ async def student(page, url: str, delay: float, end: float, steps: list[tuple[fl
     loads.append(time.monotonic() - opened)
     while time.monotonic() < end:
         month = int((await page.inner_text(".kube-month")).strip())
-        if month >= RESET_AFTER:
-            await click_and_wait(page, ".kube-reset", 0)
-            continue
         started = time.monotonic()
-        await click_and_wait(page, ".kube-step", month + 1)
-        steps.append((started, time.monotonic() - started))
+        button, target = (".kube-reset", 0) if month >= RESET_AFTER else (".kube-step", month + 1)
+        try:
+            await click_and_wait(page, button, target)
+        except TimeoutError:
+            stuck.append((started, seed, button))
+        if button == ".kube-step":
+            steps.append((started, time.monotonic() - started))
+        else:
+            continue
         await asyncio.sleep(rng.uniform(0.5, 3.0))
 
 
@@ -154,12 +164,14 @@ async def bench(tabs: int, minutes: float, stagger: float) -> dict[str, object]:
     if chromium is None:
         raise SystemExit("chromium is not installed (apt-get install chromium)")
     port = free_port()
-    proc = start_server(port)
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_app_tabs_server_{port}.log"
+    proc = start_server(port, log)
     server = psutil.Process(proc.pid)
     url = f"http://127.0.0.1:{port}/"
     steps: list[tuple[float, float]] = []
     loads: list[float] = []
     memory: list[tuple[float, float]] = []
+    stuck: list[tuple[float, int, str]] = []
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -170,7 +182,7 @@ async def bench(tabs: int, minutes: float, stagger: float) -> dict[str, object]:
             opened = time.monotonic()
             end = opened + tabs * stagger + minutes * 60
             await asyncio.gather(watch_memory(server, end, memory),
-                                 *(student(page, url, seed * stagger, end, steps, loads, seed)
+                                 *(student(page, url, seed * stagger, end, steps, loads, seed, stuck)
                                    for seed, page in enumerate(pages)))
             server_cpu = cpu_seconds(server) - server_cpu
             browser_cpu = cpu_seconds(psutil.Process()) - browser_cpu
@@ -192,7 +204,9 @@ async def bench(tabs: int, minutes: float, stagger: float) -> dict[str, object]:
             "page_load_s": {"median": statistics.median(loads), "max": max(loads)} if loads else None,
             "server_mib": {"idle": idle, "first_sample": memory[0][1] if memory else None,
                            "peak": max(m for _, m in memory), "end": memory[-1][1]},
-            "cpu_count": os.cpu_count(), "server_cpu_s": server_cpu, "browser_cpu_s": browser_cpu,
+            "timed_out": [{"at_s": round(at - opened, 1), "tab": tab, "button": button} for at, tab, button in stuck],
+            "server_log": str(log), "cpu_count": os.cpu_count(), "server_cpu_s": server_cpu,
+            "browser_cpu_s": browser_cpu,
             "server_cpu_per_step_s": server_cpu / max(1, len(steps))}
 
 
@@ -212,6 +226,9 @@ def show(result: dict[str, object]) -> None:
     if load:
         print(f"page load: median {load['median']:.1f} s, slowest {load['max']:.1f} s "  # type: ignore[index]
               f"(one tab every {result['stagger_s']} s)")
+    stuck = result["timed_out"]
+    print(f"clicks not answered within {STEP_TIMEOUT_S:.0f} s: {len(stuck)}"  # type: ignore[arg-type]
+          + (f" (server log: {result['server_log']})" if stuck else ""))
     mem = result["server_mib"]
     print(f"server memory: {mem['idle']:.0f} MiB before the tabs, peak {mem['peak']:.0f} MiB, "  # type: ignore[index]
           f"{mem['end']:.0f} MiB at the end")  # type: ignore[index]

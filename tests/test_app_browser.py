@@ -407,7 +407,7 @@ def test_projector_mode_and_the_save_buttons(app_url, tmp_path):
             page.click(".kube-save-png button")
         png = Path(download.value.path()).read_bytes()
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
-        assert download.value.suggested_filename == "kube-charts_month8.png"
+        assert download.value.suggested_filename == "kube-charts.png"
 
         # The mode is the tab's: a reload keeps it.
         page.reload()

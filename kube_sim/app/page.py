@@ -567,13 +567,14 @@ def Charts(snaps: list[state.Snapshot], names: list[str], with_values: bool = Tr
                              [tuple(id(snap) for snap in snaps), tuple(names), lang])
     with solara.Card(_t("charts"), margin=0, classes=["kube-charts"], style="margin-top: 8px;"):
         solara.HTML(tag="div", unsafe_innerHTML=markup, classes=["kube-chart-image"])
-        # the same callable while the charts stand still: a new one would cancel a download in flight
-        draw = solara.use_memo(lambda: functools.partial(charts_png, list(names), list(snaps), lang),
-                               [tuple(id(snap) for snap in snaps), tuple(names), lang])
+        # One callable for the tab's life, reading the charts shown when it is called: the button's inputs
+        # then stay the same month after month, so it is not redrawn each month (nor a download cancelled).
+        shown = solara.use_ref((names, snaps, lang))
+        shown.current = (names, snaps, lang)
+        draw = solara.use_memo(lambda: lambda: charts_png(*shown.current), [])
         with solara.Row(style="align-items: center;"):
             with solara.Div(classes=["kube-save-png"]):
-                solara.FileDownload(draw,
-                                    filename=exports.file_name(f"kube-charts_month{snaps[0].month}", None, ".png"),
+                solara.FileDownload(draw, filename=exports.file_name("kube-charts", None, ".png"),
                                     label=_t("save_charts"), icon_name="mdi-image", mime_type="image/png")
         if with_values:
             LatestValues(snaps, names)
