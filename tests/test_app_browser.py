@@ -419,10 +419,14 @@ def test_projector_mode_and_the_save_buttons(app_url, tmp_path):
                      .removesuffix("px")) >= 30
 
         # Side by side in Bahasa Indonesia: the replication table and its Save buttons above the fold.
-        page.click(".v-app-bar__nav-icon")  # the sidebar opens on demand
+        page.goto(app_url)  # the laptop's layout, side by side, then the switch again
+        page.wait_for_selector(".kube-mode-compare", timeout=60_000)
         page.click(".kube-mode-compare")
         page.wait_for_selector(".kube-replicate", timeout=TIMEOUT_MS)
-        page.click(".v-app-bar__nav-icon")
+        page.click(".kube-projector-switch .v-input--selection-controls__ripple")
+        page.wait_for_function("location.search.includes('projector=1')", timeout=TIMEOUT_MS)
+        page.wait_for_function("document.querySelectorAll('.v-navigation-drawer--open').length === 0",
+                               timeout=TIMEOUT_MS)
         _choose(page, ".kube-language", "Bahasa Indonesia")
         page.wait_for_function("document.querySelector('.kube-play').innerText.toLowerCase().includes('jalankan')",
                                timeout=TIMEOUT_MS)
