@@ -30,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -121,16 +122,21 @@ async def student(page, url: str, delay: float, end: float, steps: list[tuple[fl
     while time.monotonic() < end:
         month = int((await page.inner_text(".kube-month")).strip())
         started = time.monotonic()
-        button, target = (".kube-reset", 0) if month >= RESET_AFTER else (".kube-step", month + 1)
-        try:
-            await click_and_wait(page, button, target)
-        except TimeoutError:
-            stuck.append((started, seed, button))
-        if button == ".kube-step":
-            steps.append((started, time.monotonic() - started))
-        else:
+        if month >= RESET_AFTER:
+            await click_or_count(page, ".kube-reset", 0, stuck, seed)
             continue
+        await click_or_count(page, ".kube-step", month + 1, stuck, seed)
+        steps.append((started, time.monotonic() - started))
         await asyncio.sleep(rng.uniform(0.5, 3.0))
+
+
+async def click_or_count(page, button: str, month: int, stuck: list[tuple[float, int, str]], tab: int) -> None:
+    """:func:`click_and_wait`; a click not answered in time is recorded in ``stuck``, and the tab goes on."""
+    started = time.monotonic()
+    try:
+        await click_and_wait(page, button, month)
+    except TimeoutError:
+        stuck.append((started, tab, button))
 
 
 async def click_and_wait(page, button: str, month: int) -> None:
@@ -164,7 +170,7 @@ async def bench(tabs: int, minutes: float, stagger: float, server_nice: int = 0)
     if chromium is None:
         raise SystemExit("chromium is not installed (apt-get install chromium)")
     port = free_port()
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_app_tabs_server_{port}.log"
+    log = Path(tempfile.gettempdir()) / f"bench_app_tabs_server_{port}.log"
     proc = start_server(port, log)
     server = psutil.Process(proc.pid)
     if server_nice:  # Chromium sets its own processes' priorities, so the server's is the one to move

@@ -13,6 +13,7 @@ import html
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
 import solara
@@ -123,14 +124,14 @@ The charts' panels go two to a row, so their text (in the panels' own units) is 
 large as on a laptop's screen; the groups' chips, their labels and the rings of unvisited groups grow.
 """
 
-PROJECTOR_QUERY = "projector=1"
+PROJECTOR_PARAMETER = "projector"
 """The page's address carries projector mode (``http://127.0.0.1:8765/?projector=1``): a reload or a
 bookmark keeps it, and each tab has its own."""
 
 
 def projector_on(search: str | None) -> bool:
     """Whether the address's query string (``a=1&projector=1``) turns projector mode on."""
-    return PROJECTOR_QUERY in (search or "").split("&")
+    return dict(parse_qsl(search or "")).get(PROJECTOR_PARAMETER) == "1"
 
 
 def projector_address(path: str, search: str | None, on: bool) -> str:
@@ -144,10 +145,10 @@ def projector_address(path: str, search: str | None, on: bool) -> str:
     Returns:
         E.g. ``/?projector=1``.
     """
-    parts = [part for part in (search or "").split("&") if part and part != PROJECTOR_QUERY]
+    pairs = [(name, value) for name, value in parse_qsl(search or "") if name != PROJECTOR_PARAMETER]
     if on:
-        parts.append(PROJECTOR_QUERY)
-    return (path or "/") + ("?" + "&".join(parts) if parts else "")
+        pairs.append((PROJECTOR_PARAMETER, "1"))
+    return (path or "/") + ("?" + urlencode(pairs) if pairs else "")
 
 
 language = solara.reactive("en")
@@ -537,8 +538,13 @@ def _event_detail(kind: str, value: float, lang: str) -> str:
 def charts_png(names: list[str], snaps: list[state.Snapshot], lang: str) -> bytes:
     """The charts as one PNG picture (drawn with matplotlib), for the Save button: only when it is clicked."""
     chart = SeriesChart(names, lang)
-    chart.update([(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)])
+    chart.update(_arms(names, snaps))
     return chart.png()
+
+
+def _arms(names: list[str], snaps: list[state.Snapshot]) -> list[tuple[str, pd.DataFrame, pd.Series]]:
+    """Each arm as the charts take it: ``(name, monthly series, survival curve)``."""
+    return [(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)]
 
 
 @solara.component
@@ -561,7 +567,7 @@ def Charts(snaps: list[state.Snapshot], names: list[str], with_values: bool = Tr
         names: The arms' names, as the legend shows them.
         with_values: Show the latest values under the charts (projector mode shows them at the top).
     """
-    arms_data = [(name, snap.monthly, snap.survival) for name, snap in zip(names, snaps, strict=True)]
+    arms_data = _arms(names, snaps)
     lang = language.value
     markup = solara.use_memo(lambda: svg_charts.charts_html(names, arms_data, lang),
                              [tuple(id(snap) for snap in snaps), tuple(names), lang])
