@@ -1,4 +1,4 @@
-"""The columns of a sweep's tables and the Arrow tables of one run: fixed schemas, so every part agrees.
+"""The columns of a sweep's tables and the Arrow tables of its runs: fixed schemas, so every part agrees.
 
 A run's row in ``runs.parquet`` has bookkeeping columns (:data:`META_COLUMNS`), one column per factor
 (named by its dotted key) and the outcome columns declared in :mod:`kube_sim.common.outputs`, after the
@@ -105,9 +105,30 @@ def _outcome_value(name: str, value: Any) -> Any:
     return float(value)
 
 
+def run_rows(schema: pa.Schema, rows: Sequence[tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]
+             ) -> pa.Table:
+    """Rows of the runs table, one per run.
+
+    Args:
+        schema: From :func:`runs_schema`.
+        rows: Per run: the values of :data:`META_COLUMNS`, the factor values by column, and the
+            flat outcomes (missing or None become NaN; an empty mapping for a failed run).
+
+    Returns:
+        An Arrow table with exactly ``schema``, one row per run in the order given.
+    """
+    columns: dict[str, list[Any]] = {f.name: [] for f in schema}
+    for meta, factors, outcomes in rows:
+        values: dict[str, Any] = {**meta, **factors}
+        for name, column in columns.items():
+            column.append(values[name] if name in values else _outcome_value(name, outcomes.get(name)))
+    arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def run_row(schema: pa.Schema, meta: Mapping[str, Any], factors: Mapping[str, Any],
             outcomes: Mapping[str, Any]) -> pa.Table:
-    """One run's row of the runs table.
+    """One run's row of the runs table (see :func:`run_rows`).
 
     Args:
         schema: From :func:`runs_schema`.
@@ -118,19 +139,49 @@ def run_row(schema: pa.Schema, meta: Mapping[str, Any], factors: Mapping[str, An
     Returns:
         A one-row Arrow table with exactly ``schema``.
     """
-    values: dict[str, Any] = {**meta, **factors}
-    for f in schema:
-        if f.name not in values:
-            values[f.name] = _outcome_value(f.name, outcomes.get(f.name))
-    arrays = [pa.array([values[f.name]], type=f.type) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return run_rows(schema, [(meta, factors, outcomes)])
 
 
-def _keyed(frame: pd.DataFrame, run_id: int, arm: int, replication: int) -> pa.Table:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    for position, (name, value) in enumerate((("run_id", run_id), ("arm", arm), ("replication", replication))):
-        table = table.add_column(position, name, pa.array(np.full(table.num_rows, value, dtype=np.int64)))
+RunKeys = tuple[int, int, int]
+"""A run's ``(run_id, arm, replication)``."""
+
+
+def keyed_rows(frames: Sequence[pd.DataFrame], keys: Sequence[RunKeys]) -> pa.Table:
+    """Several runs' rows of one table as one Arrow table: ``run_id, arm, replication``, then the frames' columns.
+
+    The frames are stacked first and converted once (a conversion per run costs more than the rows).
+
+    Args:
+        frames: One frame per run, with the same columns.
+        keys: Each frame's run keys.
+
+    Returns:
+        The rows, run after run in the order given.
+    """
+    stacked = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    table = pa.Table.from_pandas(stacked, preserve_index=False)
+    counts = [len(frame) for frame in frames]
+    for position, name in enumerate(("run_id", "arm", "replication")):
+        values = np.repeat(np.array([key[position] for key in keys], dtype=np.int64), counts)
+        table = table.add_column(position, name, pa.array(values))
     return table.replace_schema_metadata(None)
+
+
+def groups_frame(groups: pd.DataFrame, months: int) -> pd.DataFrame:
+    """One run's groups rows: the runner's group columns with ``group`` as a column, duration and failure.
+
+    Args:
+        groups: The runner's group table (indexed by group id).
+        months: Run length (for censoring).
+
+    Returns:
+        A frame with ``duration_months`` (float) and ``failed`` (bool) last.
+    """
+    frame = groups.reset_index()
+    duration, failed = durations(frame["funded_month"].to_numpy(), frame["failed_month"].to_numpy(), months)
+    frame["duration_months"] = duration.astype(np.float64)
+    frame["failed"] = failed.astype(bool)
+    return frame
 
 
 def groups_table(groups: pd.DataFrame, months: int, run_id: int, arm: int, replication: int) -> pa.Table:
@@ -146,11 +197,7 @@ def groups_table(groups: pd.DataFrame, months: int, run_id: int, arm: int, repli
     Returns:
         An Arrow table with ``group`` as a column and ``duration_months`` (float), ``failed`` (bool) last.
     """
-    frame = groups.reset_index()
-    duration, failed = durations(frame["funded_month"].to_numpy(), frame["failed_month"].to_numpy(), months)
-    frame["duration_months"] = duration.astype(np.float64)
-    frame["failed"] = failed.astype(bool)
-    return _keyed(frame, run_id, arm, replication)
+    return keyed_rows([groups_frame(groups, months)], [(run_id, arm, replication)])
 
 
 def monthly_table(monthly: pd.DataFrame, run_id: int, arm: int, replication: int) -> pa.Table:
@@ -165,7 +212,7 @@ def monthly_table(monthly: pd.DataFrame, run_id: int, arm: int, replication: int
     Returns:
         An Arrow table: keys, then the monthly columns.
     """
-    return _keyed(monthly, run_id, arm, replication)
+    return keyed_rows([monthly], [(run_id, arm, replication)])
 
 
 def format_level(value: Any) -> str:

@@ -503,6 +503,7 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
     clock = time.perf_counter()
     previous = _prepare_folder(plan, folder, resume, overwrite)
     parts.remove_stale_temporaries(folder)
+    parts.remove_uncommitted(folder)
 
     if previous is not None and previous.get("finished") and (folder / "runs.parquet").is_file():
         # Finished earlier: the tables are complete (any parts left are leftovers of the clean-up).
@@ -530,7 +531,7 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
         if todo:
             # A pilot run in this process times the model before the workers start.
             first = execute(plan.task(todo[0]))
-            parts.write_part(folder, first.run_id, first.runs, first.groups, first.monthly)
+            _save(folder, first)
             summary.runs_this_time += 1
             rest = todo[1:]
             if executor is None:
@@ -551,11 +552,11 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
                 text += _("; the time the other {runs} take is measured on the workers' first runs").format(
                     runs=len(rest))
             say(text)
-            for outputs in executor.map(execute_batch, batching.batches(plan.tasks(rest), same_batch_key, size)):
-                for output in outputs:
-                    _save(folder, output)
-                    summary.runs_this_time += 1
-                    bar.update(1)
+            for output in executor.map(execute_batch, batching.batches(plan.tasks(rest), same_batch_key, size)):
+                _save(folder, output)
+                summary.runs_this_time += len(output.run_ids)
+                bar.update(len(output.run_ids))
+                for _run in output.run_ids:
                     line = timer.finished_one(time.perf_counter(), first.duration_s, executor.describe())
                     if line:
                         bar.clear()
@@ -631,7 +632,7 @@ def _finish_stopped(plan: SweepPlan, folder: Path, started: str, previous: Mappi
 
 
 def _save(folder: Path, output: RunOutput) -> None:
-    parts.write_part(folder, output.run_id, output.runs, output.groups, output.monthly)
+    parts.write_part(folder, output.part_id, output.runs, output.groups, output.monthly)
 
 
 def _stop(executor: Executor | None, own: bool, *, cancel: bool, bar: Any) -> None:

@@ -1,8 +1,8 @@
-"""One run of a sweep, as executed by a worker: parameters and seed in, small Arrow payloads out.
+"""The runs of a sweep, as executed by a worker: parameters and seeds in, small Arrow payloads out.
 
-:func:`execute` never raises for a failing model run: the error is recorded in the run's row with
-status ``"failed"`` and the sweep goes on. It returns only the run's own rows (a few kilobytes of
-Arrow data), so the driver just writes bytes to disk.
+:func:`execute_batch` never raises for a failing model run: the error is recorded in the run's row
+with status ``"failed"`` and the sweep goes on. It returns only the batch's own rows (Arrow data,
+one payload per table for the whole batch), so the driver just writes bytes to disk.
 """
 
 from __future__ import annotations
@@ -13,13 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from kube_sim.experiments.rows import (
-    STATUS_FAILED,
-    STATUS_OK,
-    groups_table,
-    monthly_table,
-    run_row,
-)
+from kube_sim.experiments.rows import STATUS_FAILED, STATUS_OK, groups_frame, keyed_rows, run_rows
 from kube_sim.model import run as runner
 from kube_sim.model.parameters import Parameters, batch_structure
 from kube_sim.store.parts import to_part_bytes
@@ -58,23 +52,28 @@ class RunTask:
 
 @dataclass(frozen=True)
 class RunOutput:
-    """What a worker returns for one run: its rows as Arrow IPC bytes.
+    """What a worker returns for a batch of runs (or one run): their rows as Arrow IPC bytes.
 
     Attributes:
-        run_id: The run.
-        status: ``"ok"`` or ``"failed"``.
-        duration_s: Wall time of the run.
-        runs: The run's row of the runs table.
-        groups: Its groups rows (None if it failed).
-        monthly: Its monthly rows (None if it failed).
+        run_ids: The runs, in order.
+        statuses: Each run's ``"ok"`` or ``"failed"``.
+        duration_s: Wall time of a run (a batch's time shared equally among its runs).
+        runs: The runs' rows of the runs table.
+        groups: Their groups rows (None if none ran).
+        monthly: Their monthly rows (None if none ran).
     """
 
-    run_id: int
-    status: str
+    run_ids: tuple[int, ...]
+    statuses: tuple[str, ...]
     duration_s: float
     runs: bytes
     groups: bytes | None
     monthly: bytes | None
+
+    @property
+    def part_id(self) -> int:
+        """The name of its part files: its first run."""
+        return self.run_ids[0]
 
 
 def _error_text(exc: BaseException) -> str:
@@ -82,24 +81,29 @@ def _error_text(exc: BaseException) -> str:
     return text[:MAX_ERROR_CHARS]
 
 
-def _output(task: RunTask, result: runner.RunResult | None, error: str, duration: float) -> RunOutput:
-    """A task's rows: its outcomes, groups and monthly tables, or a failed row with its error."""
-    assert task.schema is not None
-    meta = {"run_id": task.run_id, "arm": task.arm, "arm_label": task.arm_label, "replication": task.replication,
-            "seed": task.seed}
-    groups: bytes | None = None
-    monthly: bytes | None = None
-    if result is not None:
-        outcomes = runner.flat_outcomes(result.summary)
-        groups = to_part_bytes(groups_table(result.groups, task.months, task.run_id, task.arm, task.replication))
-        monthly = to_part_bytes(monthly_table(result.monthly, task.run_id, task.arm, task.replication))
-        status = STATUS_OK
-    else:
-        outcomes = {"scenario": task.scenario, "months": task.months}
-        status = STATUS_FAILED
-    row = run_row(task.schema, {**meta, "status": status, "error": error, "duration_s": duration}, task.factors,
-                  outcomes)
-    return RunOutput(run_id=task.run_id, status=status, duration_s=duration, runs=to_part_bytes(row, compress=False),
+def _output(done: list[tuple[RunTask, runner.RunResult | None, str]], duration: float) -> RunOutput:
+    """The rows of finished tasks: their outcomes, groups and monthly tables, or failed rows with their errors."""
+    schema = done[0][0].schema
+    assert schema is not None
+    rows = []
+    group_frames, monthly_frames, keys = [], [], []
+    for task, result, error in done:
+        meta = {"run_id": task.run_id, "arm": task.arm, "arm_label": task.arm_label,
+                "replication": task.replication, "seed": task.seed,
+                "status": STATUS_OK if result is not None else STATUS_FAILED, "error": error, "duration_s": duration}
+        if result is not None:
+            outcomes = runner.flat_outcomes(result.summary)
+            group_frames.append(groups_frame(result.groups, task.months))
+            monthly_frames.append(result.monthly)
+            keys.append((task.run_id, task.arm, task.replication))
+        else:
+            outcomes = {"scenario": task.scenario, "months": task.months}
+        rows.append((meta, task.factors, outcomes))
+    groups = to_part_bytes(keyed_rows(group_frames, keys)) if keys else None
+    monthly = to_part_bytes(keyed_rows(monthly_frames, keys)) if keys else None
+    return RunOutput(run_ids=tuple(task.run_id for task, _, _ in done),
+                     statuses=tuple(STATUS_OK if result is not None else STATUS_FAILED for _, result, _ in done),
+                     duration_s=duration, runs=to_part_bytes(run_rows(schema, rows), compress=False),
                      groups=groups, monthly=monthly)
 
 
@@ -118,30 +122,39 @@ def same_batch_key(task: RunTask) -> tuple[Any, ...]:
     return (batch_structure(task.params), task.months)
 
 
-def execute_batch(tasks: list[RunTask]) -> list[RunOutput]:
+def execute_batch(tasks: list[RunTask]) -> RunOutput:
     """Run tasks that share their structure as one batch (see :func:`kube_sim.model.run.run_batch`).
 
-    Each output equals what :func:`execute` gives for the task alone, but its ``duration_s``: the batch's
-    time shared equally among its runs. If the batch raises (one run's error stops them all), every
-    task is run alone, so only the runs that fail are recorded as failed.
+    Each run's rows equal what :func:`execute` gives for the task alone, but its ``duration_s``: the
+    batch's time shared equally among its runs. If the batch raises (one run's error stops them all),
+    every task is run alone, so only the runs that fail are recorded as failed.
 
     Args:
         tasks: Runs with the same structure and months (see :func:`same_batch_key`).
 
     Returns:
-        One output per task, in order.
+        The batch's rows, its runs in the order given.
     """
-    if len(tasks) == 1:
-        return [execute(tasks[0])]
     first = tasks[0]
     start = time.perf_counter()
     try:
         results = runner.run_batch([task.params for task in tasks], [task.seed for task in tasks],
                                    months=first.months, scenario=[task.scenario for task in tasks])
-        duration = (time.perf_counter() - start) / len(tasks)
-        return [_output(task, result, "", duration) for task, result in zip(tasks, results, strict=True)]
-    except Exception:  # some run fails: find which, run by run
-        return [execute(task) for task in tasks]
+        done: list[tuple[RunTask, runner.RunResult | None, str]] = [
+            (task, result, "") for task, result in zip(tasks, results, strict=True)]
+    except Exception as exc:  # some run fails: find which, run by run
+        if len(tasks) == 1:
+            done = [(first, None, _error_text(exc))]
+        else:
+            done = [_run_alone(task) for task in tasks]
+    return _output(done, (time.perf_counter() - start) / len(tasks))
+
+
+def _run_alone(task: RunTask) -> tuple[RunTask, runner.RunResult | None, str]:
+    try:
+        return task, runner.run_model(task.params, seed=task.seed, months=task.months, scenario=task.scenario), ""
+    except Exception as exc:  # any model error is recorded; the sweep goes on
+        return task, None, _error_text(exc)
 
 
 def execute(task: RunTask) -> RunOutput:
@@ -153,9 +166,4 @@ def execute(task: RunTask) -> RunOutput:
     Returns:
         The run's rows as Arrow IPC bytes; a run that raised gives a ``"failed"`` row with its error.
     """
-    start = time.perf_counter()
-    try:
-        result = runner.run_model(task.params, seed=task.seed, months=task.months, scenario=task.scenario)
-        return _output(task, result, "", time.perf_counter() - start)
-    except Exception as exc:  # any model error is recorded; the sweep goes on
-        return _output(task, None, _error_text(exc), time.perf_counter() - start)
+    return execute_batch([task])

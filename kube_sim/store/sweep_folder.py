@@ -6,8 +6,8 @@ Layout of ``results/<experiment>/``::
     runs.parquet           one row per run
     groups.parquet         one row per group per run
     monthly.parquet        one row per run and month
-    parts/runs/run-000012.arrow        one file per finished run (while the sweep is unfinished;
-    parts/groups/run-000012.arrow      see :mod:`kube_sim.store.parts`)
+    parts/runs/run-000012.arrow        one file per finished batch of runs, named by its first run
+    parts/groups/run-000012.arrow      (while the sweep is unfinished; see :mod:`kube_sim.store.parts`)
     parts/monthly/run-000012.arrow
 
 Every file is written whole or not at all (:func:`kube_sim.store.files.atomic_write`), so a sweep
@@ -34,17 +34,17 @@ from kube_sim.store.files import atomic_write, read_json, write_json
 from kube_sim.store.parts import (
     PARQUET_OPTIONS,
     TABLES,
+    cluster_rows,
+    committed_parts,
     concat_parts,
     finished_run_ids,
-    part_ids,
-    part_path,
-    read_part,
+    part_clusters,
     read_parts,
 )
 
 MANIFEST_FILE = "manifest.json"
-CONSOLIDATE_BATCH_BYTES = 2**21
-"""Part-file bytes gathered before a write while consolidating (bounds the memory used)."""
+CONSOLIDATE_BATCH_BYTES = 2**23
+"""Bytes of part rows (in memory) gathered before a write while consolidating (bounds the memory used)."""
 CONSOLIDATE_BATCH_PARTS = 64
 """Parts gathered at most before a write (many one-row tables cost more than their bytes)."""
 
@@ -65,22 +65,24 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
 # --- consolidation ---------------------------------------------------------------------------------
 
 def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_BATCH_BYTES) -> int:
-    """Stream one table's parts, in run order, into ``<table>.parquet``.
+    """Stream one table's committed parts, in run order, into ``<table>.parquet``.
 
-    Parts are gathered until their files hold ``batch_bytes`` (or
-    :data:`CONSOLIDATE_BATCH_PARTS` parts), then written as one row group, so memory stays bounded
-    however many runs there are. The table's schema is the first non-empty part's (in run order),
-    so the result does not depend on the order in which runs finished. Empty parts add nothing.
+    Parts (a cluster at a time where their runs interleave, see
+    :func:`~kube_sim.store.parts.part_clusters`) are gathered until their rows hold ``batch_bytes`` in memory
+    (or :data:`CONSOLIDATE_BATCH_PARTS` parts), then written as one row group, so memory stays
+    bounded however many runs there are. The table's schema is the first non-empty part's (in run
+    order), so the result does not depend on the order in which runs finished or how they were
+    batched. Empty parts add nothing.
 
     Args:
         folder: The results folder.
         table: ``"runs"``, ``"groups"`` or ``"monthly"``.
-        batch_bytes: Part-file bytes gathered before a write.
+        batch_bytes: Bytes of rows gathered before a write.
 
     Returns:
         Rows written.
     """
-    ids = part_ids(folder, table)
+    clusters = list(part_clusters(committed_parts(folder)))
     target = folder / f"{table}.parquet"
     rows = 0
 
@@ -104,15 +106,14 @@ def consolidate_table(folder: Path, table: str, batch_bytes: int = CONSOLIDATE_B
             pending_bytes = 0
 
         try:
-            for run_id in ids:
-                path = part_path(folder, table, run_id)
-                part = read_part(path)
-                if part.num_rows == 0:
+            for cluster in clusters:
+                part = cluster_rows(folder, table, cluster, schema)
+                if part is None:
                     continue
                 if schema is None:
                     schema = part.schema
                 pending.append(part)
-                pending_bytes += path.stat().st_size
+                pending_bytes += part.nbytes
                 if pending_bytes >= batch_bytes or len(pending) >= CONSOLIDATE_BATCH_PARTS:
                     flush()
             flush()
