@@ -88,20 +88,21 @@ def poverty_measures(members: pd.DataFrame) -> dict[str, Any]:
     """
     line = members.attrs.get("poverty_line_rp", np.nan)
     size = members.attrs.get("household_size", np.nan)
-    eligible = members[members["eligible"]] if len(members) else members
-    n = len(eligible)
+    keep = members["eligible"].to_numpy(dtype=bool) if len(members) else np.zeros(0, dtype=bool)
+    n = int(keep.sum())
+
+    def column(name: str) -> np.ndarray:
+        return members[name].to_numpy(dtype=float)[keep] if n and name in members else np.full(n, np.nan)
+
     out: dict[str, Any] = {"eligible_households": n}
-    without = eligible["baseline_income_rp"].to_numpy(dtype=float) if n else np.empty(0)
-    for name, column in (("without", "baseline_income_rp"), ("with", "income_per_person_rp")):
-        income = eligible[column].to_numpy(dtype=float) if n else np.empty(0)
+    without = column("baseline_income_rp")
+    with_end = column("income_per_person_rp")
+    for name, income in (("without", without), ("with", with_end)):
         out[f"headcount_{name}"] = float(np.mean(income < line)) if n else None
         out[f"gap_{name}"] = float(np.mean(np.maximum(line - income, 0.0) / line)) if n else None
     out["poor_without"] = int(np.sum(without < line))
-    horizon = "income_per_person_at_horizon_rp"
-    at_horizon = (eligible[horizon].to_numpy(dtype=float) if n and horizon in eligible
-                  else np.full(n, np.nan))
+    at_horizon = column("income_per_person_at_horizon_rp")
     followed = np.isfinite(at_horizon)
-    with_end = eligible["income_per_person_rp"].to_numpy(dtype=float) if n else np.empty(0)
     for when, own, with_programme in (("end", without, with_end),
                                       (str(POVERTY_HORIZON_MONTHS), without[followed], at_horizon[followed])):
         status = poverty_status(own, with_programme, line)
@@ -137,19 +138,22 @@ def summarize(groups: pd.DataFrame, members: pd.DataFrame, events: pd.DataFrame,
     member_months = float(members["member_months"].sum())
     income_total = float(members["income_from_group"].sum())
     poverty = poverty_measures(members)
-    eligible_income = float(members.loc[members["eligible"], "income_from_group"].sum())
+    eligible_income = (float(members["income_from_group"].to_numpy()[members["eligible"].to_numpy(dtype=bool)].sum())
+                       if len(members) else 0.0)
 
     group_months = float((duration + 1).sum()) if len(groups) else 0.0
     visits_total = int(groups["visits"].sum()) if len(groups) else 0
-    recent = events[(events["kind"] == EventKind.VISIT) & (events["month"] > months - 3)]
-    visited_recently = np.isin(groups.index.to_numpy(), recent["group"].to_numpy())
+    kinds, event_months = events["kind"].to_numpy(), events["month"].to_numpy()
+    recent = events["group"].to_numpy()[(kinds == EventKind.VISIT) & (event_months > months - 3)]
+    visited_recently = np.isin(groups.index.to_numpy(), recent)
     unvisited_share = float(np.mean(~visited_recently[running])) if n_running else None
 
-    in_group = members["in_group"] if len(members) else pd.Series(dtype=bool)
+    in_group = members["in_group"].to_numpy(dtype=bool) if len(members) else np.zeros(0, dtype=bool)
     n_in = int(in_group.sum())
-    inactive = float((in_group & ~members["active"]).sum() / n_in) if n_in else None
+    inactive = float((in_group & ~members["active"].to_numpy(dtype=bool)).sum() / n_in) if n_in else None
 
-    causes = {name: int((groups["cause"] == name).sum()) for name in FAILURE_CAUSES}
+    cause = groups["cause"].to_numpy(dtype=object)
+    causes = {name: int((cause == name).sum()) for name in FAILURE_CAUSES}
     outcomes = {
         "months": months,
         "groups_funded": len(groups),
