@@ -104,6 +104,10 @@ def _warm_up(driver: int) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(driver,), name="kube-sim-driver-watch", daemon=True).start()
 
 
+def _ready() -> None:
+    """A task that does nothing: submitted once so that the pool starts its workers."""
+
+
 def _bounded(submit: Callable[[Any], Any], wait_one: Callable[[], Iterable[Any]], tasks: Iterable[Any],
              limit: int) -> Iterator[Any]:
     """Submit tasks keeping at most ``limit`` in flight; yield finished futures."""
@@ -152,6 +156,7 @@ class ProcessPoolExecutor:
         self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
                                             initializer=_warm_up, initargs=(os.getpid(),))
         self._pending: set[cf.Future] = set()
+        self._pool.submit(_ready)  # start the workers now: they import the model while the driver works
 
     def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield ``fn(task)`` for every task as the workers finish them.

@@ -529,11 +529,13 @@ def _run_locked(plan: SweepPlan, folder: Path, *, backend: str, workers: int, sc
     bar = None
     try:
         if todo:
-            # A pilot run in this process times the model before the workers start.
+            # A pilot run in this process times the model while the workers start.
+            rest = todo[1:]
+            if executor is None and rest:  # started first: its workers start up while the pilot runs
+                executor = make_executor(backend, workers, scheduler, dask_processes=dask_processes)
             first = execute(plan.task(todo[0]))
             _save(folder, first)
             summary.runs_this_time += 1
-            rest = todo[1:]
             if executor is None:
                 executor = make_executor(backend, workers, scheduler, dask_processes=dask_processes)
             bar = tqdm(total=plan.n_runs, initial=plan.n_runs - len(rest), desc=plan.name, unit="run",
