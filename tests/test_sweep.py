@@ -351,3 +351,38 @@ def test_two_sweeps_on_one_folder_in_every_order_lose_nothing(tmp_path, clean, c
     assert main([*base, "--resume", "--overwrite"]) == 2
     assert "contradict" in capsys.readouterr().err
     assert_same_tables(folder, clean)
+
+
+def test_interleaved_batches_and_uncommitted_parts_read_in_run_order(tmp_path, clean):
+    """Batches whose runs interleave (as a resumed sweep's may) read and consolidate in run order;
+    parts of a batch never committed are ignored, then removed on resume."""
+    from kube_sim.experiments.tasks import execute_batch
+    from kube_sim.store import parts
+
+    plan = plan_experiment(load_experiment(tiny_file(tmp_path)))
+    out = tmp_path / "out"
+    out.mkdir()
+    odd = execute_batch(list(plan.tasks([1, 3, 5])))
+    even = execute_batch(list(plan.tasks([0, 2, 4])))
+    for output in (odd, even):
+        parts.write_part(out, output.part_id, output.runs, output.groups, output.monthly)
+    orphan = execute_batch(list(plan.tasks([6, 7])))  # killed between its groups part and its commit
+    parts.write_part(out, orphan.part_id, orphan.runs, orphan.groups, orphan.monthly)
+    parts.part_path(out, "runs", orphan.part_id).unlink()
+
+    assert store.finished_run_ids(out) == {0, 1, 2, 3, 4, 5}
+    assert [len(c) for c in parts.part_clusters(parts.committed_parts(out))] == [2]
+    expected = tables(clean)
+    got = tables(out)
+    for name, frame in got.items():
+        assert frame["run_id"].is_monotonic_increasing, name
+        want = expected[name][expected[name]["run_id"] < 6].reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), want, check_exact=True, obj=name)
+
+    assert parts.remove_uncommitted(out) == 2  # the orphan's groups and monthly parts
+    store.consolidate(out)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert runs["run_id"].tolist() == [0, 1, 2, 3, 4, 5]
+    groups = pd.read_parquet(out / "groups.parquet")
+    pd.testing.assert_frame_equal(groups, expected["groups"][expected["groups"]["run_id"] < 6].reset_index(drop=True),
+                                  check_exact=True)
