@@ -1,15 +1,15 @@
-"""Run a design: every arm times every replication, saved run by run, resumable, on any executor.
+"""Run a design: every arm times every replication, saved batch by batch, resumable, on any executor.
 
 A :class:`SweepPlan` lists the arms (parameter sets), the replication seeds (the same in every arm:
 common random numbers) and the run length. :func:`plan_experiment` makes one from an experiment
 file, :func:`plan_comparison` from two scenarios. :func:`run_sweep` runs the plan's missing runs on
-an executor (see :mod:`kube_sim.experiments.executors`), writes each finished run to its part files at once,
+an executor (see :mod:`kube_sim.experiments.executors`), writes each finished batch of runs to its part files at once,
 then consolidates the tables and the manifest (see :mod:`kube_sim.store.sweep_folder`).
 
 Run ``run_id`` is ``arm * replications + replication`` (arm-major, replication-minor). A run that
 raises is saved with status ``"failed"`` and its error; the sweep goes on. A sweep killed at any
-moment keeps every finished run; ``resume=True`` runs only the missing ones and gives the same
-tables as an uninterrupted sweep.
+moment keeps every finished batch (it loses at most the batches in flight); ``resume=True`` runs
+only the missing ones and gives the same tables as an uninterrupted sweep.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A sweep's results folder: per-run part files written as runs finish, consolidated tables, manifest.
+"""A sweep's results folder: part files written as batches of runs finish, consolidated tables, manifest.
 
 Layout of ``results/<experiment>/``::
 
