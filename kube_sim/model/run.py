@@ -54,6 +54,9 @@ class _Views:
         self.local_post = np.append(model.facilitator_runs().local_index(), -1)  # [-1] keeps "no post"
         self.events = model.event_log.arrays()
         self.event_runs = RunLayout.of(model.group_runs().run[self.events["group"]], model.n_runs)
+        self.monthly = {name: np.asarray(values) if values else np.empty((0, model.n_runs))
+                        for name, values in model.datacollector.model_vars.items()}
+        """Each monthly reporter's values as one array, a row per month and a column per run."""
 
 
 class _RunRows:
@@ -213,12 +216,10 @@ def monthly_table(model: KubeModel, run: int = 0) -> pd.DataFrame:
     Returns:
         The monthly table, with ``month`` first.
     """
-    collected = model.datacollector.model_vars
     if model.n_runs == 1:
         monthly = model.datacollector.get_model_vars_dataframe()
     else:
-        monthly = pd.DataFrame({name: np.asarray(values)[:, run] if values else np.empty(0)
-                                for name, values in collected.items()})
+        monthly = pd.DataFrame({name: values[:, run] for name, values in _views(model).monthly.items()})
     monthly.insert(0, "month", np.arange(1, len(monthly) + 1))
     return monthly.reset_index(drop=True)
 
