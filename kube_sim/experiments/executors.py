@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -131,11 +132,17 @@ def _bounded(submit: Callable[[Any], Any], wait_one: Callable[[], Iterable[Any]]
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
-    """Forkserver where available (the model is imported once, then workers fork from it), else spawn.
+    """Fork on Linux when this process runs no other thread, else forkserver where available, else spawn.
 
-    Plain fork is avoided: the driver may have threads (progress bar, Dask) that fork does not copy safely.
+    A forked worker starts at once with the model already imported; fork is safe only while the
+    process has a single thread (the pool launches every worker when it is made, before the progress
+    bar's or Dask's threads start). Otherwise forkserver (the model is imported once, in the server,
+    then workers fork from it), or spawn where there is none.
     """
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["kube_sim.experiments.tasks"])
         return context
@@ -153,10 +160,15 @@ class ProcessPoolExecutor:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
+        context = _process_context()
+        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                             initializer=_warm_up, initargs=(os.getpid(),))
         self._pending: set[cf.Future] = set()
-        self._pool.submit(_ready)  # start the workers now: they import the model while the driver works
+        if context.get_start_method() == "fork":
+            self._pool.submit(_ready)  # launches every worker now, while this process has one thread
+        else:  # launching waits until the forkserver has imported the model: the driver goes on meanwhile
+            threading.Thread(target=self._pool.submit, args=(_ready,), name="kube-sim-pool-start",
+                             daemon=True).start()
 
     def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield ``fn(task)`` for every task as the workers finish them.
