@@ -126,22 +126,6 @@ def run_rows(schema: pa.Schema, rows: Sequence[tuple[Mapping[str, Any], Mapping[
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def run_row(schema: pa.Schema, meta: Mapping[str, Any], factors: Mapping[str, Any],
-            outcomes: Mapping[str, Any]) -> pa.Table:
-    """One run's row of the runs table (see :func:`run_rows`).
-
-    Args:
-        schema: From :func:`runs_schema`.
-        meta: Values of :data:`META_COLUMNS`.
-        factors: Factor values by column.
-        outcomes: Flat outcomes (missing or None become NaN; an empty mapping for a failed run).
-
-    Returns:
-        A one-row Arrow table with exactly ``schema``.
-    """
-    return run_rows(schema, [(meta, factors, outcomes)])
-
-
 RunKeys = tuple[int, int, int]
 """A run's ``(run_id, arm, replication)``."""
 
@@ -182,37 +166,6 @@ def groups_frame(groups: pd.DataFrame, months: int) -> pd.DataFrame:
     frame["duration_months"] = duration.astype(np.float64)
     frame["failed"] = failed.astype(bool)
     return frame
-
-
-def groups_table(groups: pd.DataFrame, months: int, run_id: int, arm: int, replication: int) -> pa.Table:
-    """One run's rows of the groups table: keys, the runner's group columns, duration and failure.
-
-    Args:
-        groups: The runner's group table (indexed by group id).
-        months: Run length (for censoring).
-        run_id: The run.
-        arm: Its arm.
-        replication: Its replication.
-
-    Returns:
-        An Arrow table with ``group`` as a column and ``duration_months`` (float), ``failed`` (bool) last.
-    """
-    return keyed_rows([groups_frame(groups, months)], [(run_id, arm, replication)])
-
-
-def monthly_table(monthly: pd.DataFrame, run_id: int, arm: int, replication: int) -> pa.Table:
-    """One run's rows of the monthly table.
-
-    Args:
-        monthly: The runner's monthly table (with ``month``).
-        run_id: The run.
-        arm: Its arm.
-        replication: Its replication.
-
-    Returns:
-        An Arrow table: keys, then the monthly columns.
-    """
-    return keyed_rows([monthly], [(run_id, arm, replication)])
 
 
 def format_level(value: Any) -> str:

@@ -56,7 +56,6 @@ class RunOutput:
 
     Attributes:
         run_ids: The runs, in order.
-        statuses: Each run's ``"ok"`` or ``"failed"``.
         duration_s: Wall time of a run (a batch's time shared equally among its runs).
         runs: The runs' rows of the runs table.
         groups: Their groups rows (None if none ran).
@@ -64,7 +63,6 @@ class RunOutput:
     """
 
     run_ids: tuple[int, ...]
-    statuses: tuple[str, ...]
     duration_s: float
     runs: bytes
     groups: bytes | None
@@ -102,7 +100,6 @@ def _output(done: list[tuple[RunTask, runner.RunResult | None, str]], duration: 
     groups = to_part_bytes(keyed_rows(group_frames, keys)) if keys else None
     monthly = to_part_bytes(keyed_rows(monthly_frames, keys)) if keys else None
     return RunOutput(run_ids=tuple(task.run_id for task, _, _ in done),
-                     statuses=tuple(STATUS_OK if result is not None else STATUS_FAILED for _, result, _ in done),
                      duration_s=duration, runs=to_part_bytes(run_rows(schema, rows), compress=False),
                      groups=groups, monthly=monthly)
 
